@@ -1,0 +1,51 @@
+// Package diff compares two HTTP responses — the primary's and the candidate's — under
+// rules, and says exactly where they differ.
+//
+// It owns: status, header and body comparison (JSON, server-sent events, text, binary),
+// content-encoding decoding with a cap, difference paths and kinds, and redaction of
+// secret values. It promises to be pure: no network, no files, no clock, no global
+// state, and deterministic output (differences sorted by path).
+//
+// Paths use one syntax everywhere: "status", "header.<Canonical-Name>" and
+// "body.<gjson path>". A Difference carries the exact path (array indexes as numbers)
+// and its Pattern, where "#" stands for any array index; either, pasted into an
+// Ignore rule, silences that difference.
+package diff
+
+import "net/http"
+
+// Kind says how a value differs.
+type Kind string
+
+// The kinds of difference.
+const (
+	Changed Kind = "changed" // present on both sides with different values
+	Missing Kind = "missing" // present in the primary, absent in the candidate
+	Extra   Kind = "extra"   // present only in the candidate
+	Type    Kind = "type"    // JSON types differ (string vs number, object vs array, ...)
+)
+
+// Response is one side of a comparison as it came off the wire: transfer-encoding
+// removed, content-encoding still applied.
+type Response struct {
+	Status int
+	Header http.Header
+	// Body holds the captured body. When Truncated is set it is only the first
+	// len(Body) bytes of a body of Size bytes, and the comparison falls back to
+	// length (and hash of what was captured) with a note.
+	Body      []byte
+	Truncated bool
+	Size      int64 // full body length; -1 when unknown
+}
+
+// Difference is one place where the two responses differ. Values are rendered
+// (JSON text for body values, the header's values joined by ", ") and already
+// redacted where they are secret; an absent side is "".
+type Difference struct {
+	Path      string `json:"path"`    // exact, e.g. body.items.3.actor.avatarUrl
+	Pattern   string `json:"pattern"` // aggregated, e.g. body.items.#.actor.avatarUrl
+	Kind      Kind   `json:"kind"`
+	Primary   string `json:"primary"`
+	Candidate string `json:"candidate"`
+	Note      string `json:"note,omitempty"`
+}

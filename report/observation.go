@@ -1,0 +1,55 @@
+package report
+
+import (
+	"time"
+
+	"github.com/parity-dev/parity/diff"
+)
+
+// Observation is what the proxy or a replay saw for one request: both sides'
+// statuses and latencies and the comparison's differences, or why there was no
+// comparison (a candidate error, or a skip with its reason).
+type Observation struct {
+	Time      time.Time
+	Route     string // route key, "GET /api/sessions/:id" (see Keyer)
+	Method    string
+	RequestID string
+
+	// Skipped, when not empty, is why the request was not compared (one of the
+	// Skip* reasons); nothing below is read then.
+	Skipped string
+
+	PrimaryStatus    int
+	CandidateStatus  int // 0 when CandidateError is set
+	PrimaryLatency   time.Duration
+	CandidateLatency time.Duration
+
+	// CandidateError is a transport error or timeout talking to the candidate.
+	// A candidate 5xx where the primary had none is counted as a candidate error
+	// by the aggregator itself from the statuses.
+	CandidateError string
+
+	// Differences left after the rules (and after noise) were applied; empty means
+	// the pair matched.
+	Differences []diff.Difference
+
+	// Noise lists the patterns that differed in this request but were shown to
+	// differ between two primaries too (or were already learned as noise).
+	Noise []string
+}
+
+// Reasons a request was not compared. Snapshots count skips by these strings.
+const (
+	SkipWriteMethod     = "write_method"      // unsafe method on a route not opted in
+	SkipExcluded        = "excluded"          // matched shadow.exclude
+	SkipAuth            = "auth"              // /api/auth is never mirrored
+	SkipAmbiguous       = "ambiguous_path"    // path still ambiguous after canonicalisation
+	SkipSampledOut      = "sampled_out"       // not picked by shadow.sample
+	SkipBodyTooLarge    = "body_too_large"    // request body over the mirror cap
+	SkipQueueFull       = "queue_full"        // mirror queue full
+	SkipConcurrency     = "concurrency"       // mirror concurrency limit reached
+	SkipPrimaryFailed   = "primary_failed"    // primary response unusable (reset, transport error)
+	SkipCutOver         = "cut_over"          // served by the candidate, not verified
+	SkipUpgrade         = "upgrade"           // protocol upgrade (WebSocket) is never mirrored
+	SkipCaptureTooLarge = "capture_too_large" // primary body over the capture cap
+)
