@@ -1,0 +1,353 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Limits bound the Aggregator's memory whatever the traffic. Zero fields take the
+// defaults below. What a cap cuts is counted in the snapshot: observations folded
+// into OtherRoute, differences and noise patterns not grouped, examples not kept.
+//
+// With the defaults the worst case is about 50 KB per route for differences and
+// examples and a few KB for its two sparse latency histograms, so a full 1,000
+// routes stay well under 100 MB.
+type Limits struct {
+	// Routes is the number of distinct routes kept; later routes are counted
+	// under OtherRoute. Default 1000.
+	Routes int `json:"routes"`
+	// PathsPerRoute caps the distinct (path, kind) difference groups of a route,
+	// and separately its noise patterns. Default 50.
+	PathsPerRoute int `json:"paths_per_route"`
+	// ExamplesPerPath is how many examples a difference group keeps. Default 3.
+	ExamplesPerPath int `json:"examples_per_path"`
+	// ValueBytes shortens example values and paths longer than this (on a UTF-8
+	// boundary, with "…"). Default 160.
+	ValueBytes int `json:"value_bytes"`
+}
+
+// The Limits defaults.
+const (
+	DefaultRoutes          = 1000
+	DefaultPathsPerRoute   = 50
+	DefaultExamplesPerPath = 3
+	DefaultValueBytes      = 160
+)
+
+// Fixed caps on small per-route maps that only hostile input could grow.
+const (
+	maxSkipReasons  = 32
+	maxErrorKinds   = 16
+	otherMapKey     = "other"
+	shortenedSuffix = "…"
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.Routes <= 0 {
+		l.Routes = DefaultRoutes
+	}
+	if l.PathsPerRoute <= 0 {
+		l.PathsPerRoute = DefaultPathsPerRoute
+	}
+	if l.ExamplesPerPath <= 0 {
+		l.ExamplesPerPath = DefaultExamplesPerPath
+	}
+	if l.ValueBytes <= 0 {
+		l.ValueBytes = DefaultValueBytes
+	}
+	return l
+}
+
+func (l Limits) max(o Limits) Limits {
+	return Limits{
+		Routes:          max(l.Routes, o.Routes),
+		PathsPerRoute:   max(l.PathsPerRoute, o.PathsPerRoute),
+		ExamplesPerPath: max(l.ExamplesPerPath, o.ExamplesPerPath),
+		ValueBytes:      max(l.ValueBytes, o.ValueBytes),
+	}
+}
+
+// Aggregator keeps per-route statistics of observations. It is safe for
+// concurrent use: Observe takes a read lock on the route table and the route's
+// own lock, so routes do not contend with each other.
+type Aggregator struct {
+	lim     Limits
+	mu      sync.RWMutex
+	routes  map[string]*routeAcc
+	started time.Time
+
+	overflowed atomic.Int64
+}
+
+// NewAggregator returns an empty Aggregator with lim's caps (zero fields take
+// the defaults).
+func NewAggregator(lim Limits) *Aggregator {
+	return &Aggregator{
+		lim:     lim.withDefaults(),
+		routes:  make(map[string]*routeAcc),
+		started: time.Now().UTC(),
+	}
+}
+
+// Limits returns the caps in effect, defaults filled in.
+func (a *Aggregator) Limits() Limits { return a.lim }
+
+// Observe records one observation.
+func (a *Aggregator) Observe(o Observation) {
+	r := a.route(o.Route)
+	r.mu.Lock()
+	r.observe(&o, &a.lim)
+	r.mu.Unlock()
+}
+
+// route returns the accumulator of key, creating it while under the cap and
+// folding into OtherRoute beyond.
+func (a *Aggregator) route(key string) *routeAcc {
+	if key == "" {
+		key = OtherRoute
+	}
+	a.mu.RLock()
+	r := a.routes[key]
+	a.mu.RUnlock()
+	if r != nil {
+		return r
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if r = a.routes[key]; r != nil {
+		return r
+	}
+	if key != OtherRoute && a.countedRoutes() >= a.lim.Routes {
+		a.overflowed.Add(1)
+		key = OtherRoute
+		if r = a.routes[key]; r != nil {
+			return r
+		}
+	}
+	r = newRouteAcc(key, methodOf(key))
+	a.routes[key] = r
+	return r
+}
+
+// countedRoutes is the number of routes held against the cap (OtherRoute is
+// not). Called with a.mu held.
+func (a *Aggregator) countedRoutes() int {
+	n := len(a.routes)
+	if _, ok := a.routes[OtherRoute]; ok {
+		n--
+	}
+	return n
+}
+
+// Snapshot returns the current statistics. Observations keep flowing while it
+// is taken; each route is copied under its own lock.
+func (a *Aggregator) Snapshot() *Snapshot {
+	a.mu.RLock()
+	accs := make([]*routeAcc, 0, len(a.routes))
+	for _, r := range a.routes {
+		accs = append(accs, r)
+	}
+	started := a.started
+	a.mu.RUnlock()
+	s := &Snapshot{
+		Version:          SnapshotVersion,
+		Started:          started,
+		Updated:          time.Now().UTC(),
+		Limits:           a.lim,
+		RoutesOverflowed: a.overflowed.Load(),
+		Routes:           make([]RouteStats, 0, len(accs)),
+	}
+	for _, r := range accs {
+		r.mu.Lock()
+		st, err := r.stats(a.lim.ExamplesPerPath, false)
+		r.mu.Unlock()
+		if err != nil {
+			// Encoding a histogram the aggregator built cannot fail; keep the
+			// counts rather than lose the route.
+			st.Latency.Primary.HDR, st.Latency.Candidate.HDR = "", ""
+		}
+		s.Routes = append(s.Routes, st)
+	}
+	sortRoutes(s.Routes)
+	return s
+}
+
+// Restore adds a saved snapshot to the aggregator, so a restarted proxy
+// continues its counts. Restored routes are kept even beyond the route cap (the
+// snapshot bounds them); new routes then go to OtherRoute.
+func (a *Aggregator) Restore(s *Snapshot) error {
+	if s == nil {
+		return nil
+	}
+	if err := s.validate(); err != nil {
+		return fmt.Errorf("restore snapshot: %w", err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !s.Started.IsZero() && s.Started.Before(a.started) {
+		a.started = s.Started.UTC()
+	}
+	a.overflowed.Add(s.RoutesOverflowed)
+	for i := range s.Routes {
+		rs := &s.Routes[i]
+		r := a.routes[rs.Route]
+		if r == nil {
+			r = newRouteAcc(rs.Route, rs.Method)
+			a.routes[rs.Route] = r
+		}
+		r.mu.Lock()
+		err := r.add(rs)
+		r.trimExamples(a.lim.ExamplesPerPath)
+		r.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("restore snapshot: route %q: %w", rs.Route, err)
+		}
+	}
+	return nil
+}
+
+// methodOf returns the method part of a route key.
+func methodOf(key string) string {
+	if i := strings.IndexByte(key, ' '); i > 0 {
+		return key[:i]
+	}
+	return ""
+}
+
+// routeAcc accumulates one route. The Aggregator guards it with mu; Merge uses
+// it single-threaded.
+type routeAcc struct {
+	mu            sync.Mutex
+	route, method string
+
+	compared, matched        int64
+	candErrors, candTransport int64
+	candAuth                 int64
+	errors                   map[string]int64
+	skipped                  map[string]int64
+	primary, candidate       *hdrhistogram.PackedHistogram
+	groups                   map[groupKey]*groupAcc
+	groupsDropped            int64
+	noise                    map[string]int64
+	noiseDropped             int64
+}
+
+type groupKey struct{ path, kind string }
+
+type groupAcc struct {
+	count    int64
+	examples []Example
+}
+
+func newRouteAcc(route, method string) *routeAcc {
+	return &routeAcc{
+		route:     route,
+		method:    method,
+		skipped:   map[string]int64{},
+		errors:    map[string]int64{},
+		groups:    map[groupKey]*groupAcc{},
+		noise:     map[string]int64{},
+		primary:   newHistogram(),
+		candidate: newHistogram(),
+	}
+}
+
+// observe records o under lim's caps. Called with r.mu held.
+func (r *routeAcc) observe(o *Observation, lim *Limits) {
+	if o.Skipped != "" {
+		countCapped(r.skipped, o.Skipped, maxSkipReasons)
+		return
+	}
+	recordLatency(r.primary, o.PrimaryLatency)
+	if o.CandidateError != "" {
+		r.candErrors++
+		r.candTransport++
+		countCapped(r.errors, o.CandidateError, maxErrorKinds)
+		return
+	}
+	recordLatency(r.candidate, o.CandidateLatency)
+	r.compared++
+	if len(o.Differences) == 0 {
+		r.matched++
+	}
+	if o.CandidateStatus >= 500 && o.PrimaryStatus < 500 {
+		r.candErrors++
+	}
+	if isAuthFailure(o.CandidateStatus) && !isAuthFailure(o.PrimaryStatus) {
+		r.candAuth++
+	}
+	for i := range o.Differences {
+		d := &o.Differences[i]
+		pattern := d.Pattern
+		if pattern == "" {
+			pattern = d.Path
+		}
+		if len(pattern) > lim.ValueBytes {
+			pattern = shorten(pattern, lim.ValueBytes)
+		}
+		g := r.groups[groupKey{pattern, string(d.Kind)}]
+		if g == nil {
+			if len(r.groups) >= lim.PathsPerRoute {
+				r.groupsDropped++
+				continue
+			}
+			g = &groupAcc{}
+			r.groups[groupKey{strings.Clone(pattern), string(d.Kind)}] = g
+		}
+		g.count++
+		if len(g.examples) < lim.ExamplesPerPath {
+			g.examples = append(g.examples, Example{
+				RequestID: shorten(o.RequestID, lim.ValueBytes),
+				Path:      shorten(d.Path, lim.ValueBytes),
+				Primary:   shorten(d.Primary, lim.ValueBytes),
+				Candidate: shorten(d.Candidate, lim.ValueBytes),
+			})
+		}
+	}
+	for _, p := range o.Noise {
+		if _, ok := r.noise[p]; !ok {
+			if len(r.noise) >= lim.PathsPerRoute {
+				r.noiseDropped++
+				continue
+			}
+			p = shorten(p, lim.ValueBytes)
+		}
+		r.noise[p]++
+	}
+}
+
+func isAuthFailure(status int) bool { return status == 401 || status == 403 }
+
+// countCapped adds one to m[k], or to m["other"] once m holds limit keys.
+func countCapped(m map[string]int64, k string, limit int) {
+	if _, ok := m[k]; !ok {
+		if len(m) >= limit-1 {
+			k = otherMapKey
+		} else {
+			k = strings.Clone(k)
+		}
+	}
+	m[k]++
+}
+
+// shorten returns a copy of s (never sharing the observation's memory) cut to
+// at most n bytes on a rune boundary, marked with "…" when cut.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return strings.Clone(s)
+	}
+	cut := n - len(shortenedSuffix)
+	if cut < 0 {
+		cut = 0
+	}
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + shortenedSuffix
+}

@@ -1,0 +1,98 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Latency histograms record microseconds from 1 µs to 10 minutes with two
+// significant figures. They are sparse (memory grows with the buckets in use, a few
+// kilobytes for a real latency distribution) and travel in snapshots in their
+// compact V2 encoding, so merged quantiles are exact, not averages of averages.
+const (
+	histLowest  = 1
+	histHighest = int64(10 * time.Minute / time.Microsecond)
+	histDigits  = 2
+)
+
+// packedHist is the histogram type every route keeps per side.
+type packedHist = hdrhistogram.PackedHistogram
+
+func newHistogram() *packedHist {
+	return hdrhistogram.NewPacked(histLowest, histHighest, histDigits)
+}
+
+// recordLatency records d, clamped into the histogram's range.
+func recordLatency(h *hdrhistogram.PackedHistogram, d time.Duration) {
+	us := d.Microseconds()
+	if us < histLowest {
+		us = histLowest
+	}
+	if us > histHighest {
+		us = histHighest
+	}
+	_ = h.RecordValue(us) // in range by construction
+}
+
+// Latency is one side's latency distribution in a snapshot: quantiles in
+// milliseconds for readers, and the encoded histogram for exact merges.
+type Latency struct {
+	Count int64   `json:"count"`
+	P50   float64 `json:"p50_ms"`
+	P90   float64 `json:"p90_ms"`
+	P99   float64 `json:"p99_ms"`
+	Max   float64 `json:"max_ms"`
+	// HDR is the HdrHistogram V2 compressed encoding (base64) of the
+	// distribution in microseconds; empty when Count is 0.
+	HDR string `json:"hdr,omitempty"`
+}
+
+// latencyOf summarises h.
+func latencyOf(h *hdrhistogram.PackedHistogram) (Latency, error) {
+	if h == nil || h.TotalCount() == 0 {
+		return Latency{}, nil
+	}
+	q := h.ValueAtPercentilesSlice([]float64{50, 90, 99})
+	enc, err := h.Encode()
+	if err != nil {
+		return Latency{}, fmt.Errorf("encode latency histogram: %w", err)
+	}
+	return Latency{
+		Count: h.TotalCount(),
+		P50:   usToMs(q[0]),
+		P90:   usToMs(q[1]),
+		P99:   usToMs(q[2]),
+		Max:   usToMs(h.Max()),
+		HDR:   string(enc),
+	}, nil
+}
+
+// histogram decodes l's histogram; an empty Latency gives an empty histogram.
+func (l Latency) histogram() (*hdrhistogram.PackedHistogram, error) {
+	if l.HDR == "" {
+		if l.Count != 0 {
+			return nil, fmt.Errorf("latency has count %d but no histogram", l.Count)
+		}
+		return newHistogram(), nil
+	}
+	h, err := hdrhistogram.DecodePacked([]byte(l.HDR))
+	if err != nil {
+		return nil, fmt.Errorf("decode latency histogram: %w", err)
+	}
+	if h.LowestTrackableValue() != histLowest || h.HighestTrackableValue() < histHighest || h.SignificantFigures() != histDigits {
+		return nil, fmt.Errorf("latency histogram has range %d..%d µs with %d digits, want %d..%d with %d",
+			h.LowestTrackableValue(), h.HighestTrackableValue(), h.SignificantFigures(), histLowest, histHighest, histDigits)
+	}
+	if h.TotalCount() != l.Count {
+		return nil, fmt.Errorf("latency count %d does not match its histogram's %d", l.Count, h.TotalCount())
+	}
+	return h, nil
+}
+
+// usToMs converts microseconds to milliseconds rounded to the microsecond.
+func usToMs(us int64) float64 {
+	return math.Round(float64(us)) / 1000
+}

@@ -1,0 +1,220 @@
+package report
+
+import (
+	"strings"
+)
+
+// Keyer turns a request's method and path into its route key, "GET /api/sessions/:id".
+//
+// Templates win: a template is a path whose ":name" segments match any one segment
+// ("/api/sessions/:id"), optionally preceded by a method ("GET /api/x/:id") that
+// limits it to that method; the first matching template is used. Without a matching
+// template, segments that look like identifiers — numbers, UUIDs, long hex, ULIDs,
+// long tokens, and mixed letters and digits such as "s12" (but not API versions such
+// as "v1") — become ":id". The query string is never part of the key.
+//
+// A Keyer is immutable and safe for concurrent use; a nil *Keyer uses the identifier
+// rules alone.
+type Keyer struct {
+	templates []template
+}
+
+type template struct {
+	method   string   // "" = any method
+	segments []string // split path; ":name" matches one segment
+	path     string   // the template path as written, normalised
+}
+
+// NewKeyer compiles templates. Empty entries are ignored; a template without a
+// leading "/" gets one.
+func NewKeyer(templates []string) *Keyer {
+	k := &Keyer{}
+	for _, t := range templates {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			continue
+		}
+		var method string
+		if i := strings.IndexByte(t, ' '); i >= 0 {
+			method, t = strings.ToUpper(strings.TrimSpace(t[:i])), strings.TrimSpace(t[i+1:])
+		}
+		p := cleanPath(t)
+		k.templates = append(k.templates, template{method: method, segments: splitPath(p), path: p})
+	}
+	return k
+}
+
+// Key returns the route key of a request: the upper-case method, a space, and the
+// matching template or the path with identifiers replaced by ":id".
+func (k *Keyer) Key(method, path string) string {
+	method = strings.ToUpper(method)
+	if method == "" {
+		method = "GET"
+	}
+	path = cleanPath(path)
+	if k != nil {
+		for i := range k.templates {
+			t := &k.templates[i]
+			if (t.method == "" || t.method == method) && t.matches(path) {
+				return method + " " + t.path
+			}
+		}
+	}
+	return method + " " + genericPath(path)
+}
+
+// matches reports whether path has the template's segments, ":name" matching any
+// one non-empty segment.
+func (t *template) matches(path string) bool {
+	rest := strings.TrimPrefix(path, "/")
+	for i, want := range t.segments {
+		if rest == "" && i < len(t.segments) {
+			return false
+		}
+		seg := rest
+		if j := strings.IndexByte(rest, '/'); j >= 0 {
+			seg, rest = rest[:j], rest[j+1:]
+		} else {
+			rest = ""
+		}
+		if strings.HasPrefix(want, ":") {
+			if seg == "" {
+				return false
+			}
+			continue
+		}
+		if seg != want {
+			return false
+		}
+	}
+	return rest == ""
+}
+
+// cleanPath drops the query and fragment and a trailing slash (but not the root).
+func cleanPath(p string) string {
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	for len(p) > 1 && p[len(p)-1] == '/' {
+		p = p[:len(p)-1]
+	}
+	return p
+}
+
+func splitPath(p string) []string {
+	p = strings.TrimPrefix(p, "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+// genericPath replaces identifier-like segments with ":id". It allocates only
+// when a segment is replaced.
+func genericPath(p string) string {
+	rest := p[1:]
+	found := false
+	for rest != "" && !found {
+		seg := rest
+		if j := strings.IndexByte(rest, '/'); j >= 0 {
+			seg, rest = rest[:j], rest[j+1:]
+		} else {
+			rest = ""
+		}
+		found = looksLikeID(seg)
+	}
+	if !found {
+		return p
+	}
+	segs := splitPath(p)
+	for i, s := range segs {
+		if looksLikeID(s) {
+			segs[i] = ":id"
+		}
+	}
+	return "/" + strings.Join(segs, "/")
+}
+
+// looksLikeID reports whether a path segment is an identifier rather than a name.
+func looksLikeID(s string) bool {
+	if s == "" || s[0] == ':' {
+		return false
+	}
+	var digits, letters, hex, other int
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+			hex++
+		case c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F':
+			letters++
+			hex++
+		case c >= 'g' && c <= 'z' || c >= 'G' && c <= 'Z':
+			letters++
+		default:
+			other++
+		}
+	}
+	switch {
+	case digits == len(s): // 42
+		return true
+	case isUUID(s):
+		return true
+	case hex == len(s) && len(s) >= 16: // long hex: hashes, object ids
+		return true
+	case isVersion(s): // v1, v2: API versions are names
+		return false
+	case len(s) == 26 && other == 0 && digits > 0: // ULID
+		return true
+	case digits > 0 && letters > 0 && other == 0: // s12, abc123
+		return true
+	case len(s) >= 24 && digits > 0 && isTokenChars(s): // opaque tokens
+		return true
+	}
+	return false
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return false
+			}
+			continue
+		}
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+func isVersion(s string) bool {
+	if len(s) < 2 || (s[0] != 'v' && s[0] != 'V') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isTokenChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
