@@ -1,0 +1,221 @@
+package shadow
+
+import (
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// canonCases are spellings of request targets, most of them attempts to reach
+// /api/auth without looking like it. Each says what the canonical path is, whether it
+// stays ambiguous and whether it is auth.
+var canonCases = []struct {
+	name      string
+	target    string
+	want      string
+	ambiguous bool
+	auth      bool
+}{
+	{"plain", "/api/auth/x", "/api/auth/x", false, true},
+	{"query dropped", "/api/sessions?limit=10&token=x", "/api/sessions", false, false},
+	{"fragment dropped", "/api/sessions#frag", "/api/sessions", false, false},
+	{"root", "/", "/", false, false},
+	{"empty target", "", "/", false, false},
+	{"asterisk form", "*", "/*", false, false},
+	{"relative target gets a slash", "api/auth/x", "/api/auth/x", false, true},
+	{"double slash merged", "/api//auth/x", "/api/auth/x", false, true},
+	{"leading double slash is a path, not an authority", "//api/auth", "/api/auth", false, true},
+	{"many slashes", "///api///auth///x", "/api/auth/x", false, true},
+	{"encoded letter", "/api/%61uth/x", "/api/auth/x", false, true},
+	{"encoded upper letter", "/api/%41UTH", "/api/AUTH", false, true},
+	{"all encoded", "/%61%70%69/%61%75%74%68", "/api/auth", false, true},
+	{"encoded tilde and digits", "/api/v%31/%7Euser", "/api/v1/~user", false, false},
+	{"dot dot segment", "/api/x/../auth/x", "/api/auth/x", false, true},
+	{"dot segment", "/api/./auth", "/api/auth", false, true},
+	{"dot dot beyond root", "/../../api/auth", "/api/auth", false, true},
+	{"encoded dot dot", "/api/%2e%2e/api/auth", "/api/auth", false, true},
+	{"encoded upper dot dot", "/api/sessions/%2E%2E/auth/login", "/api/auth/login", false, true},
+	{"half encoded dot dot", "/api/x/.%2e/auth", "/api/auth", false, true},
+	{"dot dot at end keeps slash", "/api/auth/..", "/api/", false, false},
+	{"upper case", "/API/AUTH/x", "/API/AUTH/x", false, true},
+	{"mixed case", "/Api/aUtH", "/Api/aUtH", false, true},
+	{"matrix parameter", "/api/auth;v=1/x", "/api/auth/x", false, true},
+	{"matrix parameter on api", "/api;x=1/auth", "/api/auth", false, true},
+	{"dot dot with parameter", "/api/sessions/..;/auth", "/api/auth", false, true},
+	{"parameter only segment", "/api/;x/auth", "/api/auth", false, true},
+	{"backslashes", `/api\auth\x`, "/api/auth/x", false, true},
+	{"backslash dot dot", `/api/sessions\..\auth`, "/api/auth", false, true},
+	{"double encoding", "/api/%2561uth", "/api/%2561uth", true, false},
+	{"double encoded dot", "/api/%252e%252e/auth", "/api/%252e%252e/auth", true, false},
+	{"encoded slash", "/api/auth%2Fx", "/api/auth%2Fx", true, false},
+	{"encoded slash lower hex", "/api/sessions%2f..%2fauth", "/api/sessions%2F..%2Fauth", true, false},
+	{"encoded backslash", "/api%5Cauth", "/api%5Cauth", true, false},
+	{"encoded NUL", "/api/auth%00/x", "/api/auth%00/x", true, false},
+	{"encoded reserved", "/api/auth%3Bv=1", "/api/auth%3Bv=1", true, false},
+	{"encoded question mark", "/api/auth%3F", "/api/auth%3F", true, false},
+	{"invalid escape", "/api/%zzauth", "/api/%25zzauth", true, false},
+	{"truncated escape", "/api/auth%4", "/api/auth%254", true, false},
+	{"escape built from escapes", "/api/%4%31", "/api/%2541", true, false},
+	{"absolute form", "http://example.com/api/auth/x?y=1", "/api/auth/x", false, true},
+	{"absolute form upper scheme", "HTTPS://example.com:8443/api/auth", "/api/auth", false, true},
+	{"absolute form with user info", "http://u:p@h/api/auth", "/api/auth", false, true},
+	{"absolute form without path", "http://h?x=/api/auth", "/", false, false},
+	{"absolute form backslash", `http://h\api\auth`, "/api/auth", false, true},
+	{"trailing dot", "/api/auth.", "/api/auth.", true, false},
+	{"trailing dots", "/api/auth../x", "/api/auth../x", true, false},
+	{"three dots segment", "/api/.../auth", "/api/.../auth", true, false},
+	{"trailing dot on api", "/api./auth", "/api./auth", true, false},
+	{"trailing slash kept", "/api/sessions/", "/api/sessions/", false, false},
+	{"unicode fullwidth", "/api/ａuth", "/api/%EF%BD%81uth", true, false},
+	{"unicode encoded", "/api/%C3%A4uth", "/api/%C3%A4uth", true, false},
+	{"kelvin sign is not k", "/api/\u212auth", "/api/%E2%84%AAuth", true, false},
+	{"non-ascii first segment", "/ápi/auth", "/%C3%A1pi/auth", true, false},
+	{"raw space", "/api/auth x", "/api/auth%20x", true, false},
+	{"raw control byte", "/api/auth\x01", "/api/auth%01", true, false},
+	{"ambiguity outside api is not flagged", "/static/%2Fx", "/static/%2Fx", false, false},
+	{"authx is not auth", "/api/authx", "/api/authx", false, false},
+	{"auth below another segment is not auth", "/api/v1/auth", "/api/v1/auth", false, false},
+	{"sub-delims stay", "/api/sessions/a:b@c!$&'()*+,=", "/api/sessions/a:b@c!$&'()*+,=", false, false},
+}
+
+func TestCanonicalize(t *testing.T) {
+	for _, tc := range canonCases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, amb := Canonicalize(tc.target)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("Canonicalize(%q) path (-want +got):\n%s", tc.target, diff)
+			}
+			if amb != tc.ambiguous {
+				t.Errorf("Canonicalize(%q) ambiguous = %v, want %v", tc.target, amb, tc.ambiguous)
+			}
+			if auth := underFold(got, authPrefix); auth != tc.auth {
+				t.Errorf("Canonicalize(%q) = %q: auth = %v, want %v", tc.target, got, auth, tc.auth)
+			}
+			again, amb2 := Canonicalize(got)
+			if again != got || amb2 != amb {
+				t.Errorf("not idempotent: %q → %q (%v) → %q (%v)", tc.target, got, amb, again, amb2)
+			}
+		})
+	}
+}
+
+// TestCanonicalizeNeverSendsAuth routes every spelling through a Router that sends all
+// of /api to the candidate and mirrors everything it may: whatever is auth or
+// ambiguous stays on the primary and is not mirrored.
+func TestCanonicalizeNeverSendsAuth(t *testing.T) {
+	rt := fullCutoverRouter(t)
+	for _, tc := range canonCases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := rt.Decide(&http.Request{Method: "GET", RequestURI: tc.target, Header: http.Header{}})
+			if (tc.auth || tc.ambiguous) && (d.Serve == Candidate || d.Mirror) {
+				t.Errorf("%q: Serve=%v Mirror=%v, want primary and no mirror (decision %+v)", tc.target, d.Serve, d.Mirror, d)
+			}
+		})
+	}
+}
+
+// fullCutoverRouter sends every /api path to the candidate and verifies the cutover by
+// mirroring to the primary: the widest configuration there is.
+func fullCutoverRouter(tb testing.TB) *Router {
+	tb.Helper()
+	cfg := &Config{Cutover: CutoverConfig{Enabled: true}, Shadow: ShadowConfig{VerifyCutover: true}}
+	rt, err := NewRouter(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rt
+}
+
+// shadowOnlyRouter mirrors every /api path, writes included, and cuts nothing over.
+func shadowOnlyRouter(tb testing.TB) *Router {
+	tb.Helper()
+	cfg := &Config{Routes: []RouteConfig{{Match: "/api/sessions/:id", MirrorWrites: true}},
+		Shadow: ShadowConfig{WriteRoutes: []string{"/api/v1/"}}}
+	rt, err := NewRouter(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rt
+}
+
+// naiveAuth decodes a target the way a lax server might — repeated percent-decoding,
+// backslashes as slashes, parameters dropped, dot segments resolved, case folded —
+// and reports whether it lands under /api/auth.
+func naiveAuth(target string) bool {
+	if i := strings.IndexAny(target, "?#"); i >= 0 {
+		target = target[:i]
+	}
+	if u, err := url.Parse(target); err == nil && u.Scheme != "" {
+		target = u.EscapedPath()
+	}
+	for i := 0; i < 4; i++ {
+		dec, err := url.PathUnescape(target)
+		if err != nil || dec == target {
+			break
+		}
+		target = dec
+	}
+	target = strings.ReplaceAll(target, `\`, "/")
+	segs := strings.Split(target, "/")
+	for i, s := range segs {
+		if j := strings.IndexByte(s, ';'); j >= 0 {
+			segs[i] = s[:j]
+		}
+	}
+	p := strings.ToLower(path.Clean("/" + strings.Join(segs, "/")))
+	return p == authPrefix || strings.HasPrefix(p, authPrefix+"/")
+}
+
+func FuzzCanonicalize(f *testing.F) {
+	for _, tc := range canonCases {
+		f.Add(tc.target)
+	}
+	f.Add("/api/%252561uth")
+	f.Add("/api/auth/%2e%2e%2f")
+	cut, shadow := fullCutoverRouter(f), shadowOnlyRouter(f)
+	f.Fuzz(func(t *testing.T, target string) {
+		got, amb := Canonicalize(target)
+		if got == "" || got[0] != '/' {
+			t.Fatalf("Canonicalize(%q) = %q: not a path", target, got)
+		}
+		for i := 0; i < len(got); i++ {
+			if got[i] <= ' ' || got[i] >= 0x7f || got[i] == '?' || got[i] == '#' || got[i] == '\\' || got[i] == ';' {
+				t.Fatalf("Canonicalize(%q) = %q: byte %q left", target, got, got[i])
+			}
+		}
+		again, amb2 := Canonicalize(got)
+		if again != got || amb2 != amb {
+			t.Fatalf("not idempotent: %q → %q (%v) → %q (%v)", target, got, amb, again, amb2)
+		}
+		auth := underFold(got, authPrefix)
+		for _, method := range []string{"GET", "POST", "DELETE"} {
+			for _, rt := range []*Router{cut, shadow} {
+				d := rt.Decide(&http.Request{Method: method, RequestURI: target, Header: http.Header{}})
+				if d.Path != got || d.Auth != auth || d.Ambiguous != amb {
+					t.Fatalf("Decide(%q) = %+v, disagrees with Canonicalize (%q, %v)", target, d, got, amb)
+				}
+				if (auth || amb || naiveAuth(target)) && (d.Serve == Candidate || d.Mirror) {
+					t.Fatalf("%s %q (canonical %q, ambiguous %v): Serve=%v Mirror=%v", method, target, got, amb, d.Serve, d.Mirror)
+				}
+			}
+		}
+	})
+}
+
+func BenchmarkCanonicalize(b *testing.B) {
+	for _, bc := range []struct{ name, target string }{
+		{"clean", "/api/v1/workflows/42?limit=10"},
+		{"encoded", "/api/%61uth/../sessions//42;v=1"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Canonicalize(bc.target)
+			}
+		})
+	}
+}

@@ -1,0 +1,334 @@
+package shadow
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+
+	"github.com/parity-dev/parity/diff"
+	"github.com/parity-dev/parity/report"
+)
+
+// Router holds a configuration compiled once for the per-request Decide: cutover
+// prefixes, exclusions, write opt-ins, the mirrored methods, the sample rate, each
+// route's comparison rules and the report keyer. It is immutable and safe for
+// concurrent use; a new configuration gets a new Router.
+type Router struct {
+	cfg          *Config
+	enabled      bool
+	cutover      []string // empty = every /api/*
+	exclude      []string // lower case; matched ignoring case
+	writeRoutes  []string
+	methods      map[string]bool
+	sample       float64
+	verify       bool
+	routes       []compiledRoute
+	defaultRules *diff.Rules
+	keyer        *report.Keyer
+
+	// random returns a number in [0,1) for sampling; rand.Float64 by default.
+	random func() float64
+}
+
+type compiledRoute struct {
+	match        routeMatch
+	rules        *diff.Rules
+	refetch      bool
+	mirrorWrites bool
+}
+
+// NewRouter validates cfg and compiles it. cfg must not be changed afterwards.
+func NewRouter(cfg *Config) (*Router, error) {
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	rt := &Router{
+		cfg:         cfg,
+		enabled:     cfg.Cutover.Enabled,
+		cutover:     cfg.Cutover.Routes,
+		writeRoutes: cfg.Shadow.WriteRoutes,
+		methods:     map[string]bool{},
+		sample:      cfg.Shadow.SampleRate(),
+		verify:      cfg.Shadow.VerifyCutover,
+		random:      rand.Float64,
+	}
+	for _, p := range cfg.Shadow.Exclude {
+		rt.exclude = append(rt.exclude, strings.ToLower(p))
+	}
+	for _, m := range cfg.Shadow.MirrorMethods() {
+		rt.methods[m] = true
+	}
+	var err error
+	if rt.defaultRules, err = compileRules(cfg.Compare, nil); err != nil {
+		return nil, fmt.Errorf("compile compare rules: %w", err)
+	}
+	var templates []string
+	for i, r := range cfg.Routes {
+		m, err := parseMatch(r.Match)
+		if err != nil {
+			return nil, fmt.Errorf("routes[%d].match: %w", i, err)
+		}
+		rules, err := compileRules(cfg.Compare, &r.CompareConfig)
+		if err != nil {
+			return nil, fmt.Errorf("compile rules of routes[%d]: %w", i, err)
+		}
+		rt.routes = append(rt.routes, compiledRoute{match: m, rules: rules, refetch: r.Refetch, mirrorWrites: r.MirrorWrites})
+		templates = append(templates, strings.TrimSpace(r.Match))
+	}
+	rt.keyer = report.NewKeyer(templates)
+	return rt, nil
+}
+
+// Config returns the configuration the Router was built from. It must not be changed.
+func (rt *Router) Config() *Config { return rt.cfg }
+
+// Keyer returns the report keyer built from the configuration's route templates.
+func (rt *Router) Keyer() *report.Keyer { return rt.keyer }
+
+// Decide applies the routing rules to one request and fills every field of Decision.
+// The target is r.RequestURI when set (a server's inbound request), else r.URL's
+// request URI. r is not changed.
+//
+// Serve is the candidate only when the cutover is enabled and the canonical path is
+// under /api, not auth, not ambiguous, and under a cutover prefix (none = every
+// /api/*). Mirror is set only for /api paths that are not auth, not ambiguous and not
+// excluded, whose method may be mirrored — a safe method of shadow.methods, without
+// a method-override header naming another method; a write only where a route opts in
+// (mirror_writes or shadow.write_routes) and never to the primary of a cut-over route;
+// CONNECT and unknown methods never — and that are sampled in. A cut-over request is
+// mirrored (to the primary) only with shadow.verify_cutover. Otherwise Skip says why.
+func (rt *Router) Decide(r *http.Request) Decision {
+	target := r.RequestURI
+	if target == "" && r.URL != nil {
+		target = r.URL.RequestURI()
+	}
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	path, amb := Canonicalize(target)
+	d := Decision{
+		Path:      path,
+		Ambiguous: amb,
+		Auth:      underFold(path, authPrefix),
+		API:       underFold(path, apiPrefix),
+		Route:     rt.keyer.Key(method, path),
+		Rules:     rt.defaultRules,
+	}
+	var route *compiledRoute
+	for i := range rt.routes {
+		if rt.routes[i].match.matches(method, path) {
+			route = &rt.routes[i]
+			d.Rules = route.rules
+			d.Refetch = route.refetch && safeMethods[method]
+			break
+		}
+	}
+	if rt.enabled && d.API && !d.Auth && !d.Ambiguous && rt.cutOver(path) {
+		d.Serve = Candidate
+	}
+	if !d.API {
+		return d
+	}
+	switch {
+	case d.Auth:
+		d.Skip = report.SkipAuth
+	case d.Ambiguous:
+		d.Skip = report.SkipAmbiguous
+	case d.Serve == Candidate && !rt.verify:
+		d.Skip = report.SkipCutOver
+	case rt.excluded(path):
+		d.Skip = report.SkipExcluded
+	case !rt.methodMirrored(r, method, path, route, d.Serve):
+		d.Skip = report.SkipWriteMethod
+	case rt.sample < 1 && (rt.sample <= 0 || rt.random() >= rt.sample):
+		d.Skip = report.SkipSampledOut
+	default:
+		d.Mirror = true
+	}
+	if d.Skip != "" {
+		d.Refetch = false
+	}
+	return d
+}
+
+// cutOver reports whether path is under a cutover prefix (case-sensitive, as the
+// backends route).
+func (rt *Router) cutOver(path string) bool {
+	if len(rt.cutover) == 0 {
+		return strings.HasPrefix(path, apiPrefix+"/")
+	}
+	for _, p := range rt.cutover {
+		if isUnder(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// excluded matches shadow.exclude ignoring case: excluding too much is the safe side.
+func (rt *Router) excluded(path string) bool {
+	for _, p := range rt.exclude {
+		if underFoldPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (rt *Router) methodMirrored(r *http.Request, method, path string, route *compiledRoute, serve Backend) bool {
+	if overridden(r.Header, method) {
+		return false
+	}
+	if safeMethods[method] {
+		return rt.methods[method]
+	}
+	if !writeMethods[method] || serve == Candidate {
+		return false
+	}
+	if route != nil && route.mirrorWrites {
+		return true
+	}
+	for _, p := range rt.writeRoutes {
+		if isUnder(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// methodOverrideHeaders are the headers some frameworks read to change a request's
+// method; one naming another method makes a request unsafe to mirror.
+var methodOverrideHeaders = []string{"X-Http-Method-Override", "X-Method-Override", "X-Http-Method"}
+
+func overridden(h http.Header, method string) bool {
+	for _, name := range methodOverrideHeaders {
+		for _, v := range h[name] {
+			if !strings.EqualFold(strings.TrimSpace(v), method) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// underFoldPrefix is isUnder ignoring ASCII case.
+func underFoldPrefix(path, base string) bool {
+	if strings.HasSuffix(base, "/") {
+		return len(path) >= len(base) && strings.EqualFold(path[:len(base)], base)
+	}
+	return underFold(path, base)
+}
+
+// routeMatch is a compiled routes[].match: "[METHOD ]/template/:name".
+type routeMatch struct {
+	method string   // "" = any method
+	segs   []string // ":name" matches any one non-empty segment
+}
+
+func parseMatch(s string) (routeMatch, error) {
+	var m routeMatch
+	f := strings.Fields(s)
+	var tpl string
+	switch len(f) {
+	case 1:
+		tpl = f[0]
+	case 2:
+		m.method, tpl = f[0], f[1]
+		if !knownMethod(m.method) {
+			return m, fmt.Errorf("unknown method %q in match %q (methods are upper case)", m.method, s)
+		}
+	default:
+		return m, fmt.Errorf("match %q: want \"[METHOD ]/path/:name\"", s)
+	}
+	if !strings.HasPrefix(tpl, "/") {
+		return m, fmt.Errorf("match %q: the path must start with /", s)
+	}
+	if canon, amb := Canonicalize(tpl); amb || canon != tpl {
+		return m, fmt.Errorf("match %q: the path is not canonical (write %q)", s, canon)
+	}
+	for _, seg := range strings.Split(strings.Trim(tpl, "/"), "/") {
+		if seg == "" {
+			continue
+		}
+		if strings.HasPrefix(seg, ":") && !paramName(seg[1:]) {
+			return m, fmt.Errorf("match %q: bad parameter %q (want :name)", s, seg)
+		}
+		m.segs = append(m.segs, seg)
+	}
+	return m, nil
+}
+
+func paramName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// matches reports whether a canonical path fits the template; a trailing "/" is not
+// significant. It does not allocate.
+func (m *routeMatch) matches(method, path string) bool {
+	if m.method != "" && m.method != method {
+		return false
+	}
+	rest := strings.Trim(path, "/")
+	for _, want := range m.segs {
+		if rest == "" {
+			return false
+		}
+		seg := rest
+		if j := strings.IndexByte(rest, '/'); j >= 0 {
+			seg, rest = rest[:j], rest[j+1:]
+		} else {
+			rest = ""
+		}
+		if want[0] != ':' && want != seg {
+			return false
+		}
+	}
+	return rest == ""
+}
+
+// mayMatchAuth reports whether the template can match a path under /api/auth.
+func (m *routeMatch) mayMatchAuth() bool {
+	if len(m.segs) < 2 || !strings.EqualFold(m.segs[0], "api") {
+		return false
+	}
+	return m.segs[1][0] == ':' || strings.EqualFold(m.segs[1], "auth")
+}
+
+// compileRules builds the comparison rules of the global compare: section followed by
+// a route's entry (nil for none); later options add to earlier ones.
+func compileRules(global CompareConfig, route *CompareConfig) (*diff.Rules, error) {
+	var opts []diff.Option
+	add := func(c CompareConfig) {
+		if len(c.Ignore) > 0 {
+			opts = append(opts, diff.Ignore(c.Ignore...))
+		}
+		if len(c.Unordered) > 0 {
+			opts = append(opts, diff.Unordered(c.Unordered...))
+		}
+		if c.Tolerance > 0 {
+			opts = append(opts, diff.Tolerance(c.Tolerance))
+		}
+		if len(c.Shape) > 0 {
+			opts = append(opts, diff.Shape(c.Shape...))
+		}
+	}
+	add(global)
+	if route != nil {
+		add(*route)
+	}
+	return diff.NewRules(opts...)
+}
