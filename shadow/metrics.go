@@ -1,0 +1,280 @@
+package shadow
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/parity-dev/parity/report"
+)
+
+// Comparison outcomes, the values of parity_comparisons_total's outcome label.
+const (
+	OutcomeMatched        = "matched"
+	OutcomeMismatched     = "mismatched"
+	OutcomeCandidateError = "candidate_error" // transport error, timeout, or a 5xx the primary did not have
+	OutcomeExcluded       = "excluded"        // the primary failed: nothing to compare against
+)
+
+// otherLabel stands for every route past the cap, every unknown method and every
+// status outside 100–599, so that label sets stay bounded.
+const otherLabel = "OTHER"
+
+// DefaultMaxRoutes is how many distinct route labels Metrics keeps when MaxRoutes is 0.
+const DefaultMaxRoutes = 256
+
+// Metrics holds the proxy's Prometheus collectors in a registry of its own (never
+// the global one), so several proxies in one process and tests do not collide.
+// Names follow Prometheus conventions and every label set is bounded: the route
+// label is the route key (which the router's keyer bounds) capped at MaxRoutes,
+// the rest folded into "OTHER". A nil *Metrics records nothing.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	requestDuration    *prometheus.HistogramVec // route, method, status, backend
+	mirrorDuration     *prometheus.HistogramVec // route, backend, status
+	comparisons        *prometheus.CounterVec   // route, outcome
+	dropped            *prometheus.CounterVec   // reason
+	skipped            *prometheus.CounterVec   // reason
+	queueDepth         prometheus.Gauge
+	inFlight           prometheus.Gauge
+	reloads            *prometheus.CounterVec // result
+	backendUnavailable *prometheus.CounterVec // backend
+
+	maxRoutes int
+	mu        sync.RWMutex
+	routes    map[string]struct{}
+	nroutes   atomic.Int64
+}
+
+// latencyBuckets reach down to a millisecond: the guide compares p99s against a
+// baseline, and most API answers are well under the default 5 ms first bucket.
+var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+// NewMetrics returns the proxy's collectors registered in a fresh registry, with
+// the Go runtime and process collectors beside them. maxRoutes bounds the distinct
+// route labels (0 = DefaultMaxRoutes).
+func NewMetrics(maxRoutes int) *Metrics {
+	if maxRoutes <= 0 {
+		maxRoutes = DefaultMaxRoutes
+	}
+	m := &Metrics{
+		reg:       prometheus.NewRegistry(),
+		maxRoutes: maxRoutes,
+		routes:    make(map[string]struct{}),
+		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "http_request_duration_seconds",
+			Help:    "Time to serve a client request, by route, method, status and the backend that served it.",
+			Buckets: latencyBuckets,
+		}, []string{"route", "method", "status", "backend"}),
+		mirrorDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "parity_mirror_duration_seconds",
+			Help:    "Time to the response headers of a mirrored request, by route, the backend mirrored to and its status (\"error\" for transport errors and timeouts).",
+			Buckets: latencyBuckets,
+		}, []string{"route", "backend", "status"}),
+		comparisons: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parity_comparisons_total",
+			Help: "Mirrored requests by route and outcome: matched, mismatched, candidate_error, excluded (primary failed).",
+		}, []string{"route", "outcome"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parity_mirror_dropped_total",
+			Help: "Eligible requests whose mirror was dropped, by reason (queue_full, concurrency, body_too_large, upgrade, ...).",
+		}, []string{"reason"}),
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parity_mirror_skipped_total",
+			Help: "API requests the routing rules did not mirror, by reason (auth, write_method, excluded, sampled_out, ambiguous_path, cut_over).",
+		}, []string{"reason"}),
+		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "parity_mirror_queue_depth",
+			Help: "Mirrors waiting for a worker.",
+		}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "parity_mirror_in_flight",
+			Help: "Mirrors being sent or compared.",
+		}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parity_config_reloads_total",
+			Help: "Configuration reloads by result (success, failure).",
+		}, []string{"result"}),
+		backendUnavailable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parity_backend_unavailable_total",
+			Help: "Client requests answered 502 or 504 because the serving backend could not be reached, by backend.",
+		}, []string{"backend"}),
+	}
+	m.reg.MustRegister(m.requestDuration, m.mirrorDuration, m.comparisons, m.dropped, m.skipped,
+		m.queueDepth, m.inFlight, m.reloads, m.backendUnavailable,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Reasons and results are few and known: make them visible at zero, so rate()
+	// and alerts work before the first event.
+	for _, r := range []string{report.SkipQueueFull, report.SkipConcurrency, report.SkipBodyTooLarge, report.SkipUpgrade} {
+		m.dropped.WithLabelValues(r)
+	}
+	for _, r := range []string{"success", "failure"} {
+		m.reloads.WithLabelValues(r)
+	}
+	for _, b := range []string{Primary.String(), Candidate.String()} {
+		m.backendUnavailable.WithLabelValues(b)
+	}
+	return m
+}
+
+// Registry is the registry the collectors live in, for /metrics and for tests.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// ConfigReload counts one configuration reload; ok is false when the new
+// configuration was rejected and the old one kept serving.
+func (m *Metrics) ConfigReload(ok bool) {
+	if m == nil {
+		return
+	}
+	if ok {
+		m.reloads.WithLabelValues("success").Inc()
+	} else {
+		m.reloads.WithLabelValues("failure").Inc()
+	}
+}
+
+// route returns the label for a route key: itself while fewer than maxRoutes
+// distinct keys were seen, else "OTHER".
+func (m *Metrics) route(key string) string {
+	if key == "" {
+		return otherLabel
+	}
+	m.mu.RLock()
+	_, ok := m.routes[key]
+	m.mu.RUnlock()
+	if ok {
+		return key
+	}
+	if m.nroutes.Load() >= int64(m.maxRoutes) {
+		return otherLabel
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.routes[key]; ok {
+		return key
+	}
+	if len(m.routes) >= m.maxRoutes {
+		return otherLabel
+	}
+	m.routes[key] = struct{}{}
+	m.nroutes.Store(int64(len(m.routes)))
+	return key
+}
+
+func (m *Metrics) observeRequest(route, method string, status int, backend Backend, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.requestDuration.WithLabelValues(m.route(route), methodLabel(method), statusLabel(status), backend.String()).
+		Observe(d.Seconds())
+}
+
+func (m *Metrics) observeMirror(route string, backend Backend, status int, err error, d time.Duration) {
+	if m == nil {
+		return
+	}
+	s := "error"
+	if err == nil {
+		s = statusLabel(status)
+	}
+	m.mirrorDuration.WithLabelValues(m.route(route), backend.String(), s).Observe(d.Seconds())
+}
+
+func (m *Metrics) comparison(route, outcome string) {
+	if m == nil {
+		return
+	}
+	m.comparisons.WithLabelValues(m.route(route), outcome).Inc()
+}
+
+func (m *Metrics) drop(reason string) {
+	if m == nil {
+		return
+	}
+	m.dropped.WithLabelValues(reason).Inc()
+}
+
+func (m *Metrics) skip(reason string) {
+	if m == nil {
+		return
+	}
+	m.skipped.WithLabelValues(reason).Inc()
+}
+
+func (m *Metrics) queue(delta float64) {
+	if m == nil {
+		return
+	}
+	m.queueDepth.Add(delta)
+}
+
+func (m *Metrics) flight(delta float64) {
+	if m == nil {
+		return
+	}
+	m.inFlight.Add(delta)
+}
+
+func (m *Metrics) unavailable(b Backend) {
+	if m == nil {
+		return
+	}
+	m.backendUnavailable.WithLabelValues(b.String()).Inc()
+}
+
+// statusLabels holds the label of every status 100–599, so that labelling a
+// request allocates nothing.
+var statusLabels = func() []string {
+	s := make([]string, 600)
+	for i := 100; i < 600; i++ {
+		s[i] = strconv.Itoa(i)
+	}
+	return s
+}()
+
+func statusLabel(code int) string {
+	if code >= 100 && code < 600 {
+		return statusLabels[code]
+	}
+	return otherLabel
+}
+
+// methodLabel keeps the standard methods and folds everything else, which a client
+// can make up at will, into "OTHER".
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return otherLabel
+}
+
+// outcomeOf classifies an observation of a mirrored request for
+// parity_comparisons_total. A candidate 5xx where the primary had none is a
+// candidate error, as the aggregator counts it.
+func outcomeOf(o *report.Observation) string {
+	switch {
+	case o.Skipped != "":
+		return OutcomeExcluded
+	case o.CandidateError != "":
+		return OutcomeCandidateError
+	case o.CandidateStatus >= 500 && o.PrimaryStatus < 500:
+		return OutcomeCandidateError
+	case len(o.Differences) > 0:
+		return OutcomeMismatched
+	}
+	return OutcomeMatched
+}

@@ -1,0 +1,295 @@
+package shadow
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parity-dev/parity/diff"
+	"github.com/parity-dev/parity/report"
+)
+
+// pair is one mirrored request: the clone sent to the other backend, and the slot
+// where the serving side leaves its result for the comparison.
+type pair struct {
+	dec    Decision
+	method string
+	id     string
+	start  time.Time
+	to     Backend // where the mirror goes
+	req    *http.Request
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// state moves once, from waiting to served (the serving side finished and
+	// its fields below are set) or to abandoned (the mirror gave up waiting; the
+	// serving side then releases its own capture).
+	state    atomic.Int32
+	servedCh chan struct{}
+
+	sStatus  int
+	sHeader  http.Header
+	sCapture *capture
+	sErr     error
+	sLatency time.Duration
+}
+
+const (
+	pairWaiting int32 = iota
+	pairServed
+	pairAbandoned
+)
+
+// errServingIncomplete is the serving side's error when its response did not end
+// within the mirror deadline (a long stream): the pair is not compared.
+var errServingIncomplete = errors.New("serving response not complete within the mirror deadline")
+
+// newPair clones what is sent upstream into a request of its own for backend to:
+// own header map (marked X-Parity-Shadow), own body reader over the buffered
+// bytes, own context and deadline, so that nothing of the client's request is
+// touched, nor read after its handler returned.
+func (p *Proxy) newPair(r *http.Request, dec *Decision, h http.Header, body []byte, to Backend, id string, start time.Time) *pair {
+	base, _ := p.backend(to)
+	mh := make(http.Header, len(h)+1)
+	for k, vv := range h {
+		mh[k] = vv
+	}
+	delete(mh, "Expect")
+	mh[HeaderShadow] = []string{"1"}
+
+	ctx, cancel := context.WithTimeout(p.mirrors.ctx, p.MirrorTimeout)
+	req := (&http.Request{
+		Method:        r.Method,
+		URL:           outURL(base, r),
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        mh,
+		Host:          r.Host,
+		ContentLength: int64(len(body)),
+	}).WithContext(ctx)
+	if len(body) > 0 {
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
+	return &pair{
+		dec: *dec, method: r.Method, id: id, start: start, to: to,
+		req: req, ctx: ctx, cancel: cancel, servedCh: make(chan struct{}),
+	}
+}
+
+// served records the serving side's result and wakes the mirror, unless it gave
+// up waiting.
+func (pr *pair) served(status int, h http.Header, c *capture, err error, latency time.Duration) {
+	if pr.state.CompareAndSwap(pairWaiting, pairServed) {
+		// Read by the mirror only after servedCh is closed.
+		pr.sStatus, pr.sHeader, pr.sCapture, pr.sErr, pr.sLatency = status, h, c, err, latency
+		close(pr.servedCh)
+		return
+	}
+	if c != nil {
+		c.release()
+	}
+}
+
+// mirrorPool is the bounded mirror work of a Proxy: a fixed set of workers,
+// started on first use, and a queue in front of them; pending counts the mirrors
+// queued or running, so that the bound holds exactly whatever the scheduling.
+type mirrorPool struct {
+	p      *Proxy
+	ctx    context.Context // cancelled when Close gives up waiting
+	cancel context.CancelFunc
+
+	mu      sync.RWMutex // guards closed against sends on a closed jobs channel
+	closed  bool
+	jobs    chan *pair // room for every pending mirror: sends never block
+	limit   int64      // MirrorConcurrency + MirrorQueue
+	pending atomic.Int64
+	start   sync.Once
+	wg      sync.WaitGroup
+}
+
+func (m *mirrorPool) init(p *Proxy) {
+	m.p = p
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	m.limit = int64(p.MirrorConcurrency + p.MirrorQueue)
+	m.jobs = make(chan *pair, m.limit)
+}
+
+// submit queues pr and returns "", or the reason it was dropped: queue_full when
+// workers and queue are taken, concurrency when every worker is busy and there
+// is no queue.
+func (m *mirrorPool) submit(pr *pair) string {
+	m.start.Do(func() {
+		for range m.p.MirrorConcurrency {
+			m.wg.Go(m.work)
+		}
+	})
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	reason := report.SkipQueueFull
+	if m.p.MirrorQueue == 0 {
+		reason = report.SkipConcurrency
+	}
+	if m.closed {
+		reason = report.SkipConcurrency
+	} else if m.pending.Add(1) <= m.limit {
+		m.p.Metrics.queue(1)
+		m.jobs <- pr
+		return ""
+	} else {
+		m.pending.Add(-1)
+	}
+	pr.cancel()
+	return reason
+}
+
+func (m *mirrorPool) work() {
+	for pr := range m.jobs {
+		m.p.Metrics.queue(-1)
+		m.p.runMirror(pr)
+		m.pending.Add(-1)
+	}
+}
+
+// close stops taking mirrors and waits for those queued and running; when ctx ends
+// first, their requests are cancelled and close still waits for the workers, which
+// then return at once.
+func (m *mirrorPool) close(ctx context.Context) error {
+	m.mu.Lock()
+	if !m.closed {
+		m.closed = true
+		close(m.jobs)
+	}
+	m.mu.Unlock()
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		m.cancel()
+		<-done
+	}
+	m.cancel()
+	return err
+}
+
+// Close stops the mirror work: it waits, until ctx ends, for queued and running
+// mirrors to be compared and observed, then cancels what is left and closes the
+// idle connections of the Proxy's own transports. Call it after the server has
+// stopped handing requests to the Proxy; requests served afterwards are not
+// mirrored. It returns ctx's error when it had to cancel.
+func (p *Proxy) Close(ctx context.Context) error {
+	p.init()
+	err := p.mirrors.close(ctx)
+	for _, t := range p.ownTransport {
+		t.CloseIdleConnections()
+	}
+	return err
+}
+
+// runMirror sends one mirror, waits for the serving side, compares and observes.
+func (p *Proxy) runMirror(pr *pair) {
+	defer pr.cancel()
+	p.Metrics.flight(1)
+	defer p.Metrics.flight(-1)
+
+	if pr.ctx.Err() != nil {
+		// Waited in the queue past its deadline: no worker was free in time.
+		p.dropPair(pr, report.SkipConcurrency)
+		return
+	}
+
+	_, transport := p.backend(pr.to)
+	sent := time.Now()
+	res, err := transport.RoundTrip(pr.req)
+	var (
+		resp    *diff.Response
+		latency time.Duration
+		capt    *capture
+	)
+	if err == nil {
+		latency = time.Since(sent)
+		capt = newCapture(p.CaptureCap)
+		bp := copyBufPool.Get().(*[]byte)
+		_, err = io.CopyBuffer(capt, res.Body, *bp)
+		copyBufPool.Put(bp)
+		res.Body.Close()
+		if err != nil {
+			capt.release()
+			capt = nil
+		} else {
+			resp = diffResponse(res.StatusCode, res.Header, capt)
+		}
+		p.Metrics.observeMirror(pr.dec.Route, pr.to, res.StatusCode, err, latency)
+	} else {
+		latency = time.Since(sent)
+		p.Metrics.observeMirror(pr.dec.Route, pr.to, 0, err, latency)
+	}
+	if capt != nil {
+		defer capt.release()
+	}
+
+	select {
+	case <-pr.servedCh:
+	case <-pr.ctx.Done():
+		if pr.state.CompareAndSwap(pairWaiting, pairAbandoned) {
+			p.compare(pr, nil, errServingIncomplete, 0, resp, err, latency)
+			return
+		}
+		<-pr.servedCh
+	}
+	var sresp *diff.Response
+	if pr.sErr == nil {
+		sresp = diffResponse(pr.sStatus, pr.sHeader, pr.sCapture)
+	}
+	p.compare(pr, sresp, pr.sErr, pr.sLatency, resp, err, latency)
+	if pr.sCapture != nil {
+		pr.sCapture.release()
+	}
+}
+
+// compare builds the exchange of pr from the serving side's answer and the
+// mirror's (or their errors), and hands its observation on.
+func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency time.Duration,
+	mresp *diff.Response, merr error, mlatency time.Duration) {
+	x := Exchange{Decision: pr.dec, Method: pr.method, RequestID: pr.id, Time: pr.start}
+	if pr.dec.Serve == Primary {
+		x.Primary, x.PrimaryErr, x.PrimaryLatency = sresp, serr, slatency
+		x.Candidate, x.CandidateErr, x.CandidateLatency = mresp, merr, mlatency
+	} else {
+		x.Candidate, x.CandidateErr, x.CandidateLatency = sresp, serr, slatency
+		x.Primary, x.PrimaryErr, x.PrimaryLatency = mresp, merr, mlatency
+	}
+	o := x.Observation()
+	outcome := outcomeOf(&o)
+	p.Metrics.comparison(pr.dec.Route, outcome)
+	p.Logger.Debug().Str("request_id", pr.id).Str("route", pr.dec.Route).Str("outcome", outcome).
+		Int("differences", len(o.Differences)).Msg("comparison")
+	if p.Observer != nil {
+		p.Observer.Observe(o)
+	}
+}
+
+// dropPair gives up a mirror that was never sent.
+func (p *Proxy) dropPair(pr *pair, reason string) {
+	if !pr.state.CompareAndSwap(pairWaiting, pairAbandoned) {
+		<-pr.servedCh
+		if pr.sCapture != nil {
+			pr.sCapture.release()
+		}
+	}
+	p.Metrics.drop(reason)
+	if p.Observer != nil {
+		p.Observer.Observe(report.Observation{
+			Time: pr.start, Route: pr.dec.Route, Method: pr.method, RequestID: pr.id, Skipped: reason,
+		})
+	}
+}

@@ -1,0 +1,423 @@
+package shadow
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/parity-dev/parity/report"
+)
+
+// TestMirrorSendsAClone: the mirror gets the same method, target, body and request
+// id as the serving backend, marked X-Parity-Shadow, and nothing of its answer
+// reaches the client.
+func TestMirrorSendsAClone(t *testing.T) {
+	primary := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":1}`)
+	})
+	candidate := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Set-Cookie", "candidate=1")
+		w.Header().Set("X-Candidate", "1")
+		w.WriteHeader(201)
+		io.WriteString(w, `{"id":2}`)
+	})
+	obs := newObserver()
+	m := NewMetrics(0)
+	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true), Observer: obs, Metrics: m})
+
+	req, _ := http.NewRequest("POST", h.server.URL+"/api/tools/execute?dry=1;x=%zz", strings.NewReader(`{"tool":"t"}`))
+	req.Header.Set("X-Request-Id", "rid-1")
+	req.Header.Set("X-Parity-Shadow", "0")
+	res, body := h.do(t, req)
+	if res.StatusCode != 200 || body != `{"id":1}` {
+		t.Errorf("client got %d %q, want the primary's 200 {\"id\":1}", res.StatusCode, body)
+	}
+	for _, k := range []string{"Set-Cookie", "X-Candidate"} {
+		if v := res.Header.Get(k); v != "" {
+			t.Errorf("candidate header %s reached the client: %q", k, v)
+		}
+	}
+
+	p, c := primary.next(t), candidate.next(t)
+	want := seen{Method: "POST", RequestURI: "/api/tools/execute?dry=1;x=%zz", Body: `{"tool":"t"}`}
+	for name, got := range map[string]seen{"primary": p, "candidate": c} {
+		if diff := cmp.Diff(want, got, cmpIgnoreHeader, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Host" }, cmp.Ignore())); diff != "" {
+			t.Errorf("%s received (-want +got):\n%s", name, diff)
+		}
+		if id := got.Header.Get("X-Request-Id"); id != "rid-1" {
+			t.Errorf("%s X-Request-Id = %q, want rid-1", name, id)
+		}
+	}
+	if diff := cmp.Diff([]string{"1"}, c.Header[HeaderShadow]); diff != "" {
+		t.Errorf("candidate %s (-want +got):\n%s", HeaderShadow, diff)
+	}
+	if _, ok := p.Header[HeaderShadow]; ok {
+		t.Errorf("primary received %s", HeaderShadow)
+	}
+	if p.Host != c.Host {
+		t.Errorf("Host: primary %q, candidate %q", p.Host, c.Host)
+	}
+
+	ob := obs.next(t)
+	if ob.RequestID != "rid-1" || ob.PrimaryStatus != 200 || ob.CandidateStatus != 201 || len(ob.Differences) == 0 {
+		t.Errorf("observation %+v, want rid-1 200 vs 201 with differences", ob)
+	}
+	if v := metricValue(t, m, "parity_comparisons_total", map[string]string{"outcome": OutcomeMismatched}); v != 1 {
+		t.Errorf("mismatched comparisons = %v, want 1", v)
+	}
+}
+
+// TestMirrorBodyCap: a body up to the cap is read once and sent to both; one byte
+// more streams whole to the primary and the mirror is skipped.
+func TestMirrorBodyCap(t *testing.T) {
+	const limit = 64
+	tests := []struct {
+		name     string
+		size     int
+		chunked  bool
+		mirrored bool
+	}{
+		{"exactly the cap", limit, false, true},
+		{"exactly the cap, chunked", limit, true, true},
+		{"cap plus one by content length", limit + 1, false, false},
+		{"cap plus one, chunked", limit + 1, true, false},
+		{"far over the cap, chunked", 10 * limit, true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			primary := newBackend(t, nil)
+			candidate := newBackend(t, nil)
+			obs := newObserver()
+			h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true),
+				Observer: obs, MirrorBodyCap: limit})
+			payload := strings.Repeat("x", tc.size-1) + "!"
+			var body io.Reader = strings.NewReader(payload)
+			if tc.chunked {
+				body = io.MultiReader(body) // hides the length: sent chunked
+			}
+			req, _ := http.NewRequest("PUT", h.server.URL+"/api/blob", body)
+			res, _ := h.do(t, req)
+			if res.StatusCode != 200 {
+				t.Fatalf("status %d", res.StatusCode)
+			}
+			if got := primary.next(t).Body; got != payload {
+				t.Errorf("primary received %d bytes, want the %d sent", len(got), len(payload))
+			}
+			ob := obs.next(t)
+			if tc.mirrored {
+				if got := candidate.next(t).Body; got != payload {
+					t.Errorf("candidate received %d bytes, want %d", len(got), len(payload))
+				}
+				if ob.Skipped != "" {
+					t.Errorf("observation skipped %q, want compared", ob.Skipped)
+				}
+			} else {
+				if ob.Skipped != report.SkipBodyTooLarge {
+					t.Errorf("observation skipped %q, want %q", ob.Skipped, report.SkipBodyTooLarge)
+				}
+				if n := candidate.count(); n != 0 {
+					t.Errorf("candidate received %d requests, want 0", n)
+				}
+			}
+		})
+	}
+}
+
+// TestMirrorCandidateFaults: whatever the candidate does, the client gets the
+// primary's status and bytes, and the failure is counted as a candidate error.
+func TestMirrorCandidateFaults(t *testing.T) {
+	const want = `{"sessions":[1,2,3]}`
+	tests := []struct {
+		name      string
+		candidate func(t *testing.T) *url.URL
+		outcome   string
+	}{
+		{"refuses connections", deadURL, OutcomeCandidateError},
+		{"accepts and never answers", func(t *testing.T) *url.URL {
+			return rawServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+		}, OutcomeCandidateError},
+		{"resets mid-body", func(t *testing.T) *url.URL {
+			return rawServer(t, func(c net.Conn) {
+				readRequest(c)
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"sess")
+				resetConn(c)
+			})
+		}, OutcomeCandidateError},
+		{"answers garbage", func(t *testing.T) *url.URL {
+			return rawServer(t, func(c net.Conn) { readRequest(c); io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n\r\n") })
+		}, OutcomeCandidateError},
+		// Transfer-Encoding wins over Content-Length (RFC 9112 section 6.3): read as
+		// chunked, the body differs from the primary's.
+		{"both Transfer-Encoding and Content-Length", func(t *testing.T) *url.URL {
+			return rawServer(t, func(c net.Conn) {
+				readRequest(c)
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+			})
+		}, OutcomeMismatched},
+		{"chunk size line ending in a bare LF", func(t *testing.T) *url.URL {
+			return rawServer(t, func(c net.Conn) {
+				readRequest(c)
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n")
+			})
+		}, OutcomeCandidateError},
+		{"slower than the mirror deadline", func(t *testing.T) *url.URL {
+			b := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+				<-r.Context().Done()
+			})
+			return b.url(t)
+		}, OutcomeCandidateError},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			primary := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, want)
+			})
+			obs := newObserver()
+			m := NewMetrics(0)
+			h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: tc.candidate(t), Decide: decideFixed(Primary, true),
+				Observer: obs, Metrics: m, MirrorTimeout: 200 * time.Millisecond})
+			res, body := h.get(t, "/api/sessions")
+			if res.StatusCode != 200 || body != want {
+				t.Errorf("client got %d %q, want 200 %q", res.StatusCode, body, want)
+			}
+			ob := obs.next(t)
+			if got := outcomeOf(&ob); got != tc.outcome {
+				t.Errorf("outcome %s of %+v, want %s", got, ob, tc.outcome)
+			}
+			if v := metricValue(t, m, "parity_comparisons_total", map[string]string{"outcome": tc.outcome}); v != 1 {
+				t.Errorf("%s comparisons = %v, want 1", tc.outcome, v)
+			}
+		})
+	}
+}
+
+// rawServer accepts connections on loopback and hands each to serve; it is closed
+// with the test.
+func rawServer(t *testing.T, serve func(net.Conn)) *url.URL {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Go(func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() { defer c.Close(); serve(c) })
+		}
+	})
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return &url.URL{Scheme: "http", Host: l.Addr().String()}
+}
+
+func readRequest(c net.Conn) {
+	req, err := http.ReadRequest(bufio.NewReader(c))
+	if err == nil {
+		io.Copy(io.Discard, req.Body)
+	}
+}
+
+// TestMirrorDrops: with the workers busy, a mirror finds no worker (no queue) or
+// a full queue, and is dropped and counted by reason; the clients are served.
+func TestMirrorDrops(t *testing.T) {
+	tests := []struct {
+		name   string
+		queue  int
+		reason string
+	}{
+		{"no queue: concurrency", -1, report.SkipConcurrency},
+		{"queue of one: queue_full", 1, report.SkipQueueFull},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			primary := newBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+			release := make(chan struct{})
+			candidate := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+				<-release
+				io.WriteString(w, "ok")
+			})
+			obs := newObserver()
+			m := NewMetrics(0)
+			h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true),
+				Observer: obs, Metrics: m, MirrorConcurrency: 1, MirrorQueue: tc.queue})
+
+			h.get(t, "/api/a")
+			candidate.next(t) // the one worker is now busy
+			n := 1
+			if tc.queue > 0 {
+				h.get(t, "/api/b") // waits in the queue
+				n++
+			}
+			res, body := h.get(t, "/api/c")
+			if res.StatusCode != 200 || body != "ok" {
+				t.Errorf("client got %d %q", res.StatusCode, body)
+			}
+			ob := obs.next(t)
+			if ob.Skipped != tc.reason || ob.Route != "GET /api/c" {
+				t.Errorf("observation %+v, want GET /api/c skipped %s", ob, tc.reason)
+			}
+			if v := metricValue(t, m, "parity_mirror_dropped_total", map[string]string{"reason": tc.reason}); v != 1 {
+				t.Errorf("dropped{%s} = %v, want 1", tc.reason, v)
+			}
+			close(release)
+			for range n {
+				if ob := obs.next(t); ob.Skipped != "" {
+					t.Errorf("queued mirror not compared: %+v", ob)
+				}
+			}
+		})
+	}
+}
+
+// TestMirrorOutlivesTheClient: the primary answers at once and the client leaves;
+// the candidate answers later and the comparison still happens.
+func TestMirrorOutlivesTheClient(t *testing.T) {
+	primary := newBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "same") })
+	clientDone := make(chan struct{})
+	candidate := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-clientDone:
+		case <-r.Context().Done():
+			return
+		}
+		io.WriteString(w, "same")
+	})
+	obs := newObserver()
+	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true), Observer: obs})
+	res, body := h.get(t, "/api/x")
+	if res.StatusCode != 200 || body != "same" {
+		t.Fatalf("client got %d %q", res.StatusCode, body)
+	}
+	h.client.CloseIdleConnections()
+	close(clientDone)
+	ob := obs.next(t)
+	if ob.Skipped != "" || ob.CandidateError != "" || len(ob.Differences) != 0 {
+		t.Errorf("observation %+v, want a matched pair", ob)
+	}
+}
+
+// TestDecideSkipsAreObserved: an API request the rules do not mirror is counted
+// with its reason, and nothing goes to the candidate.
+func TestDecideSkipsAreObserved(t *testing.T) {
+	primary := newBackend(t, nil)
+	candidate := newBackend(t, nil)
+	obs := newObserver()
+	m := NewMetrics(0)
+	decide := func(r *http.Request) Decision {
+		return Decision{Path: r.URL.Path, API: true, Auth: true, Route: "GET /api/auth/:x", Serve: Primary, Skip: report.SkipAuth}
+	}
+	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decide, Observer: obs, Metrics: m})
+	h.get(t, "/api/auth/login")
+	ob := obs.next(t)
+	if ob.Skipped != report.SkipAuth || ob.Route != "GET /api/auth/:x" || ob.Method != "GET" || ob.RequestID == "" {
+		t.Errorf("observation %+v", ob)
+	}
+	if v := metricValue(t, m, "parity_mirror_skipped_total", map[string]string{"reason": report.SkipAuth}); v != 1 {
+		t.Errorf("skipped{auth} = %v, want 1", v)
+	}
+	if n := candidate.count(); n != 0 {
+		t.Errorf("candidate received %d requests", n)
+	}
+}
+
+// TestCloseFinishesPendingComparisons: Close waits for the mirrors in flight,
+// and afterwards no goroutine of the proxy is left.
+func TestCloseFinishesPendingComparisons(t *testing.T) {
+	base := runtime.NumGoroutine()
+	func() {
+		release := make(chan struct{})
+		primary := httptestServer(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "v") })
+		defer primary.Close()
+		candidate := httptestServer(func(w http.ResponseWriter, r *http.Request) { <-release; io.WriteString(w, "v") })
+		defer candidate.Close()
+		obs := newObserver()
+		pu, _ := url.Parse(primary.URL)
+		cu, _ := url.Parse(candidate.URL)
+		p := &Proxy{Primary: pu, Candidate: cu, Decide: decideFixed(Primary, true), Observer: obs, MirrorConcurrency: 2}
+		srv := httptestServer(p.ServeHTTP)
+		client := &http.Client{Transport: &http.Transport{}}
+		const n = 5
+		for i := range n {
+			res, err := client.Get(srv.URL + "/api/x/" + string(rune('a'+i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+		}
+		srv.Close()
+		client.CloseIdleConnections()
+
+		closed := make(chan error, 1)
+		go func() { closed <- p.Close(context.Background()) }()
+		select {
+		case err := <-closed:
+			t.Fatalf("Close returned (%v) with comparisons pending", err)
+		default:
+		}
+		close(release)
+		select {
+		case err := <-closed:
+			if err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		case <-time.After(waitLimit):
+			t.Fatal("Close did not return")
+		}
+		if got := len(obs.all()); got != n {
+			t.Errorf("%d observations after Close, want %d", got, n)
+		}
+	}()
+	checkGoroutines(t, base)
+}
+
+// TestCloseCancelsWhenItsContextEnds: a Close whose context ends cancels the
+// mirrors still running and returns the context's error.
+func TestCloseCancelsWhenItsContextEnds(t *testing.T) {
+	primary := newBackend(t, nil)
+	candidate := newBackend(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	obs := newObserver()
+	p := &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true), Observer: obs}
+	h := newHarness(t, p)
+	h.get(t, "/api/x")
+	candidate.next(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.Close(ctx); err != context.Canceled {
+		t.Errorf("Close = %v, want context.Canceled", err)
+	}
+	if ob := obs.next(t); ob.CandidateError == "" {
+		t.Errorf("cancelled mirror observed as %+v, want a candidate error", ob)
+	}
+}
+
+func httptestServer(h http.HandlerFunc) *httptest.Server { return httptest.NewServer(h) }

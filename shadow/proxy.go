@@ -1,0 +1,799 @@
+package shadow
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/net/http/httpguts"
+
+	"github.com/parity-dev/parity/diff"
+	"github.com/parity-dev/parity/report"
+)
+
+// Default timeouts of the Proxy.
+const (
+	DefaultHeaderTimeout = 60 * time.Second // serving backend's response headers, default transports
+	DefaultMirrorTimeout = 10 * time.Second // a whole mirror: queue wait, request, response
+)
+
+// Default bounds of the mirror work.
+const (
+	DefaultMirrorConcurrency = 64
+	DefaultMirrorQueue       = 256
+)
+
+// Headers the proxy owns.
+const (
+	HeaderRequestID = "X-Request-Id"
+	HeaderShadow    = "X-Parity-Shadow" // "1" on every mirrored request
+	parityPrefix    = "X-Parity-"       // client-sent headers with this prefix are dropped
+)
+
+// Proxy is parity's live shadow proxy, an http.Handler. Each request is served by
+// the backend its Decision names, streamed to the client as it comes; when the
+// decision says so, a clone of the request goes concurrently to the other backend,
+// and the two answers are compared off the serving path and handed to Observer.
+// Nothing of the mirrored answer ever reaches the client, and a slow, failing or
+// absent mirror backend never changes what the client gets, nor when.
+//
+// The inbound request is never modified. The zero value of every field but Primary
+// is usable and documented; fields must not change after the first request. A
+// Proxy owns the goroutines of its mirror work: Close waits for them.
+type Proxy struct {
+	// Primary and Candidate are the backends' base URLs: scheme and host, and an
+	// optional path prefix. Primary is required; without Candidate nothing is mirrored
+	// and a decision to serve from the candidate is answered 502.
+	Primary, Candidate *url.URL
+
+	// Decide routes one request; it must not modify it. nil: every request is
+	// served by the primary and none is mirrored.
+	Decide func(*http.Request) Decision
+
+	// Observer receives one observation per compared request, and one per API
+	// request that was not compared (with the reason). nil: observations are dropped
+	// (metrics still count them).
+	Observer Observer
+
+	// Logger receives one access line per request and the errors. Its zero value
+	// logs nothing.
+	Logger zerolog.Logger
+
+	// Metrics records request durations, comparisons and drops. nil: none.
+	Metrics *Metrics
+
+	// Transport and CandidateTransport carry the requests to the primary and to the
+	// candidate, each with its own connection pool. nil: a transport of the Proxy's
+	// own that ignores proxy environment variables, never adds Accept-Encoding,
+	// keeps up to 256 idle connections to its backend and waits HeaderTimeout for
+	// response headers (the candidate's is further bounded by MirrorTimeout and at
+	// most MirrorConcurrency connections when it only receives mirrors).
+	Transport, CandidateTransport http.RoundTripper
+
+	// HeaderTimeout bounds the wait for the serving backend's response headers
+	// with the default transports (0 = DefaultHeaderTimeout). Once it expires the
+	// client gets 504.
+	HeaderTimeout time.Duration
+
+	// MirrorConcurrency is how many mirrors are sent and compared at once
+	// (0 = DefaultMirrorConcurrency); MirrorQueue how many more may wait for a
+	// worker (0 = DefaultMirrorQueue, negative = none). A mirror that finds the
+	// queue full is dropped and counted as queue_full; one that cannot start before
+	// its deadline, or finds no idle worker when there is no queue, as concurrency.
+	MirrorConcurrency int
+	MirrorQueue       int
+
+	// MirrorBodyCap is the largest request body buffered to be sent to both backends
+	// (0 = DefaultMirrorBodyCap). A larger body streams to the serving backend,
+	// whole and once, and the mirror is skipped as body_too_large.
+	MirrorBodyCap int64
+
+	// CaptureCap is how much of each response body is kept for the comparison
+	// (0 = DefaultCaptureCap); beyond it the capture is marked Truncated.
+	CaptureCap int64
+
+	// MirrorTimeout bounds a mirror from the moment it is queued to its
+	// comparison (0 = DefaultMirrorTimeout): queue wait, request, response, and the
+	// wait for the serving side to finish.
+	MirrorTimeout time.Duration
+
+	// TrustForwarded keeps the client's X-Forwarded-For (appending the client's
+	// address), X-Forwarded-Proto, X-Forwarded-Host and Forwarded, for a proxy that
+	// stands behind a trusted load balancer. false: they are replaced.
+	TrustForwarded bool
+
+	// Record, when set, is called on the serving goroutine for every request
+	// Decide marks for mirroring, with the request as received and its buffered
+	// body. It must not modify or retain r, must not block, and must redact
+	// secrets itself.
+	Record func(r *http.Request, body []byte)
+
+	once         sync.Once
+	primaryT     http.RoundTripper
+	candidateT   http.RoundTripper
+	ownTransport []*http.Transport
+	idPrefix     string
+	idCounter    atomic.Uint64
+	mirrors      mirrorPool
+}
+
+// init applies the defaults on first use.
+func (p *Proxy) init() {
+	p.once.Do(func() {
+		if p.HeaderTimeout <= 0 {
+			p.HeaderTimeout = DefaultHeaderTimeout
+		}
+		if p.MirrorConcurrency <= 0 {
+			p.MirrorConcurrency = DefaultMirrorConcurrency
+		}
+		if p.MirrorQueue == 0 {
+			p.MirrorQueue = DefaultMirrorQueue
+		} else if p.MirrorQueue < 0 {
+			p.MirrorQueue = 0
+		}
+		if p.MirrorBodyCap <= 0 {
+			p.MirrorBodyCap = DefaultMirrorBodyCap
+		}
+		if p.CaptureCap <= 0 {
+			p.CaptureCap = DefaultCaptureCap
+		}
+		if p.MirrorTimeout <= 0 {
+			p.MirrorTimeout = DefaultMirrorTimeout
+		}
+		p.primaryT = p.Transport
+		if p.primaryT == nil {
+			t := newTransport(p.HeaderTimeout, 0)
+			p.ownTransport = append(p.ownTransport, t)
+			p.primaryT = t
+		}
+		p.candidateT = p.CandidateTransport
+		if p.candidateT == nil {
+			t := newTransport(p.HeaderTimeout, 0)
+			p.ownTransport = append(p.ownTransport, t)
+			p.candidateT = t
+		}
+		var b [8]byte
+		rand.Read(b[:])
+		p.idPrefix = hex.EncodeToString(b[:])
+		p.mirrors.init(p)
+	})
+}
+
+// newTransport is a transport to one backend: no environment proxy, no implicit
+// compression (the client's Accept-Encoding decides), a deep idle pool.
+func newTransport(headerTimeout time.Duration, maxConns int) *http.Transport {
+	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 nil,
+		DialContext:           d.DialContext,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   256,
+		MaxConnsPerHost:       maxConns,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: headerTimeout,
+		DisableCompression:    true,
+	}
+}
+
+func (p *Proxy) backend(b Backend) (*url.URL, http.RoundTripper) {
+	if b == Candidate {
+		return p.Candidate, p.candidateT
+	}
+	return p.Primary, p.primaryT
+}
+
+func other(b Backend) Backend {
+	if b == Candidate {
+		return Primary
+	}
+	return Candidate
+}
+
+// ServeHTTP serves r from the backend its decision names and, when decided,
+// mirrors a clone of it to the other backend.
+func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	p.init()
+	start := time.Now()
+
+	var dec Decision
+	if p.Decide != nil {
+		dec = p.Decide(r)
+	} else {
+		dec = Decision{Path: r.URL.Path, Serve: Primary}
+	}
+
+	h := outHeader(r, p.TrustForwarded)
+	id := h.Get(HeaderRequestID)
+	if !validRequestID(id) {
+		id = p.newRequestID()
+		h[HeaderRequestID] = []string{id}
+	}
+
+	// A protocol upgrade goes to the serving backend and is never mirrored;
+	// h2c is never honoured (parity speaks HTTP/1.1 or TLS h2 to clients only).
+	upType := upgradeType(r.Header)
+	if strings.EqualFold(upType, "h2c") {
+		upType = ""
+	}
+	if upType != "" {
+		if !asciiPrint(upType) {
+			p.fail(rw, r, &dec, id, start, http.StatusBadRequest, fmt.Errorf("client asked to switch to invalid protocol %q", upType))
+			return
+		}
+		h["Connection"] = []string{"Upgrade"}
+		h["Upgrade"] = []string{upType}
+	}
+	if httpguts.HeaderValuesContainsToken(r.Header["Te"], "trailers") {
+		h["Te"] = []string{"trailers"}
+	}
+
+	st := serveState{dec: &dec, method: r.Method, id: id, start: start, mirror: mirrorNone}
+	mirrorTo := other(dec.Serve)
+	mirrorURL, _ := p.backend(mirrorTo)
+	switch {
+	case !dec.Mirror:
+		if dec.Skip != "" {
+			st.mirror = dec.Skip
+		}
+	case upType != "":
+		st.mirror, st.drop = report.SkipUpgrade, true
+	case mirrorURL == nil:
+		st.mirror = mirrorNone
+	default:
+		st.mirror = mirrorPending
+	}
+
+	// The body: buffered once when it is to be mirrored and fits the cap, else
+	// streamed to the serving backend untouched.
+	var body io.ReadCloser
+	var buffered []byte
+	switch {
+	case r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0:
+	case st.mirror == mirrorPending && r.ContentLength > p.MirrorBodyCap:
+		st.mirror, st.drop = report.SkipBodyTooLarge, true
+		body = &noCloseReader{r: r.Body}
+	case st.mirror == mirrorPending:
+		b, over, err := readCapped(r.Body, p.MirrorBodyCap, r.ContentLength)
+		if err != nil {
+			p.fail(rw, r, &dec, id, start, http.StatusBadRequest, fmt.Errorf("read request body: %w", err))
+			return
+		}
+		if over {
+			st.mirror, st.drop = report.SkipBodyTooLarge, true
+			body = &noCloseReader{r: io.MultiReader(bytes.NewReader(b), r.Body)}
+		} else {
+			buffered = b
+			body = io.NopCloser(bytes.NewReader(b))
+			// The body is already here: asking the backend whether to send it would
+			// only add a round trip.
+			h.Del("Expect")
+		}
+	default:
+		body = &noCloseReader{r: r.Body}
+	}
+
+	if st.mirror == mirrorPending && p.Record != nil {
+		p.Record(r, buffered)
+	}
+	if st.mirror == mirrorPending {
+		st.pair = p.newPair(r, &dec, h, buffered, mirrorTo, id, start)
+		if reason := p.mirrors.submit(st.pair); reason != "" {
+			st.pair = nil
+			st.mirror, st.drop = reason, true
+		} else {
+			st.mirror = mirrorQueued
+		}
+	}
+
+	p.serve(rw, r, h, body, &st)
+}
+
+// Mirror outcomes in the access log besides the skip reasons.
+const (
+	mirrorNone    = "none"
+	mirrorPending = "pending"
+	mirrorQueued  = "mirrored"
+)
+
+// serveState is what one request carries from the decision to the access line.
+type serveState struct {
+	dec    *Decision
+	method string
+	id     string
+	start  time.Time
+	mirror string // mirrorNone, mirrorQueued or a skip reason
+	drop   bool   // mirror is a reason the proxy dropped it for (not the routing rules)
+	pair   *pair  // set while a mirror waits for the serving side
+	status int
+	err    error
+}
+
+// serve sends the outbound request to the serving backend and streams its answer.
+func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, body io.ReadCloser, st *serveState) {
+	if body != nil {
+		// The transport may still be reading when the handler returns; reads after
+		// that fail instead of touching a finished request.
+		defer body.Close()
+	}
+	base, transport := p.backend(st.dec.Serve)
+	if base == nil {
+		p.unavailable(rw, r, st, errors.New("no URL configured for this backend"))
+		return
+	}
+
+	var (
+		mu        sync.Mutex
+		roundDone bool
+	)
+	trace := &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, header textproto.MIMEHeader) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if roundDone {
+				return nil
+			}
+			rh := rw.Header()
+			for k, vv := range header {
+				rh[k] = vv
+			}
+			rw.WriteHeader(code)
+			clear(rh)
+			return nil
+		},
+	}
+	out := r.WithContext(httptrace.WithClientTrace(r.Context(), trace))
+	out.URL = outURL(base, r)
+	out.RequestURI = ""
+	out.Header = h
+	out.Body = body
+	out.Close = false
+	if body == nil {
+		out.ContentLength = 0
+	}
+	out.Proto, out.ProtoMajor, out.ProtoMinor = "HTTP/1.1", 1, 1
+
+	sent := time.Now()
+	res, err := transport.RoundTrip(out)
+	mu.Lock()
+	roundDone = true
+	mu.Unlock()
+	if err != nil {
+		if r.Context().Err() != nil {
+			// The client left: its upstream request is cancelled with it.
+			st.status, st.err = statusClientClosed, r.Context().Err()
+			p.finishServing(st, 0, nil, nil, err, 0)
+			p.accessLog(r, st)
+			return
+		}
+		p.unavailable(rw, r, st, err)
+		return
+	}
+	latency := time.Since(sent)
+
+	if res.StatusCode == http.StatusSwitchingProtocols {
+		st.status = res.StatusCode
+		p.finishServing(st, res.StatusCode, res.Header, nil, errors.New("protocol switched"), latency)
+		p.switchProtocols(rw, out, res, st)
+		p.accessLog(r, st)
+		return
+	}
+
+	removeHopByHop(res.Header)
+	rh := rw.Header()
+	for k, vv := range res.Header {
+		rh[k] = vv
+	}
+	announced := len(res.Trailer)
+	if announced > 0 {
+		keys := make([]string, 0, announced)
+		for k := range res.Trailer {
+			keys = append(keys, k)
+		}
+		rh.Add("Trailer", strings.Join(keys, ", "))
+	}
+	rw.WriteHeader(res.StatusCode)
+	st.status = res.StatusCode
+
+	var capt *capture
+	if st.pair != nil {
+		capt = newCapture(p.CaptureCap)
+	}
+	rerr, werr := copyResponse(rw, res, capt, flushImmediately(res))
+	res.Body.Close() // now, to populate res.Trailer
+	if rerr != nil || werr != nil {
+		err := rerr
+		if err == nil {
+			err = fmt.Errorf("write to client: %w", werr)
+		} else {
+			// What the backend sent before failing reaches the client, then the break.
+			http.NewResponseController(rw).Flush()
+			err = fmt.Errorf("read %s body: %w", st.dec.Serve, err)
+			p.Logger.Warn().Str("request_id", st.id).Str("backend", st.dec.Serve.String()).
+				Str("error", rerr.Error()).Msg("Backend failed mid-body")
+		}
+		st.err = err
+		p.finishServing(st, res.StatusCode, res.Header, capt, err, latency)
+		p.accessLog(r, st)
+		if r.Context().Value(http.ServerContextKey) != nil {
+			// All that can be done mid-stream: abort, so the client sees exactly what
+			// the backend sent, then a broken connection.
+			panic(http.ErrAbortHandler)
+		}
+		return
+	}
+
+	if len(res.Trailer) > 0 {
+		// Force chunking, so the trailers can follow the body.
+		http.NewResponseController(rw).Flush()
+	}
+	if len(res.Trailer) == announced {
+		for k, vv := range res.Trailer {
+			rh[k] = vv
+		}
+	} else {
+		for k, vv := range res.Trailer {
+			for _, v := range vv {
+				rh.Add(http.TrailerPrefix+k, v)
+			}
+		}
+	}
+	p.finishServing(st, res.StatusCode, res.Header, capt, nil, latency)
+	p.accessLog(r, st)
+}
+
+// statusClientClosed stands in logs and metrics for a request whose client left
+// before the answer (nginx's 499).
+const statusClientClosed = 499
+
+// finishServing hands the serving side's result to a waiting mirror, or counts the
+// request as skipped when it was not mirrored.
+func (p *Proxy) finishServing(st *serveState, status int, header http.Header, capt *capture, err error, latency time.Duration) {
+	p.Metrics.observeRequest(st.dec.Route, st.method, st.status, st.dec.Serve, time.Since(st.start))
+	if st.pair != nil {
+		st.pair.served(status, header, capt, err, latency)
+		st.pair = nil
+		return
+	}
+	if capt != nil {
+		capt.release()
+	}
+	reason := st.mirror
+	if reason == mirrorNone || reason == mirrorQueued {
+		return
+	}
+	if st.drop {
+		p.Metrics.drop(reason)
+	} else {
+		p.Metrics.skip(reason)
+	}
+	if p.Observer != nil {
+		p.Observer.Observe(report.Observation{
+			Time: st.start, Route: st.dec.Route, Method: st.method, RequestID: st.id, Skipped: reason,
+		})
+	}
+}
+
+// unavailable answers 502 (504 after a timeout) when the serving backend could not
+// be reached, with the log line the cutover guide's monitoring greps for.
+func (p *Proxy) unavailable(rw http.ResponseWriter, r *http.Request, st *serveState, err error) {
+	status := http.StatusBadGateway
+	msg := "Backend unavailable"
+	if isTimeout(err) {
+		status, msg = http.StatusGatewayTimeout, "Backend timeout"
+	}
+	cause := errorText(err)
+	p.Metrics.unavailable(st.dec.Serve)
+	p.Logger.Error().Str("backend", st.dec.Serve.String()).Str("request_id", st.id).
+		Str("method", r.Method).Str("path", st.dec.Path).Int("status", status).Str("error", cause).
+		Msg("Backend unavailable")
+	st.status, st.err = status, err
+	p.finishServing(st, 0, nil, nil, err, 0)
+	writeJSONError(rw, status, msg, st.dec.Serve, st.id)
+	p.accessLog(r, st)
+}
+
+// fail answers a request the proxy cannot forward at all.
+func (p *Proxy) fail(rw http.ResponseWriter, r *http.Request, dec *Decision, id string, start time.Time, status int, err error) {
+	st := &serveState{dec: dec, method: r.Method, id: id, start: start, mirror: mirrorNone, status: status, err: err}
+	p.Metrics.observeRequest(dec.Route, st.method, status, dec.Serve, time.Since(start))
+	writeJSONError(rw, status, http.StatusText(status), dec.Serve, id)
+	p.accessLog(r, st)
+}
+
+func writeJSONError(rw http.ResponseWriter, status int, msg string, b Backend, id string) {
+	h := rw.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set(HeaderRequestID, id)
+	rw.WriteHeader(status)
+	fmt.Fprintf(rw, `{"error":%q,"backend":%q,"request_id":%q}`+"\n", msg, b.String(), id)
+}
+
+// errorText describes a transport error without its URL, whose query may carry
+// secrets.
+func errorText(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return err.Error()
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// copyResponse streams res.Body to rw, teeing into capt when set and flushing after
+// every write when flush is set. rerr is a failure of the backend, werr of the
+// client.
+func copyResponse(rw http.ResponseWriter, res *http.Response, capt *capture, flush bool) (rerr, werr error) {
+	var rc *http.ResponseController
+	if flush {
+		rc = http.NewResponseController(rw)
+		// Send the headers now: an event stream may wait long for its first event.
+		if err := rc.Flush(); err != nil {
+			return nil, err
+		}
+	}
+	bp := copyBufPool.Get().(*[]byte)
+	defer copyBufPool.Put(bp)
+	buf := *bp
+	for {
+		n, err := res.Body.Read(buf)
+		if n > 0 {
+			if capt != nil {
+				capt.Write(buf[:n])
+			}
+			if _, werr := rw.Write(buf[:n]); werr != nil {
+				return nil, werr
+			}
+			if flush {
+				if werr := rc.Flush(); werr != nil {
+					return nil, werr
+				}
+			}
+		}
+		if err == io.EOF {
+			return nil, nil
+		}
+		if err != nil {
+			return err, nil
+		}
+	}
+}
+
+// flushImmediately says whether every chunk is flushed as it comes, as httputil does
+// with a negative FlushInterval: server-sent events and bodies of unknown length.
+func flushImmediately(res *http.Response) bool {
+	if res.ContentLength == -1 {
+		return true
+	}
+	ct := res.Header.Get("Content-Type")
+	if ct == "" {
+		return false
+	}
+	base, _, _ := mime.ParseMediaType(ct)
+	return base == "text/event-stream"
+}
+
+// hopHeaders are removed on each hop (RFC 9110 section 7.6.1), besides those
+// named in Connection.
+var hopHeaders = []string{
+	"Connection",
+	"Proxy-Connection",
+	"Keep-Alive",
+	"Proxy-Authenticate",
+	"Proxy-Authorization",
+	"Te",
+	"Trailer",
+	"Transfer-Encoding",
+	"Upgrade",
+}
+
+func removeHopByHop(h http.Header) {
+	for _, f := range h["Connection"] {
+		for sf := range strings.SplitSeq(f, ",") {
+			if sf = textproto.TrimString(sf); sf != "" {
+				h.Del(sf)
+			}
+		}
+	}
+	for _, f := range hopHeaders {
+		delete(h, f)
+	}
+}
+
+// outHeader is the header sent upstream: the client's, without hop-by-hop headers
+// (those named in Connection too), without X-Parity-*, and, unless trusted,
+// without the client's forwarding headers; then the proxy's own. Value slices are
+// shared with r.Header and must only ever be replaced, never appended to.
+func outHeader(r *http.Request, trust bool) http.Header {
+	h := make(http.Header, len(r.Header)+4)
+	for k, vv := range r.Header {
+		h[k] = vv
+	}
+	removeHopByHop(h)
+	for k := range h {
+		if len(k) >= len(parityPrefix) && strings.EqualFold(k[:len(parityPrefix)], parityPrefix) {
+			delete(h, k)
+		}
+	}
+
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	clientIP, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		clientIP = ""
+	}
+	if trust {
+		if prior := h["X-Forwarded-For"]; len(prior) > 0 && clientIP != "" {
+			clientIP = strings.Join(prior, ", ") + ", " + clientIP
+		}
+		if v := h.Get("X-Forwarded-Proto"); v != "" {
+			proto = v
+		}
+	} else {
+		delete(h, "Forwarded")
+		delete(h, "X-Forwarded-Host")
+	}
+	if clientIP != "" {
+		h["X-Forwarded-For"] = []string{clientIP}
+	} else {
+		delete(h, "X-Forwarded-For")
+	}
+	h["X-Forwarded-Proto"] = []string{proto}
+	if _, ok := h["X-Forwarded-Host"]; !ok && r.Host != "" {
+		h["X-Forwarded-Host"] = []string{r.Host}
+	}
+	if _, ok := h["User-Agent"]; !ok {
+		// Send none rather than Go's default.
+		h["User-Agent"] = []string{""}
+	}
+	return h
+}
+
+// validRequestID accepts a client's request id when it is short printable ASCII
+// without spaces; anything else is replaced.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *Proxy) newRequestID() string {
+	var b [32]byte
+	copy(b[:16], p.idPrefix)
+	n := p.idCounter.Add(1)
+	const digits = "0123456789abcdef"
+	for i := 31; i >= 16; i-- {
+		b[i] = digits[n&0xf]
+		n >>= 4
+	}
+	return string(b[:])
+}
+
+// outURL is the serving URL of r on base: the raw path exactly as the client sent
+// it (never re-encoded; the path of an absolute-form target) and the raw query.
+func outURL(base *url.URL, r *http.Request) *url.URL {
+	path := rawPath(r)
+	if bp := strings.TrimSuffix(base.EscapedPath(), "/"); bp != "" {
+		path = bp + path
+	}
+	u := &url.URL{Scheme: base.Scheme, Host: base.Host, RawQuery: r.URL.RawQuery, ForceQuery: r.URL.ForceQuery}
+	if strings.HasPrefix(path, "//") {
+		// An opaque "//..." would be written as an absolute URL; a path is written
+		// as its raw form whenever that is a valid encoding of it, as here.
+		if p, err := url.PathUnescape(path); err == nil {
+			u.Path, u.RawPath = p, path
+			return u
+		}
+	}
+	u.Opaque = path
+	return u
+}
+
+// rawPath is the path of r's request target as it came on the wire.
+func rawPath(r *http.Request) string {
+	t := r.RequestURI
+	if t == "" || t == "*" {
+		if t == "*" {
+			return "*"
+		}
+		return r.URL.EscapedPath()
+	}
+	if t[0] != '/' {
+		// Absolute form: drop scheme and authority.
+		if i := strings.Index(t, "://"); i >= 0 {
+			t = t[i+3:]
+			if j := strings.IndexByte(t, '/'); j >= 0 {
+				t = t[j:]
+			} else {
+				t = "/"
+			}
+		} else {
+			return r.URL.EscapedPath()
+		}
+	}
+	if i := strings.IndexByte(t, '?'); i >= 0 {
+		t = t[:i]
+	}
+	if i := strings.IndexByte(t, '#'); i >= 0 {
+		t = t[:i]
+	}
+	if t == "" {
+		return "/"
+	}
+	return t
+}
+
+func upgradeType(h http.Header) string {
+	if !httpguts.HeaderValuesContainsToken(h["Connection"], "Upgrade") {
+		return ""
+	}
+	return h.Get("Upgrade")
+}
+
+func asciiPrint(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// noCloseReader keeps the transport from closing the client's body (it would block
+// on a body not yet sent, e.g. after Expect: 100-continue), and refuses reads
+// after the handler let go of it.
+type noCloseReader struct {
+	r      io.Reader
+	closed atomic.Bool
+}
+
+func (n *noCloseReader) Read(p []byte) (int, error) {
+	if n.closed.Load() {
+		return 0, errors.New("read of the client's body after the request ended")
+	}
+	return n.r.Read(p)
+}
+
+func (n *noCloseReader) Close() error { n.closed.Store(true); return nil }
+
+// diffResponse builds one side of a comparison.
+func diffResponse(status int, h http.Header, c *capture) *diff.Response {
+	d := &diff.Response{Status: status, Header: h, Size: -1}
+	if c != nil {
+		d.Body = c.bytes()
+		d.Truncated = c.truncated()
+		d.Size = c.size
+	}
+	return d
+}
