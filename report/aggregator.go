@@ -114,6 +114,14 @@ func (a *Aggregator) route(key string) *routeAcc {
 	}
 	a.mu.RLock()
 	r := a.routes[key]
+	if r == nil && key != OtherRoute && a.countedRoutes() >= a.lim.Routes {
+		// Full: fold into OTHER without the write lock, which unknown routes
+		// would otherwise take on every request.
+		r = a.routes[OtherRoute]
+		if r != nil {
+			a.overflowed.Add(1)
+		}
+	}
 	a.mu.RUnlock()
 	if r != nil {
 		return r
@@ -226,16 +234,16 @@ type routeAcc struct {
 	mu            sync.Mutex
 	route, method string
 
-	compared, matched        int64
+	compared, matched         int64
 	candErrors, candTransport int64
-	candAuth                 int64
-	errors                   map[string]int64
-	skipped                  map[string]int64
-	primary, candidate       *hdrhistogram.PackedHistogram
-	groups                   map[groupKey]*groupAcc
-	groupsDropped            int64
-	noise                    map[string]int64
-	noiseDropped             int64
+	candAuth                  int64
+	errors                    map[string]int64
+	skipped                   map[string]int64
+	primary, candidate        *hdrhistogram.PackedHistogram
+	groups                    map[groupKey]*groupAcc
+	groupsDropped             int64
+	noise                     map[string]int64
+	noiseDropped              int64
 }
 
 type groupKey struct{ path, kind string }

@@ -60,7 +60,7 @@ func (k *Keyer) Key(method, path string) string {
 			}
 		}
 	}
-	return method + " " + genericPath(path)
+	return genericKey(method, path)
 }
 
 // matches reports whether path has the template's segments, ":name" matching any
@@ -112,30 +112,30 @@ func splitPath(p string) []string {
 	return strings.Split(p, "/")
 }
 
-// genericPath replaces identifier-like segments with ":id". It allocates only
-// when a segment is replaced.
-func genericPath(p string) string {
-	rest := p[1:]
-	found := false
-	for rest != "" && !found {
+// genericKey returns method, a space and path with identifier-like segments
+// replaced by ":id", in one allocation.
+func genericKey(method, path string) string {
+	var b strings.Builder
+	b.Grow(len(method) + 1 + len(path) + 2)
+	b.WriteString(method)
+	b.WriteByte(' ')
+	rest := path[1:]
+	for {
+		b.WriteByte('/')
 		seg := rest
-		if j := strings.IndexByte(rest, '/'); j >= 0 {
+		j := strings.IndexByte(rest, '/')
+		if j >= 0 {
 			seg, rest = rest[:j], rest[j+1:]
+		}
+		if looksLikeID(seg) {
+			b.WriteString(":id")
 		} else {
-			rest = ""
+			b.WriteString(seg)
 		}
-		found = looksLikeID(seg)
-	}
-	if !found {
-		return p
-	}
-	segs := splitPath(p)
-	for i, s := range segs {
-		if looksLikeID(s) {
-			segs[i] = ":id"
+		if j < 0 {
+			return b.String()
 		}
 	}
-	return "/" + strings.Join(segs, "/")
 }
 
 // looksLikeID reports whether a path segment is an identifier rather than a name.

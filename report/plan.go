@@ -195,8 +195,14 @@ func (y *yamlReader) mapping(n *yaml.Node, what string, fn func(key string, k, v
 		y.failf(n, "%s: want a mapping", what)
 		return
 	}
+	seen := make(map[string]int, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content) && y.err == nil; i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if line, dup := seen[k.Value]; dup {
+			y.failf(k, "%s: key %q repeats the one on line %d", what, k.Value, line)
+			return
+		}
+		seen[k.Value] = k.Line
 		fn(k.Value, k, v)
 	}
 }

@@ -1,0 +1,165 @@
+package report
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/parity-dev/parity/diff"
+)
+
+// traffic builds observations for one route.
+type traffic struct {
+	route                  string
+	matched, mismatched    int
+	timeouts, fivexx, auth int
+	skipped                int
+	primaryMs, candidateMs int
+}
+
+func (tr traffic) observations() []Observation {
+	var out []Observation
+	pms, cms := max(tr.primaryMs, 1), max(tr.candidateMs, 1)
+	add := func(n int, f func(o *Observation)) {
+		for i := 0; i < n; i++ {
+			o := matched(tr.route, pms, cms)
+			f(&o)
+			out = append(out, o)
+		}
+	}
+	add(tr.matched, func(*Observation) {})
+	add(tr.mismatched, func(o *Observation) {
+		o.Differences = []diff.Difference{changed("body.total", "body.total", "3", "4")}
+	})
+	add(tr.timeouts, func(o *Observation) { o.CandidateStatus, o.CandidateError = 0, "timeout" })
+	add(tr.fivexx, func(o *Observation) {
+		o.CandidateStatus = 503
+		o.Differences = []diff.Difference{{Path: "status", Pattern: "status", Kind: diff.Changed, Primary: "200", Candidate: "503"}}
+	})
+	add(tr.auth, func(o *Observation) {
+		o.CandidateStatus = 401
+		o.Differences = []diff.Difference{{Path: "status", Pattern: "status", Kind: diff.Changed, Primary: "200", Candidate: "401"}}
+	})
+	add(tr.skipped, func(o *Observation) { *o = Observation{Route: tr.route, Skipped: SkipWriteMethod} })
+	return out
+}
+
+func gateSnapshot(t *testing.T, trs ...traffic) *Snapshot {
+	var obs []Observation
+	for _, tr := range trs {
+		obs = append(obs, tr.observations()...)
+	}
+	return snapshotOf(t, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), obs)
+}
+
+func TestJudge(t *testing.T) {
+	plan, err := ParsePlan("p.yaml", []byte(`
+steps:
+  - name: health
+    routes: [/api/health]
+  - name: sessions
+    routes: [/api/health, /api/sessions]
+  - name: everything
+    routes: []
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := DefaultThresholds
+	const health, sessions = "GET /api/health", "GET /api/sessions/:id"
+	type want struct {
+		verdict Verdict
+		routes  map[string]Verdict // route (or prefix) → verdict
+		reason  string             // substring of some route's reason
+	}
+	tests := []struct {
+		name    string
+		step    int
+		traffic []traffic
+		want    want
+	}{
+		{"pass", 1, []traffic{{route: health, matched: 60, primaryMs: 10, candidateMs: 12}},
+			want{Pass, map[string]Verdict{health: Pass}, "parity 1.0000 (lower bound 0.9398) over 60 compared"}},
+		{"fail on parity", 1, []traffic{{route: health, matched: 55, mismatched: 5}},
+			want{Fail, map[string]Verdict{health: Fail}, "parity 0.9167 (lower bound 0.8193) < 0.9900; top difference body.total changed ×5"}},
+		{"fail on latency", 1, []traffic{{route: health, matched: 60, primaryMs: 10, candidateMs: 45}},
+			want{Fail, map[string]Verdict{health: Fail}, "candidate p99 45.1ms > 2× primary p99 10ms (gap over 10ms)"}},
+		{"latency under the floor passes", 1, []traffic{{route: health, matched: 60, primaryMs: 1, candidateMs: 8}},
+			want{Pass, map[string]Verdict{health: Pass}, "p99 8ms vs 1ms"}},
+		{"fail on candidate 5xx", 1, []traffic{{route: health, matched: 60, fivexx: 1}},
+			want{Fail, map[string]Verdict{health: Fail}, "candidate error rate 1.64% (1 of 61) > 1% (1 5xx)"}},
+		{"fail on timeouts", 1, []traffic{{route: health, matched: 100, timeouts: 2}},
+			want{Fail, map[string]Verdict{health: Fail}, "candidate error rate 1.96% (2 of 102) > 1% (2 transport: timeout 2)"}},
+		{"fail on candidate 401/403 before enough samples", 1, []traffic{{route: health, matched: 5, auth: 1}},
+			want{Fail, map[string]Verdict{health: Fail}, "candidate answered 401/403 1 times where the primary did not"}},
+		{"inconclusive with too few samples", 1, []traffic{{route: health, matched: 10}},
+			want{Inconclusive, map[string]Verdict{health: Inconclusive}, "needs 40 more compared requests (10 of 50)"}},
+		{"a failure certain before enough samples fails", 1, []traffic{{route: health, matched: 2, mismatched: 8}},
+			want{Fail, map[string]Verdict{health: Fail}, "cannot reach it within 50 samples"}},
+		{"no evidence for a prefix", 1, []traffic{{route: sessions, matched: 60}},
+			want{Inconclusive, map[string]Verdict{"/api/health": Inconclusive}, "no evidence: no request observed under this prefix"}},
+		{"only skipped requests are no evidence", 1, []traffic{{route: health, skipped: 80}},
+			want{Inconclusive, map[string]Verdict{health: Inconclusive, "/api/health": Inconclusive}, "nothing compared (80 skipped: write_method 80)"}},
+		{"earlier steps are re-checked", 2, []traffic{{route: health, matched: 50, mismatched: 10}, {route: sessions, matched: 60}},
+			want{Fail, map[string]Verdict{health: Fail, sessions: Pass}, "parity 0.8333"}},
+		{"inconclusive new route with passing earlier ones", 2, []traffic{{route: health, matched: 60}, {route: sessions, matched: 3}},
+			want{Inconclusive, map[string]Verdict{health: Pass, sessions: Inconclusive}, "parity 1.0000"}},
+		{"catch-all step without new traffic is no evidence", 3, []traffic{{route: health, matched: 60}, {route: sessions, matched: 60}},
+			want{Inconclusive, map[string]Verdict{health: Pass, sessions: Pass, "/api/*": Inconclusive}, "parity 1.0000"}},
+		{"catch-all step judges what it newly sends", 3, []traffic{{route: health, matched: 60}, {route: sessions, matched: 60},
+			{route: "GET /api/models", matched: 60}, {route: "POST /api/auth/login", skipped: 5}, {route: "GET /healthz", matched: 1}},
+			want{Pass, map[string]Verdict{health: Pass, sessions: Pass, "GET /api/models": Pass}, "parity 1.0000"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Judge(gateSnapshot(t, tc.traffic...), plan, tc.step, th)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]Verdict{}
+			for _, r := range res.Routes {
+				got[r.Route] = r.Verdict
+			}
+			if d := cmp.Diff(tc.want.routes, got); d != "" {
+				t.Errorf("route verdicts (-want +got):\n%s", d)
+			}
+			if res.Verdict != tc.want.verdict {
+				t.Errorf("step verdict = %s (%s), want %s", res.Verdict, res.Reason, tc.want.verdict)
+			}
+			var reasons []string
+			for _, r := range res.Routes {
+				reasons = append(reasons, r.Reason)
+			}
+			if !strings.Contains(strings.Join(reasons, "\n"), tc.want.reason) {
+				t.Errorf("reasons %q, want one to contain %q", reasons, tc.want.reason)
+			}
+		})
+	}
+}
+
+func TestJudgeMarksNewRoutes(t *testing.T) {
+	plan := &Plan{Thresholds: DefaultThresholds, Steps: []Step{{Number: 1, Name: "a", Routes: []string{"/api/a"}}, {Number: 2, Name: "b", Routes: []string{"/api/a", "/api/b"}}}}
+	res, err := Judge(gateSnapshot(t, traffic{route: "GET /api/a", matched: 60}, traffic{route: "GET /api/b", matched: 60}), plan, 2, DefaultThresholds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][2]any{}
+	for _, r := range res.Routes {
+		got[r.Route] = [2]any{r.Step, r.New}
+	}
+	want := map[string][2]any{"GET /api/a": {1, false}, "GET /api/b": {2, true}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("step and new per route (-want +got):\n%s", d)
+	}
+}
+
+func TestJudgeUnknownStep(t *testing.T) {
+	plan := &Plan{Steps: []Step{{Number: 1, Name: "a"}}}
+	for _, n := range []int{0, 2} {
+		if _, err := Judge(&Snapshot{Version: 1}, plan, n, DefaultThresholds); err == nil || !strings.Contains(err.Error(), "unknown step") {
+			t.Errorf("Judge step %d: err = %v, want unknown step", n, err)
+		}
+	}
+}
