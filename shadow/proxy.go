@@ -218,6 +218,13 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		dec = Decision{Path: r.URL.Path, Serve: Primary}
 	}
 
+	if (dec.Serve == Candidate || dec.Mirror) && literalAuth(rawPath(r)) {
+		// The last line before the candidate: whatever the rules concluded, a target
+		// that reads as /api/auth before any dot segment is resolved (a backend may
+		// not resolve "..;") stays with the primary.
+		dec.Auth, dec.Serve, dec.Mirror, dec.Skip = true, Primary, false, report.SkipAuth
+	}
+
 	h := outHeader(r, p.TrustForwarded)
 	id := h.Get(HeaderRequestID)
 	if !validRequestID(id) {
@@ -796,4 +803,59 @@ func diffResponse(status int, h http.Header, c *capture) *diff.Response {
 		d.Size = c.size
 	}
 	return d
+}
+
+// literalAuth reports whether a raw path reads as /api/auth without resolving dot
+// segments: ASCII case folded, unreserved percent-escapes decoded, "\\" read as "/"
+// and runs of "/" merged. After "/api/auth" anything but a character that would
+// continue the segment name counts as auth.
+func literalAuth(raw string) bool {
+	const want = "/api/auth"
+	n := 0 // bytes of want matched
+	prevSlash := false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c == '%' && i+2 < len(raw) && ishexByte(raw[i+1]) && ishexByte(raw[i+2]) {
+			if d := unhexByte(raw[i+1])<<4 | unhexByte(raw[i+2]); isUnreserved(d) {
+				c = d
+				i += 2
+			}
+		}
+		if c == '\\' {
+			c = '/'
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c == '/' && prevSlash {
+			continue
+		}
+		prevSlash = c == '/'
+		if n == len(want) {
+			return !isUnreserved(c)
+		}
+		if c != want[n] {
+			return false
+		}
+		n++
+	}
+	return n == len(want)
+}
+
+func ishexByte(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhexByte(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
+
+func isUnreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
 }
