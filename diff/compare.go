@@ -1,64 +1,88 @@
 package diff
 
-// PLACEHOLDER: the diff package's real implementation replaces this file. Only the
-// exported signatures below are the contract other packages build against.
-
 import (
-	"bytes"
+	"slices"
 	"strconv"
+	"strings"
 )
-
-// Rules is a compiled, immutable set of comparison rules, safe for concurrent use.
-type Rules struct{ opts []Option }
-
-// Option is one comparison rule; see NewRules.
-type Option interface{ apply(*Rules) error }
-
-type optionFunc func(*Rules) error
-
-func (f optionFunc) apply(r *Rules) error { return f(r) }
-
-// NewRules validates and compiles options. Later options add to earlier ones.
-func NewRules(opts ...Option) (*Rules, error) {
-	r := &Rules{}
-	for _, o := range opts {
-		if err := o.apply(r); err != nil {
-			return nil, err
-		}
-	}
-	return r, nil
-}
-
-// Ignore silences paths: exact, with # for any index, or a whole subtree.
-func Ignore(paths ...string) Option { return optionFunc(func(*Rules) error { return nil }) }
-
-// Unordered compares the arrays at these paths as multisets.
-func Unordered(paths ...string) Option { return optionFunc(func(*Rules) error { return nil }) }
-
-// Tolerance makes numbers within t of each other equal.
-func Tolerance(t float64) Option { return optionFunc(func(*Rules) error { return nil }) }
-
-// Shape compares the values at these paths by type and keys only.
-func Shape(paths ...string) Option { return optionFunc(func(*Rules) error { return nil }) }
 
 // Result is the outcome of Compare.
 type Result struct {
+	// Differences sorted by path (array indexes numerically), each path once per kind.
 	Differences []Difference
+	// Truncated is set when the comparison stopped at the rules' MaxDifferences: the
+	// list is then not complete.
+	Truncated bool
 }
 
 // Equal reports whether no difference was found.
 func (r Result) Equal() bool { return len(r.Differences) == 0 }
 
+// comparison is the state of one Compare call.
+type comparison struct {
+	r                  *Rules
+	primary, candidate *Response
+	out                []Difference
+
+	probe      bool // stop at the first body difference, record nothing
+	noIgnore   bool // body ignore rules off: to learn whether the bodies match at all
+	suppressed bool // an ignore rule hid a body difference
+	bodyFound  bool // a body difference was found, recorded or not
+	truncated  bool
+}
+
 // Compare compares the primary's response with the candidate's under rules (nil =
-// defaults).
+// defaults): status, then bodies (decoded), then headers. It is pure and safe for
+// concurrent use with a shared *Rules. A nil response compares as an empty one.
 func Compare(primary, candidate *Response, rules *Rules) Result {
-	var res Result
-	if primary.Status != candidate.Status {
-		res.Differences = append(res.Differences, Difference{Path: "status", Pattern: "status", Kind: Changed,
+	if rules == nil {
+		rules = defaultRules
+	}
+	if primary == nil {
+		primary = &Response{}
+	}
+	if candidate == nil {
+		candidate = &Response{}
+	}
+	c := comparison{r: rules, primary: primary, candidate: candidate}
+	if primary.Status != candidate.Status && !rules.ignoreStatus {
+		c.out = append(c.out, Difference{Path: "status", Pattern: "status", Kind: Changed,
 			Primary: strconv.Itoa(primary.Status), Candidate: strconv.Itoa(candidate.Status)})
 	}
-	if !bytes.Equal(primary.Body, candidate.Body) {
-		res.Differences = append(res.Differences, Difference{Path: "body", Pattern: "body", Kind: Changed})
+	p := side{name: "primary", encodings: contentEncodings(primary.Header), raw: primary.Body}
+	q := side{name: "candidate", encodings: contentEncodings(candidate.Header), raw: candidate.Body}
+	before := len(c.out)
+	c.body(&p, &q)
+	bodiesMatch := len(c.out) == before && !c.truncated
+	if c.suppressed {
+		// An ignore rule hid part of the body: whether the bodies match, for the
+		// transport headers, is decided without ignore rules, so that ignoring a body
+		// path never silences a header difference as well.
+		again := comparison{r: rules, primary: primary, candidate: candidate, probe: true, noIgnore: true}
+		again.body(&p, &q)
+		bodiesMatch = !again.bodyFound
+	}
+	if len(primary.Header) > 0 || len(candidate.Header) > 0 {
+		c.headers(bodiesMatch)
+	}
+	return c.result()
+}
+
+// result sorts, de-duplicates and bounds the differences.
+func (c *comparison) result() Result {
+	d := c.out
+	if len(d) > 1 {
+		slices.SortStableFunc(d, func(x, y Difference) int {
+			if n := comparePaths(x.Path, y.Path); n != 0 {
+				return n
+			}
+			return strings.Compare(string(x.Kind), string(y.Kind))
+		})
+		d = slices.CompactFunc(d, func(x, y Difference) bool { return x == y })
+	}
+	res := Result{Differences: d, Truncated: c.truncated}
+	if len(d) > c.r.maxDiffs {
+		res.Differences, res.Truncated = d[:c.r.maxDiffs], true
 	}
 	return res
 }

@@ -1,0 +1,499 @@
+package diff
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Rules is a compiled, immutable set of comparison rules, safe for concurrent use.
+// A nil *Rules means the defaults (see defaults.go).
+type Rules struct {
+	ignoreStatus bool
+	headerAll    bool            // "header" ignores every header
+	headerNames  map[string]bool // canonical names ignored
+	headerGlobs  []glob          // lower-cased name patterns ignored
+	include      map[string]bool // canonical names taken off the default ignore list
+
+	body    *ruleNode // body rules as a trie over path segments
+	hasBody bool      // the trie holds at least one rule
+
+	tolerance      float64
+	maxBody        int64
+	maxDecoded     int64
+	maxDiffs       int
+	strictEnvelope bool
+}
+
+// Option is one comparison rule; see NewRules.
+type Option interface{ apply(*Rules) error }
+
+type optionFunc func(*Rules) error
+
+func (f optionFunc) apply(r *Rules) error { return f(r) }
+
+// Limits applied when no option sets them.
+const (
+	DefaultMaxBodyBytes    = 8 << 20  // bodies over this are compared by length and hash
+	DefaultMaxDecodedBytes = 32 << 20 // decoding a body stops here: a bomb is a difference
+	DefaultMaxDifferences  = 1000     // the walk stops after this many differences
+	maxLimit               = 1 << 30  // no limit may exceed 1 GiB (tape offsets are int32)
+)
+
+var defaultRules = mustRules()
+
+func mustRules() *Rules {
+	r, err := NewRules()
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// NewRules validates and compiles options. Later options add to earlier ones (paths
+// accumulate; a later Tolerance or limit replaces an earlier one). A malformed path is
+// an error that names it.
+func NewRules(opts ...Option) (*Rules, error) {
+	r := &Rules{
+		headerNames: map[string]bool{},
+		include:     map[string]bool{},
+		body:        &ruleNode{},
+		maxBody:     DefaultMaxBodyBytes,
+		maxDecoded:  DefaultMaxDecodedBytes,
+		maxDiffs:    DefaultMaxDifferences,
+	}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o.apply(r); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Ignore silences paths: exact ("body.items.3.id"), with # for any array index
+// ("body.items.#.id"), or a whole subtree ("body.meta", "header", "body"). Header
+// names match case-insensitively. Within a segment, unescaped * and ? are globs as in
+// gjson ("header.X-Ratelimit-*"); a literal *, ?, . or # is escaped with a backslash,
+// as every path a Difference shows already is.
+func Ignore(paths ...string) Option {
+	return optionFunc(func(r *Rules) error {
+		for _, p := range paths {
+			ps, err := parsePath(p)
+			if err != nil {
+				return fmt.Errorf("ignore path %q: %w", p, err)
+			}
+			switch ps.root {
+			case "status":
+				r.ignoreStatus = true
+			case "header":
+				switch {
+				case len(ps.segs) == 0:
+					r.headerAll = true
+				case ps.segs[0].glob != nil:
+					r.headerGlobs = append(r.headerGlobs, lowerGlob(ps.segs[0].glob))
+				default:
+					r.headerNames[textproto.CanonicalMIMEHeaderKey(ps.segs[0].lit)] = true
+				}
+			case "body":
+				r.body.add(ps.segs).ignore = true
+				r.hasBody = true
+			}
+		}
+		return nil
+	})
+}
+
+// Unordered compares the arrays at these body paths as multisets: same elements, any
+// order.
+func Unordered(paths ...string) Option {
+	return optionFunc(func(r *Rules) error {
+		for _, p := range paths {
+			ps, err := parseBodyPath(p)
+			if err != nil {
+				return fmt.Errorf("unordered path %q: %w", p, err)
+			}
+			r.body.add(ps.segs).unordered = true
+			r.hasBody = true
+		}
+		return nil
+	})
+}
+
+// Tolerance makes numbers within t of each other equal (|a-b| <= t, through
+// float64). Without it numbers are compared by exact decimal value.
+func Tolerance(t float64) Option {
+	return optionFunc(func(r *Rules) error {
+		if t < 0 || math.IsNaN(t) || math.IsInf(t, 0) {
+			return fmt.Errorf("tolerance %v: must be a finite number >= 0", t)
+		}
+		r.tolerance = t
+		return nil
+	})
+}
+
+// Shape compares the values at these body paths by type and keys only: an object must
+// have the same member names, each value of the same type (recursively); arrays may
+// differ in length, their common elements compared by shape; strings, numbers and
+// booleans only by type. It is meant for generated text such as chat tokens
+// ("body.#.data" on an event stream, "body.choices.#.message.content").
+func Shape(paths ...string) Option {
+	return optionFunc(func(r *Rules) error {
+		for _, p := range paths {
+			ps, err := parseBodyPath(p)
+			if err != nil {
+				return fmt.Errorf("shape path %q: %w", p, err)
+			}
+			r.body.add(ps.segs).shape = true
+			r.hasBody = true
+		}
+		return nil
+	})
+}
+
+// MaxBodyBytes sets the size over which a (decoded) body is compared by length and
+// SHA-256 only, with a note (default DefaultMaxBodyBytes).
+func MaxBodyBytes(n int64) Option {
+	return optionFunc(func(r *Rules) error {
+		if n <= 0 || n > maxLimit {
+			return fmt.Errorf("max body bytes %d: must be between 1 and %d", n, maxLimit)
+		}
+		r.maxBody = n
+		return nil
+	})
+}
+
+// MaxDecodedBytes caps how far a Content-Encoding is decoded (default
+// DefaultMaxDecodedBytes). A body that decodes to more is reported as a difference
+// with a note instead of being held in memory.
+func MaxDecodedBytes(n int64) Option {
+	return optionFunc(func(r *Rules) error {
+		if n <= 0 || n > maxLimit {
+			return fmt.Errorf("max decoded bytes %d: must be between 1 and %d", n, maxLimit)
+		}
+		r.maxDecoded = n
+		return nil
+	})
+}
+
+// MaxDifferences stops a comparison after n differences (default
+// DefaultMaxDifferences); Result.Truncated then says so.
+func MaxDifferences(n int) Option {
+	return optionFunc(func(r *Rules) error {
+		if n <= 0 {
+			return fmt.Errorf("max differences %d: must be at least 1", n)
+		}
+		r.maxDiffs = n
+		return nil
+	})
+}
+
+// IncludeHeaders takes header names off the default ignore list (DefaultIgnoredHeaders)
+// so that they are compared.
+func IncludeHeaders(names ...string) Option {
+	return optionFunc(func(r *Rules) error {
+		for _, n := range names {
+			if n == "" || strings.ContainsAny(n, " \t\r\n:") {
+				return fmt.Errorf("include header %q: not a header name", n)
+			}
+			r.include[textproto.CanonicalMIMEHeaderKey(n)] = true
+		}
+		return nil
+	})
+}
+
+// StrictErrorEnvelope turns off the error-envelope default: the candidate's
+// "statusCode" and "error" members on error responses are then reported like any
+// other extra member.
+func StrictErrorEnvelope() Option {
+	return optionFunc(func(r *Rules) error {
+		r.strictEnvelope = true
+		return nil
+	})
+}
+
+// ---- paths ----
+
+// segment is one step of a parsed path.
+type segment struct {
+	lit  string // the unescaped key, or an index in decimal
+	any  bool   // "#": any array index
+	glob glob   // non-nil when the segment holds an unescaped * or ?
+}
+
+type parsedPath struct {
+	root string // status, header or body
+	segs []segment
+}
+
+var errEmptySegment = errors.New("empty segment")
+
+// parsePath parses a path in the one syntax: status, header.<Name>, body[.<gjson
+// path>], where a backslash escapes the next character.
+func parsePath(p string) (parsedPath, error) {
+	if p == "" {
+		return parsedPath{}, errors.New("empty path")
+	}
+	raw, err := splitPath(p)
+	if err != nil {
+		return parsedPath{}, err
+	}
+	root := raw[0]
+	if root.glob != nil || root.any || (root.lit != "status" && root.lit != "header" && root.lit != "body") {
+		return parsedPath{}, errors.New(`must start with "status", "header" or "body"`)
+	}
+	ps := parsedPath{root: root.lit, segs: raw[1:]}
+	switch ps.root {
+	case "status":
+		if len(ps.segs) > 0 {
+			return parsedPath{}, errors.New(`"status" has no sub-paths`)
+		}
+	case "header":
+		if len(ps.segs) > 1 {
+			return parsedPath{}, errors.New(`a header path names one header: header.<Name> (escape a dot in a name with \.)`)
+		}
+		if len(ps.segs) == 1 && ps.segs[0].any {
+			return parsedPath{}, errors.New(`"#" is an array index; headers are not arrays`)
+		}
+	}
+	return ps, nil
+}
+
+func parseBodyPath(p string) (parsedPath, error) {
+	ps, err := parsePath(p)
+	if err != nil {
+		return ps, err
+	}
+	if ps.root != "body" {
+		return ps, errors.New(`only body paths take this rule`)
+	}
+	return ps, nil
+}
+
+// splitPath splits on unescaped dots and unescapes each segment.
+func splitPath(p string) ([]segment, error) {
+	var segs []segment
+	var cur []byte
+	var pat glob
+	wild, escaped := false, false
+	flush := func(at int) error {
+		if len(pat) == 0 {
+			return fmt.Errorf("%w at offset %d", errEmptySegment, at)
+		}
+		s := segment{lit: string(cur)}
+		switch {
+		case len(pat) == 1 && pat[0].c == '#' && !pat[0].escaped:
+			s = segment{any: true}
+		case !pat[0].escaped && (pat[0].c == '#' || pat[0].c == '@' || pat[0].c == '!'):
+			return fmt.Errorf("segment %q: gjson queries, modifiers and literals are not paths (escape a leading %c with \\)", string(cur), pat[0].c)
+		case wild:
+			s.glob = pat
+		}
+		segs = append(segs, s)
+		cur, pat, wild = nil, nil, false
+		return nil
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case escaped:
+			escaped = false
+			cur = append(cur, c)
+			pat = append(pat, globChar{c: c, escaped: true})
+		case c == '\\':
+			escaped = true
+		case c == '.':
+			if err := flush(i); err != nil {
+				return nil, err
+			}
+		case c == '|':
+			return nil, fmt.Errorf("unescaped %q at offset %d (gjson pipes are not paths)", c, i)
+		default:
+			if c == '*' || c == '?' {
+				wild = true
+			}
+			cur = append(cur, c)
+			pat = append(pat, globChar{c: c})
+		}
+	}
+	if escaped {
+		return nil, errors.New("trailing backslash")
+	}
+	if err := flush(len(p)); err != nil {
+		return nil, err
+	}
+	return segs, nil
+}
+
+// ---- globs ----
+
+type globChar struct {
+	c       byte
+	escaped bool
+}
+
+// glob is a segment pattern: unescaped * matches any run of characters, ? one
+// character.
+type glob []globChar
+
+func lowerGlob(g glob) glob {
+	out := make(glob, len(g))
+	for i, gc := range g {
+		if c := gc.c; c >= 'A' && c <= 'Z' {
+			gc.c = c + 'a' - 'A'
+		}
+		out[i] = gc
+	}
+	return out
+}
+
+// match reports whether s matches the pattern, iteratively (no backtracking blow-up:
+// only the last star is retried).
+func (g glob) match(s string) bool {
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(s) {
+		if pi < len(g) {
+			gc := g[pi]
+			switch {
+			case !gc.escaped && gc.c == '*':
+				star, mark = pi, si
+				pi++
+				continue
+			case !gc.escaped && gc.c == '?':
+				_, w := utf8.DecodeRuneInString(s[si:])
+				pi, si = pi+1, si+w
+				continue
+			case gc.c == s[si]:
+				pi, si = pi+1, si+1
+				continue
+			}
+		}
+		if star < 0 {
+			return false
+		}
+		_, w := utf8.DecodeRuneInString(s[mark:])
+		mark += w
+		pi, si = star+1, mark
+	}
+	for pi < len(g) && !g[pi].escaped && g[pi].c == '*' {
+		pi++
+	}
+	return pi == len(g)
+}
+
+// ---- the body rule trie ----
+
+// ruleNode is one step of the body rules; a node carries the rules of the path that
+// ends at it.
+type ruleNode struct {
+	lit   map[string]*ruleNode
+	any   *ruleNode
+	globs []globNode
+
+	ignore, unordered, shape bool
+}
+
+type globNode struct {
+	g    glob
+	node *ruleNode
+}
+
+// add returns the node for segs, creating the path.
+func (n *ruleNode) add(segs []segment) *ruleNode {
+	for _, s := range segs {
+		switch {
+		case s.any:
+			if n.any == nil {
+				n.any = &ruleNode{}
+			}
+			n = n.any
+		case s.glob != nil:
+			var next *ruleNode
+			for _, gn := range n.globs {
+				if globEqual(gn.g, s.glob) {
+					next = gn.node
+				}
+			}
+			if next == nil {
+				next = &ruleNode{}
+				n.globs = append(n.globs, globNode{g: s.glob, node: next})
+			}
+			n = next
+		default:
+			if n.lit == nil {
+				n.lit = map[string]*ruleNode{}
+			}
+			next := n.lit[s.lit]
+			if next == nil {
+				next = &ruleNode{}
+				n.lit[s.lit] = next
+			}
+			n = next
+		}
+	}
+	return n
+}
+
+func globEqual(a, b glob) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// leaf reports whether the node has no children (a rule can only end here).
+func (n *ruleNode) leaf() bool { return len(n.lit) == 0 && n.any == nil && len(n.globs) == 0 }
+
+// childKey appends to dst the nodes reached from n by the object key k.
+func (n *ruleNode) childKey(dst []*ruleNode, k []byte) []*ruleNode {
+	if c := n.lit[string(k)]; c != nil {
+		dst = append(dst, c)
+	}
+	for _, gn := range n.globs {
+		if gn.g.match(string(k)) {
+			dst = append(dst, gn.node)
+		}
+	}
+	return dst
+}
+
+// childIndex appends to dst the nodes reached from n by the array index i.
+func (n *ruleNode) childIndex(dst []*ruleNode, i int) []*ruleNode {
+	if n.any != nil {
+		dst = append(dst, n.any)
+	}
+	if len(n.lit) > 0 || len(n.globs) > 0 {
+		var buf [20]byte
+		k := strconv.AppendInt(buf[:0], int64(i), 10)
+		dst = n.childKey(dst, k)
+	}
+	return dst
+}
+
+// headerIgnored reports whether a rule ignores the header with this canonical name.
+func (r *Rules) headerIgnored(name string) bool {
+	if r.headerAll || r.headerNames[name] {
+		return true
+	}
+	if len(r.headerGlobs) > 0 {
+		lower := strings.ToLower(name)
+		for _, g := range r.headerGlobs {
+			if g.match(lower) {
+				return true
+			}
+		}
+	}
+	return false
+}
