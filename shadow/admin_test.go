@@ -1,0 +1,62 @@
+package shadow
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+func TestAdminHandler(t *testing.T) {
+	m := NewMetrics(0)
+	m.ConfigReload(false)
+	var ready atomic.Bool
+	admin := httptest.NewServer(NewAdminHandler(Admin{
+		Metrics:  m,
+		Report:   func(w io.Writer) error { _, err := io.WriteString(w, "<html>report</html>"); return err },
+		Snapshot: func(w io.Writer) error { return errors.New("snapshot unavailable") },
+		Ready:    ready.Load,
+	}))
+	defer admin.Close()
+
+	tests := []struct {
+		name, method, path string
+		ready              bool
+		status             int
+		contentType        string
+		body               string // substring
+	}{
+		{"metrics", "GET", "/metrics", true, 200, "text/plain", `parity_config_reloads_total{result="failure"} 1`},
+		{"html report", "GET", "/parity/report", true, 200, "text/html; charset=utf-8", "<html>report</html>"},
+		{"failed render is a clean 500", "GET", "/parity/report.json", true, 500, "text/plain; charset=utf-8", "snapshot unavailable"},
+		{"healthz", "GET", "/healthz", false, 200, "text/plain; charset=utf-8", "ok"},
+		{"readyz when ready", "GET", "/readyz", true, 200, "text/plain; charset=utf-8", "ready"},
+		{"readyz when not", "GET", "/readyz", false, 503, "text/plain; charset=utf-8", "not ready"},
+		{"unknown path", "GET", "/api/sessions", true, 404, "", ""},
+		{"writes refused", "POST", "/metrics", true, 405, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ready.Store(tc.ready)
+			req, _ := http.NewRequest(tc.method, admin.URL+tc.path, nil)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != tc.status {
+				t.Errorf("status %d, want %d (%s)", res.StatusCode, tc.status, b)
+			}
+			if ct := res.Header.Get("Content-Type"); tc.contentType != "" && !strings.HasPrefix(ct, tc.contentType) {
+				t.Errorf("Content-Type %q, want %q", ct, tc.contentType)
+			}
+			if !strings.Contains(string(b), tc.body) {
+				t.Errorf("body %q lacks %q", b, tc.body)
+			}
+		})
+	}
+}
