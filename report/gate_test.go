@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -161,5 +163,26 @@ func TestJudgeUnknownStep(t *testing.T) {
 		if _, err := Judge(&Snapshot{Version: 1}, plan, n, DefaultThresholds); err == nil || !strings.Contains(err.Error(), "unknown step") {
 			t.Errorf("Judge step %d: err = %v, want unknown step", n, err)
 		}
+	}
+}
+
+func TestRenderGateGolden(t *testing.T) {
+	s := renderSnapshot(t)
+	plan := defaultPlan(t)
+	res, err := Judge(s, plan, 2, plan.Thresholds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []struct {
+		name   string
+		render func(io.Writer, *GateResult) error
+	}{{"gate-step2.txt", RenderGateText}, {"gate-step2.md", RenderGateMarkdown}, {"gate-step2.json", RenderGateJSON}} {
+		t.Run(f.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := f.render(&b, res); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, f.name, b.Bytes())
+		})
 	}
 }

@@ -16,10 +16,10 @@ import (
 // A Keyer is immutable and safe for concurrent use; a nil *Keyer uses the identifier
 // rules alone.
 type Keyer struct {
-	templates []template
+	templates []routeTemplate
 }
 
-type template struct {
+type routeTemplate struct {
 	method   string   // "" = any method
 	segments []string // split path; ":name" matches one segment
 	path     string   // the template path as written, normalised
@@ -39,7 +39,7 @@ func NewKeyer(templates []string) *Keyer {
 			method, t = strings.ToUpper(strings.TrimSpace(t[:i])), strings.TrimSpace(t[i+1:])
 		}
 		p := cleanPath(t)
-		k.templates = append(k.templates, template{method: method, segments: splitPath(p), path: p})
+		k.templates = append(k.templates, routeTemplate{method: method, segments: splitPath(p), path: p})
 	}
 	return k
 }
@@ -65,7 +65,7 @@ func (k *Keyer) Key(method, path string) string {
 
 // matches reports whether path has the template's segments, ":name" matching any
 // one non-empty segment.
-func (t *template) matches(path string) bool {
+func (t *routeTemplate) matches(path string) bool {
 	rest := strings.TrimPrefix(path, "/")
 	for i, want := range t.segments {
 		if rest == "" && i < len(t.segments) {

@@ -22,20 +22,20 @@ type Plan struct {
 // Thresholds are the gate's criteria, after the guide's monitoring section.
 type Thresholds struct {
 	// MinSamples is the compared requests a route needs before it can pass.
-	MinSamples int64
+	MinSamples int64 `json:"min_samples"`
 	// MinParity is the least matched/compared (noise excluded) that passes.
-	MinParity float64
+	MinParity float64 `json:"min_parity"`
 	// MaxCandidateErrorRate is the most candidate errors (transport errors,
 	// timeouts, 5xx where the primary had none) per mirrored request that passes.
-	MaxCandidateErrorRate float64
+	MaxCandidateErrorRate float64 `json:"max_candidate_error_rate"`
 	// MaxP99Ratio fails a route whose candidate p99 is over this multiple of the
 	// primary's p99 ...
-	MaxP99Ratio float64
+	MaxP99Ratio float64 `json:"max_p99_ratio"`
 	// ... by more than P99FloorMs milliseconds (so 1 ms against 3 ms is no failure).
-	P99FloorMs float64
+	P99FloorMs float64 `json:"p99_floor_ms"`
 	// AllowCandidateAuthFailures, when false, fails a route on any candidate
 	// 401/403 where the primary answered neither.
-	AllowCandidateAuthFailures bool
+	AllowCandidateAuthFailures bool `json:"allow_candidate_auth_failures"`
 }
 
 // DefaultThresholds are the guide's monitoring thresholds, with the minimum

@@ -1,37 +1,175 @@
 package report
 
 import (
-	"errors"
+	"fmt"
 	"io"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
 )
 
-// RenderOptions shape every renderer's output.
+// RenderOptions shape every renderer's output. The zero value is usable.
 type RenderOptions struct {
 	// Title heads the report; default "parity report".
 	Title string
 	// Plan, when set, adds step readiness and judges routes by its thresholds;
 	// without it routes are judged by DefaultThresholds.
 	Plan *Plan
-	// Color enables ANSI colours in the terminal table (only when writing to a
-	// terminal).
+	// Color enables ANSI colours in the terminal table; set it only when writing
+	// to a terminal.
 	Color bool
 	// TopDifferences is how many difference groups each route shows; default 5.
 	TopDifferences int
 }
 
-var errRendererPending = errors.New("renderer not available yet")
+// RenderJSON writes the snapshot JSON, as WriteSnapshot does.
+func RenderJSON(w io.Writer, s *Snapshot, _ RenderOptions) error {
+	if s == nil {
+		return fmt.Errorf("render: no snapshot")
+	}
+	return WriteSnapshot(w, s)
+}
 
-// RenderJSON writes the snapshot JSON.
-func RenderJSON(w io.Writer, s *Snapshot, _ RenderOptions) error { return WriteSnapshot(w, s) }
+const (
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiBold   = "\x1b[1m"
+	ansiReset  = "\x1b[0m"
+)
 
-// RenderTable writes a terminal table, worst parity first.
-func RenderTable(w io.Writer, s *Snapshot, opts RenderOptions) error { return errRendererPending }
+func paint(on bool, code, s string) string {
+	if !on {
+		return s
+	}
+	return code + s + ansiReset
+}
 
-// RenderMarkdown writes a Markdown report for a CI job summary or a pull request.
-func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error { return errRendererPending }
+func verdictColor(v Verdict) string {
+	switch v {
+	case Pass:
+		return ansiGreen
+	case Fail:
+		return ansiRed
+	}
+	return ansiYellow
+}
 
-// RenderJUnit writes JUnit XML, one testcase per route.
-func RenderJUnit(w io.Writer, s *Snapshot, opts RenderOptions) error { return errRendererPending }
+// RenderTable writes a terminal table, worst parity first, then each failing or
+// differing route's top differences with an example.
+func RenderTable(w io.Writer, s *Snapshot, opts RenderOptions) error {
+	v, err := newView(s, opts)
+	if err != nil {
+		return err
+	}
+	ew := &errWriter{w: w}
+	c := opts.Color
+	fmt.Fprintf(ew, "%s\n", paint(c, ansiBold, termText(v.Title)))
+	fmt.Fprintf(ew, "%s — %s\n", paint(c, verdictColor(v.Verdict), strings.ToUpper(string(v.Verdict))), termText(v.Headline))
+	fmt.Fprintf(ew, "%s … %s · %d routes · %s compared · %s matched · %s candidate errors · %s skipped\n",
+		v.Started, v.Updated, len(v.Routes), fmtCount(v.Compared), fmtCount(v.Matched), fmtCount(v.CandidateErrors), fmtCount(v.Skipped))
+	fmt.Fprintf(ew, "thresholds: %s\n\n", thresholdsLine(v.Thresholds))
+	if ew.err != nil {
+		return ew.err
+	}
 
-// RenderHTML writes one self-contained HTML page.
-func RenderHTML(w io.Writer, s *Snapshot, opts RenderOptions) error { return errRendererPending }
+	if len(v.Steps) > 0 {
+		st := tablewriter.NewTable(ew, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{tw.AlignRight, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft}}))
+		st.Header("Step", "Name", "Verdict", "Why")
+		for _, s := range v.Steps {
+			if err := st.Append([]string{fmt.Sprint(s.Number), termText(s.Name), paint(c, verdictColor(s.Verdict), string(s.Verdict)), termText(s.Reason)}); err != nil {
+				return fmt.Errorf("render table: %w", err)
+			}
+		}
+		if err := st.Render(); err != nil {
+			return fmt.Errorf("render table: %w", err)
+		}
+		fmt.Fprintln(ew)
+	}
+
+	t := tablewriter.NewTable(ew, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{
+		tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft}}))
+	t.Header("Route", "Verdict", "Compared", "Parity", "Lower 95%", "Cand. errors", "401/403", "p99 primary", "p99 candidate", "Top difference")
+	for i := range v.Routes {
+		r := &v.Routes[i]
+		row := []string{termText(r.Route), paint(c, verdictColor(r.Verdict), string(r.Verdict)), fmtCount(r.Compared), fmtParity(r.RouteStats),
+			fmtLower(r.RouteStats), fmtErrors(r.RouteStats), fmt.Sprint(r.CandidateAuthFailures),
+			fmtLatency(r.Latency.Primary), fmtLatency(r.Latency.Candidate), termText(topDifference(r))}
+		if err := t.Append(row); err != nil {
+			return fmt.Errorf("render table: %w", err)
+		}
+	}
+	if err := t.Render(); err != nil {
+		return fmt.Errorf("render table: %w", err)
+	}
+
+	first := true
+	for i := range v.Routes {
+		r := &v.Routes[i]
+		if r.Verdict == Pass || len(r.Top) == 0 && r.Verdict != Fail {
+			continue
+		}
+		if first {
+			fmt.Fprintf(ew, "\n%s\n", paint(c, ansiBold, "Why"))
+			first = false
+		}
+		fmt.Fprintf(ew, "  %s  %s: %s\n", termText(r.Route), paint(c, verdictColor(r.Verdict), string(r.Verdict)), termText(r.Reason))
+		for _, d := range r.Top {
+			fmt.Fprintf(ew, "    %s %s ×%d", termText(d.Path), termText(d.Kind), d.Count)
+			if len(d.Examples) > 0 {
+				e := d.Examples[0]
+				fmt.Fprintf(ew, "  e.g. %s %s: %s → %s", termText(e.RequestID), termText(e.Path), showValue(e.Primary), showValue(e.Candidate))
+			}
+			fmt.Fprintln(ew)
+		}
+		if r.MoreDiffs > 0 {
+			fmt.Fprintf(ew, "    … and %d more difference paths\n", r.MoreDiffs)
+		}
+	}
+	if len(v.Cut) > 0 {
+		fmt.Fprintf(ew, "\n%s\n", paint(c, ansiBold, "Cut by memory caps"))
+		for _, line := range v.Cut {
+			fmt.Fprintf(ew, "  %s\n", termText(line))
+		}
+	}
+	return ew.err
+}
+
+// showValue renders an example value for a terminal: termText, or "(absent)"
+// when empty.
+func showValue(s string) string {
+	if s == "" {
+		return "(absent)"
+	}
+	return termText(s)
+}
+
+// termText puts s on one line with control characters (escape sequences
+// included) replaced by spaces, so no value can drive the terminal.
+func termText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// errWriter keeps the first write error so rendering code can write freely and
+// check once.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = fmt.Errorf("write report: %w", err)
+	}
+	return n, err
+}

@@ -1,0 +1,307 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// view is what every renderer shows, computed once from a snapshot: route
+// verdicts, worst parity first, step readiness and totals.
+type view struct {
+	Title      string
+	Started    string
+	Updated    string
+	Thresholds Thresholds
+	Verdict    Verdict
+	Headline   string // the verdict in one sentence
+	Steps      []stepView
+	Routes     []routeView
+
+	Compared, Matched, Mismatched, CandidateErrors, AuthFailures, Skipped int64
+	RoutesOverflowed                                                      int64
+	Pass, Fail, Inconclusive                                              int
+	Cut                                                                   []string // what caps cut, one sentence each
+}
+
+type routeView struct {
+	*RouteStats
+	Verdict   Verdict
+	Reason    string
+	Step      int // first plan step that sends it; 0 for none or no plan
+	Top       []DiffGroup
+	MoreDiffs int // groups beyond Top
+}
+
+type stepView struct {
+	Number   int
+	Name     string
+	Validate string
+	Verdict  Verdict
+	Reason   string
+	Routes   int
+	Pass     int
+	Fail     int
+	Inc      int
+}
+
+const defaultTitle = "parity report"
+
+func (o RenderOptions) title() string {
+	if strings.TrimSpace(o.Title) == "" {
+		return defaultTitle
+	}
+	return o.Title
+}
+
+func (o RenderOptions) top() int {
+	if o.TopDifferences <= 0 {
+		return 5
+	}
+	return o.TopDifferences
+}
+
+func (o RenderOptions) thresholds() Thresholds {
+	if o.Plan != nil {
+		return o.Plan.Thresholds
+	}
+	return DefaultThresholds
+}
+
+// newView prepares s for rendering under opts.
+func newView(s *Snapshot, opts RenderOptions) (*view, error) {
+	if s == nil {
+		return nil, fmt.Errorf("render: no snapshot")
+	}
+	th := opts.thresholds()
+	v := &view{
+		Title:            opts.title(),
+		Started:          fmtTime(s.Started),
+		Updated:          fmtTime(s.Updated),
+		Thresholds:       th,
+		RoutesOverflowed: s.RoutesOverflowed,
+	}
+	for i := range s.Routes {
+		r := &s.Routes[i]
+		verdict, reason, _ := JudgeRoute(r, th)
+		rv := routeView{RouteStats: r, Verdict: verdict, Reason: reason}
+		if opts.Plan != nil {
+			if p := RoutePath(r.Route); p != "" {
+				rv.Step = firstStep(opts.Plan, len(opts.Plan.Steps), p)
+			}
+		}
+		n := min(opts.top(), len(r.Differences))
+		rv.Top, rv.MoreDiffs = r.Differences[:n], len(r.Differences)-n
+		v.Routes = append(v.Routes, rv)
+		v.Compared += r.Compared
+		v.Matched += r.Matched
+		v.Mismatched += r.Mismatched
+		v.CandidateErrors += r.CandidateErrors
+		v.AuthFailures += r.CandidateAuthFailures
+		v.Skipped += r.SkippedTotal()
+		switch verdict {
+		case Pass:
+			v.Pass++
+		case Fail:
+			v.Fail++
+		default:
+			v.Inconclusive++
+		}
+		if r.DifferencesDropped > 0 {
+			v.Cut = append(v.Cut, fmt.Sprintf("%s: %d differences over the cap of %d paths were counted but not grouped", r.Route, r.DifferencesDropped, s.Limits.PathsPerRoute))
+		}
+		if r.NoiseDropped > 0 {
+			v.Cut = append(v.Cut, fmt.Sprintf("%s: %d noise occurrences over the cap of %d patterns were not grouped", r.Route, r.NoiseDropped, s.Limits.PathsPerRoute))
+		}
+	}
+	if s.RoutesOverflowed > 0 {
+		v.Cut = append([]string{fmt.Sprintf("%d requests on routes beyond the cap of %d were counted under %s", s.RoutesOverflowed, s.Limits.Routes, OtherRoute)}, v.Cut...)
+	}
+	slices.SortStableFunc(v.Routes, worstFirst)
+	if opts.Plan != nil {
+		if err := v.judgeSteps(s, opts.Plan); err != nil {
+			return nil, err
+		}
+	} else {
+		v.Verdict, v.Headline = v.routesVerdict()
+	}
+	return v, nil
+}
+
+// worstFirst orders routes by parity, lowest first; routes with nothing
+// compared go last; ties by more mismatches, then by key.
+func worstFirst(a, b routeView) int {
+	if (a.Compared == 0) != (b.Compared == 0) {
+		if a.Compared == 0 {
+			return 1
+		}
+		return -1
+	}
+	return cmp.Or(cmp.Compare(a.Parity, b.Parity), cmp.Compare(b.Mismatched, a.Mismatched),
+		cmp.Compare(severity(b.Verdict), severity(a.Verdict)), cmp.Compare(a.Route, b.Route))
+}
+
+func severity(v Verdict) int {
+	switch v {
+	case Fail:
+		return 2
+	case Inconclusive:
+		return 1
+	}
+	return 0
+}
+
+func (v *view) routesVerdict() (Verdict, string) {
+	n := len(v.Routes)
+	switch {
+	case n == 0:
+		return Inconclusive, "no route observed yet"
+	case v.Fail > 0:
+		return Fail, fmt.Sprintf("%d of %d routes fail, %d inconclusive, %d pass", v.Fail, n, v.Inconclusive, v.Pass)
+	case v.Inconclusive > 0:
+		return Inconclusive, fmt.Sprintf("%d of %d routes lack evidence, none fails, %d pass", v.Inconclusive, n, v.Pass)
+	}
+	return Pass, fmt.Sprintf("all %d routes pass", n)
+}
+
+// judgeSteps fills step readiness and the headline: ready through the last step
+// that passes, and what holds the next one.
+func (v *view) judgeSteps(s *Snapshot, p *Plan) error {
+	ready := 0
+	var next *stepView
+	for i := range p.Steps {
+		res, err := Judge(s, p, i+1, p.Thresholds)
+		if err != nil {
+			return err
+		}
+		pass, fail, inc := res.Counts()
+		sv := stepView{Number: i + 1, Name: p.Steps[i].Name, Validate: p.Steps[i].Validate, Verdict: res.Verdict,
+			Reason: res.Reason, Routes: len(res.Routes), Pass: pass, Fail: fail, Inc: inc}
+		v.Steps = append(v.Steps, sv)
+		if res.Verdict == Pass && ready == i {
+			ready = i + 1
+		}
+	}
+	if ready < len(v.Steps) {
+		next = &v.Steps[ready]
+	}
+	switch {
+	case next == nil:
+		v.Verdict, v.Headline = Pass, fmt.Sprintf("all %d steps pass", len(v.Steps))
+	case ready == 0:
+		v.Verdict = next.Verdict
+		v.Headline = fmt.Sprintf("step 1 (%s) %s: %s", next.Name, verdictVerb(next.Verdict), next.Reason)
+	default:
+		v.Verdict = next.Verdict
+		v.Headline = fmt.Sprintf("ready through step %d of %d; step %d (%s) %s: %s",
+			ready, len(v.Steps), next.Number, next.Name, verdictVerb(next.Verdict), next.Reason)
+	}
+	return nil
+}
+
+func verdictVerb(v Verdict) string {
+	switch v {
+	case Fail:
+		return "fails"
+	case Pass:
+		return "passes"
+	}
+	return "is inconclusive"
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// thresholdsLine describes th in one line.
+func thresholdsLine(th Thresholds) string {
+	auth := "no candidate 401/403 the primary did not send"
+	if th.AllowCandidateAuthFailures {
+		auth = "candidate 401/403 allowed"
+	}
+	return fmt.Sprintf("at least %d compared, parity ≥ %s, candidate errors ≤ %s, candidate p99 ≤ %g× primary (gaps under %s ignored), %s",
+		th.MinSamples, strconv.FormatFloat(th.MinParity, 'f', -1, 64), fmtPercent(th.MaxCandidateErrorRate),
+		th.MaxP99Ratio, fmtMs(th.P99FloorMs), auth)
+}
+
+func fmtParity(r *RouteStats) string {
+	if r.Compared == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f%%", r.Parity*100)
+}
+
+func fmtLower(r *RouteStats) string {
+	if r.Compared == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f%%", r.ParityLower*100)
+}
+
+func fmtLatency(l Latency) string {
+	if l.Count == 0 {
+		return "-"
+	}
+	return fmtMs(l.P99)
+}
+
+func fmtErrors(r *RouteStats) string {
+	if r.MirroredCount() == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d (%s)", r.CandidateErrors, fmtPercent(r.CandidateErrorRate()))
+}
+
+func fmtCount(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	if n < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// topDifference is a route's most frequent difference in a few words.
+func topDifference(r *routeView) string {
+	if len(r.Top) == 0 {
+		return ""
+	}
+	d := r.Top[0]
+	return fmt.Sprintf("%s %s ×%d", d.Path, d.Kind, d.Count)
+}
+
+// silenceYAML is the config that would silence difference path p on route.
+func silenceYAML(route, p string) string {
+	return fmt.Sprintf("routes:\n  - match: %s\n    ignore: [%s]\n", yamlScalar(route), yamlScalar(p))
+}
+
+// yamlScalar writes s as a plain YAML scalar when that reads back as s, quoted
+// otherwise.
+func yamlScalar(s string) string {
+	plain := s != ""
+	for i := 0; i < len(s) && plain; i++ {
+		c := s[i]
+		plain = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			strings.IndexByte("._-/#:", c) >= 0 || c == ' ' && i > 0 && s[i-1] != ':'
+	}
+	if plain && (strings.Contains(s, ": ") || strings.Contains(s, " #") || strings.HasSuffix(s, ":") ||
+		strings.HasPrefix(s, "#") || strings.HasSuffix(s, " ")) {
+		plain = false
+	}
+	if plain {
+		return s
+	}
+	return strconv.Quote(s)
+}
