@@ -1,8 +1,202 @@
 package main
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
-// PLACEHOLDER: replaced by the command's real implementation.
-func runProxy(_ context.Context, c *cli, _ []string) int {
-	return c.usagef("proxy: not available in this build")
+	"github.com/rs/zerolog"
+
+	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/shadow"
+)
+
+// proxyFlags are `parity proxy`'s flags; an empty string or false means "not
+// given", so the environment and then the config file decide.
+type proxyFlags struct {
+	config, listen, adminListen       string
+	primary, candidate, secondary     string
+	snapshot, record, tlsCert, tlsKey string
+	snapshotInterval, grace           time.Duration
+	verifyCutover                     bool
+	logLevel                          string
+	mirrorConcurrency, mirrorQueue    int
+	mirrorTimeout                     time.Duration
+	trustForwarded                    bool
+}
+
+func runProxy(ctx context.Context, c *cli, args []string) int {
+	var f proxyFlags
+	fs := c.newFlags("proxy", "[flags]")
+	fs.StringVar(&f.config, "config", "", "configuration `file` (YAML); reloaded on SIGHUP and when it changes")
+	fs.StringVar(&f.listen, "listen", shadow.DefaultListen, "public listen `address`")
+	fs.StringVar(&f.adminListen, "admin-listen", shadow.DefaultAdminListen, "admin listen `address` (/metrics, /parity/report, /healthz, /readyz)")
+	fs.StringVar(&f.primary, "primary", "", "primary (SvelteKit) `URL`; env SVELTEKIT_URL, default "+shadow.DefaultPrimary)
+	fs.StringVar(&f.candidate, "candidate", "", "candidate (Fastify) `URL`; env FASTIFY_URL, default "+shadow.DefaultCandidate)
+	fs.StringVar(&f.secondary, "secondary", "", "second primary `URL`, to learn noise (replay only for now)")
+	fs.StringVar(&f.snapshot, "snapshot", "", "snapshot `file`: restored on start, written every interval and on shutdown")
+	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", shadow.DefaultSnapshotInterval, "how often the snapshot is written")
+	fs.StringVar(&f.record, "record", "", "append mirrored requests to this NDJSON `file` (secrets redacted)")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate `file` for the public listener (HTTP/2 too)")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS key `file` for the public listener")
+	fs.DurationVar(&f.grace, "grace", shadow.DefaultGrace, "on SIGTERM, how long in-flight requests and then pending comparisons may take")
+	fs.BoolVar(&f.verifyCutover, "verify-cutover", false, "mirror requests served by the candidate to the primary, to keep measuring parity after cutover")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
+	fs.IntVar(&f.mirrorConcurrency, "mirror-concurrency", shadow.DefaultMirrorConcurrency, "mirrors sent and compared at once")
+	fs.IntVar(&f.mirrorQueue, "mirror-queue", shadow.DefaultMirrorQueue, "mirrors that may wait for a worker (negative: none)")
+	fs.DurationVar(&f.mirrorTimeout, "mirror-timeout", shadow.DefaultMirrorTimeout, "deadline of a mirror, from queueing to comparison")
+	fs.BoolVar(&f.trustForwarded, "trust-forwarded", false, "keep the client's X-Forwarded-* headers (behind a trusted load balancer)")
+	pos, code, ok := c.parse(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return c.usagef("proxy: unexpected argument %q (see 'parity proxy -h')", pos[0])
+	}
+	if err := f.check(); err != nil {
+		return c.usagef("proxy: %v", err)
+	}
+	level, ok := logLevels[f.logLevel]
+	if !ok {
+		return c.usagef("proxy: --log-level %q: want debug, info, warn or error", f.logLevel)
+	}
+	logger := zerolog.New(c.stderr).Level(level).With().Timestamp().Logger()
+
+	srv, live, err := f.server(c, logger)
+	if err != nil {
+		return c.usagef("proxy: %v", err)
+	}
+	if err := srv.Open(); err != nil {
+		return c.usagef("proxy: %v", err)
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	srv.Background = append(srv.Background, func(ctx context.Context) error { return live.Watch(ctx, hup) })
+	if err := srv.Run(ctx); err != nil {
+		return c.fail(exitDifferent, fmt.Errorf("proxy: %w", err))
+	}
+	return exitOK
+}
+
+var logLevels = map[string]zerolog.Level{
+	"debug": zerolog.DebugLevel, "info": zerolog.InfoLevel, "warn": zerolog.WarnLevel, "error": zerolog.ErrorLevel,
+}
+
+// check validates what flags alone can be judged on.
+func (f *proxyFlags) check() error {
+	for name, v := range map[string]time.Duration{"--snapshot-interval": f.snapshotInterval, "--grace": f.grace, "--mirror-timeout": f.mirrorTimeout} {
+		if v <= 0 {
+			return fmt.Errorf("%s %v: want a positive duration", name, v)
+		}
+	}
+	if f.mirrorConcurrency <= 0 {
+		return fmt.Errorf("--mirror-concurrency %d: want at least 1", f.mirrorConcurrency)
+	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	return nil
+}
+
+// override applies the flags that were given over the environment and the file.
+func (f *proxyFlags) override(cfg *shadow.Config) error {
+	if f.primary != "" {
+		cfg.Primary = f.primary
+	}
+	if f.candidate != "" {
+		cfg.Candidate = f.candidate
+	}
+	if f.secondary != "" {
+		cfg.Secondary = f.secondary
+	}
+	if f.verifyCutover {
+		cfg.Shadow.VerifyCutover = true
+	}
+	return nil
+}
+
+// server loads the configuration (file, then environment, then flags) and wires
+// the proxy, its metrics, the aggregator and the server around them.
+func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *shadow.Live, error) {
+	metrics := shadow.NewMetrics(0)
+	var backends [2]*url.URL
+	started := false // the first load's failure is the command's error, not a log line
+	live := &shadow.Live{
+		Path:     f.config,
+		Getenv:   c.getenv,
+		Override: f.override,
+		OnReload: func(cfg *shadow.Config) {
+			if !started {
+				return
+			}
+			metrics.ConfigReload(true)
+			logger.Info().Bool("cutover_enabled", cfg.Cutover.Enabled).Strs("cutover_routes", cfg.Cutover.Routes).
+				Msg("configuration reloaded")
+			p, _ := cfg.PrimaryURL()
+			cu, _ := cfg.CandidateURL()
+			if p.String() != backends[0].String() || cu.String() != backends[1].String() {
+				logger.Warn().Msg("backend URLs change only on restart; the ones in use stay")
+			}
+		},
+		OnReject: func(err error) {
+			if !started {
+				return
+			}
+			metrics.ConfigReload(false)
+			logger.Error().Str("error", err.Error()).Msg("configuration rejected; the previous one keeps serving")
+		},
+	}
+	if err := live.Reload(); err != nil {
+		return nil, nil, err
+	}
+	started = true
+	cfg, _ := live.Current()
+	var err error
+	if backends[0], err = cfg.PrimaryURL(); err != nil {
+		return nil, nil, err
+	}
+	if backends[1], err = cfg.CandidateURL(); err != nil {
+		return nil, nil, err
+	}
+	if cfg.Secondary != "" {
+		logger.Warn().Msg("the live proxy does not use --secondary; noise is learned by parity replay")
+	}
+
+	agg := report.NewAggregator(report.Limits{})
+	proxy := &shadow.Proxy{
+		Primary:           backends[0],
+		Candidate:         backends[1],
+		Decide:            func(r *http.Request) shadow.Decision { return live.Router().Decide(r) },
+		Observer:          agg,
+		Logger:            logger,
+		Metrics:           metrics,
+		MirrorConcurrency: f.mirrorConcurrency,
+		MirrorQueue:       f.mirrorQueue,
+		MirrorTimeout:     f.mirrorTimeout,
+		TrustForwarded:    f.trustForwarded,
+	}
+	if f.mirrorQueue == 0 {
+		proxy.MirrorQueue = -1 // --mirror-queue 0 means none, not the default
+	}
+	srv := &shadow.Server{
+		Addr:             f.listen,
+		AdminAddr:        f.adminListen,
+		Proxy:            proxy,
+		Aggregator:       agg,
+		SnapshotFile:     f.snapshot,
+		SnapshotInterval: f.snapshotInterval,
+		TLSCertFile:      f.tlsCert,
+		TLSKeyFile:       f.tlsKey,
+		Grace:            f.grace,
+		Logger:           logger,
+		Admin:            shadow.Admin{Ready: func() bool { return live.Router() != nil }},
+	}
+	return srv, live, nil
 }

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/parity-dev/parity/report"
+)
+
+// TestProxyUsageErrors: everything wrong before serving is exit 2 with one line
+// naming the flag, variable, file or address at fault.
+func TestProxyUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	authCfg := filepath.Join(dir, "auth.yaml")
+	os.WriteFile(authCfg, []byte("cutover:\n  enabled: true\n  routes: [/api/auth]\n"), 0o600)
+	typo := filepath.Join(dir, "typo.yaml")
+	os.WriteFile(typo, []byte("cutover:\n  enabeld: true\n"), 0o600)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	free := "--admin-listen=127.0.0.1:0"
+
+	tests := []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"unknown flag", nil, []string{"--bogus"}, "-bogus"},
+		{"unexpected argument", nil, []string{"extra"}, `"extra"`},
+		{"bad log level", nil, []string{"--log-level", "loud"}, `--log-level "loud"`},
+		{"bad duration", nil, []string{"--grace", "-1s"}, "--grace"},
+		{"cert without key", nil, []string{"--tls-cert", "c.pem"}, "--tls-key"},
+		{"bad FASTIFY_ENABLED", []string{"FASTIFY_ENABLED=maybe"}, nil, "FASTIFY_ENABLED"},
+		{"bad FASTIFY_URL", []string{"FASTIFY_URL=ftp://x"}, nil, "FASTIFY_URL"},
+		{"missing config", nil, []string{"--config", filepath.Join(dir, "none.yaml")}, "none.yaml"},
+		{"config sending auth to the candidate", nil, []string{"--config", authCfg}, "auth.yaml"},
+		{"config with a typo", nil, []string{"--config", typo}, "enabeld"},
+		{"bad --primary", nil, []string{"--primary", "localhost:3000"}, "localhost:3000"},
+		{"missing certificate", nil, []string{"--tls-cert", filepath.Join(dir, "c.pem"), "--tls-key", filepath.Join(dir, "k.pem"), "--listen", "127.0.0.1:0", free}, "c.pem"},
+		{"address in use", nil, []string{"--listen", busy.Addr().String(), free}, busy.Addr().String()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := runBinary(t, tc.env, append([]string{"proxy"}, tc.args...)...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d; stderr %q", code, exitUsage, stderr)
+			}
+			if lines := strings.Split(strings.TrimSpace(stderr), "\n"); len(lines) != 1 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr %q, want one line naming %q", stderr, tc.want)
+			}
+		})
+	}
+}
+
+// TestProxyPrecedence: flags override the environment, which overrides the file.
+func TestProxyPrecedence(t *testing.T) {
+	cfgFile := filepath.Join(t.TempDir(), "parity.yaml")
+	os.WriteFile(cfgFile, []byte("primary: http://file:1\ncandidate: http://file:2\n"), 0o600)
+	tests := []struct {
+		name                  string
+		flags                 proxyFlags
+		env                   map[string]string
+		wantPrimary, wantCand string
+	}{
+		{"defaults", proxyFlags{}, nil, "http://localhost:3000", "http://localhost:3001"},
+		{"file", proxyFlags{config: cfgFile}, nil, "http://file:1", "http://file:2"},
+		{"environment over file", proxyFlags{config: cfgFile}, map[string]string{"SVELTEKIT_URL": "http://env:1", "FASTIFY_URL": "http://env:2"}, "http://env:1", "http://env:2"},
+		{"flags over environment", proxyFlags{config: cfgFile, primary: "http://flag:1", candidate: "http://flag:2"},
+			map[string]string{"SVELTEKIT_URL": "http://env:1", "FASTIFY_URL": "http://env:2"}, "http://flag:1", "http://flag:2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &cli{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return tc.env[k] }}
+			srv, _, err := tc.flags.server(c, zerolog.Nop())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := srv.Proxy.Primary.String(); got != tc.wantPrimary {
+				t.Errorf("primary %s, want %s", got, tc.wantPrimary)
+			}
+			if got := srv.Proxy.Candidate.String(); got != tc.wantCand {
+				t.Errorf("candidate %s, want %s", got, tc.wantCand)
+			}
+		})
+	}
+}
+
+// TestProxyServesAndStopsOnSIGTERM runs the real binary in front of two test
+// backends: it serves from the primary, mirrors to the candidate, logs one
+// access line per request without secrets, and on SIGTERM exits 0 after writing
+// the snapshot.
+func TestProxyServesAndStopsOnSIGTERM(t *testing.T) {
+	primary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"from":"primary"}`)
+	}))
+	defer primary.Close()
+	var mu sync.Mutex
+	var mirrored []string
+	candidate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		mirrored = append(mirrored, r.Method+" "+r.RequestURI+" shadow="+r.Header.Get("X-Parity-Shadow"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"from":"candidate"}`)
+	}))
+	defer candidate.Close()
+
+	dir := t.TempDir()
+	snap := filepath.Join(dir, "snapshot.json")
+	listen, admin := freeAddr(t), freeAddr(t)
+	cmd := exec.Command(parityBin, "proxy", "--listen", listen, "--admin-listen", admin,
+		"--primary", primary.URL, "--snapshot", snap, "--grace", "5s")
+	cmd.Env = append(os.Environ(), "FASTIFY_URL="+candidate.URL, "FASTIFY_ENABLED=false")
+	var stderr syncBuf
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-exited
+		}
+	}()
+	waitFor(t, "http://"+admin+"/readyz", exited)
+
+	const canary = "canary-7f3a9c"
+	req, _ := http.NewRequest("GET", "http://"+listen+"/api/sessions?token="+canary, nil)
+	req.Header.Set("Authorization", "Bearer "+canary)
+	req.Header.Set("Cookie", "sid="+canary)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(body) != `{"from":"primary"}` {
+		t.Errorf("client got %q, want the primary's answer", body)
+	}
+	http.DefaultClient.CloseIdleConnections()
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no exit after SIGTERM")
+	}
+
+	mu.Lock()
+	if len(mirrored) != 1 || mirrored[0] != "GET /api/sessions?token="+canary+" shadow=1" {
+		t.Errorf("candidate received %q, want the mirrored GET", mirrored)
+	}
+	mu.Unlock()
+	s, err := report.ReadSnapshotFile(snap)
+	if err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	if r := s.Route("GET /api/sessions"); r == nil || r.Compared != 1 || r.Mismatched != 1 {
+		t.Errorf("snapshot route = %+v, want 1 compared, mismatched", r)
+	}
+
+	logs := stderr.String()
+	if strings.Contains(logs, canary) {
+		t.Errorf("a secret reached the log:\n%s", logs)
+	}
+	var access map[string]any
+	sc := bufio.NewScanner(strings.NewReader(logs))
+	for sc.Scan() {
+		var line map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Errorf("log line not JSON: %q", sc.Text())
+			continue
+		}
+		if line["message"] == "request" {
+			access = line
+		}
+	}
+	want := map[string]any{"method": "GET", "path": "/api/sessions", "route": "GET /api/sessions", "status": float64(200),
+		"backend": "primary", "mirror": "mirrored"}
+	for k, v := range want {
+		if access[k] != v {
+			t.Errorf("access line %s = %v, want %v (line %v)", k, access[k], v, access)
+		}
+	}
+	for _, k := range []string{"duration", "request_id"} {
+		if _, ok := access[k]; !ok {
+			t.Errorf("access line lacks %s: %v", k, access)
+		}
+	}
+}
+
+// freeAddr returns a loopback address nothing listens on right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// waitFor polls url until it answers 200, failing if the process exits first.
+func waitFor(t *testing.T, url string, exited chan error) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		select {
+		case err := <-exited:
+			t.Fatalf("parity exited before serving: %v", err)
+		default:
+		}
+		if res, err := http.Get(url); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never answered 200", url)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
