@@ -86,6 +86,11 @@ func (p *Proxy) newPair(r *http.Request, dec *Decision, h http.Header, body []by
 // served records the serving side's result and wakes the mirror, unless it gave
 // up waiting.
 func (pr *pair) served(status int, h http.Header, c *capture, err error, latency time.Duration) {
+	if err != nil {
+		// Nothing trustworthy to compare against (the serving backend failed, or the
+		// client left and took its request with it): the mirror stops too.
+		pr.cancel()
+	}
 	if pr.state.CompareAndSwap(pairWaiting, pairServed) {
 		// Read by the mirror only after servedCh is closed.
 		pr.sStatus, pr.sHeader, pr.sCapture, pr.sErr, pr.sLatency = status, h, c, err, latency

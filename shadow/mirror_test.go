@@ -421,3 +421,42 @@ func TestCloseCancelsWhenItsContextEnds(t *testing.T) {
 }
 
 func httptestServer(h http.HandlerFunc) *httptest.Server { return httptest.NewServer(h) }
+
+// TestClientAbortCancelsBothUpstreams: a client that leaves before its answer
+// takes both upstream requests with it; the pair is excluded.
+func TestClientAbortCancelsBothUpstreams(t *testing.T) {
+	primaryGone, candidateGone := make(chan struct{}), make(chan struct{})
+	arrived := make(chan struct{}, 2)
+	hold := func(gone chan struct{}) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			arrived <- struct{}{}
+			select {
+			case <-r.Context().Done():
+				close(gone)
+			case <-time.After(waitLimit):
+			}
+		}
+	}
+	primary, candidate := newBackend(t, hold(primaryGone)), newBackend(t, hold(candidateGone))
+	obs := newObserver()
+	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true), Observer: obs})
+
+	conn, err := net.Dial("tcp", h.server.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(conn, "GET /api/x HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-arrived
+	<-arrived
+	conn.Close()
+	for name, gone := range map[string]chan struct{}{"primary": primaryGone, "candidate": candidateGone} {
+		select {
+		case <-gone:
+		case <-time.After(waitLimit):
+			t.Errorf("the %s request was not cancelled", name)
+		}
+	}
+	if ob := obs.next(t); ob.Skipped != report.SkipPrimaryFailed {
+		t.Errorf("observation %+v, want excluded as primary_failed", ob)
+	}
+}

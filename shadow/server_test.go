@@ -241,6 +241,9 @@ func TestServerAdminListener(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	if status, body := get(t, http.DefaultClient, admin+"/parity/report"); status != 200 || !strings.Contains(body, "/api/sessions") {
+		t.Errorf("report: %d %.300s, want 200 naming the route", status, body)
+	}
 	if status, body := get(t, http.DefaultClient, admin+"/metrics"); status != 200 || !strings.Contains(body, `http_request_duration_seconds_count{backend="primary",method="GET",route="GET /api/sessions",status="200"} 1`) {
 		t.Errorf("metrics: %d %s", status, body)
 	}
