@@ -57,8 +57,8 @@ func CheckPlan(p *Plan, m *Matrix) []Finding {
 			}
 			reportedRoute[r.Route] = true
 			out = append(out, Finding{Step: st.Number, Kind: FindingSvelteKitOnly, Prefix: via, Route: r.Route,
-				Message: fmt.Sprintf("%s: sends %s to Fastify (%s), but the matrix says Fastify does not serve it: %s",
-					label, r.Route, describeVia(via), r.Notes)})
+				Message: fmt.Sprintf("%s: sends %s to Fastify (%s), but the matrix says Fastify does not serve it%s",
+					label, r.Route, describeVia(via), notesSuffix(r.Notes, ": "))})
 		}
 		for _, pre := range st.Routes {
 			if reportedPrefix[pre] || IsAuthPath(pre) {
@@ -95,10 +95,10 @@ func CheckPlan(p *Plan, m *Matrix) []Finding {
 		case explicit != 0:
 		case catchAll != 0:
 			out = append(out, Finding{Kind: FindingCatchAllOnly, Route: r.Route,
-				Message: fmt.Sprintf("plan: no step lists %s (%s); it moves to Fastify only with step %d's catch-all", r.Route, r.Notes, catchAll)})
+				Message: fmt.Sprintf("plan: no step lists %s%s; it moves to Fastify only with step %d's catch-all", r.Route, notesParen(r.Notes), catchAll)})
 		default:
 			out = append(out, Finding{Kind: FindingNeverSent, Route: r.Route,
-				Message: fmt.Sprintf("plan: no step sends %s (%s) to Fastify%s", r.Route, r.Notes, outsideAPIHint(r.Path))})
+				Message: fmt.Sprintf("plan: no step sends %s%s to Fastify%s", r.Route, notesParen(r.Notes), outsideAPIHint(r.Path))})
 		}
 	}
 	return out
@@ -155,4 +155,18 @@ func outsideAPIHint(path string) string {
 		return ""
 	}
 	return " (it is outside /api, where the proxy's route list applies)"
+}
+
+func notesSuffix(notes, sep string) string {
+	if notes == "" {
+		return ""
+	}
+	return sep + notes
+}
+
+func notesParen(notes string) string {
+	if notes == "" {
+		return ""
+	}
+	return " (" + notes + ")"
 }

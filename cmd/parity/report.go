@@ -1,8 +1,196 @@
 package main
 
-import "context"
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
-// PLACEHOLDER: replaced by the command's real implementation.
-func runReport(_ context.Context, c *cli, _ []string) int {
-	return c.usagef("report: not available in this build")
+	"golang.org/x/term"
+
+	"github.com/parity-dev/parity/fixtures"
+	"github.com/parity-dev/parity/report"
+)
+
+const reportSynopsis = "[--format table|markdown|json|junit|html] [-o FILE] [--plan F] [--title T] [--color auto|always|never] SNAPSHOT..."
+
+// snapshotFetchTimeout bounds fetching one snapshot from a running proxy.
+const snapshotFetchTimeout = 15 * time.Second
+
+// snapshotMaxBytes bounds a fetched snapshot; the aggregator's caps keep real
+// ones far smaller.
+const snapshotMaxBytes = 256 << 20
+
+var reportRenderers = map[string]func(io.Writer, *report.Snapshot, report.RenderOptions) error{
+	"table":    report.RenderTable,
+	"markdown": report.RenderMarkdown,
+	"json":     report.RenderJSON,
+	"junit":    report.RenderJUnit,
+	"html":     report.RenderHTML,
+}
+
+// runReport merges snapshots (files or a proxy's /parity/report.json URLs) and
+// renders them. Exit 0 rendered, 2 usage or input error.
+func runReport(ctx context.Context, c *cli, args []string) int {
+	flags := c.newFlags("report", reportSynopsis)
+	format := flags.String("format", "table", "output `format`: table, markdown, json, junit or html")
+	out := flags.String("o", "", "write to `file` instead of standard output (written whole, then renamed into place)")
+	planPath := flags.String("plan", "", "rollout plan `file` for step readiness and thresholds (default: the guide's plan, built in)")
+	title := flags.String("title", "", "report `title` (default \"parity report\")")
+	color := flags.String("color", "auto", "colour the table: auto (on a terminal, unless NO_COLOR is set), always or never")
+	pos, code, ok := c.parse(flags, args)
+	if !ok {
+		return code
+	}
+	render, known := reportRenderers[*format]
+	if !known {
+		return c.usagef("report: --format %q: want table, markdown, json, junit or html", *format)
+	}
+	if *color != "auto" && *color != "always" && *color != "never" {
+		return c.usagef("report: --color %q: want auto, always or never", *color)
+	}
+	if len(pos) == 0 {
+		return c.usagef("report: want at least one SNAPSHOT file or URL (see 'parity report -h')")
+	}
+	plan, err := loadPlanFile(*planPath)
+	if err != nil {
+		return c.fail(exitUsage, fmt.Errorf("report: %w", err))
+	}
+	snap, err := loadSnapshots(ctx, pos)
+	if err != nil {
+		return c.fail(exitUsage, fmt.Errorf("report: %w", err))
+	}
+	opts := report.RenderOptions{Title: *title, Plan: plan,
+		Color: *format == "table" && (*color == "always" || *color == "auto" && *out == "" && c.colorTerminal())}
+	var buf bytes.Buffer
+	if err := render(&buf, snap, opts); err != nil {
+		return c.fail(exitUsage, fmt.Errorf("report: %w", err))
+	}
+	if *out == "" {
+		if _, err := c.stdout.Write(buf.Bytes()); err != nil {
+			return c.fail(exitUsage, fmt.Errorf("report: write output: %w", err))
+		}
+		return exitOK
+	}
+	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+		return c.fail(exitUsage, fmt.Errorf("report: -o %s: %w", *out, err))
+	}
+	return exitOK
+}
+
+// colorTerminal reports whether standard output is a terminal that takes colour.
+func (c *cli) colorTerminal() bool {
+	if c.getenv("NO_COLOR") != "" || c.getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := c.stdout.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// loadSnapshots reads every argument (a file, or an http(s) URL of a running
+// proxy's snapshot) and merges them into one.
+func loadSnapshots(ctx context.Context, args []string) (*report.Snapshot, error) {
+	snaps := make([]*report.Snapshot, 0, len(args))
+	for _, a := range args {
+		s, err := loadSnapshot(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		snaps = append(snaps, s)
+	}
+	merged, err := report.Merge(snaps...)
+	if err != nil {
+		return nil, err
+	}
+	return merged, nil
+}
+
+func loadSnapshot(ctx context.Context, arg string) (*report.Snapshot, error) {
+	if !strings.HasPrefix(arg, "http://") && !strings.HasPrefix(arg, "https://") {
+		s, err := report.ReadSnapshotFile(arg)
+		if err != nil {
+			return nil, errors.New(oneLineError(err))
+		}
+		return s, nil
+	}
+	u, err := url.Parse(arg)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot URL: %s", oneLineError(err))
+	}
+	shown := u.Redacted()
+	ctx, cancel := context.WithTimeout(ctx, snapshotFetchTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot %s: %s", shown, oneLineError(err))
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is already named, without credentials
+		}
+		return nil, fmt.Errorf("fetch snapshot %s: %s", shown, oneLineError(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("fetch snapshot %s: status %s", shown, resp.Status)
+	}
+	s, err := report.ReadSnapshot(io.LimitReader(resp.Body, snapshotMaxBytes))
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %s", shown, oneLineError(err))
+	}
+	return s, nil
+}
+
+// loadPlanFile reads the plan at path, or the built-in plan when path is empty.
+func loadPlanFile(path string) (*report.Plan, error) {
+	if path == "" {
+		return report.ParsePlan("built-in plan.yaml", fixtures.Plan)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read plan: %s", oneLineError(err))
+	}
+	return report.ParsePlan(path, data)
+}
+
+// oneLineError flattens an error message onto one line.
+func oneLineError(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames it
+// into place, so a reader never sees half a report.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
 }
