@@ -75,6 +75,24 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 		return c.usagef("proxy: %v", err)
 	}
 
+	if f.record != "" {
+		file, err := os.OpenFile(f.record, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			srv.Close()
+			return c.usagef("proxy: --record: %v", err)
+		}
+		rec := shadow.NewRecorder(file)
+		srv.Proxy.Record = rec.Record
+		defer func() {
+			// After Run: no handler records any more.
+			if err := rec.Close(); err != nil {
+				logger.Error().Str("file", f.record).Str("error", err.Error()).Msg("recording incomplete")
+			}
+			file.Close()
+			logger.Info().Str("file", f.record).Int64("written", rec.Written()).Int64("dropped", rec.Dropped()).Msg("recording closed")
+		}()
+	}
+
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

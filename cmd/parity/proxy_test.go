@@ -55,6 +55,7 @@ func TestProxyUsageErrors(t *testing.T) {
 		{"config with a typo", nil, []string{"--config", typo}, "enabeld"},
 		{"bad --primary", nil, []string{"--primary", "localhost:3000"}, "localhost:3000"},
 		{"missing certificate", nil, []string{"--tls-cert", filepath.Join(dir, "c.pem"), "--tls-key", filepath.Join(dir, "k.pem"), "--listen", "127.0.0.1:0", free}, "c.pem"},
+		{"record file cannot be created", nil, []string{"--record", filepath.Join(dir, "no", "such", "dir.ndjson"), "--listen", "127.0.0.1:0", free}, "--record"},
 		{"address in use", nil, []string{"--listen", busy.Addr().String(), free}, busy.Addr().String()},
 	}
 	for _, tc := range tests {
@@ -126,9 +127,10 @@ func TestProxyServesAndStopsOnSIGTERM(t *testing.T) {
 
 	dir := t.TempDir()
 	snap := filepath.Join(dir, "snapshot.json")
+	recording := filepath.Join(dir, "traffic.ndjson")
 	listen, admin := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(parityBin, "proxy", "--listen", listen, "--admin-listen", admin,
-		"--primary", primary.URL, "--snapshot", snap, "--grace", "5s")
+		"--primary", primary.URL, "--snapshot", snap, "--grace", "5s", "--record", recording)
 	cmd.Env = append(os.Environ(), "FASTIFY_URL="+candidate.URL, "FASTIFY_ENABLED=false")
 	var stderr syncBuf
 	cmd.Stderr = &stderr
@@ -183,6 +185,14 @@ func TestProxyServesAndStopsOnSIGTERM(t *testing.T) {
 	}
 	if r := s.Route("GET /api/sessions"); r == nil || r.Compared != 1 || r.Mismatched != 1 {
 		t.Errorf("snapshot route = %+v, want 1 compared, mismatched", r)
+	}
+
+	rec, err := os.ReadFile(recording)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(rec), canary) || strings.Count(string(rec), "\n") != 1 || !strings.Contains(string(rec), `"url":"/api/sessions?token=`) {
+		t.Errorf("recording %q, want one line for /api/sessions, token redacted", rec)
 	}
 
 	logs := stderr.String()
