@@ -225,12 +225,7 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		dec.Auth, dec.Serve, dec.Mirror, dec.Skip = true, Primary, false, report.SkipAuth
 	}
 
-	h := outHeader(r, p.TrustForwarded)
-	id := h.Get(HeaderRequestID)
-	if !validRequestID(id) {
-		id = p.newRequestID()
-		h[HeaderRequestID] = []string{id}
-	}
+	h, id := outHeader(r, p.TrustForwarded, p.newRequestID)
 
 	// A protocol upgrade goes to the serving backend and is never mirrored;
 	// h2c is never honoured (parity speaks HTTP/1.1 or TLS h2 to clients only).
@@ -632,10 +627,11 @@ func removeHopByHop(h http.Header) {
 
 // outHeader is the header sent upstream: the client's, without hop-by-hop headers
 // (those named in Connection too), without X-Parity-*, and, unless trusted,
-// without the client's forwarding headers; then the proxy's own. Value slices are
-// shared with r.Header and must only ever be replaced, never appended to.
-func outHeader(r *http.Request, trust bool) http.Header {
-	h := make(http.Header, len(r.Header)+4)
+// without the client's forwarding headers; then the proxy's own, and the request
+// id, kept or made by newID. Value slices are shared with r.Header and must only
+// ever be replaced, never appended to or written in place.
+func outHeader(r *http.Request, trust bool, newID func() string) (h http.Header, id string) {
+	h = make(http.Header, len(r.Header)+5)
 	for k, vv := range r.Header {
 		h[k] = vv
 	}
@@ -646,9 +642,17 @@ func outHeader(r *http.Request, trust bool) http.Header {
 		}
 	}
 
-	proto := "http"
+	// The proxy's values share one backing array, each slice capped at its one
+	// element so that an append elsewhere copies instead of overwriting the next.
+	vals := make([]string, 0, 3)
+	one := func(v string) []string {
+		vals = append(vals, v)
+		n := len(vals)
+		return vals[n-1 : n : n]
+	}
+	proto := protoHTTP
 	if r.TLS != nil {
-		proto = "https"
+		proto = protoHTTPS
 	}
 	clientIP, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -658,28 +662,41 @@ func outHeader(r *http.Request, trust bool) http.Header {
 		if prior := h["X-Forwarded-For"]; len(prior) > 0 && clientIP != "" {
 			clientIP = strings.Join(prior, ", ") + ", " + clientIP
 		}
-		if v := h.Get("X-Forwarded-Proto"); v != "" {
-			proto = v
+		if v := h["X-Forwarded-Proto"]; len(v) > 0 && v[0] != "" {
+			proto = v[:1:1]
 		}
 	} else {
 		delete(h, "Forwarded")
 		delete(h, "X-Forwarded-Host")
 	}
 	if clientIP != "" {
-		h["X-Forwarded-For"] = []string{clientIP}
+		h["X-Forwarded-For"] = one(clientIP)
 	} else {
 		delete(h, "X-Forwarded-For")
 	}
-	h["X-Forwarded-Proto"] = []string{proto}
+	h["X-Forwarded-Proto"] = proto
 	if _, ok := h["X-Forwarded-Host"]; !ok && r.Host != "" {
-		h["X-Forwarded-Host"] = []string{r.Host}
+		h["X-Forwarded-Host"] = one(r.Host)
 	}
 	if _, ok := h["User-Agent"]; !ok {
 		// Send none rather than Go's default.
-		h["User-Agent"] = []string{""}
+		h["User-Agent"] = noValue
 	}
-	return h
+	if v := h[HeaderRequestID]; len(v) == 1 && validRequestID(v[0]) {
+		id = v[0]
+	} else {
+		id = newID()
+		h[HeaderRequestID] = one(id)
+	}
+	return h, id
 }
+
+// Shared header values: never written to (see outHeader).
+var (
+	protoHTTP  = []string{"http"}
+	protoHTTPS = []string{"https"}
+	noValue    = []string{""}
+)
 
 // validRequestID accepts a client's request id when it is short printable ASCII
 // without spaces; anything else is replaced.
