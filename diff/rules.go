@@ -44,15 +44,8 @@ const (
 	maxLimit               = 1 << 30  // no limit may exceed 1 GiB (tape offsets are int32)
 )
 
-var defaultRules = mustRules()
-
-func mustRules() *Rules {
-	r, err := NewRules()
-	if err != nil {
-		panic(err)
-	}
-	return r
-}
+// defaultRules stands for a nil *Rules; NewRules without options cannot fail.
+var defaultRules, _ = NewRules()
 
 // NewRules validates and compiles options. Later options add to earlier ones (paths
 // accumulate; a later Tolerance or limit replaces an earlier one). A malformed path is
@@ -232,8 +225,6 @@ type parsedPath struct {
 	segs []segment
 }
 
-var errEmptySegment = errors.New("empty segment")
-
 // parsePath parses a path in the one syntax: status, header.<Name>, body[.<gjson
 // path>], where a backslash escapes the next character.
 func parsePath(p string) (parsedPath, error) {
@@ -261,6 +252,9 @@ func parsePath(p string) (parsedPath, error) {
 		if len(ps.segs) == 1 && ps.segs[0].any {
 			return parsedPath{}, errors.New(`"#" is an array index; headers are not arrays`)
 		}
+		if len(ps.segs) == 1 && ps.segs[0].lit == "" && ps.segs[0].glob == nil {
+			return parsedPath{}, errors.New("empty header name")
+		}
 	}
 	return ps, nil
 }
@@ -283,11 +277,14 @@ func splitPath(p string) ([]segment, error) {
 	var pat glob
 	wild, escaped := false, false
 	flush := func(at int) error {
-		if len(pat) == 0 {
-			return fmt.Errorf("%w at offset %d", errEmptySegment, at)
-		}
 		s := segment{lit: string(cur)}
 		switch {
+		case len(pat) == 0:
+			// An empty key, as in gjson ("a..b" is key "" under a); only the root
+			// may not be empty.
+			if len(segs) == 0 {
+				return fmt.Errorf("empty first segment at offset %d", at)
+			}
 		case len(pat) == 1 && pat[0].c == '#' && !pat[0].escaped:
 			s = segment{any: true}
 		case !pat[0].escaped && (pat[0].c == '#' || pat[0].c == '@' || pat[0].c == '!'):

@@ -28,22 +28,28 @@ func truncate(s string, full int) string {
 // redacted when it sits under a secret key (secret) or holds secret members.
 func renderJSON(raw []byte, secret bool) string {
 	if secret {
-		return Redact(string(compactJSON(nil, raw, -1)))
+		s, _ := compactJSON(nil, raw, -1)
+		return Redact(string(s))
 	}
 	if len(raw) > 0 && (raw[0] == '{' || raw[0] == '[') {
 		raw = RedactJSON(raw)
 	}
-	return truncate(string(compactJSON(nil, raw, MaxValueBytes+4)), len(raw))
+	s, complete := compactJSON(nil, raw, MaxValueBytes+4)
+	if complete && len(s) <= MaxValueBytes {
+		return string(s)
+	}
+	return truncate(string(s), len(raw))
 }
 
 // compactJSON appends raw without insignificant whitespace, stopping once dst has
-// grown by limit bytes (limit < 0: no limit). raw is valid JSON.
-func compactJSON(dst, raw []byte, limit int) []byte {
+// grown by limit bytes (limit < 0: no limit); complete says whether all of raw was
+// used. raw is valid JSON.
+func compactJSON(dst, raw []byte, limit int) (_ []byte, complete bool) {
 	start := len(dst)
 	inStr := false
 	for i := 0; i < len(raw); i++ {
 		if limit >= 0 && len(dst)-start >= limit {
-			break
+			return dst, false
 		}
 		c := raw[i]
 		if inStr {
@@ -67,7 +73,7 @@ func compactJSON(dst, raw []byte, limit int) []byte {
 		}
 		dst = append(dst, c)
 	}
-	return dst
+	return dst, true
 }
 
 // quoteText renders text as a JSON string (so a value stays on one line), at most

@@ -42,6 +42,11 @@ type frame struct {
 
 	dupChecked bool
 
+	// What is known of where the containers' bytes first differ: mis is that offset in
+	// a's data, delta how far b's container starts after a's. A child pair at the same
+	// relative place that ends before mis is identical; one that spans it differs.
+	mis, delta int32
+
 	// modeLookup
 	la, lb     int32 // first remaining member of a and b when lookup began
 	extras     bool  // a is done; reporting b's unmatched members
@@ -121,7 +126,7 @@ func (w *walker) rootRules() ruleSet {
 
 // compare walks the two values and records their differences.
 func (w *walker) compare(va, vb int32, rules ruleSet, shape bool) {
-	w.visit(va, vb, pathSeg{}, false, rules, shape)
+	w.visit(va, vb, pathSeg{}, false, rules, shape, -1)
 	w.run()
 }
 
@@ -158,11 +163,17 @@ func (w *walker) flags(s ruleSet) (ignore, unordered, shape bool) {
 }
 
 // visit compares the pair (va, vb) reached by seg from the innermost open frame (or
-// the root when hasSeg is false). Containers that differ are pushed as frames.
-func (w *walker) visit(va, vb int32, seg pathSeg, hasSeg bool, parentRules ruleSet, parentShape bool) {
+// the root when hasSeg is false). mis is the offset in a's data of the pair's first
+// differing byte when the caller knows it, else -1. Containers that differ are pushed
+// as frames.
+func (w *walker) visit(va, vb int32, seg pathSeg, hasSeg bool, parentRules ruleSet, parentShape bool, mis int32) {
 	ra, rb := w.a.raw(va), w.b.raw(vb)
-	if bytes.Equal(ra, rb) {
-		return
+	if mis < 0 {
+		rel := firstMismatch(ra, rb)
+		if rel < 0 {
+			return
+		}
+		mis = w.a.nodes[va].start + rel
 	}
 	rules := parentRules
 	if hasSeg {
@@ -182,7 +193,7 @@ func (w *walker) visit(va, vb int32, seg pathSeg, hasSeg bool, parentRules ruleS
 	switch na.kind {
 	case jObject:
 		w.stack = append(w.stack, frame{va: va, vb: vb, ca: va + 1, cb: vb + 1, seg: seg, hasSeg: hasSeg,
-			rules: rules, shape: shape, mode: modeObject,
+			rules: rules, shape: shape, mode: modeObject, mis: mis, delta: nb.start - na.start,
 			envelopeOK: !hasSeg && w.envelope != 0 && !shape})
 		return
 	case jArray:
@@ -191,7 +202,7 @@ func (w *walker) visit(va, vb int32, seg pathSeg, hasSeg bool, parentRules ruleS
 			return
 		}
 		w.stack = append(w.stack, frame{va: va, vb: vb, ca: va + 1, cb: vb + 1, seg: seg, hasSeg: hasSeg,
-			rules: rules, shape: shape, mode: modeArray})
+			rules: rules, shape: shape, mode: modeArray, mis: mis, delta: nb.start - na.start})
 		return
 	}
 	if shape {
@@ -255,6 +266,45 @@ func (w *walker) run() {
 
 func (w *walker) pop() { w.stack = w.stack[:len(w.stack)-1] }
 
+// mismatch returns the offset in a's data where the child pair (ea, eb) of frame f
+// first differs, or -1 when the two are identical. It reuses what f knows, so a long
+// identical prefix is read once, not once per nesting level.
+func (w *walker) mismatch(f *frame, ea, eb int32) int32 {
+	na, nb := &w.a.nodes[ea], &w.b.nodes[eb]
+	if f.mis >= 0 && nb.start-na.start == f.delta {
+		switch {
+		case na.end < f.mis:
+			// identical bytes up to and including the one after the value: b's value
+			// is the same token sequence and ends at the same place
+			return -1
+		case na.start <= f.mis && f.mis < na.end:
+			return f.mis
+		}
+	}
+	rel := firstMismatch(w.a.data[na.start:na.end], w.b.data[nb.start:nb.end])
+	if rel < 0 {
+		return -1
+	}
+	return na.start + rel
+}
+
+// firstMismatch is the index of the first byte where a and b differ, or -1 when they
+// are equal.
+func firstMismatch(a, b []byte) int32 {
+	n := min(len(a), len(b))
+	i := 0
+	for i+64 <= n && string(a[i:i+64]) == string(b[i:i+64]) {
+		i += 64
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	if i == n && len(a) == len(b) {
+		return -1
+	}
+	return int32(i)
+}
+
 func (w *walker) stepArray(fi int) {
 	f := &w.stack[fi]
 	endA, endB := w.a.nodes[f.va].next, w.b.nodes[f.vb].next
@@ -263,10 +313,11 @@ func (w *walker) stepArray(fi int) {
 		f.ca, f.cb = w.a.nodes[ea].next, w.b.nodes[eb].next
 		i := f.idx
 		f.idx++
-		if bytes.Equal(w.a.raw(ea), w.b.raw(eb)) {
+		mis := w.mismatch(f, ea, eb)
+		if mis < 0 {
 			continue
 		}
-		w.visit(ea, eb, pathSeg{idx: i, isIdx: true}, true, f.rules, f.shape)
+		w.visit(ea, eb, pathSeg{idx: i, isIdx: true}, true, f.rules, f.shape, mis)
 		return // visit may have pushed a frame; f is stale
 	}
 	if !f.shape {
@@ -321,7 +372,8 @@ func (w *walker) stepObject(fi int) {
 			break
 		}
 		va, vb := ka+1, kb+1
-		if bytes.Equal(w.a.raw(va), w.b.raw(vb)) {
+		mis := w.mismatch(f, va, vb)
+		if mis < 0 {
 			f.ca, f.cb = w.a.nodes[va].next, w.b.nodes[vb].next
 			continue
 		}
@@ -332,7 +384,7 @@ func (w *walker) stepObject(fi int) {
 			}
 		}
 		f.ca, f.cb = w.a.nodes[va].next, w.b.nodes[vb].next
-		w.visit(va, vb, pathSeg{key: w.a.raw(ka), esc: w.a.nodes[ka].esc}, true, f.rules, f.shape)
+		w.visit(va, vb, pathSeg{key: w.a.raw(ka), esc: w.a.nodes[ka].esc}, true, f.rules, f.shape, mis)
 		return
 	}
 	if f.ca >= endA && f.cb >= endB {
@@ -443,10 +495,11 @@ func (w *walker) stepLookup(fi int) {
 			w.reportMember(Missing, ka, f.rules)
 			return
 		}
-		if bytes.Equal(w.a.raw(ka+1), w.b.raw(kb+1)) {
+		mis := w.mismatch(f, ka+1, kb+1)
+		if mis < 0 {
 			continue
 		}
-		w.visit(ka+1, kb+1, pathSeg{key: w.a.raw(ka), esc: w.a.nodes[ka].esc}, true, f.rules, f.shape)
+		w.visit(ka+1, kb+1, pathSeg{key: w.a.raw(ka), esc: w.a.nodes[ka].esc}, true, f.rules, f.shape, mis)
 		return
 	}
 	f.extras = true
@@ -629,7 +682,7 @@ func (w *walker) probeEqual(ea, eb int32, rules ruleSet) bool {
 		set.n = rules.n
 	}
 	// The element's own rules are already in set: visit it as a root.
-	p.visit(ea, eb, pathSeg{}, false, set, false)
+	p.visit(ea, eb, pathSeg{}, false, set, false, -1)
 	p.run()
 	equal := !p.found
 	w.suppressed = w.suppressed || p.suppressed
@@ -643,7 +696,7 @@ func (w *walker) stepUnordered(fi int) {
 	if un.pos < len(un.pairs) {
 		k := un.pos
 		un.pos++
-		w.visit(un.pairs[k][0], un.pairs[k][1], pathSeg{idx: un.pairIdx[k], isIdx: true}, true, f.rules, false)
+		w.visit(un.pairs[k][0], un.pairs[k][1], pathSeg{idx: un.pairIdx[k], isIdx: true}, true, f.rules, false, -1)
 		return
 	}
 	for k := un.pos - len(un.pairs); k < len(un.missing) && !w.done(); k++ {

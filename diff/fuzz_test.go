@@ -1,0 +1,110 @@
+package diff
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+var jsonSeeds = []string{
+	`{"a":1,"b":[1,2,{"c":null}],"d":"\u00e9\ud83d\ude00","e":true,"f":-0.5e-3}`,
+	`[1,1.0,1e0,10e-1,12345678901234567890]`,
+	`{"a":1,"a":2}`,
+	`{"":{"":[]}}`,
+	`"\ud800"`,
+	`[[[[[[[[[[]]]]]]]]]]`,
+	`{"x.y":{"#":{"*":1}}}`,
+	`{"a":1,`,
+	"[1,\n2 ,3 ]\t",
+	`nul`,
+	`{"statusCode":404,"error":"Not Found"}`,
+}
+
+// FuzzCompareJSON: the tape accepts exactly what encoding/json accepts; a document
+// compared with itself, or with its re-encoding by encoding/json, is equal; comparing
+// two documents never panics and finds as many differences both ways round.
+func FuzzCompareJSON(f *testing.F) {
+	for i, s := range jsonSeeds {
+		f.Add([]byte(s), []byte(jsonSeeds[(i+1)%len(jsonSeeds)]))
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		tp := getTape()
+		err := tp.parse(a)
+		putTape(tp)
+		if (err == nil) != json.Valid(a) {
+			t.Fatalf("tape.parse(%q) = %v, json.Valid = %v", a, err, json.Valid(a))
+		}
+		if res := Compare(jsonResp(string(a)), jsonResp(string(a)), nil); !res.Equal() {
+			t.Fatalf("%q against itself: %v", a, res.Differences)
+		}
+		ab := Compare(jsonResp(string(a)), jsonResp(string(b)), nil)
+		ba := Compare(jsonResp(string(b)), jsonResp(string(a)), nil)
+		if len(ab.Differences) != len(ba.Differences) && !ab.Truncated && !ba.Truncated {
+			t.Fatalf("%q vs %q: %d differences one way, %d the other:\n%v\n%v", a, b, len(ab.Differences), len(ba.Differences), ab.Differences, ba.Differences)
+		}
+		if err != nil || !utf8.Valid(a) {
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(a))
+		dec.UseNumber()
+		var v any
+		if dec.Decode(&v) != nil {
+			return // deeper than encoding/json goes
+		}
+		re, err := json.Marshal(v)
+		if err != nil {
+			return
+		}
+		if res := Compare(jsonResp(string(a)), jsonResp(string(re)), nil); !res.Equal() {
+			t.Fatalf("%q against its re-encoding %q: %v", a, re, res.Differences)
+		}
+	})
+}
+
+// FuzzParseResponse: any input gives a response or a one-line error, never a panic.
+func FuzzParseResponse(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}"))
+	f.Add([]byte("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"))
+	f.Add([]byte("HTTP/2 404\r\ncontent-type: text/plain\r\n\r\nnot found"))
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"))
+	f.Add([]byte(`{"bare":"json"}`))
+	f.Add([]byte("garbage"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ParseResponse(data)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error is not one line: %q", err)
+			}
+			return
+		}
+		if r == nil {
+			t.Fatal("nil response without an error")
+		}
+		// Whatever parsed compares equal to itself.
+		if res := Compare(r, r, nil); !res.Equal() {
+			t.Fatalf("response against itself: %v", res.Differences)
+		}
+	})
+}
+
+// FuzzRedactJSON: redaction never panics, leaves non-JSON alone and keeps JSON valid.
+func FuzzRedactJSON(f *testing.F) {
+	for _, s := range jsonSeeds {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"password":"x","list":{"token":[1,"2",{"k":3}]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out := RedactJSON(data)
+		if !json.Valid(data) {
+			if !bytes.Equal(out, data) {
+				t.Fatalf("RedactJSON changed non-JSON %q to %q", data, out)
+			}
+			return
+		}
+		if !json.Valid(out) {
+			t.Fatalf("RedactJSON(%q) = %q, not JSON", data, out)
+		}
+	})
+}
