@@ -47,10 +47,7 @@ func NewKeyer(templates []string) *Keyer {
 // Key returns the route key of a request: the upper-case method, a space, and the
 // matching template or the path with identifiers replaced by ":id".
 func (k *Keyer) Key(method, path string) string {
-	method = strings.ToUpper(method)
-	if method == "" {
-		method = "GET"
-	}
+	method = keyMethod(method)
 	path = cleanPath(path)
 	if k != nil {
 		for i := range k.templates {
@@ -61,6 +58,21 @@ func (k *Keyer) Key(method, path string) string {
 		}
 	}
 	return genericKey(method, path)
+}
+
+// keyMethod upper-cases a method; empty is GET, and anything that is not an
+// HTTP token is UNKNOWN, so a key always reads "METHOD /path".
+func keyMethod(m string) string {
+	if m == "" {
+		return "GET"
+	}
+	for i := 0; i < len(m); i++ {
+		c := m[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return "UNKNOWN"
+		}
+	}
+	return strings.ToUpper(m)
 }
 
 // matches reports whether path has the template's segments, ":name" matching any

@@ -42,6 +42,7 @@ func TestKeyer(t *testing.T) {
 		{"root", "GET", "/", "GET /"},
 		{"empty path is root", "GET", "", "GET /"},
 		{"empty method is GET", "", "/api/x", "GET /api/x"},
+		{"a method that is no token is UNKNOWN", "G T", "/api/x", "UNKNOWN /api/x"},
 		{"empty segment is kept", "GET", "/api//x", "GET /api//x"},
 	}
 	for _, tc := range tests {

@@ -278,3 +278,32 @@ func TestSilenceYAML(t *testing.T) {
 		})
 	}
 }
+
+func TestRenderFromComparisons(t *testing.T) {
+	// Observations as the proxy builds them: diff.Compare on real responses.
+	a := NewAggregator(Limits{})
+	k := NewKeyer(nil)
+	primary := &diff.Response{Status: 200, Header: map[string][]string{"Content-Type": {"application/json"}},
+		Body: []byte(`{"items":[{"id":1,"name":"a"}],"total":1}`)}
+	for i, body := range []string{`{"items":[{"id":1,"name":"a"}],"total":1}`, `{"items":[{"id":1,"name":"b"}],"total":2}`} {
+		candidate := &diff.Response{Status: 200, Header: primary.Header, Body: []byte(body)}
+		res := diff.Compare(primary, candidate, nil)
+		a.Observe(Observation{Route: k.Key("GET", "/api/sessions/42"), Method: "GET", RequestID: fmt.Sprintf("r%d", i),
+			PrimaryStatus: 200, CandidateStatus: 200, PrimaryLatency: time.Millisecond, CandidateLatency: 2 * time.Millisecond,
+			Differences: res.Differences})
+	}
+	s := a.Snapshot()
+	r := s.Route("GET /api/sessions/:id")
+	if r == nil || r.Compared != 2 || r.Matched != 1 || len(r.Differences) == 0 {
+		t.Fatalf("route stats %+v: want 2 compared, 1 matched, differences", r)
+	}
+	for _, rd := range renderers {
+		var b bytes.Buffer
+		if err := rd.render(&b, s, RenderOptions{Plan: defaultPlan(t)}); err != nil {
+			t.Fatalf("%s: %v", rd.name, err)
+		}
+		if rd.name != "json" && !strings.Contains(b.String(), r.Differences[0].Path) {
+			t.Errorf("%s does not show the difference %s", rd.name, r.Differences[0].Path)
+		}
+	}
+}
