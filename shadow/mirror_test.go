@@ -2,13 +2,18 @@ package shadow
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -135,51 +140,124 @@ func TestMirrorBodyCap(t *testing.T) {
 	}
 }
 
-// TestMirrorCandidateFaults: whatever the candidate does, the client gets the
-// primary's status and bytes, and the failure is counted as a candidate error.
+// TestMirrorCandidateFaults: whatever the candidate does, every client gets the
+// primary's status and bytes, the mirror ends by its deadline at the latest and is
+// counted, and goroutines and file descriptors return to their baseline.
 func TestMirrorCandidateFaults(t *testing.T) {
 	const want = `{"sessions":[1,2,3]}`
+	bigBody := strings.Repeat("x", 900<<10) // under the mirror cap: buffered and mirrored
 	tests := []struct {
 		name      string
 		candidate func(t *testing.T) *url.URL
-		outcome   string
+		method    string
+		body      string
+		header    http.Header
+		clients   int      // concurrent requests (default 1)
+		outcomes  []string // acceptable outcomes of each comparison
 	}{
-		{"refuses connections", deadURL, OutcomeCandidateError},
-		{"accepts and never answers", func(t *testing.T) *url.URL {
+		{name: "refuses connections", candidate: deadURL, outcomes: []string{OutcomeCandidateError}},
+		{name: "accepts and never answers", candidate: func(t *testing.T) *url.URL {
 			return rawServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
-		}, OutcomeCandidateError},
-		{"resets mid-body", func(t *testing.T) *url.URL {
+		}, outcomes: []string{OutcomeCandidateError}},
+		{name: "resets mid-body", candidate: func(t *testing.T) *url.URL {
 			return rawServer(t, func(c net.Conn) {
 				readRequest(c)
 				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"sess")
 				resetConn(c)
 			})
-		}, OutcomeCandidateError},
-		{"answers garbage", func(t *testing.T) *url.URL {
+		}, outcomes: []string{OutcomeCandidateError}},
+		{name: "answers garbage", candidate: func(t *testing.T) *url.URL {
 			return rawServer(t, func(c net.Conn) { readRequest(c); io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n\r\n") })
-		}, OutcomeCandidateError},
+		}, outcomes: []string{OutcomeCandidateError}},
 		// Transfer-Encoding wins over Content-Length (RFC 9112 section 6.3): read as
 		// chunked, the body differs from the primary's.
-		{"both Transfer-Encoding and Content-Length", func(t *testing.T) *url.URL {
+		{name: "both Transfer-Encoding and Content-Length", candidate: func(t *testing.T) *url.URL {
 			return rawServer(t, func(c net.Conn) {
 				readRequest(c)
 				io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
 			})
-		}, OutcomeMismatched},
-		{"chunk size line ending in a bare LF", func(t *testing.T) *url.URL {
+		}, outcomes: []string{OutcomeMismatched}},
+		{name: "chunk size line ending in a bare LF", candidate: func(t *testing.T) *url.URL {
 			return rawServer(t, func(c net.Conn) {
 				readRequest(c)
 				io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n")
 			})
-		}, OutcomeCandidateError},
-		{"slower than the mirror deadline", func(t *testing.T) *url.URL {
-			b := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
-				<-r.Context().Done()
+		}, outcomes: []string{OutcomeCandidateError}},
+		{name: "slower than the mirror deadline", candidate: func(t *testing.T) *url.URL {
+			return newBackend(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }).url(t)
+		}, outcomes: []string{OutcomeCandidateError}},
+		{name: "stops reading a large mirrored body", method: "POST", body: bigBody, candidate: func(t *testing.T) *url.URL {
+			stop := make(chan struct{})
+			u := rawServer(t, func(c net.Conn) {
+				bufio.NewReader(c).ReadString('\n') // the request line, then nothing more
+				<-stop
 			})
-			return b.url(t)
-		}, OutcomeCandidateError},
+			t.Cleanup(func() { close(stop) }) // runs before rawServer's own cleanup
+			return u
+		}, outcomes: []string{OutcomeCandidateError}},
+		{name: "Connection: close on every response, under load", clients: 16, candidate: func(t *testing.T) *url.URL {
+			return newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Connection", "close")
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, want)
+			}).url(t)
+		}, outcomes: []string{OutcomeMatched}},
+		{name: "answers 417 without reading the body", method: "POST", body: "payload",
+			header: http.Header{"Expect": {"100-continue"}}, candidate: func(t *testing.T) *url.URL {
+				return rawServer(t, func(c net.Conn) {
+					http.ReadRequest(bufio.NewReader(c))
+					io.WriteString(c, "HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+				})
+			}, outcomes: []string{OutcomeMismatched, OutcomeCandidateError}},
+		{name: "event stream that never ends", candidate: func(t *testing.T) *url.URL {
+			return newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/event-stream")
+				for {
+					if _, err := io.WriteString(w, "data: tick\n\n"); err != nil {
+						return
+					}
+					w.(http.Flusher).Flush()
+					select {
+					case <-r.Context().Done():
+						return
+					case <-time.After(time.Millisecond):
+					}
+				}
+			}).url(t)
+		}, outcomes: []string{OutcomeCandidateError}},
+		{name: "gzip bomb", candidate: func(t *testing.T) *url.URL {
+			// 40 members of 1 MiB of zeros each: 40 MiB decoded from about 40 KiB, over
+			// the differ's decoding cap.
+			var member, bomb bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&member, gzip.BestCompression)
+			zw.Write(make([]byte, 1<<20))
+			zw.Close()
+			for range 40 {
+				bomb.Write(member.Bytes())
+			}
+			return newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Content-Encoding", "gzip")
+				w.Write(bomb.Bytes())
+			}).url(t)
+		}, outcomes: []string{OutcomeMismatched}},
+		{name: "endless concatenated gzip members", candidate: func(t *testing.T) *url.URL {
+			var member bytes.Buffer
+			zw := gzip.NewWriter(&member)
+			zw.Write([]byte(`{"a":1}`))
+			zw.Close()
+			return newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Encoding", "gzip")
+				for r.Context().Err() == nil {
+					if _, err := w.Write(member.Bytes()); err != nil {
+						return
+					}
+				}
+			}).url(t)
+		}, outcomes: []string{OutcomeCandidateError}},
 	}
 	for _, tc := range tests {
+		goroutines, fds := runtime.NumGoroutine(), openFDs(t)
 		t.Run(tc.name, func(t *testing.T) {
 			primary := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
@@ -189,18 +267,74 @@ func TestMirrorCandidateFaults(t *testing.T) {
 			m := NewMetrics(0)
 			h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: tc.candidate(t), Decide: decideFixed(Primary, true),
 				Observer: obs, Metrics: m, MirrorTimeout: 200 * time.Millisecond})
-			res, body := h.get(t, "/api/sessions")
-			if res.StatusCode != 200 || body != want {
-				t.Errorf("client got %d %q, want 200 %q", res.StatusCode, body, want)
+			method := tc.method
+			if method == "" {
+				method = "GET"
 			}
-			ob := obs.next(t)
-			if got := outcomeOf(&ob); got != tc.outcome {
-				t.Errorf("outcome %s of %+v, want %s", got, ob, tc.outcome)
+			clients := max(tc.clients, 1)
+			var wg sync.WaitGroup
+			for range clients {
+				wg.Go(func() {
+					req, _ := http.NewRequest(method, h.server.URL+"/api/sessions", strings.NewReader(tc.body))
+					maps.Copy(req.Header, tc.header)
+					res, err := h.client.Do(req)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					b, err := io.ReadAll(res.Body)
+					res.Body.Close()
+					if err != nil || res.StatusCode != 200 || string(b) != want {
+						t.Errorf("client got %d %q %v, want 200 %q", res.StatusCode, b, err, want)
+					}
+				})
 			}
-			if v := metricValue(t, m, "parity_comparisons_total", map[string]string{"outcome": tc.outcome}); v != 1 {
-				t.Errorf("%s comparisons = %v, want 1", tc.outcome, v)
+			wg.Wait()
+			counted := 0.0
+			for range clients {
+				ob := obs.next(t)
+				if got := outcomeOf(&ob); !slices.Contains(tc.outcomes, got) {
+					t.Errorf("outcome %s of %+v, want one of %v", got, ob, tc.outcomes)
+				}
+			}
+			for _, o := range tc.outcomes {
+				counted += metricValue(t, m, "parity_comparisons_total", map[string]string{"outcome": o})
+			}
+			if counted != float64(clients) {
+				t.Errorf("comparisons counted %v, want %d", counted, clients)
 			}
 		})
+		checkGoroutines(t, goroutines)
+		checkFDs(t, fds)
+	}
+}
+
+// openFDs counts this process's open file descriptors (-1 where /proc is absent).
+func openFDs(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(entries)
+}
+
+// checkFDs waits until the open descriptors are back to at most base.
+func checkFDs(t *testing.T, base int) {
+	t.Helper()
+	if base < 0 {
+		return
+	}
+	deadline := time.Now().Add(waitLimit)
+	for {
+		n := openFDs(t)
+		if n <= base {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d open file descriptors, want at most %d", n, base)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
