@@ -168,10 +168,6 @@ func stepVerdict(res *GateResult) (Verdict, string) {
 	case fail > 0:
 		return Fail, fmt.Sprintf("%d of %d routes fail", fail, len(res.Routes))
 	case inc > 0:
-		var need int64
-		for _, r := range res.Routes {
-			need = max(need, r.Needed)
-		}
 		return Inconclusive, fmt.Sprintf("%d of %d routes lack evidence, nothing fails", inc, len(res.Routes))
 	case pass == 0:
 		return Inconclusive, "no evidence: no route observed"
