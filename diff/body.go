@@ -142,13 +142,11 @@ func (c *comparison) body(p, q *side) {
 	b, errB := q.decode(c.r.maxDecoded)
 	if errA != nil || errB != nil {
 		var notes []string
-		for _, e := range []struct {
-			s   *side
-			err error
-		}{{p, errA}, {q, errB}} {
-			if e.err != nil {
-				notes = append(notes, e.s.name+" body could not be decoded: "+e.err.Error())
-			}
+		if errA != nil {
+			notes = append(notes, "primary body could not be decoded: "+errA.Error())
+		}
+		if errB != nil {
+			notes = append(notes, "candidate body could not be decoded: "+errB.Error())
 		}
 		c.bodyDiff(Changed, digest(p.raw), digest(q.raw), strings.Join(notes, "; ")+" (compared by length and hash of the encoded bytes)")
 		return
@@ -220,12 +218,13 @@ func (c *comparison) json(p *side, a []byte, q *side, b []byte, stream bool) {
 	}
 	w := getWalker(ta, tb, c.r)
 	defer putWalker(w)
-	w.out, w.max = &c.out, c.r.maxDiffs
+	w.out, w.max = c.out, c.r.maxDiffs
 	w.probe, w.noIgnore = c.probe, c.noIgnore
 	if !c.r.strictEnvelope && !stream && c.primary.Status >= 400 && c.candidate.Status >= 400 {
 		w.envelope = c.candidate.Status
 	}
 	w.compare(0, 0, w.rootRules(), false)
+	c.out = w.out
 	c.suppressed = c.suppressed || w.suppressed
 	c.truncated = c.truncated || w.stopped
 	if w.found {

@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -9,26 +8,21 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// pathSeg is one step of a difference's path while walking: an object key (its raw
-// JSON string, quotes included) or an array index.
+// pathSeg is one step of a difference's path while walking: an object key (its key
+// node in the primary's tape, or the candidate's when inB) or an array index.
 type pathSeg struct {
-	key   []byte
-	esc   bool
-	idx   int
+	key   int32
+	idx   int32
+	inB   bool
 	isIdx bool
 }
 
-// appendSeg renders one step in gjson syntax: the key unescaped from JSON and escaped
-// the gjson way, or the index (or "#" in a pattern).
-func appendSeg(dst []byte, s pathSeg, pattern bool) []byte {
-	dst = append(dst, '.')
-	if s.isIdx {
-		if pattern {
-			return append(dst, '#')
-		}
-		return strconv.AppendInt(dst, int64(s.idx), 10)
+// appendKey appends the unescaped text of a raw JSON string (quotes included).
+func appendKey(dst, raw []byte, esc bool) []byte {
+	if !esc {
+		return append(dst, raw[1:len(raw)-1]...)
 	}
-	return appendEscaped(dst, keyText(s.key, s.esc))
+	return unquote(dst, raw)
 }
 
 // keyText is the unescaped content of a raw JSON string.
@@ -39,13 +33,28 @@ func keyText(raw []byte, esc bool) string {
 	return string(unquote(nil, raw))
 }
 
-// appendEscaped appends a path component escaped as gjson.Escape does, so that the
-// rendered path selects exactly this key with gjson and with Ignore.
-func appendEscaped(dst []byte, comp string) []byte {
-	return append(dst, gjson.Escape(comp)...)
+// gjsonSafe marks the bytes gjson.Escape leaves alone; every other byte gets a
+// backslash, so a rendered key selects exactly itself with gjson and with Ignore.
+var gjsonSafe = func() (t [256]bool) {
+	for c := range t {
+		t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			c <= ' ' || c > '~' || c == '_' || c == '-' || c == ':'
+	}
+	return t
+}()
+
+// appendGjsonEscaped appends comp escaped as gjson.Escape does.
+func appendGjsonEscaped(dst, comp []byte) []byte {
+	for _, c := range comp {
+		if !gjsonSafe[c] {
+			dst = append(dst, '\\')
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
-// escapeComponent escapes one path component (a header name, a key).
+// escapeComponent escapes one path component (a header name) the gjson way.
 func escapeComponent(comp string) string { return gjson.Escape(comp) }
 
 // unquote appends the decoded content of the raw JSON string s (quotes included) to

@@ -49,7 +49,7 @@ func IsSecretHeader(name string) bool {
 // authorization, cookie or signature.
 func IsSecretKey(jsonKey string) bool { return hasSecretWord(jsonKey) }
 
-func hasSecretWord(s string) bool {
+func hasSecretWord[S string | []byte](s S) bool {
 	var buf [64]byte
 	var lower []byte
 	if len(s) <= len(buf) {

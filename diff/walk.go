@@ -2,6 +2,7 @@ package diff
 
 import (
 	"bytes"
+	"strconv"
 	"sync"
 )
 
@@ -33,7 +34,7 @@ type ruleSet struct{ off, n int32 }
 type frame struct {
 	va, vb int32 // the containers in a and b
 	ca, cb int32 // cursors: next child (objects: next key) in a and b
-	idx    int   // arrays: index of the element at ca
+	idx    int32 // arrays: index of the element at ca
 	seg    pathSeg
 	hasSeg bool // false for the body's root value
 	rules  ruleSet
@@ -86,7 +87,7 @@ type walker struct {
 	suppressed bool // an ignore rule hid a pair whose raw bytes differ
 	envelope   int  // the candidate's status when the error-envelope default applies
 
-	out     *[]Difference
+	out     []Difference
 	max     int
 	stopped bool
 
@@ -139,14 +140,10 @@ func (w *walker) child(parent ruleSet, seg *pathSeg) ruleSet {
 	for i := parent.off; i < parent.off+parent.n; i++ {
 		n := w.arena[i]
 		if seg.isIdx {
-			w.arena = n.childIndex(w.arena, seg.idx)
+			w.arena = n.childIndex(w.arena, int(seg.idx))
 		} else if len(n.lit) > 0 || len(n.globs) > 0 {
-			k := seg.key[1 : len(seg.key)-1]
-			if seg.esc {
-				w.bufA = unquote(w.bufA[:0], seg.key)
-				k = w.bufA
-			}
-			w.arena = n.childKey(w.arena, k)
+			w.bufA = w.appendSegKey(w.bufA[:0], seg)
+			w.arena = n.childKey(w.arena, w.bufA)
 		}
 	}
 	return ruleSet{off: off, n: int32(len(w.arena)) - off}
@@ -187,7 +184,7 @@ func (w *walker) visit(va, vb int32, seg pathSeg, hasSeg bool, parentRules ruleS
 	shape = shape || parentShape
 	na, nb := &w.a.nodes[va], &w.b.nodes[vb]
 	if !sameType(na.kind, nb.kind) {
-		w.report(Type, &seg, hasSeg, va, vb, "primary is "+article(na.kind)+", candidate "+article(nb.kind))
+		w.report(Type, seg, hasSeg, va, vb, "primary is "+article(na.kind)+", candidate "+article(nb.kind))
 		return
 	}
 	switch na.kind {
@@ -218,7 +215,7 @@ func (w *walker) visit(va, vb int32, seg pathSeg, hasSeg bool, parentRules ruleS
 			return
 		}
 	}
-	w.report(Changed, &seg, hasSeg, va, vb, "")
+	w.report(Changed, seg, hasSeg, va, vb, "")
 }
 
 func article(k jkind) string {
@@ -335,31 +332,27 @@ func (w *walker) stepArray(fi int) {
 
 // reportElem reports a missing or extra array element (or unordered leftover) unless a
 // rule ignores it.
-func (w *walker) reportElem(kind Kind, idx int, va, vb int32, parent ruleSet) {
+func (w *walker) reportElem(kind Kind, idx int32, va, vb int32, parent ruleSet) {
 	seg := pathSeg{idx: idx, isIdx: true}
 	if ign, _, _ := w.flags(w.child(parent, &seg)); ign && !w.noIgnore {
 		w.suppressed = true
 		return
 	}
-	w.report(kind, &seg, true, va, vb, "")
+	w.report(kind, seg, true, va, vb, "")
 }
 
 // reportMember reports a missing or extra object member (key node k, on side a for
 // Missing, b for Extra) unless a rule ignores it.
 func (w *walker) reportMember(kind Kind, k int32, parent ruleSet) {
-	t := w.a
-	if kind == Extra {
-		t = w.b
-	}
-	seg := pathSeg{key: t.raw(k), esc: t.nodes[k].esc}
+	seg := pathSeg{key: k, inB: kind == Extra}
 	if ign, _, _ := w.flags(w.child(parent, &seg)); ign && !w.noIgnore {
 		w.suppressed = true
 		return
 	}
 	if kind == Missing {
-		w.report(kind, &seg, true, k+1, -1, "")
+		w.report(kind, seg, true, k+1, -1, "")
 	} else {
-		w.report(kind, &seg, true, -1, k+1, "")
+		w.report(kind, seg, true, -1, k+1, "")
 	}
 }
 
@@ -384,7 +377,7 @@ func (w *walker) stepObject(fi int) {
 			}
 		}
 		f.ca, f.cb = w.a.nodes[va].next, w.b.nodes[vb].next
-		w.visit(va, vb, pathSeg{key: w.a.raw(ka), esc: w.a.nodes[ka].esc}, true, f.rules, f.shape, mis)
+		w.visit(va, vb, pathSeg{key: ka}, true, f.rules, f.shape, mis)
 		return
 	}
 	if f.ca >= endA && f.cb >= endB {
@@ -499,7 +492,7 @@ func (w *walker) stepLookup(fi int) {
 		if mis < 0 {
 			continue
 		}
-		w.visit(ka+1, kb+1, pathSeg{key: w.a.raw(ka), esc: w.a.nodes[ka].esc}, true, f.rules, f.shape, mis)
+		w.visit(ka+1, kb+1, pathSeg{key: ka}, true, f.rules, f.shape, mis)
 		return
 	}
 	f.extras = true
@@ -624,7 +617,7 @@ func (w *walker) pushUnordered(va, vb int32, seg pathSeg, hasSeg bool, rules rul
 	if len(leftA)*len(leftB) <= maxProbePairs {
 		var restA []int
 		for _, i := range leftA {
-			seg := pathSeg{idx: i, isIdx: true}
+			seg := pathSeg{idx: int32(i), isIdx: true}
 			elemRules := w.child(rules, &seg)
 			found := false
 			for _, j := range leftB {
@@ -696,16 +689,16 @@ func (w *walker) stepUnordered(fi int) {
 	if un.pos < len(un.pairs) {
 		k := un.pos
 		un.pos++
-		w.visit(un.pairs[k][0], un.pairs[k][1], pathSeg{idx: un.pairIdx[k], isIdx: true}, true, f.rules, false, -1)
+		w.visit(un.pairs[k][0], un.pairs[k][1], pathSeg{idx: int32(un.pairIdx[k]), isIdx: true}, true, f.rules, false, -1)
 		return
 	}
 	for k := un.pos - len(un.pairs); k < len(un.missing) && !w.done(); k++ {
 		un.pos++
-		w.reportElem(Missing, un.missIdx[k], un.missing[k], -1, f.rules)
+		w.reportElem(Missing, int32(un.missIdx[k]), un.missing[k], -1, f.rules)
 	}
 	for k := un.pos - len(un.pairs) - len(un.missing); k < len(un.extra) && !w.done(); k++ {
 		un.pos++
-		w.reportElem(Extra, un.extraIdx[k], -1, un.extra[k], f.rules)
+		w.reportElem(Extra, int32(un.extraIdx[k]), -1, un.extra[k], f.rules)
 	}
 	if !w.done() {
 		w.pop()
@@ -716,12 +709,12 @@ func (w *walker) stepUnordered(fi int) {
 
 // report records a difference at the innermost frame's path plus seg. va or vb is -1
 // for an absent side.
-func (w *walker) report(kind Kind, seg *pathSeg, hasSeg bool, va, vb int32, note string) {
+func (w *walker) report(kind Kind, seg pathSeg, hasSeg bool, va, vb int32, note string) {
 	w.found = true
 	if w.probe {
 		return
 	}
-	if len(*w.out) >= w.max {
+	if len(w.out) >= w.max {
 		w.stopped = true
 		return
 	}
@@ -733,35 +726,61 @@ func (w *walker) report(kind Kind, seg *pathSeg, hasSeg bool, va, vb int32, note
 	if vb >= 0 {
 		d.Candidate = renderJSON(w.b.raw(vb), secret)
 	}
-	*w.out = append(*w.out, d)
+	w.out = append(w.out, d)
 }
 
 // render builds the exact path and pattern of seg under the open frames, and whether
 // the nearest member name on the path looks secret.
-func (w *walker) render(seg *pathSeg, hasSeg bool) (path, pattern string, secret bool) {
-	segs := make([]*pathSeg, 0, len(w.stack)+1)
-	for i := range w.stack {
-		if w.stack[i].hasSeg {
-			segs = append(segs, &w.stack[i].seg)
+func (w *walker) render(seg pathSeg, hasSeg bool) (path, pattern string, secret bool) {
+	nearest := func(s *pathSeg) bool {
+		w.bufA = w.appendSegKey(w.bufA[:0], s)
+		secret = hasSecretWord(w.bufA)
+		return true
+	}
+	if !hasSeg || seg.isIdx || !nearest(&seg) {
+		for i := len(w.stack) - 1; i >= 0; i-- {
+			if f := &w.stack[i]; f.hasSeg && !f.seg.isIdx && nearest(&f.seg) {
+				break
+			}
 		}
 	}
-	if hasSeg {
-		segs = append(segs, seg)
-	}
-	for i := len(segs) - 1; i >= 0; i-- {
-		if !segs[i].isIdx {
-			secret = hasSecretWord(keyText(segs[i].key, segs[i].esc))
-			break
+	for _, pattern := range []bool{false, true} {
+		w.path = append(w.path[:0], "body"...)
+		for i := range w.stack {
+			if w.stack[i].hasSeg {
+				w.path = w.appendSeg(w.path, &w.stack[i].seg, pattern)
+			}
 		}
+		if hasSeg {
+			w.path = w.appendSeg(w.path, &seg, pattern)
+		}
+		if pattern {
+			return path, string(w.path), secret
+		}
+		path = string(w.path)
 	}
-	w.path = append(w.path[:0], "body"...)
-	for _, s := range segs {
-		w.path = appendSeg(w.path, *s, false)
+	panic("unreachable")
+}
+
+// appendSeg renders one step in gjson syntax: the key unescaped from JSON and escaped
+// the gjson way, or the index (or "#" in a pattern).
+func (w *walker) appendSeg(dst []byte, s *pathSeg, pattern bool) []byte {
+	dst = append(dst, '.')
+	if s.isIdx {
+		if pattern {
+			return append(dst, '#')
+		}
+		return strconv.AppendInt(dst, int64(s.idx), 10)
 	}
-	path = string(w.path)
-	w.path = append(w.path[:0], "body"...)
-	for _, s := range segs {
-		w.path = appendSeg(w.path, *s, true)
+	w.bufB = w.appendSegKey(w.bufB[:0], s)
+	return appendGjsonEscaped(dst, w.bufB)
+}
+
+// appendSegKey appends the unescaped name of a key step.
+func (w *walker) appendSegKey(dst []byte, s *pathSeg) []byte {
+	t := w.a
+	if s.inB {
+		t = w.b
 	}
-	return path, string(w.path), secret
+	return appendKey(dst, t.raw(s.key), t.nodes[s.key].esc)
 }
