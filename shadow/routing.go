@@ -29,6 +29,9 @@ type Router struct {
 
 	// random returns a number in [0,1) for sampling; rand.Float64 by default.
 	random func() float64
+	// allowWrites mirrors every method but CONNECT, override headers or not: a
+	// replay against staging backends with --allow-writes.
+	allowWrites bool
 }
 
 type compiledRoute struct {
@@ -180,7 +183,22 @@ func (rt *Router) excluded(path string) bool {
 	return false
 }
 
+// forReplay returns a copy of rt for replaying recorded traffic: nothing is cut
+// over and nothing sampled out — those flags are about live traffic, and a replay
+// compares every eligible request, including routes of earlier rollout steps — and,
+// with allowWrites, writes are sent to the candidate too.
+func (rt *Router) forReplay(allowWrites bool) *Router {
+	c := *rt
+	c.enabled = false
+	c.sample = 1
+	c.allowWrites = allowWrites
+	return &c
+}
+
 func (rt *Router) methodMirrored(r *http.Request, method, path string, route *compiledRoute, serve Backend) bool {
+	if rt.allowWrites && serve == Primary && method != http.MethodConnect && (!safeMethods[method] || overridden(r.Header, method)) {
+		return true
+	}
 	if overridden(r.Header, method) {
 		return false
 	}
