@@ -64,7 +64,7 @@ func (c *capture) release() {
 var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // readCapped reads r up to limit bytes. over reports that r holds more: then the
-// limit+1 bytes read so far are returned and the rest is still in r.
+// bytes read so far (more than limit) are returned and the rest is still in r.
 func readCapped(r io.Reader, limit, sizeHint int64) (b []byte, over bool, err error) {
 	n := sizeHint
 	if n < 0 || n > limit {

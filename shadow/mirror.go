@@ -130,13 +130,16 @@ func (m *mirrorPool) init(p *Proxy) {
 // workers and queue are taken, concurrency when every worker is busy and there
 // is no queue.
 func (m *mirrorPool) submit(pr *pair) string {
-	m.start.Do(func() {
-		for range m.p.MirrorConcurrency {
-			m.wg.Go(m.work)
-		}
-	})
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	if !m.closed {
+		// Started under the lock, so never after close has begun waiting.
+		m.start.Do(func() {
+			for range m.p.MirrorConcurrency {
+				m.wg.Go(m.work)
+			}
+		})
+	}
 	reason := report.SkipQueueFull
 	if m.p.MirrorQueue == 0 {
 		reason = report.SkipConcurrency

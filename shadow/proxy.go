@@ -81,8 +81,8 @@ type Proxy struct {
 	// candidate, each with its own connection pool. nil: a transport of the Proxy's
 	// own that ignores proxy environment variables, never adds Accept-Encoding,
 	// keeps up to 256 idle connections to its backend and waits HeaderTimeout for
-	// response headers (the candidate's is further bounded by MirrorTimeout and at
-	// most MirrorConcurrency connections when it only receives mirrors).
+	// response headers. Mirrors are further bounded by MirrorTimeout, and their
+	// connections by MirrorConcurrency.
 	Transport, CandidateTransport http.RoundTripper
 
 	// HeaderTimeout bounds the wait for the serving backend's response headers
@@ -157,13 +157,13 @@ func (p *Proxy) init() {
 		}
 		p.primaryT = p.Transport
 		if p.primaryT == nil {
-			t := newTransport(p.HeaderTimeout, 0)
+			t := newTransport(p.HeaderTimeout)
 			p.ownTransport = append(p.ownTransport, t)
 			p.primaryT = t
 		}
 		p.candidateT = p.CandidateTransport
 		if p.candidateT == nil {
-			t := newTransport(p.HeaderTimeout, 0)
+			t := newTransport(p.HeaderTimeout)
 			p.ownTransport = append(p.ownTransport, t)
 			p.candidateT = t
 		}
@@ -176,14 +176,13 @@ func (p *Proxy) init() {
 
 // newTransport is a transport to one backend: no environment proxy, no implicit
 // compression (the client's Accept-Encoding decides), a deep idle pool.
-func newTransport(headerTimeout time.Duration, maxConns int) *http.Transport {
+func newTransport(headerTimeout time.Duration) *http.Transport {
 	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		Proxy:                 nil,
 		DialContext:           d.DialContext,
 		MaxIdleConns:          1024,
 		MaxIdleConnsPerHost:   256,
-		MaxConnsPerHost:       maxConns,
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		ResponseHeaderTimeout: headerTimeout,
@@ -261,33 +260,10 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		st.mirror = mirrorPending
 	}
 
-	// The body: buffered once when it is to be mirrored and fits the cap, else
-	// streamed to the serving backend untouched.
-	var body io.ReadCloser
-	var buffered []byte
-	switch {
-	case r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0:
-	case st.mirror == mirrorPending && r.ContentLength > p.MirrorBodyCap:
-		st.mirror, st.drop = report.SkipBodyTooLarge, true
-		body = &noCloseReader{r: r.Body}
-	case st.mirror == mirrorPending:
-		b, over, err := readCapped(r.Body, p.MirrorBodyCap, r.ContentLength)
-		if err != nil {
-			p.fail(rw, r, &dec, id, start, http.StatusBadRequest, fmt.Errorf("read request body: %w", err))
-			return
-		}
-		if over {
-			st.mirror, st.drop = report.SkipBodyTooLarge, true
-			body = &noCloseReader{r: io.MultiReader(bytes.NewReader(b), r.Body)}
-		} else {
-			buffered = b
-			body = io.NopCloser(bytes.NewReader(b))
-			// The body is already here: asking the backend whether to send it would
-			// only add a round trip.
-			h.Del("Expect")
-		}
-	default:
-		body = &noCloseReader{r: r.Body}
+	body, buffered, err := p.requestBody(r, h, &st)
+	if err != nil {
+		p.fail(rw, r, &dec, id, start, http.StatusBadRequest, err)
+		return
 	}
 
 	if st.mirror == mirrorPending && p.Record != nil {
@@ -304,6 +280,34 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 
 	p.serve(rw, r, h, body, &st)
+}
+
+// requestBody is the body sent to the serving backend: buffered once when the
+// request is to be mirrored and the body fits MirrorBodyCap (buffered is then
+// what the mirror sends), else streamed untouched, whole and once, and the
+// mirror dropped as body_too_large.
+func (p *Proxy) requestBody(r *http.Request, h http.Header, st *serveState) (body io.ReadCloser, buffered []byte, err error) {
+	switch {
+	case r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0:
+		return nil, nil, nil
+	case st.mirror != mirrorPending:
+		return &noCloseReader{r: r.Body}, nil, nil
+	case r.ContentLength > p.MirrorBodyCap:
+		st.mirror, st.drop = report.SkipBodyTooLarge, true
+		return &noCloseReader{r: r.Body}, nil, nil
+	}
+	b, over, err := readCapped(r.Body, p.MirrorBodyCap, r.ContentLength)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read request body: %w", err)
+	}
+	if over {
+		st.mirror, st.drop = report.SkipBodyTooLarge, true
+		return &noCloseReader{r: io.MultiReader(bytes.NewReader(b), r.Body)}, nil, nil
+	}
+	// The body is already here: asking the backend whether to send it would only
+	// add a round trip.
+	h.Del("Expect")
+	return io.NopCloser(bytes.NewReader(b)), b, nil
 }
 
 // Mirror outcomes in the access log besides the skip reasons.

@@ -1,0 +1,82 @@
+package shadow
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+func TestCapture(t *testing.T) {
+	tests := []struct {
+		name      string
+		limit     int64
+		writes    []string
+		want      string
+		size      int64
+		truncated bool
+	}{
+		{"under the cap", 10, []string{"abc", "def"}, "abcdef", 6, false},
+		{"exactly the cap", 6, []string{"abc", "def"}, "abcdef", 6, false},
+		{"over the cap in one write", 4, []string{"abcdef"}, "abcd", 6, true},
+		{"over the cap across writes", 4, []string{"abc", "def", "ghi"}, "abcd", 9, true},
+		{"nothing", 4, nil, "", 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCapture(tc.limit)
+			defer c.release()
+			for _, w := range tc.writes {
+				if n, err := c.Write([]byte(w)); n != len(w) || err != nil {
+					t.Fatalf("Write(%q) = %d, %v: a capture must never stop the stream", w, n, err)
+				}
+			}
+			if got := string(c.bytes()); got != tc.want || c.size != tc.size || c.truncated() != tc.truncated {
+				t.Errorf("got %q size %d truncated %v, want %q %d %v", got, c.size, c.truncated(), tc.want, tc.size, tc.truncated)
+			}
+		})
+	}
+}
+
+func TestReadCapped(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    string
+		limit   int64
+		hint    int64
+		over    bool
+		oneByte bool // the reader returns one byte per Read
+	}{
+		{"empty", "", 8, 0, false, false},
+		{"under", "abc", 8, 3, false, false},
+		{"exactly", "abcdefgh", 8, 8, false, false},
+		{"one over", "abcdefghi", 8, 9, true, false},
+		{"far over, unknown length", strings.Repeat("x", 100), 8, -1, true, true},
+		{"wrong hint", "abcdefghij", 8, 2, true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var r io.Reader = strings.NewReader(tc.body)
+			if tc.oneByte {
+				r = iotest.OneByteReader(r)
+			}
+			b, over, err := readCapped(r, tc.limit, tc.hint)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if over != tc.over {
+				t.Errorf("over = %v, want %v", over, tc.over)
+			}
+			rest, _ := io.ReadAll(r)
+			if got := string(b) + string(rest); got != tc.body {
+				t.Errorf("read %q then %q: the body must stay whole", b, rest)
+			}
+			if !over && string(b) != tc.body {
+				t.Errorf("read %q, want all of %q", b, tc.body)
+			}
+		})
+	}
+	if _, _, err := readCapped(iotest.ErrReader(io.ErrUnexpectedEOF), 8, -1); err == nil {
+		t.Error("a failing body gave no error")
+	}
+}
