@@ -23,6 +23,7 @@ type pair struct {
 	start  time.Time
 	to     Backend // where the mirror goes
 	req    *http.Request
+	again  *http.Request // the noise re-ask to a primary, for Refetch routes; nil = none
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -77,10 +78,24 @@ func (p *Proxy) newPair(r *http.Request, dec *Decision, h http.Header, body []by
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	}
-	return &pair{
+	pr := &pair{
 		dec: *dec, method: r.Method, id: id, start: start, to: to,
 		req: req, ctx: ctx, cancel: cancel, servedCh: make(chan struct{}),
 	}
+	if dec.Refetch && dec.Serve == Primary {
+		// The route learns noise: the same request goes to a second primary (or the
+		// primary again), marked as a shadow request too.
+		again := p.Secondary
+		if again == nil {
+			again = p.Primary
+		}
+		pr.again = req.Clone(ctx)
+		pr.again.URL = outURL(again, r)
+		if req.GetBody != nil {
+			pr.again.Body, _ = req.GetBody()
+		}
+	}
+	return pr
 }
 
 // served records the serving side's result and wakes the mirror, unless it gave
@@ -203,7 +218,8 @@ func (p *Proxy) Close(ctx context.Context) error {
 	return err
 }
 
-// runMirror sends one mirror, waits for the serving side, compares and observes.
+// runMirror sends one mirror (and its noise re-ask), waits for the serving side,
+// compares and observes.
 func (p *Proxy) runMirror(pr *pair) {
 	defer pr.cancel()
 	p.Metrics.flight(1)
@@ -215,41 +231,32 @@ func (p *Proxy) runMirror(pr *pair) {
 		return
 	}
 
-	_, transport := p.backend(pr.to)
-	sent := time.Now()
-	res, err := transport.RoundTrip(pr.req)
-	var (
-		resp    *diff.Response
-		latency time.Duration
-		capt    *capture
-	)
-	if err == nil {
-		latency = time.Since(sent)
-		capt = newCapture(p.CaptureCap)
-		bp := copyBufPool.Get().(*[]byte)
-		_, err = io.CopyBuffer(capt, res.Body, *bp)
-		copyBufPool.Put(bp)
-		res.Body.Close()
-		if err != nil {
-			capt.release()
-			capt = nil
-		} else {
-			resp = diffResponse(res.StatusCode, res.Header, capt)
-		}
-		p.Metrics.observeMirror(pr.dec.Route, pr.to, res.StatusCode, err, latency)
-	} else {
-		latency = time.Since(sent)
-		p.Metrics.observeMirror(pr.dec.Route, pr.to, 0, err, latency)
+	var again chan fetched
+	if pr.again != nil {
+		again = make(chan fetched, 1)
+		go func() { again <- p.fetch(p.primaryT, pr.again) }()
 	}
-	if capt != nil {
-		defer capt.release()
+	_, transport := p.backend(pr.to)
+	m := p.fetch(transport, pr.req)
+	defer m.release()
+	status := 0
+	if m.resp != nil {
+		status = m.resp.Status
+	}
+	p.Metrics.observeMirror(pr.dec.Route, pr.to, status, m.err, m.latency)
+
+	var noise *diff.Response
+	if again != nil {
+		a := <-again // bounded by the pair's deadline
+		defer a.release()
+		noise = a.resp
 	}
 
 	select {
 	case <-pr.servedCh:
 	case <-pr.ctx.Done():
 		if pr.state.CompareAndSwap(pairWaiting, pairAbandoned) {
-			p.compare(pr, nil, errServingIncomplete, 0, resp, err, latency)
+			p.compare(pr, nil, errServingIncomplete, 0, m, nil)
 			return
 		}
 		<-pr.servedCh
@@ -258,29 +265,69 @@ func (p *Proxy) runMirror(pr *pair) {
 	if pr.sErr == nil {
 		sresp = diffResponse(pr.sStatus, pr.sHeader, pr.sCapture)
 	}
-	p.compare(pr, sresp, pr.sErr, pr.sLatency, resp, err, latency)
+	p.compare(pr, sresp, pr.sErr, pr.sLatency, m, noise)
 	if pr.sCapture != nil {
 		pr.sCapture.release()
 	}
 }
 
+// fetched is one backend's whole answer to a mirrored request, or its error.
+type fetched struct {
+	resp    *diff.Response
+	capt    *capture
+	err     error
+	latency time.Duration // to the response headers
+}
+
+func (f *fetched) release() {
+	if f.capt != nil {
+		f.capt.release()
+	}
+}
+
+// fetch sends req and reads its answer whole, keeping up to CaptureCap of it.
+func (p *Proxy) fetch(transport http.RoundTripper, req *http.Request) fetched {
+	sent := time.Now()
+	res, err := transport.RoundTrip(req)
+	f := fetched{latency: time.Since(sent), err: err}
+	if err != nil {
+		return f
+	}
+	f.capt = newCapture(p.CaptureCap)
+	bp := copyBufPool.Get().(*[]byte)
+	_, f.err = io.CopyBuffer(f.capt, res.Body, *bp)
+	copyBufPool.Put(bp)
+	res.Body.Close()
+	if f.err != nil {
+		f.capt.release()
+		f.capt = nil
+		return f
+	}
+	f.resp = diffResponse(res.StatusCode, res.Header, f.capt)
+	return f
+}
+
 // compare builds the exchange of pr from the serving side's answer and the
-// mirror's (or their errors), and hands its observation on.
-func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency time.Duration,
-	mresp *diff.Response, merr error, mlatency time.Duration) {
+// mirror's (or their errors), and hands its observation on. noise, when set, is
+// the primary's answer to the same request asked again: differences it shares
+// with the primary's first answer are noise, not the candidate's fault.
+func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency time.Duration, m fetched, noise *diff.Response) {
 	x := Exchange{Decision: pr.dec, Method: pr.method, RequestID: pr.id, Time: pr.start}
 	if pr.dec.Serve == Primary {
 		x.Primary, x.PrimaryErr, x.PrimaryLatency = sresp, serr, slatency
-		x.Candidate, x.CandidateErr, x.CandidateLatency = mresp, merr, mlatency
+		x.Candidate, x.CandidateErr, x.CandidateLatency = m.resp, m.err, m.latency
 	} else {
 		x.Candidate, x.CandidateErr, x.CandidateLatency = sresp, serr, slatency
-		x.Primary, x.PrimaryErr, x.PrimaryLatency = mresp, merr, mlatency
+		x.Primary, x.PrimaryErr, x.PrimaryLatency = m.resp, m.err, m.latency
 	}
 	o := x.Observation()
+	if noise != nil && x.Primary != nil && len(o.Differences) > 0 {
+		o.Differences, o.Noise = splitNoise(o.Differences, diff.Compare(x.Primary, noise, pr.dec.Rules).Differences)
+	}
 	outcome := outcomeOf(&o)
 	p.Metrics.comparison(pr.dec.Route, outcome)
 	p.Logger.Debug().Str("request_id", pr.id).Str("route", pr.dec.Route).Str("outcome", outcome).
-		Int("differences", len(o.Differences)).Msg("comparison")
+		Int("differences", len(o.Differences)).Int("noise", len(o.Noise)).Msg("comparison")
 	if p.Observer != nil {
 		p.Observer.Observe(o)
 	}

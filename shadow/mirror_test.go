@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"maps"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -592,5 +594,67 @@ func TestClientAbortCancelsBothUpstreams(t *testing.T) {
 	}
 	if ob := obs.next(t); ob.Skipped != report.SkipPrimaryFailed {
 		t.Errorf("observation %+v, want excluded as primary_failed", ob)
+	}
+}
+
+// TestMirrorLearnsNoise: on a route that refetches, the request is asked again of
+// a second primary (or the primary itself); paths that differ between the two
+// primaries are noise, and only the rest counts against the candidate.
+func TestMirrorLearnsNoise(t *testing.T) {
+	for _, withSecondary := range []bool{false, true} {
+		t.Run(fmt.Sprintf("secondary=%v", withSecondary), func(t *testing.T) {
+			var calls atomic.Int64
+			answer := func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprintf(w, `{"id":1,"requestId":"p-%d"}`, calls.Add(1))
+			}
+			primary, secondary := newBackend(t, answer), newBackend(t, answer)
+			candidate := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, `{"id":2,"requestId":"c"}`)
+			})
+			obs := newObserver()
+			decide := func(r *http.Request) Decision {
+				d := decideFixed(Primary, true)(r)
+				d.Refetch = true
+				return d
+			}
+			p := &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decide, Observer: obs}
+			if withSecondary {
+				p.Secondary = secondary.url(t)
+			}
+			h := newHarness(t, p)
+			h.get(t, "/api/sessions")
+			ob := obs.next(t)
+			var paths []string
+			for _, d := range ob.Differences {
+				paths = append(paths, d.Path)
+			}
+			if diff := cmp.Diff([]string{"body.id"}, paths); diff != "" {
+				t.Errorf("differences (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{"body.requestId"}, ob.Noise); diff != "" {
+				t.Errorf("noise (-want +got):\n%s", diff)
+			}
+			// The primaries received the client's request, unmarked, and the re-ask,
+			// marked as a shadow request, in either order.
+			got := []seen{primary.next(t)}
+			if withSecondary {
+				got = append(got, secondary.next(t))
+			} else {
+				got = append(got, primary.next(t))
+			}
+			var marks []string
+			for _, s := range got {
+				marks = append(marks, s.Header.Get(HeaderShadow))
+			}
+			slices.Sort(marks)
+			if diff := cmp.Diff([]string{"", "1"}, marks); diff != "" {
+				t.Errorf("%s on the primaries' requests (-want +got):\n%s", HeaderShadow, diff)
+			}
+			if withSecondary && got[1].Header.Get(HeaderShadow) != "1" {
+				t.Errorf("the secondary's request is not the marked re-ask")
+			}
+		})
 	}
 }

@@ -38,7 +38,7 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 	fs.StringVar(&f.adminListen, "admin-listen", shadow.DefaultAdminListen, "admin listen `address` (/metrics, /parity/report, /healthz, /readyz)")
 	fs.StringVar(&f.primary, "primary", "", "primary (SvelteKit) `URL`; env SVELTEKIT_URL, default "+shadow.DefaultPrimary)
 	fs.StringVar(&f.candidate, "candidate", "", "candidate (Fastify) `URL`; env FASTIFY_URL, default "+shadow.DefaultCandidate)
-	fs.StringVar(&f.secondary, "secondary", "", "second primary `URL`, to learn noise (replay only for now)")
+	fs.StringVar(&f.secondary, "secondary", "", "second primary `URL`: routes with refetch: true ask it too, to learn noise (default: the primary again)")
 	fs.StringVar(&f.snapshot, "snapshot", "", "snapshot `file`: restored on start, written every interval and on shutdown")
 	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", shadow.DefaultSnapshotInterval, "how often the snapshot is written")
 	fs.StringVar(&f.record, "record", "", "append mirrored requests to this NDJSON `file` (secrets redacted)")
@@ -183,14 +183,16 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *sha
 	if backends[1], err = cfg.CandidateURL(); err != nil {
 		return nil, nil, err
 	}
-	if cfg.Secondary != "" {
-		logger.Warn().Msg("the live proxy does not use --secondary; noise is learned by parity replay")
+	secondary, err := cfg.SecondaryURL()
+	if err != nil {
+		return nil, nil, err
 	}
 
 	agg := report.NewAggregator(report.Limits{})
 	proxy := &shadow.Proxy{
 		Primary:           backends[0],
 		Candidate:         backends[1],
+		Secondary:         secondary,
 		Decide:            func(r *http.Request) shadow.Decision { return live.Router().Decide(r) },
 		Observer:          agg,
 		Logger:            logger,

@@ -74,18 +74,19 @@ func TestProxyUsageErrors(t *testing.T) {
 // TestProxyPrecedence: flags override the environment, which overrides the file.
 func TestProxyPrecedence(t *testing.T) {
 	cfgFile := filepath.Join(t.TempDir(), "parity.yaml")
-	os.WriteFile(cfgFile, []byte("primary: http://file:1\ncandidate: http://file:2\n"), 0o600)
+	os.WriteFile(cfgFile, []byte("primary: http://file:1\ncandidate: http://file:2\nsecondary: http://file:3\n"), 0o600)
 	tests := []struct {
-		name                  string
-		flags                 proxyFlags
-		env                   map[string]string
-		wantPrimary, wantCand string
+		name                           string
+		flags                          proxyFlags
+		env                            map[string]string
+		wantPrimary, wantCand, wantSec string
 	}{
-		{"defaults", proxyFlags{}, nil, "http://localhost:3000", "http://localhost:3001"},
-		{"file", proxyFlags{config: cfgFile}, nil, "http://file:1", "http://file:2"},
-		{"environment over file", proxyFlags{config: cfgFile}, map[string]string{"SVELTEKIT_URL": "http://env:1", "FASTIFY_URL": "http://env:2"}, "http://env:1", "http://env:2"},
-		{"flags over environment", proxyFlags{config: cfgFile, primary: "http://flag:1", candidate: "http://flag:2"},
-			map[string]string{"SVELTEKIT_URL": "http://env:1", "FASTIFY_URL": "http://env:2"}, "http://flag:1", "http://flag:2"},
+		{"defaults", proxyFlags{}, nil, "http://localhost:3000", "http://localhost:3001", "<nil>"},
+		{"file", proxyFlags{config: cfgFile}, nil, "http://file:1", "http://file:2", "http://file:3"},
+		{"environment over file", proxyFlags{config: cfgFile}, map[string]string{"SVELTEKIT_URL": "http://env:1", "FASTIFY_URL": "http://env:2"},
+			"http://env:1", "http://env:2", "http://file:3"},
+		{"flags over environment", proxyFlags{config: cfgFile, primary: "http://flag:1", candidate: "http://flag:2", secondary: "http://flag:3"},
+			map[string]string{"SVELTEKIT_URL": "http://env:1", "FASTIFY_URL": "http://env:2"}, "http://flag:1", "http://flag:2", "http://flag:3"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,6 +100,13 @@ func TestProxyPrecedence(t *testing.T) {
 			}
 			if got := srv.Proxy.Candidate.String(); got != tc.wantCand {
 				t.Errorf("candidate %s, want %s", got, tc.wantCand)
+			}
+			sec := "<nil>"
+			if srv.Proxy.Secondary != nil {
+				sec = srv.Proxy.Secondary.String()
+			}
+			if sec != tc.wantSec {
+				t.Errorf("secondary %s, want %s", sec, tc.wantSec)
 			}
 		})
 	}
