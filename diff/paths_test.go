@@ -53,3 +53,16 @@ func sortStrings(s []string, less func(a, b string) int) {
 		}
 	}
 }
+
+// TestGjsonEscaping: paths escape keys exactly as gjson.Escape does.
+func TestGjsonEscaping(t *testing.T) {
+	var all []byte
+	for c := 0; c < 256; c++ {
+		all = append(all, byte(c))
+	}
+	for _, comp := range []string{string(all), "a.b", "", "é*", `\`} {
+		if got, want := string(appendGjsonEscaped(nil, []byte(comp))), gjson.Escape(comp); got != want {
+			t.Errorf("appendGjsonEscaped(%q) = %q, gjson.Escape = %q", comp, got, want)
+		}
+	}
+}

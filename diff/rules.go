@@ -39,7 +39,7 @@ func (f optionFunc) apply(r *Rules) error { return f(r) }
 // Limits applied when no option sets them.
 const (
 	DefaultMaxBodyBytes    = 8 << 20  // bodies over this are compared by length and hash
-	DefaultMaxDecodedBytes = 32 << 20 // decoding a body stops here: a bomb is a difference
+	DefaultMaxDecodedBytes = 16 << 20 // decoding a body stops here: a bomb is a difference
 	DefaultMaxDifferences  = 1000     // the walk stops after this many differences
 	maxLimit               = 1 << 30  // no limit may exceed 1 GiB (tape offsets are int32)
 )

@@ -1,8 +1,246 @@
 package main
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"unicode"
 
-// PLACEHOLDER: replaced by the command's real implementation.
-func runDiff(_ context.Context, c *cli, _ []string) int {
-	return c.usagef("diff: not available in this build")
+	"github.com/parity-dev/parity/diff"
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/term"
+)
+
+const diffSynopsis = "[--config F] [--ignore PATH]... [--format text|json] PRIMARY CANDIDATE"
+
+// runDiff compares two saved responses (curl -si output or bare JSON) and prints one
+// line per difference. Exit 0 equal, 1 different, 2 usage or input error.
+func runDiff(_ context.Context, c *cli, args []string) int {
+	flags := c.newFlags("diff", diffSynopsis)
+	configPath := flags.String("config", "", "config `file` whose compare: section (ignore, unordered, tolerance, shape) applies")
+	var ignores stringList
+	flags.Var(&ignores, "ignore", "`path` to ignore, repeatable: status, header.<Name>, body.<gjson path> (# = any index)")
+	format := flags.String("format", "text", "output `format`: text or json")
+	pos, code, ok := c.parse(flags, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 2 {
+		return c.usagef("diff: want two files, PRIMARY and CANDIDATE, got %d (see 'parity diff -h')", len(pos))
+	}
+	if *format != "text" && *format != "json" {
+		return c.usagef("diff: --format %q: want text or json", *format)
+	}
+
+	var opts []diff.Option
+	if *configPath != "" {
+		cc, err := loadCompareSection(*configPath)
+		if err != nil {
+			return c.fail(exitUsage, fmt.Errorf("diff: config %s: %w", *configPath, err))
+		}
+		opts = append(opts, cc...)
+		if _, err := diff.NewRules(opts...); err != nil {
+			return c.fail(exitUsage, fmt.Errorf("diff: config %s: compare: %w", *configPath, err))
+		}
+	}
+	for _, p := range ignores {
+		if _, err := diff.NewRules(diff.Ignore(p)); err != nil {
+			return c.fail(exitUsage, fmt.Errorf("diff: --ignore: %w", err))
+		}
+	}
+	opts = append(opts, diff.Ignore(ignores...))
+	rules, err := diff.NewRules(opts...)
+	if err != nil {
+		return c.fail(exitUsage, fmt.Errorf("diff: %w", err))
+	}
+
+	primary, err := readResponseFile(pos[0])
+	if err != nil {
+		return c.fail(exitUsage, fmt.Errorf("diff: %w", err))
+	}
+	candidate, err := readResponseFile(pos[1])
+	if err != nil {
+		return c.fail(exitUsage, fmt.Errorf("diff: %w", err))
+	}
+
+	res := diff.Compare(primary, candidate, rules)
+	if *format == "json" {
+		err = writeDiffJSON(c.stdout, res.Differences)
+	} else {
+		err = writeDiffText(c.stdout, res.Differences, useColor(c, c.stdout))
+	}
+	if err != nil {
+		return c.fail(exitUsage, fmt.Errorf("diff: write output: %w", err))
+	}
+	if res.Truncated {
+		fmt.Fprintf(c.stderr, "parity: diff: stopped after %d differences; more are not shown\n", len(res.Differences))
+	}
+	if res.Equal() {
+		return exitOK
+	}
+	return exitDifferent
+}
+
+// compareSection is the part of the config file that parity diff reads; the rest of
+// the file (routes, shadow, ...) is not its business.
+type compareSection struct {
+	Compare struct {
+		Ignore    []string `yaml:"ignore"`
+		Unordered []string `yaml:"unordered"`
+		Tolerance float64  `yaml:"tolerance"`
+		Shape     []string `yaml:"shape"`
+	} `yaml:"compare"`
+}
+
+// loadCompareSection reads the global compare: rules of a config file.
+func loadCompareSection(path string) ([]diff.Option, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fileError(err)
+	}
+	var cfg compareSection
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		return nil, errors.New(oneLine(err.Error()))
+	}
+	cc := cfg.Compare
+	return []diff.Option{
+		diff.Ignore(cc.Ignore...),
+		diff.Unordered(cc.Unordered...),
+		diff.Tolerance(cc.Tolerance),
+		diff.Shape(cc.Shape...),
+	}, nil
+}
+
+// readResponseFile reads and parses one saved response; errors name the file.
+func readResponseFile(path string) (*diff.Response, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, fileError(err))
+	}
+	r, err := diff.ParseResponse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", path, oneLine(err.Error()))
+	}
+	return r, nil
+}
+
+// fileError drops the path an *fs.PathError repeats.
+func fileError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
+}
+
+// useColor is true when w is a terminal and the environment does not refuse colour.
+func useColor(c *cli, w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || c.getenv("NO_COLOR") != "" || c.getenv("TERM") == "dumb" {
+		return false
+	}
+	return term.IsTerminal(int(f.Fd()))
+}
+
+const (
+	ansiReset = "\x1b[0m"
+	ansiBold  = "\x1b[1m"
+	ansiDim   = "\x1b[2m"
+)
+
+var kindColor = map[diff.Kind]string{
+	diff.Changed: "\x1b[33m", // yellow
+	diff.Missing: "\x1b[31m", // red
+	diff.Extra:   "\x1b[32m", // green
+	diff.Type:    "\x1b[35m", // magenta
+}
+
+// writeDiffText writes one line per difference:
+//
+//	<path>  <kind>  <primary> → <candidate>  (<note>)
+//
+// an absent side shows as (absent). Values are already redacted and bounded.
+func writeDiffText(w io.Writer, ds []diff.Difference, color bool) error {
+	if len(ds) == 0 {
+		_, err := fmt.Fprintln(w, "no differences")
+		return err
+	}
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	var b strings.Builder
+	for _, d := range ds {
+		primary, candidate := showValue(d.Primary), showValue(d.Candidate)
+		switch d.Kind {
+		case diff.Missing:
+			candidate = "(absent)"
+		case diff.Extra:
+			primary = "(absent)"
+		}
+		b.WriteString(paint(ansiBold, printable(d.Path)))
+		b.WriteString("  ")
+		b.WriteString(paint(kindColor[d.Kind], string(d.Kind)))
+		b.WriteString("  ")
+		b.WriteString(primary)
+		b.WriteString(" → ")
+		b.WriteString(candidate)
+		if d.Note != "" {
+			b.WriteString("  ")
+			b.WriteString(paint(ansiDim, "("+printable(d.Note)+")"))
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// showValue keeps a value on one line and makes an empty one visible.
+func showValue(v string) string {
+	if v == "" {
+		return `""`
+	}
+	return printable(v)
+}
+
+// printable quotes s when it holds control characters (a key with a newline in it).
+func printable(s string) string {
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
+// diffJSON is one element of --format json.
+type diffJSON struct {
+	Path      string `json:"path"`
+	Kind      string `json:"kind"`
+	Primary   string `json:"primary"`
+	Candidate string `json:"candidate"`
+	Note      string `json:"note"`
+}
+
+func writeDiffJSON(w io.Writer, ds []diff.Difference) error {
+	out := make([]diffJSON, len(ds))
+	for i, d := range ds {
+		out[i] = diffJSON{Path: d.Path, Kind: string(d.Kind), Primary: d.Primary, Candidate: d.Candidate, Note: d.Note}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
 }
