@@ -9,7 +9,15 @@
 // Paths use one syntax everywhere: "status", "header.<Canonical-Name>" and
 // "body.<gjson path>". A Difference carries the exact path (array indexes as numbers)
 // and its Pattern, where "#" stands for any array index; either, pasted into an
-// Ignore rule, silences that difference.
+// Ignore rule, silences that difference. Keys are escaped the gjson way (body.a\.b for
+// the key "a.b"), so a body path also selects its value with gjson.
+//
+// What is compared how, with no rules at all, is documented in defaults.go; event
+// streams in sse.go. Bodies are decoded (gzip, deflate, br) up to MaxDecodedBytes and
+// compared semantically up to MaxBodyBytes, by length and hash beyond. JSON is parsed
+// iteratively, so nesting depth costs memory, never stack. Values in a Difference are
+// bounded (MaxValueBytes) and secret ones redacted (see redact.go). Compare is safe for
+// concurrent use with a shared *Rules.
 package diff
 
 import "net/http"

@@ -132,9 +132,13 @@ func (t *tape) parse(data []byte) error {
 		return errAt(0, "document of %d bytes is too large", len(data))
 	}
 	t.data = data
-	t.nodes = t.nodes[:0]
-	t.stack = t.stack[:0]
-	b := data
+	var err error
+	t.nodes, t.stack, err = parseTape(data, t.nodes[:0], t.stack[:0])
+	return err
+}
+
+// parseTape is parse on local slices, so that appends stay in registers.
+func parseTape(b []byte, nodes []node, stack []int32) (_ []node, _ []int32, err error) {
 	i := 0
 	const (
 		wantValue = iota
@@ -145,101 +149,110 @@ func (t *tape) parse(data []byte) error {
 	for {
 		switch state {
 		case wantValue:
-			i = skipWS(b, i)
-			if i >= len(b) {
-				return errAt(i, "unexpected end of JSON input")
+			if i < len(b) && isWS[b[i]] {
+				i = skipWS(b, i)
 			}
-			idx := int32(len(t.nodes))
+			if i >= len(b) {
+				return nodes, stack, errAt(i, "unexpected end of JSON input")
+			}
+			idx := int32(len(nodes))
 			switch c := b[i]; c {
+			case '"':
+				j, esc, err := scanString(b, i)
+				if err != nil {
+					return nodes, stack, err
+				}
+				nodes = append(nodes, node{start: int32(i), end: int32(j), next: idx + 1, kind: jString, esc: esc})
+				i = j
 			case '{', '[':
 				k := jObject
 				closer := byte('}')
 				if c == '[' {
 					k, closer = jArray, ']'
 				}
-				t.nodes = append(t.nodes, node{start: int32(i), kind: k})
-				t.stack = append(t.stack, idx)
+				nodes = append(nodes, node{start: int32(i), kind: k})
+				stack = append(stack, idx)
 				i = skipWS(b, i+1)
 				if i < len(b) && b[i] == closer {
 					i++
-					t.closeTop(i)
+					closeTop(nodes, &stack, i)
 					state = afterValue
 				} else if k == jObject {
 					state = wantKey
 				}
 				continue
-			case '"':
-				j, esc, err := scanString(b, i)
-				if err != nil {
-					return err
-				}
-				t.nodes = append(t.nodes, node{start: int32(i), end: int32(j), next: idx + 1, kind: jString, esc: esc})
-				i = j
 			case 't':
 				if err := literal(b, i, "true"); err != nil {
-					return err
+					return nodes, stack, err
 				}
-				t.nodes = append(t.nodes, node{start: int32(i), end: int32(i + 4), next: idx + 1, kind: jTrue})
+				nodes = append(nodes, node{start: int32(i), end: int32(i + 4), next: idx + 1, kind: jTrue})
 				i += 4
 			case 'f':
 				if err := literal(b, i, "false"); err != nil {
-					return err
+					return nodes, stack, err
 				}
-				t.nodes = append(t.nodes, node{start: int32(i), end: int32(i + 5), next: idx + 1, kind: jFalse})
+				nodes = append(nodes, node{start: int32(i), end: int32(i + 5), next: idx + 1, kind: jFalse})
 				i += 5
 			case 'n':
 				if err := literal(b, i, "null"); err != nil {
-					return err
+					return nodes, stack, err
 				}
-				t.nodes = append(t.nodes, node{start: int32(i), end: int32(i + 4), next: idx + 1, kind: jNull})
+				nodes = append(nodes, node{start: int32(i), end: int32(i + 4), next: idx + 1, kind: jNull})
 				i += 4
 			default:
 				if c != '-' && (c < '0' || c > '9') {
-					return errAt(i, "invalid character %q looking for a value", c)
+					return nodes, stack, errAt(i, "invalid character %q looking for a value", c)
 				}
 				j, err := scanNumber(b, i)
 				if err != nil {
-					return err
+					return nodes, stack, err
 				}
-				t.nodes = append(t.nodes, node{start: int32(i), end: int32(j), next: idx + 1, kind: jNumber})
+				nodes = append(nodes, node{start: int32(i), end: int32(j), next: idx + 1, kind: jNumber})
 				i = j
 			}
 			state = afterValue
 		case wantKey:
-			i = skipWS(b, i)
+			if i < len(b) && isWS[b[i]] {
+				i = skipWS(b, i)
+			}
 			if i >= len(b) {
-				return errAt(i, "unexpected end of JSON input")
+				return nodes, stack, errAt(i, "unexpected end of JSON input")
 			}
 			if b[i] != '"' {
-				return errAt(i, "invalid character %q looking for an object key", b[i])
+				return nodes, stack, errAt(i, "invalid character %q looking for an object key", b[i])
 			}
 			j, esc, err := scanString(b, i)
 			if err != nil {
-				return err
+				return nodes, stack, err
 			}
-			idx := int32(len(t.nodes))
-			t.nodes = append(t.nodes, node{start: int32(i), end: int32(j), next: idx + 1, kind: jKey, esc: esc})
-			i = skipWS(b, j)
+			idx := int32(len(nodes))
+			nodes = append(nodes, node{start: int32(i), end: int32(j), next: idx + 1, kind: jKey, esc: esc})
+			i = j
+			if i < len(b) && isWS[b[i]] {
+				i = skipWS(b, i)
+			}
 			if i >= len(b) {
-				return errAt(i, "unexpected end of JSON input")
+				return nodes, stack, errAt(i, "unexpected end of JSON input")
 			}
 			if b[i] != ':' {
-				return errAt(i, "invalid character %q after an object key", b[i])
+				return nodes, stack, errAt(i, "invalid character %q after an object key", b[i])
 			}
 			i++
 			state = wantValue
 		case afterValue:
-			i = skipWS(b, i)
-			if len(t.stack) == 0 {
+			if i < len(b) && isWS[b[i]] {
+				i = skipWS(b, i)
+			}
+			if len(stack) == 0 {
 				if i != len(b) {
-					return errAt(i, "invalid character %q after the top-level value", b[i])
+					return nodes, stack, errAt(i, "invalid character %q after the top-level value", b[i])
 				}
-				return nil
+				return nodes, stack, nil
 			}
 			if i >= len(b) {
-				return errAt(i, "unexpected end of JSON input")
+				return nodes, stack, errAt(i, "unexpected end of JSON input")
 			}
-			top := t.nodes[t.stack[len(t.stack)-1]].kind
+			top := nodes[stack[len(stack)-1]].kind
 			switch c := b[i]; {
 			case c == ',':
 				i++
@@ -250,21 +263,22 @@ func (t *tape) parse(data []byte) error {
 				}
 			case c == '}' && top == jObject, c == ']' && top == jArray:
 				i++
-				t.closeTop(i)
+				closeTop(nodes, &stack, i)
 			default:
-				return errAt(i, "invalid character %q after a value in an %s", c, top.typeName())
+				return nodes, stack, errAt(i, "invalid character %q after a value in an %s", c, top.typeName())
 			}
 		}
 	}
 }
 
 // closeTop ends the innermost open container at byte end.
-func (t *tape) closeTop(end int) {
-	idx := t.stack[len(t.stack)-1]
-	t.stack = t.stack[:len(t.stack)-1]
-	n := &t.nodes[idx]
+func closeTop(nodes []node, stack *[]int32, end int) {
+	s := *stack
+	idx := s[len(s)-1]
+	*stack = s[:len(s)-1]
+	n := &nodes[idx]
 	n.end = int32(end)
-	n.next = int32(len(t.nodes))
+	n.next = int32(len(nodes))
 }
 
 func literal(b []byte, i int, lit string) error {

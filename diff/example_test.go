@@ -1,0 +1,73 @@
+package diff_test
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/parity-dev/parity/diff"
+)
+
+func ExampleCompare() {
+	primary := &diff.Response{
+		Status: 200,
+		Header: http.Header{"Content-Type": {"application/json"}, "Date": {"Thu, 01 May 2025 10:00:00 GMT"}},
+		Body:   []byte(`{"id":12345678901234567890,"items":[{"name":"caf\u00e9","score":1.0}],"archivedAt":null}`),
+	}
+	candidate := &diff.Response{
+		Status: 200,
+		Header: http.Header{"Content-Type": {"application/json; charset=utf-8"}, "Date": {"Thu, 01 May 2025 10:00:01 GMT"}},
+		Body:   []byte(`{"items":[{"score":1,"name":"café!"}],"id":12345678901234567891}`),
+	}
+	for _, d := range diff.Compare(primary, candidate, nil).Differences {
+		fmt.Printf("%s (%s) %s: %q → %q\n", d.Path, d.Pattern, d.Kind, d.Primary, d.Candidate)
+	}
+	// Output:
+	// body.archivedAt (body.archivedAt) missing: "null" → ""
+	// body.id (body.id) changed: "12345678901234567890" → "12345678901234567891"
+	// body.items.0.name (body.items.#.name) changed: "\"caf\\u00e9\"" → "\"café!\""
+}
+
+func ExampleNewRules() {
+	rules, err := diff.NewRules(
+		diff.Ignore("header.X-Response-Time", "body.meta.requestId", "body.items.#.updatedAt"),
+		diff.Unordered("body.results"),
+		diff.Tolerance(1e-9),
+		diff.Shape("body.#.data.delta"),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	p := &diff.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: []byte(`{"meta":{"requestId":"a"},"results":[1,2,3],"items":[{"updatedAt":"x","n":0.1}]}`)}
+	c := &diff.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: []byte(`{"meta":{"requestId":"b"},"results":[3,1,2],"items":[{"updatedAt":"y","n":0.1000000000001}]}`)}
+	fmt.Println(diff.Compare(p, c, rules).Equal())
+
+	_, err = diff.NewRules(diff.Ignore("bdy.items"))
+	fmt.Println(err)
+	// Output:
+	// true
+	// ignore path "bdy.items": must start with "status", "header" or "body"
+}
+
+func ExampleParseResponse() {
+	r, err := diff.ParseResponse([]byte("HTTP/1.1 100 Continue\r\n\r\n" +
+		"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+		"5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n"))
+	fmt.Println(r.Status, r.Header.Get("Content-Type"), string(r.Body), err)
+
+	_, err = diff.ParseResponse([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{}"))
+	fmt.Println(err)
+	// Output:
+	// 200 application/json {"a":1} <nil>
+	// truncated body: Content-Length is 100 but only 2 bytes follow the headers
+}
+
+func ExampleRedactJSON() {
+	fmt.Println(string(diff.RedactJSON([]byte(`{"user":"ana","password":"hunter2","keys":["k1"]}`))))
+	fmt.Println(diff.RedactQuery("limit=10&access_token=abc"))
+	// Output:
+	// {"user":"ana","password":"[redacted:f52fbd32]","keys":["[redacted:6ab9f1eb]"]}
+	// limit=10&access_token=[redacted:ba7816bf]
+}
