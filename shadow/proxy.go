@@ -426,7 +426,8 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 	if st.pair != nil {
 		capt = newCapture(p.CaptureCap)
 	}
-	rerr, werr := copyResponse(rw, res, capt, flushImmediately(res))
+	flush, headersNow := flushPolicy(res)
+	rerr, werr := copyResponse(rw, res, capt, flush, headersNow)
 	res.Body.Close() // now, to populate res.Trailer
 	if rerr != nil || werr != nil {
 		err := rerr
@@ -555,14 +556,15 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// copyResponse streams res.Body to rw, teeing into capt when set and flushing after
-// every write when flush is set. rerr is a failure of the backend, werr of the
-// client.
-func copyResponse(rw http.ResponseWriter, res *http.Response, capt *capture, flush bool) (rerr, werr error) {
+// copyResponse streams res.Body to rw, teeing into capt when set, flushing after
+// every write when flush is set, and the headers before the first byte when
+// headersNow is. rerr is a failure of the backend, werr of the client.
+func copyResponse(rw http.ResponseWriter, res *http.Response, capt *capture, flush, headersNow bool) (rerr, werr error) {
 	var rc *http.ResponseController
 	if flush {
 		rc = http.NewResponseController(rw)
-		// Send the headers now: an event stream may wait long for its first event.
+	}
+	if headersNow {
 		if err := rc.Flush(); err != nil {
 			return nil, err
 		}
@@ -594,18 +596,18 @@ func copyResponse(rw http.ResponseWriter, res *http.Response, capt *capture, flu
 	}
 }
 
-// flushImmediately says whether every chunk is flushed as it comes, as httputil does
-// with a negative FlushInterval: server-sent events and bodies of unknown length.
-func flushImmediately(res *http.Response) bool {
-	if res.ContentLength == -1 {
-		return true
+// flushPolicy says whether every chunk is flushed as it comes, as httputil does
+// with a negative FlushInterval: for server-sent events and bodies of unknown
+// length. Only an event stream, which may wait long for its first event, has its
+// headers sent before any byte of the body; other bodies send them with their
+// first chunk, one write instead of two.
+func flushPolicy(res *http.Response) (flush, headersNow bool) {
+	if ct := res.Header.Get("Content-Type"); ct != "" {
+		if base, _, _ := mime.ParseMediaType(ct); base == "text/event-stream" {
+			return true, true
+		}
 	}
-	ct := res.Header.Get("Content-Type")
-	if ct == "" {
-		return false
-	}
-	base, _, _ := mime.ParseMediaType(ct)
-	return base == "text/event-stream"
+	return res.ContentLength == -1, false
 }
 
 // hopHeaders are removed on each hop (RFC 9110 section 7.6.1), besides those

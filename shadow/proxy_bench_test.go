@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/parity-dev/parity/report"
 )
@@ -109,5 +110,30 @@ func BenchmarkProxy(b *testing.B) {
 		benchThrough(b, p)
 		p.Close(context.Background())
 		b.ReportMetric(float64(obs.compared.Load())/float64(b.N), "compared/op")
+	})
+	b.Run("parity-hung-candidate", func(b *testing.B) {
+		// The candidate accepts and never answers: mirrors fill the workers and the
+		// queue and are dropped; the client's cost should stay that of the rows above.
+		hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+		defer hung.Close()
+		cu, _ := url.Parse(hung.URL)
+		m := NewMetrics(0)
+		p := &Proxy{Primary: benchBackend(b), Candidate: cu, Decide: decideFixed(Primary, true), Metrics: m,
+			MirrorTimeout: time.Second}
+		benchThrough(b, p)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		p.Close(ctx)
+		dropped := 0.0
+		if fams, err := m.Registry().Gather(); err == nil {
+			for _, f := range fams {
+				if f.GetName() == "parity_mirror_dropped_total" {
+					for _, mt := range f.GetMetric() {
+						dropped += mt.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+		b.ReportMetric(dropped/float64(b.N), "dropped/op")
 	})
 }
