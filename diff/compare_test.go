@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -189,6 +190,8 @@ func TestCompare(t *testing.T) {
 				d("header.Set-Cookie", Changed, "sid="+Redact("abc")+"; Path=/", "sid="+Redact("xyz")+"; Path=/"),
 				d("header.X-Api-Key", Changed, Redact("k1"), Redact("k2")),
 			}},
+		{name: "secret query parameters of a redirect are redacted", primary: resp(302, "", "Location", "/cb?code=abc&state=s1"), candidate: resp(302, "", "Location", "/cb?code=xyz&state=s1"),
+			want: []Difference{d("header.Location", Changed, "/cb?code="+Redact("abc")+"&state="+Redact("s1"), "/cb?code="+Redact("xyz")+"&state="+Redact("s1"))}},
 		{name: "several Set-Cookie in any order", primary: resp(200, "", "Set-Cookie", "a=1", "Set-Cookie", "b=2"), candidate: resp(200, "", "Set-Cookie", "b=2", "Set-Cookie", "a=1")},
 
 		// content-encoding
@@ -358,7 +361,7 @@ func bigObject(n int, reversed bool, changed int) string {
 	return "{" + strings.Join(parts, ",") + "}"
 }
 
-func itoa(n int) string { return string(itoaBytes(n)) }
+func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestCompareResultIsSortedAndEqual(t *testing.T) {
 	res := Compare(jsonResp(`{"b":1,"a":1}`, "X-B", "1"), resp(500, `{"b":2,"a":2}`, "Content-Type", "application/json", "X-B", "2"), nil)

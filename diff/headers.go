@@ -83,8 +83,11 @@ func renderHeader(name string, vs []string) string {
 	secret := IsSecretHeader(name)
 	parts := make([]string, len(vs))
 	for i, v := range vs {
-		if secret {
+		switch {
+		case secret:
 			v = redactHeaderValue(name, v)
+		case name == "Location" || name == "Content-Location":
+			v = redactURLQuery(v)
 		}
 		parts[i] = v
 	}
@@ -194,4 +197,19 @@ func normContentType(v string) string {
 		b.WriteString(params[k])
 	}
 	return b.String()
+}
+
+// redactURLQuery redacts the secret parameters of a URL's query (a redirect may carry
+// an OAuth code or a token).
+func redactURLQuery(u string) string {
+	base, query, ok := strings.Cut(u, "?")
+	if !ok {
+		return u
+	}
+	query, frag, hasFrag := strings.Cut(query, "#")
+	out := base + "?" + RedactQuery(query)
+	if hasFrag {
+		out += "#" + frag
+	}
+	return out
 }

@@ -542,7 +542,7 @@ func (w *walker) isEnvelopeMember(k int32) bool {
 	v := k + 1
 	switch string(name) {
 	case `"statusCode"`:
-		return w.b.nodes[v].kind == jNumber && numbersEqual(w.b.raw(v), itoaBytes(w.envelope))
+		return w.b.nodes[v].kind == jNumber && numbersEqual(w.b.raw(v), strconv.AppendInt(nil, int64(w.envelope), 10))
 	case `"error"`:
 		if w.b.nodes[v].kind != jString {
 			return false
@@ -550,28 +550,6 @@ func (w *walker) isEnvelopeMember(k int32) bool {
 		return isStatusText(w.envelope, string(unquote(nil, w.b.raw(v))))
 	}
 	return false
-}
-
-func itoaBytes(n int) []byte {
-	var buf [20]byte
-	i := len(buf)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for {
-		i--
-		buf[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	if neg {
-		i--
-		buf[i] = '-'
-	}
-	return append([]byte(nil), buf[i:]...)
 }
 
 // ---- unordered arrays ----
