@@ -3,6 +3,7 @@ package diff
 import (
 	"bytes"
 	"encoding/json"
+	"math/big"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -47,11 +48,14 @@ func FuzzCompareJSON(f *testing.F) {
 		if err != nil || !utf8.Valid(a) {
 			return
 		}
-		dec := json.NewDecoder(bytes.NewReader(a))
-		dec.UseNumber()
-		var v any
-		if dec.Decode(&v) != nil {
+		v, ok := decodeNumbers(a)
+		if !ok {
 			return // deeper than encoding/json goes
+		}
+		if w, ok := decodeNumbers(b); ok && utf8.Valid(b) {
+			if got, want := ab.Equal(), refEqual(v, w); got != want {
+				t.Fatalf("%q vs %q: Compare says equal=%v, decoding says %v: %v", a, b, got, want, ab.Differences)
+			}
 		}
 		re, err := json.Marshal(v)
 		if err != nil {
@@ -107,4 +111,59 @@ func FuzzRedactJSON(f *testing.F) {
 			t.Fatalf("RedactJSON(%q) = %q, not JSON", data, out)
 		}
 	})
+}
+
+func decodeNumbers(data []byte) (any, bool) {
+	if !json.Valid(data) {
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil || dec.More() {
+		return nil, false
+	}
+	return v, true
+}
+
+// refEqual is the reference semantics: decoded values equal, numbers by exact value.
+func refEqual(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, xv := range x {
+			yv, ok := y[k]
+			if !ok || !refEqual(xv, yv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !refEqual(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case json.Number:
+		y, ok := b.(json.Number)
+		if !ok {
+			return false
+		}
+		if len(x) > 30 || len(y) > 30 || strings.ContainsAny(string(x)+string(y), "eE") {
+			return numbersEqual([]byte(x), []byte(y)) // big.Rat would take too long on huge exponents
+		}
+		rx, _ := new(big.Rat).SetString(string(x))
+		ry, _ := new(big.Rat).SetString(string(y))
+		return rx.Cmp(ry) == 0
+	default:
+		return a == b
+	}
 }
