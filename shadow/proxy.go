@@ -231,6 +231,11 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 
 	h, id := outHeader(r, p.TrustForwarded, p.newRequestID)
+	if r.Method == http.MethodConnect {
+		// A tunnel request has no path to route on: parity is not a forward proxy.
+		p.fail(rw, r, &dec, id, start, http.StatusMethodNotAllowed, errors.New("CONNECT is not proxied"))
+		return
+	}
 
 	// A protocol upgrade goes to the serving backend and is never mirrored;
 	// h2c is never honoured (parity speaks HTTP/1.1 or TLS h2 to clients only).

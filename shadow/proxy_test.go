@@ -523,3 +523,17 @@ func findLogLine(t *testing.T, logs, msg string) map[string]any {
 	t.Fatalf("no log line %q in:\n%s", msg, logs)
 	return nil
 }
+
+// TestServeRefusesConnect: parity is a reverse proxy; a tunnel request reaches no
+// backend.
+func TestServeRefusesConnect(t *testing.T) {
+	primary := newBackend(t, nil)
+	h := newHarness(t, &Proxy{Primary: primary.url(t)})
+	res, _ := h.raw(t, "CONNECT internal.example:443 HTTP/1.1\r\nHost: internal.example:443\r\n\r\n")
+	if res.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("status %d, want 405", res.StatusCode)
+	}
+	if n := primary.count(); n != 0 {
+		t.Errorf("backend received %d requests", n)
+	}
+}
