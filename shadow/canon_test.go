@@ -1,6 +1,7 @@
 package shadow
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"path"
@@ -218,4 +219,21 @@ func BenchmarkCanonicalize(b *testing.B) {
 			}
 		})
 	}
+}
+
+func ExampleCanonicalize() {
+	for _, target := range []string{
+		"/api/sessions?limit=10",
+		"/api/%61uth/../auth;v=1//callback",
+		"http://portal.example.com/API/Auth",
+		"/api/sessions%2F..%2Fauth",
+	} {
+		path, ambiguous := Canonicalize(target)
+		fmt.Printf("%-36s → %-26s ambiguous=%v\n", target, path, ambiguous)
+	}
+	// Output:
+	// /api/sessions?limit=10               → /api/sessions              ambiguous=false
+	// /api/%61uth/../auth;v=1//callback    → /api/auth/callback         ambiguous=false
+	// http://portal.example.com/API/Auth   → /API/Auth                  ambiguous=false
+	// /api/sessions%2F..%2Fauth            → /api/sessions%2F..%2Fauth  ambiguous=true
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/parity-dev/parity/diff"
 )
 
 // Defaults of the configuration, as DESIGN.md fixes them.
@@ -525,8 +527,8 @@ func (c *Config) Validate() error {
 			return err
 		}
 	}
-	if _, err := compileRules(c.Compare, nil); err != nil {
-		return c.fieldError("compare", "", "%v", err)
+	if err := c.checkRules("compare", c.Compare); err != nil {
+		return err
 	}
 	for i, r := range c.Routes {
 		key := fmt.Sprintf("routes[%d].match", i)
@@ -537,15 +539,36 @@ func (c *Config) Validate() error {
 		if r.MirrorWrites && m.mayMatchAuth() {
 			return c.fieldError(key, r.Match, "mirror_writes on a route that matches /api/auth: auth is never mirrored")
 		}
-		if r.Tolerance < 0 || math.IsNaN(r.Tolerance) || math.IsInf(r.Tolerance, 0) {
-			return c.fieldError(fmt.Sprintf("routes[%d].tolerance", i), "", "must be a non-negative number")
-		}
-		if _, err := compileRules(c.Compare, &r.CompareConfig); err != nil {
-			return c.fieldError(fmt.Sprintf("routes[%d]", i), "", "%v", err)
+		if err := c.checkRules(fmt.Sprintf("routes[%d]", i), r.CompareConfig); err != nil {
+			return err
 		}
 	}
-	if t := c.Compare.Tolerance; t < 0 || math.IsNaN(t) || math.IsInf(t, 0) {
-		return c.fieldError("compare.tolerance", "", "must be a non-negative number")
+	return nil
+}
+
+// checkRules compiles each path of a rule set on its own, so that an error names the
+// entry (and its line) at fault, then the whole set.
+func (c *Config) checkRules(key string, cc CompareConfig) error {
+	for _, list := range []struct {
+		name  string
+		paths []string
+		opt   func(...string) diff.Option
+	}{
+		{"ignore", cc.Ignore, diff.Ignore},
+		{"unordered", cc.Unordered, diff.Unordered},
+		{"shape", cc.Shape, diff.Shape},
+	} {
+		for i, p := range list.paths {
+			if _, err := diff.NewRules(list.opt(p)); err != nil {
+				return c.fieldError(fmt.Sprintf("%s.%s[%d]", key, list.name, i), p, "%v", err)
+			}
+		}
+	}
+	if t := cc.Tolerance; t < 0 || math.IsNaN(t) || math.IsInf(t, 0) {
+		return c.fieldError(key+".tolerance", strconv.FormatFloat(t, 'g', -1, 64), "must be a finite number >= 0, got %g", t)
+	}
+	if _, err := compileRules(cc, nil); err != nil {
+		return c.fieldError(key, "", "%v", err)
 	}
 	return nil
 }

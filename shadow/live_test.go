@@ -26,9 +26,9 @@ type liveHarness struct {
 	env map[string]string
 }
 
-// wait bounds every wait on the watcher: a deadline for a failing test, never a
+// liveWait bounds every wait on the watcher: a deadline for a failing test, never a
 // timing assertion.
-const wait = 10 * time.Second
+const liveWait = 10 * time.Second
 
 func newLiveHarness(t *testing.T, path string) *liveHarness {
 	t.Helper()
@@ -60,7 +60,7 @@ func newLiveHarness(t *testing.T, path string) *liveHarness {
 			if err != nil {
 				t.Errorf("Watch: %v", err)
 			}
-		case <-time.After(wait):
+		case <-time.After(liveWait):
 			t.Error("Watch did not return after cancel")
 		}
 	}
@@ -83,7 +83,7 @@ func (h *liveHarness) setenv(k, v string) {
 // waitReload waits for a reload whose config satisfies ok; rejects fail the test.
 func (h *liveHarness) waitReload(what string, ok func(*Config) bool) *Config {
 	h.t.Helper()
-	deadline := time.After(wait)
+	deadline := time.After(liveWait)
 	for {
 		select {
 		case c := <-h.reloads:
@@ -105,15 +105,15 @@ func (h *liveHarness) waitReject(what string) error {
 		return err
 	case c := <-h.reloads:
 		h.t.Fatalf("waiting for %s: unexpected reload: %+v", what, c)
-	case <-time.After(wait):
+	case <-time.After(liveWait):
 		h.t.Fatalf("no reject for %s", what)
 	}
 	return nil
 }
 
-func enabled(c *Config) bool { return c.Cutover.Enabled }
+func cutoverOn(c *Config) bool { return c.Cutover.Enabled }
 
-func writeFile(t *testing.T, path, data string) {
+func writeConfigFile(t *testing.T, path, data string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
@@ -127,7 +127,7 @@ const (
 
 func TestLiveEditInPlace(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "parity.yaml")
-	writeFile(t, path, cfgOff)
+	writeConfigFile(t, path, cfgOff)
 	h := newLiveHarness(t, path)
 	if d := h.live.Router().Decide(newRequest("GET", "/api/health")); d.Serve != Primary {
 		t.Fatalf("before: served by %v", d.Serve)
@@ -140,7 +140,7 @@ func TestLiveEditInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	h.waitReload("cutover enabled", enabled)
+	h.waitReload("cutover enabled", cutoverOn)
 	if d := h.live.Router().Decide(newRequest("GET", "/api/health")); d.Serve != Candidate {
 		t.Errorf("after: served by %v, want the candidate", d.Serve)
 	}
@@ -149,16 +149,16 @@ func TestLiveEditInPlace(t *testing.T) {
 func TestLiveRename(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "parity.yaml")
-	writeFile(t, path, cfgOff)
+	writeConfigFile(t, path, cfgOff)
 	h := newLiveHarness(t, path)
 	tmp := filepath.Join(dir, ".parity.yaml.tmp")
-	writeFile(t, tmp, cfgOn)
+	writeConfigFile(t, tmp, cfgOn)
 	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
-	h.waitReload("cutover enabled", enabled)
+	h.waitReload("cutover enabled", cutoverOn)
 	// And back: rollback by config, no restart.
-	writeFile(t, tmp, cfgOff)
+	writeConfigFile(t, tmp, cfgOff)
 	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestLiveSymlinkSwap(t *testing.T) {
 		if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		writeFile(t, filepath.Join(dir, name, "parity.yaml"), content)
+		writeConfigFile(t, filepath.Join(dir, name, "parity.yaml"), content)
 	}
 	mkdata("..2024_01", cfgOff)
 	if err := os.Symlink("..2024_01", filepath.Join(dir, "..data")); err != nil {
@@ -209,19 +209,19 @@ func TestLiveSymlinkSwap(t *testing.T) {
 func TestLiveSymlinkTargetEdited(t *testing.T) {
 	etc, srv := t.TempDir(), t.TempDir()
 	target := filepath.Join(srv, "real.yaml")
-	writeFile(t, target, cfgOff)
+	writeConfigFile(t, target, cfgOff)
 	path := filepath.Join(etc, "parity.yaml")
 	if err := os.Symlink(target, path); err != nil {
 		t.Fatal(err)
 	}
 	h := newLiveHarness(t, path)
-	writeFile(t, target, cfgOn)
-	h.waitReload("cutover enabled", enabled)
+	writeConfigFile(t, target, cfgOn)
+	h.waitReload("cutover enabled", cutoverOn)
 }
 
 func TestLiveInvalidKeepsOld(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "parity.yaml")
-	writeFile(t, path, cfgOn)
+	writeConfigFile(t, path, cfgOn)
 	h := newLiveHarness(t, path)
 	before, beforeRT := h.live.Current()
 	for _, bad := range []struct{ name, data, want string }{
@@ -229,7 +229,7 @@ func TestLiveInvalidKeepsOld(t *testing.T) {
 		{"half written", "cutover:\n  enabled: true\n  routes: [/api/he", "did not find expected"},
 		{"unknown key", cfgOn + "shadow:\n  smaple: 0.5\n", `unknown key "smaple"`},
 	} {
-		writeFile(t, path, bad.data)
+		writeConfigFile(t, path, bad.data)
 		err := h.waitReject(bad.name)
 		if !strings.Contains(err.Error(), bad.want) || !strings.HasPrefix(err.Error(), path+":") {
 			t.Errorf("%s: reject %q, want it to name %s and contain %q", bad.name, err, path, bad.want)
@@ -238,13 +238,13 @@ func TestLiveInvalidKeepsOld(t *testing.T) {
 			t.Fatalf("%s: configuration replaced by an invalid one", bad.name)
 		}
 	}
-	writeFile(t, path, cfgOff)
+	writeConfigFile(t, path, cfgOff)
 	h.waitReload("the fixed file", func(c *Config) bool { return !c.Cutover.Enabled })
 }
 
 func TestLiveMissingFileKeepsOld(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "parity.yaml")
-	writeFile(t, path, cfgOn)
+	writeConfigFile(t, path, cfgOn)
 	h := newLiveHarness(t, path)
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
@@ -255,19 +255,19 @@ func TestLiveMissingFileKeepsOld(t *testing.T) {
 	if cfg, _ := h.live.Current(); cfg == nil || !cfg.Cutover.Enabled {
 		t.Fatal("old configuration not kept")
 	}
-	writeFile(t, path, cfgOff)
+	writeConfigFile(t, path, cfgOff)
 	h.waitReload("the file back", func(c *Config) bool { return !c.Cutover.Enabled })
 }
 
 // TestLiveSIGHUP reloads on the signal and re-applies the environment each time.
 func TestLiveSIGHUP(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "parity.yaml")
-	writeFile(t, path, cfgOff)
+	writeConfigFile(t, path, cfgOff)
 	h := newLiveHarness(t, path)
 	h.setenv("FASTIFY_ENABLED", "true")
 	h.setenv("FASTIFY_PROXY_ROUTES", "/api/sessions")
 	h.sig <- syscall.SIGHUP
-	c := h.waitReload("env applied", enabled)
+	c := h.waitReload("env applied", cutoverOn)
 	if got := strings.Join(c.Cutover.Routes, ","); got != "/api/sessions" {
 		t.Errorf("routes = %q, want the environment's", got)
 	}
@@ -306,7 +306,7 @@ func TestLiveWithoutFile(t *testing.T) {
 
 func TestLiveOverride(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "parity.yaml")
-	writeFile(t, path, "candidate: http://file:3001\n")
+	writeConfigFile(t, path, "candidate: http://file:3001\n")
 	l := &Live{Path: path, Getenv: func(k string) string { return map[string]string{"FASTIFY_URL": "http://env:3001"}[k] },
 		Override: func(c *Config) error { c.Shadow.VerifyCutover = true; return nil }}
 	if err := l.Reload(); err != nil {

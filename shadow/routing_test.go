@@ -1,6 +1,7 @@
 package shadow
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -211,4 +212,24 @@ func BenchmarkDecide(b *testing.B) {
 			}
 		})
 	}
+}
+
+func ExampleRouter_Decide() {
+	cfg, err := ParseConfig("parity.yaml", []byte("cutover:\n  enabled: true\n  routes: [/api/health, /api/sessions]\n"))
+	if err != nil {
+		panic(err)
+	}
+	rt, err := NewRouter(cfg)
+	if err != nil {
+		panic(err)
+	}
+	for _, target := range []string{"/api/sessions/42", "/api/activity", "/API/%61uth/x", "/dashboard"} {
+		d := rt.Decide(httptest.NewRequest("GET", target, nil))
+		fmt.Printf("%-18s route=%-26q serve=%-9v mirror=%-5v skip=%q\n", target, d.Route, d.Serve, d.Mirror, d.Skip)
+	}
+	// Output:
+	// /api/sessions/42   route="GET /api/sessions/:id"    serve=candidate mirror=false skip="cut_over"
+	// /api/activity      route="GET /api/activity"        serve=primary   mirror=true  skip=""
+	// /API/%61uth/x      route="GET /API/auth/x"          serve=primary   mirror=false skip="auth"
+	// /dashboard         route="GET /dashboard"           serve=primary   mirror=false skip=""
 }
