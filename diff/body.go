@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,10 +34,8 @@ func mediaType(h http.Header) string {
 	if len(ct) == 0 {
 		return ""
 	}
-	mt, _, err := mime.ParseMediaType(ct[0])
-	if err != nil {
-		mt, _, _ = strings.Cut(ct[0], ";")
-	}
+	// Only the type/subtype is needed here; parameters are compared with the headers.
+	mt, _, _ := strings.Cut(ct[0], ";")
 	return strings.ToLower(strings.TrimSpace(mt))
 }
 

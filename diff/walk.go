@@ -41,7 +41,8 @@ type frame struct {
 	shape  bool
 	mode   uint8
 
-	dupChecked bool
+	dupChecked bool // whether the object names a member twice is known:
+	noDups     bool // neither side does
 
 	// What is known of where the containers' bytes first differ: mis is that offset in
 	// a's data, delta how far b's container starts after a's. A child pair at the same
@@ -49,9 +50,10 @@ type frame struct {
 	mis, delta int32
 
 	// modeLookup
-	la, lb     int32 // first remaining member of a and b when lookup began
-	extras     bool  // a is done; reporting b's unmatched members
-	matched    uint64
+	la, lb     int32  // first remaining member of a and b when lookup began
+	extras     bool   // a is done; reporting b's unmatched members
+	matched    uint64 // small lookups: b's remaining members matched, by position
+	xpos       int32  // small lookups: position of cb among b's remaining members
 	big        *bigLookup
 	envelopeOK bool // the error-envelope default applies to this object
 
@@ -372,7 +374,8 @@ func (w *walker) stepObject(fi int) {
 		}
 		if !f.dupChecked {
 			f.dupChecked = true
-			if w.hasDuplicateKeys(w.a, f.va) || w.hasDuplicateKeys(w.b, f.vb) {
+			f.noDups = !w.hasDuplicateKeys(w.a, f.va) && !w.hasDuplicateKeys(w.b, f.vb)
+			if !f.noDups {
 				break // lookup mode applies last-wins
 			}
 		}
@@ -422,6 +425,10 @@ func (w *walker) beginLookup(fi int) {
 	endA, endB := w.a.nodes[f.va].next, w.b.nodes[f.vb].next
 	na, nb := countMembers(w.a, f.ca, endA), countMembers(w.b, f.cb, endB)
 	if na <= smallObject && nb <= smallObject {
+		if !f.dupChecked {
+			f.dupChecked = true
+			f.noDups = !w.hasDuplicateKeys(w.a, f.va) && !w.hasDuplicateKeys(w.b, f.vb)
+		}
 		return
 	}
 	bl := &bigLookup{lastA: make(map[string]int32, na), inB: make(map[string]int, nb)}
@@ -472,7 +479,7 @@ func (w *walker) stepLookup(fi int) {
 				f.big.matched[pos] = true
 			}
 		} else {
-			if w.shadowed(w.a, ka, endA) {
+			if !f.noDups && w.shadowed(w.a, ka, endA) {
 				continue
 			}
 			pos := 0
@@ -499,13 +506,14 @@ func (w *walker) stepLookup(fi int) {
 	// Members of b that matched nothing in a; of several members with one name only
 	// the last counts.
 	for k := f.cb; k < endB && !w.done(); k = w.b.nodes[k+1].next {
-		f.cb = w.b.nodes[k+1].next
+		pos := f.xpos
+		f.cb, f.xpos = w.b.nodes[k+1].next, f.xpos+1
 		if f.big != nil {
 			p := w.bigPos(f, k)
 			if p < 0 || f.big.matched[p] {
 				continue
 			}
-		} else if f.matched&(1<<w.memberPos(f.lb, k)) != 0 || w.shadowed(w.b, k, endB) {
+		} else if f.matched&(1<<pos) != 0 || (!f.noDups && w.shadowed(w.b, k, endB)) {
 			continue
 		}
 		if f.envelopeOK && w.isEnvelopeMember(k) {
@@ -523,14 +531,6 @@ func (w *walker) bigPos(f *frame, k int32) int {
 	pos := f.big.inB[keyText(w.b.raw(k), w.b.nodes[k].esc)]
 	if f.big.membB[pos] != k {
 		return -1
-	}
-	return pos
-}
-
-func (w *walker) memberPos(start, k int32) int {
-	pos := 0
-	for j := start; j < k; j = w.b.nodes[j+1].next {
-		pos++
 	}
 	return pos
 }
