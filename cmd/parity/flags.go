@@ -26,10 +26,14 @@ func (c *cli) newFlags(name, synopsis string) *flag.FlagSet {
 // the positional arguments. ok is false when the command should exit with code:
 // 0 after -h, 2 after a bad flag, reported on one line.
 func (c *cli) parse(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+	// flag.Parse prints the usage itself on every error; keep it for -h only.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = usage }()
 	for {
 		err := fs.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			usage()
 			return nil, exitOK, false
 		}
 		if err != nil {

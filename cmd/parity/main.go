@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -97,6 +96,3 @@ func (c *cli) fail(code int, err error) int {
 	fmt.Fprintf(c.stderr, "parity: %v\n", err)
 	return code
 }
-
-// errHelp is returned by parseFlags when -h was asked for; the caller exits 0.
-var errHelp = errors.New("help requested")

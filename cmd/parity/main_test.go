@@ -96,3 +96,26 @@ func TestHelpListsEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestBadFlagIsOneLine: a bad flag is one line on stderr naming it, nothing on stdout;
+// -h prints the usage once, on stdout, and succeeds.
+func TestBadFlagIsOneLine(t *testing.T) {
+	for _, cmd := range []string{"diff", "report", "gate", "replay", "proxy", "demo"} {
+		t.Run(cmd, func(t *testing.T) {
+			stdout, stderr, code := runInProcess(t, nil, cmd, "--no-such-flag")
+			if code != exitUsage {
+				t.Errorf("exit = %d, want %d", code, exitUsage)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+			if !strings.Contains(stderr, "no-such-flag") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+				t.Errorf("stderr = %q, want one line naming the flag", stderr)
+			}
+			stdout, _, code = runInProcess(t, nil, cmd, "-h")
+			if code != exitOK || strings.Count(stdout, "Usage: parity "+cmd) != 1 {
+				t.Errorf("-h: exit %d, stdout %q; want 0 and the usage once", code, stdout)
+			}
+		})
+	}
+}
