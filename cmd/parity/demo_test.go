@@ -395,3 +395,14 @@ func runInProcessUsage(t *testing.T, cmd string) (string, string, int) {
 	stdout, _, code := runInProcess(t, nil, cmd, "-h")
 	return cmd, stdout, code
 }
+
+// BenchmarkDemoLoop shows how long the demo's replay takes: stand-ins started, the
+// built-in traffic replayed to three backends, every step judged.
+func BenchmarkDemoLoop(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := runDemoLoop(context.Background(), 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
