@@ -124,13 +124,20 @@ func rewrite(p string) string {
 }
 
 // resolve drops ";" parameters, merges empty segments and resolves dot segments of a
-// decoded path that starts with "/".
+// decoded path that starts with "/". A segment such as "..;x" is ".." to servers that
+// drop parameters first (Tomcat) and a plain name to others (Node), so it is neither
+// resolved nor stripped: it stays as a name with its ";" escaped, which leaves the path
+// ambiguous — "/api/auth/..;/x" must never reach the candidate as "/api/x".
 func resolve(p string) string {
 	segs := make([]string, 0, strings.Count(p, "/"))
 	trailing := false
 	for _, seg := range strings.Split(p[1:], "/") {
 		if i := strings.IndexByte(seg, ';'); i >= 0 {
-			seg = seg[:i]
+			if head := seg[:i]; head == "." || head == ".." {
+				seg = strings.ReplaceAll(seg, ";", "%3B")
+			} else {
+				seg = head
+			}
 		}
 		switch seg {
 		case "", ".":
