@@ -83,6 +83,8 @@ type Aggregator struct {
 	started time.Time
 
 	overflowed atomic.Int64
+	series     series // per-minute counts over every route, for the dashboard chart
+	learned    learnedIndex
 }
 
 // NewAggregator returns an empty Aggregator with lim's caps (zero fields take
@@ -102,8 +104,16 @@ func (a *Aggregator) Limits() Limits { return a.lim }
 func (a *Aggregator) Observe(o Observation) {
 	r := a.route(o.Route)
 	r.mu.Lock()
+	before := r.tally()
 	r.observe(&o, &a.lim)
+	learned := r.learnNoise(&o, &a.lim)
+	added := r.tally().sub(before)
 	r.mu.Unlock()
+	added.observed = 1
+	a.series.add(o.Time, added)
+	if learned {
+		a.publishLearned(r)
+	}
 }
 
 // route returns the accumulator of key, creating it while under the cap and
@@ -170,10 +180,12 @@ func (a *Aggregator) Snapshot() *Snapshot {
 		Limits:           a.lim,
 		RoutesOverflowed: a.overflowed.Load(),
 		Routes:           make([]RouteStats, 0, len(accs)),
+		Series:           a.series.points(),
 	}
 	for _, r := range accs {
 		r.mu.Lock()
 		st, err := r.stats(a.lim.ExamplesPerPath, false)
+		r.noiseStats(&st)
 		r.mu.Unlock()
 		if err != nil {
 			// Encoding a histogram the aggregator built cannot fail; keep the
@@ -196,12 +208,14 @@ func (a *Aggregator) Restore(s *Snapshot) error {
 	if err := s.validate(); err != nil {
 		return fmt.Errorf("restore snapshot: %w", err)
 	}
+	defer a.rebuildLearned() // runs after the unlock: restored learned noise applies at once
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !s.Started.IsZero() && s.Started.Before(a.started) {
 		a.started = s.Started.UTC()
 	}
 	a.overflowed.Add(s.RoutesOverflowed)
+	a.series.restore(s.Series)
 	for i := range s.Routes {
 		rs := &s.Routes[i]
 		r := a.routes[rs.Route]
@@ -211,6 +225,7 @@ func (a *Aggregator) Restore(s *Snapshot) error {
 		}
 		r.mu.Lock()
 		err := r.add(rs)
+		r.addNoise(rs)
 		r.trimExamples(a.lim.ExamplesPerPath)
 		r.mu.Unlock()
 		if err != nil {
@@ -240,10 +255,12 @@ type routeAcc struct {
 	errors                    map[string]int64
 	skipped                   map[string]int64
 	primary, candidate        *hdrhistogram.PackedHistogram
+	latencyCache              [2]Latency // last summaries of primary and candidate, by count
 	groups                    map[groupKey]*groupAcc
 	groupsDropped             int64
 	noise                     map[string]int64
 	noiseDropped              int64
+	learn                     noiseLearner
 }
 
 type groupKey struct{ path, kind string }

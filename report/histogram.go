@@ -70,6 +70,22 @@ func latencyOf(h *hdrhistogram.PackedHistogram) (Latency, error) {
 	}, nil
 }
 
+// cachedLatencyOf is latencyOf, re-encoding h only when its count moved since the
+// summary in cache was made. Encoding compresses (the V2 format's zlib at best
+// compression, about a megabyte of garbage each time), and snapshots are taken every
+// few seconds by the live dashboard and periodically by the proxy, mostly of routes
+// that saw no new traffic since.
+func cachedLatencyOf(h *hdrhistogram.PackedHistogram, cache *Latency) (Latency, error) {
+	if h != nil && cache.Count == h.TotalCount() && (cache.Count == 0 || cache.HDR != "") {
+		return *cache, nil
+	}
+	l, err := latencyOf(h)
+	if err == nil {
+		*cache = l
+	}
+	return l, err
+}
+
 // histogram decodes l's histogram; an empty Latency gives an empty histogram.
 func (l Latency) histogram() (*hdrhistogram.PackedHistogram, error) {
 	if l.HDR == "" {

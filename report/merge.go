@@ -96,10 +96,10 @@ func (r *routeAcc) stats(n int, trim bool) (RouteStats, error) {
 		}
 	}
 	var err error
-	if s.Latency.Primary, err = latencyOf(r.primary); err != nil {
+	if s.Latency.Primary, err = cachedLatencyOf(r.primary, &r.latencyCache[0]); err != nil {
 		return s, err
 	}
-	if s.Latency.Candidate, err = latencyOf(r.candidate); err != nil {
+	if s.Latency.Candidate, err = cachedLatencyOf(r.candidate, &r.latencyCache[1]); err != nil {
 		return s, err
 	}
 	for k, g := range r.groups {
