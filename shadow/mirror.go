@@ -324,6 +324,7 @@ func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency tim
 	if noise != nil && x.Primary != nil && len(o.Differences) > 0 {
 		o.Differences, o.Noise = splitNoise(o.Differences, diff.Compare(x.Primary, noise, pr.dec.Rules).Differences)
 	}
+	pr.scrub(&o) // a backend may have echoed the request's secrets
 	outcome := outcomeOf(&o)
 	p.Metrics.comparison(pr.dec.Route, outcome)
 	p.Logger.Debug().Str("request_id", pr.id).Str("route", pr.dec.Route).Str("outcome", outcome).

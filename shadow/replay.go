@@ -263,6 +263,9 @@ func (run *replayRun) one(ctx context.Context, req *TrafficRequest) {
 	if s.resp != nil && p.resp != nil && len(o.Differences) > 0 {
 		o.Differences, o.Noise = splitNoise(o.Differences, diff.Compare(p.resp, s.resp, d.Rules).Differences)
 	}
+	if len(o.Differences) > 0 {
+		scrubObservation(&o, trafficSecrets(req)) // a backend may have echoed the request's secrets
+	}
 	run.count(func(st *ReplayStats) {
 		switch {
 		case o.Skipped != "":

@@ -837,15 +837,24 @@ func (rec *Recorder) encode(r *http.Request, body []byte) []byte {
 		method = http.MethodGet
 	}
 	rr := ndjsonRecord{Method: method, URL: target}
+	var b []byte
+	var missing string
+	if len(body) > 0 {
+		var decoded bool
+		b, missing, decoded = redactEncodedBody(r.Header, body)
+		if decoded {
+			// The body is recorded decoded, its secrets redacted.
+			delete(h, "Content-Encoding")
+		}
+	}
 	if len(h) > 0 {
 		rr.Headers = make(map[string]json.RawMessage, len(h))
 		for name, vs := range h {
-			b, _ := json.Marshal(vs)
-			rr.Headers[name] = b
+			raw, _ := json.Marshal(vs)
+			rr.Headers[name] = raw
 		}
 	}
 	if len(body) > 0 {
-		b, missing := redactBody(r.Header.Get("Content-Type"), body)
 		limit := rec.BodyCap
 		if limit <= 0 {
 			limit = DefaultRecordBodyCap
@@ -898,6 +907,32 @@ func redactBody(contentType string, body []byte) ([]byte, string) {
 	// Secrets may also hide encoded; base64 of a secret word cannot be searched for,
 	// but binary bodies are rarely credentials.
 	return body, ""
+}
+
+// redactEncodedBody is redactBody for a body that may carry a Content-Encoding:
+// such a body is decoded (up to maxDecodedSecretBody) and redacted; when nothing
+// in it was secret the encoded bytes are kept as sent, else the redacted decoded
+// body is returned with decoded set, to be recorded without its Content-Encoding.
+// One that cannot be decoded cannot be searched, and is left out as "redacted".
+func redactEncodedBody(h http.Header, body []byte) (b []byte, missing string, decoded bool) {
+	ct := h.Get("Content-Type")
+	if h.Get("Content-Encoding") == "" {
+		b, missing = redactBody(ct, body)
+		return b, missing, false
+	}
+	plain, err := decodeContent(h, body, maxDecodedSecretBody)
+	if err != nil {
+		return nil, "redacted", false
+	}
+	if len(plain) == len(body) && bytes.Equal(plain, body) {
+		b, missing = redactBody(ct, body) // identity only
+		return b, missing, false
+	}
+	b, missing = redactBody(ct, plain)
+	if missing == "" && bytes.Equal(b, plain) {
+		return body, "", false
+	}
+	return b, missing, true
 }
 
 // bodySecretWords make a body that cannot be parsed unsafe to record.
