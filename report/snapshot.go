@@ -32,6 +32,9 @@ type Snapshot struct {
 	// distinct-route cap was reached.
 	RoutesOverflowed int64        `json:"routes_overflowed"`
 	Routes           []RouteStats `json:"routes"`
+	// Series is the traffic of the last SeriesMinutes minutes over every route,
+	// one point per minute that saw any, oldest first.
+	Series []SeriesPoint `json:"series,omitempty"`
 }
 
 // RouteStats is one route's statistics.
@@ -212,6 +215,7 @@ func ReadSnapshot(r io.Reader) (*Snapshot, error) {
 		return nil, err
 	}
 	s.Started, s.Updated = s.Started.UTC(), s.Updated.UTC()
+	s.Series = sumSeries(s.Series)
 	for i := range s.Routes {
 		s.Routes[i].finish()
 	}
@@ -222,6 +226,9 @@ func ReadSnapshot(r io.Reader) (*Snapshot, error) {
 // validate checks what a merge relies on: non-negative, consistent counts,
 // decodable histograms and unique routes.
 func (s *Snapshot) validate() error {
+	if err := validateSeries(s.Series); err != nil {
+		return err
+	}
 	seen := make(map[string]bool, len(s.Routes))
 	for i := range s.Routes {
 		r := &s.Routes[i]
@@ -319,6 +326,7 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 	}
 	out := &Snapshot{Version: SnapshotVersion}
 	acc := map[string]*routeAcc{}
+	var series []SeriesPoint
 	for i, s := range snaps {
 		if s == nil {
 			return nil, fmt.Errorf("merge snapshots: snapshot %d is nil", i)
@@ -334,6 +342,7 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 		}
 		out.Limits = out.Limits.max(s.Limits)
 		out.RoutesOverflowed += s.RoutesOverflowed
+		series = append(series, s.Series...)
 		for j := range s.Routes {
 			r := &s.Routes[j]
 			a := acc[r.Route]
@@ -347,6 +356,7 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 		}
 	}
 	out.Started, out.Updated = out.Started.UTC(), out.Updated.UTC()
+	out.Series = sumSeries(series)
 	examples := out.Limits.withDefaults().ExamplesPerPath
 	out.Routes = make([]RouteStats, 0, len(acc))
 	for _, a := range acc {

@@ -1,0 +1,792 @@
+// parity dashboard script. The page is complete without it; with it the route
+// list filters and sorts, and a live page re-renders itself every few seconds
+// from the report.json beside it, judging routes and steps exactly as the
+// server's report.JudgeRoute and report.Judge do (the browser test holds the
+// two side by side). Values only ever reach the page as text: textContent and
+// attributes, never markup.
+(function () {
+  'use strict';
+
+  var cfgEl = document.getElementById('parity-config');
+  if (!cfgEl) return;
+  var cfg = JSON.parse(cfgEl.textContent);
+  var th = cfg.thresholds;
+  var plan = cfg.steps || null;
+  var SVG = 'http://www.w3.org/2000/svg';
+  document.documentElement.classList.add('js');
+
+  // ---- Formatting, as Go's fmt does it for the server's renderers ----
+
+  // fixed is fmt's %.{d}f: exact decimal value, ties to even.
+  function fixed(x, d) {
+    var s = x.toFixed(d);
+    var e = Math.abs(x).toFixed(Math.min(100, d + 25));
+    var dot = e.indexOf('.');
+    var tail = e.slice(dot + d + 1);
+    if (tail.charAt(0) === '5' && /^0*$/.test(tail.slice(1))) {
+      var kept = e.slice(0, d > 0 ? dot + d + 1 : dot);
+      var last = kept.charAt(kept.length - 1);
+      if ((last.charCodeAt(0) - 48) % 2 === 0) s = (x < 0 ? '-' : '') + kept;
+    }
+    return s;
+  }
+  function trimZeros(s) { return s.replace(/0+$/, '').replace(/\.$/, ''); }
+  function fmtRatio(f) { return fixed(f, 4); }
+  function fmtPercent(f) { return trimZeros(fixed(f * 100, 2)) + '%'; }
+  function fmtMs(ms) { return Math.abs(ms) >= 100 ? fixed(ms, 0) + 'ms' : trimZeros(fixed(ms, 1)) + 'ms'; }
+  // fmtG is %g for the small, plain numbers thresholds are.
+  function fmtG(x) {
+    if (x !== 0 && (Math.abs(x) >= 1e21 || Math.abs(x) < 1e-4 || Math.abs(x) >= 1e6)) {
+      var m = x.toExponential().split('e');
+      var exp = parseInt(m[1], 10);
+      return m[0] + 'e' + (exp < 0 ? '-' : '+') + (Math.abs(exp) < 10 ? '0' : '') + Math.abs(exp);
+    }
+    return String(x);
+  }
+  function fmtCount(n) {
+    var s = String(n);
+    if (n < 0) return s;
+    return s.replace(/\B(?=(\d{3})+$)/g, ',');
+  }
+  function fmtParity(r) { return r.compared === 0 ? '-' : fixed(r.parity * 100, 2) + '%'; }
+  function fmtLower(r) { return r.compared === 0 ? '-' : fixed(r.parity_lower * 100, 2) + '%'; }
+  function pct(f) { return fixed(Math.max(0, Math.min(100, f * 100)), 1); }
+  function fmtTime(s) {
+    if (!s || s.indexOf('0001-01-01') === 0) return '-';
+    return s.replace(/\.\d+/, '');
+  }
+  function clock(s) {
+    var m = /T(\d\d:\d\d:\d\d)/.exec(s || '');
+    return m ? m[1] + ' UTC' : '-';
+  }
+  function sortedKeys(m) { return Object.keys(m || {}).sort(); }
+  function summary(m) {
+    return sortedKeys(m).map(function (k) { return k + ' ' + m[k]; }).join(', ');
+  }
+  function sum(m) {
+    var n = 0;
+    for (var k in m) if (Object.prototype.hasOwnProperty.call(m, k)) n += m[k];
+    return n;
+  }
+  function oneLine(s) { return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' '); }
+  var verdictLabel = { pass: 'pass', fail: 'fail', inconclusive: 'not yet' };
+  function label(v) { return verdictLabel[v] || v; }
+
+  // goQuote is strconv.Quote.
+  function goQuote(s) {
+    var out = '"';
+    for (var ch of s) {
+      var c = ch.codePointAt(0);
+      if (ch === '"' || ch === '\\') out += '\\' + ch;
+      else if (c === 7) out += '\\a';
+      else if (c === 8) out += '\\b';
+      else if (c === 12) out += '\\f';
+      else if (c === 10) out += '\\n';
+      else if (c === 13) out += '\\r';
+      else if (c === 9) out += '\\t';
+      else if (c === 11) out += '\\v';
+      else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
+      else if (c === 0x20 || /[\p{L}\p{M}\p{N}\p{P}\p{S}]/u.test(ch)) out += ch;
+      else if (c < 0x10000) out += '\\u' + c.toString(16).padStart(4, '0');
+      else out += '\\U' + c.toString(16).padStart(8, '0');
+    }
+    return out + '"';
+  }
+  // yamlScalar and silenceYAML are the server's: the config that silences a path.
+  function yamlScalar(s) {
+    var plain = s !== '';
+    for (var i = 0; i < s.length && plain; i++) {
+      var c = s.charCodeAt(i);
+      plain = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) ||
+        '._-/#:'.indexOf(s.charAt(i)) >= 0 || (c === 32 && i > 0 && s.charAt(i - 1) !== ':');
+    }
+    if (plain && (s.indexOf(': ') >= 0 || s.indexOf(' #') >= 0 || /:$/.test(s) || s.charAt(0) === '#' || / $/.test(s))) plain = false;
+    return plain ? s : goQuote(s);
+  }
+  function silenceYAML(route, p) {
+    return 'routes:\n  - match: ' + yamlScalar(route) + '\n    ignore: [' + yamlScalar(p) + ']\n';
+  }
+
+  // ---- The gate, as report.JudgeRoute and report.Judge ----
+
+  function mirroredCount(r) { return r.compared + r.candidate_transport_errors; }
+  function errorRate(r) {
+    var n = mirroredCount(r);
+    return n === 0 ? 0 : r.candidate_errors / n;
+  }
+  function errorSummary(r) {
+    var fivexx = r.candidate_errors - r.candidate_transport_errors;
+    var parts = [];
+    if (fivexx > 0) parts.push(fivexx + ' 5xx');
+    if (r.candidate_transport_errors > 0) parts.push(r.candidate_transport_errors + ' transport: ' + summary(r.errors));
+    return parts.length ? ' (' + parts.join('; ') + ')' : '';
+  }
+  function latencyFailure(r) {
+    var c = r.latency.candidate.p99_ms, p = r.latency.primary.p99_ms;
+    if (r.latency.candidate.count === 0 || r.latency.primary.count === 0 || th.max_p99_ratio <= 0) return '';
+    if (c > th.max_p99_ratio * p && c - p > th.p99_floor_ms) {
+      return 'candidate p99 ' + fmtMs(c) + ' > ' + fmtG(th.max_p99_ratio) + '× primary p99 ' + fmtMs(p) +
+        ' (gap over ' + fmtMs(th.p99_floor_ms) + ')';
+    }
+    return '';
+  }
+  function judgeRoute(r) {
+    var mirrored = mirroredCount(r);
+    if (mirrored === 0) {
+      var why = 'no evidence: nothing compared';
+      var n = sum(r.skipped);
+      if (n > 0) why += ' (' + n + ' skipped: ' + summary(r.skipped) + ')';
+      return ['inconclusive', why];
+    }
+    var enough = r.compared >= th.min_samples;
+    var fails = [];
+    if (r.candidate_auth_failures > 0 && !th.allow_candidate_auth_failures) {
+      fails.push('candidate answered 401/403 ' + r.candidate_auth_failures + ' times where the primary did not');
+    }
+    var best = enough ? r.parity : (r.matched + th.min_samples - r.compared) / th.min_samples;
+    if (r.compared > 0 && best < th.min_parity) {
+      var f = 'parity ' + fmtRatio(r.parity) + ' (lower bound ' + fmtRatio(r.parity_lower) + ') < ' + fmtRatio(th.min_parity);
+      if (!enough) f += ' and cannot reach it within ' + th.min_samples + ' samples';
+      if (r.differences.length > 0) {
+        var d = r.differences[0];
+        f += '; top difference ' + d.path + ' ' + d.kind + ' ×' + d.count;
+      }
+      fails.push(f);
+    }
+    var rate = errorRate(r);
+    var bestRate = enough ? rate : r.candidate_errors / Math.max(mirrored, th.min_samples);
+    if (bestRate > th.max_candidate_error_rate) {
+      fails.push('candidate error rate ' + fmtPercent(rate) + ' (' + r.candidate_errors + ' of ' + mirrored + ') > ' +
+        fmtPercent(th.max_candidate_error_rate) + errorSummary(r));
+    }
+    if (enough) {
+      var lf = latencyFailure(r);
+      if (lf) fails.push(lf);
+    }
+    if (fails.length) return ['fail', fails.join('; ')];
+    if (!enough) {
+      return ['inconclusive', 'needs ' + (th.min_samples - r.compared) + ' more compared requests (' + r.compared + ' of ' +
+        th.min_samples + '); parity so far ' + fmtRatio(r.parity)];
+    }
+    return ['pass', 'parity ' + fmtRatio(r.parity) + ' (lower bound ' + fmtRatio(r.parity_lower) + ') over ' + r.compared +
+      ' compared; p99 ' + fmtMs(r.latency.candidate.p99_ms) + ' vs ' + fmtMs(r.latency.primary.p99_ms)];
+  }
+
+  function routePath(key) {
+    var i = key.indexOf(' ');
+    if (i >= 0) return key.slice(i + 1);
+    return key.charAt(0) === '/' ? key : '';
+  }
+  function prefixMatch(prefix, path) {
+    if (/\/$/.test(prefix)) return path.indexOf(prefix) === 0;
+    return path === prefix || (path.indexOf(prefix) === 0 && path.charAt(prefix.length) === '/');
+  }
+  function isAuthPath(path) {
+    var auth = '/api/auth';
+    if (path.length < auth.length || path.slice(0, auth.length).replace(/[A-Z]/g, function (c) { return c.toLowerCase(); }) !== auth) return false;
+    return path.length === auth.length || path.charAt(auth.length) === '/';
+  }
+  function catchAll(st) { return !st.routes || st.routes.length === 0; }
+  function sends(st, path) {
+    if (isAuthPath(path)) return false;
+    if (catchAll(st)) return prefixMatch('/api', path);
+    return st.routes.some(function (p) { return prefixMatch(p, path); });
+  }
+  function firstStep(n, path) {
+    for (var k = 1; k <= n; k++) if (sends(plan[k - 1], path)) return k;
+    return 0;
+  }
+  function observedUnder(snap, prefix) {
+    return snap.routes.some(function (r) {
+      var p = routePath(r.route);
+      return p !== '' && prefixMatch(prefix, p) && mirroredCount(r) > 0;
+    });
+  }
+  function observedNew(snap, k) {
+    return snap.routes.some(function (r) {
+      var p = routePath(r.route);
+      return p !== '' && firstStep(k, p) === k && mirroredCount(r) > 0;
+    });
+  }
+  function judgeStep(snap, judged, n) {
+    var routes = [];
+    snap.routes.forEach(function (r) {
+      var p = routePath(r.route);
+      if (p === '') return;
+      var first = firstStep(n, p);
+      if (first === 0) return;
+      routes.push({ route: r.route, step: first, verdict: judged.get(r.route)[0] });
+    });
+    var seen = {};
+    for (var k = 1; k <= n; k++) {
+      var st = plan[k - 1];
+      if (catchAll(st)) {
+        if (!observedNew(snap, k)) routes.push({ route: '/api/*', step: k, verdict: 'inconclusive' });
+        continue;
+      }
+      st.routes.forEach(function (pre) {
+        if (seen[pre] || isAuthPath(pre)) return;
+        seen[pre] = true;
+        if (!observedUnder(snap, pre)) routes.push({ route: pre, step: k, verdict: 'inconclusive' });
+      });
+    }
+    var pass = 0, fail = 0, inc = 0;
+    routes.forEach(function (r) {
+      if (r.verdict === 'pass') pass++;
+      else if (r.verdict === 'fail') fail++;
+      else inc++;
+    });
+    var verdict, reason;
+    if (fail > 0) { verdict = 'fail'; reason = fail + ' of ' + routes.length + ' routes fail'; }
+    else if (inc > 0) { verdict = 'inconclusive'; reason = inc + ' of ' + routes.length + ' routes lack evidence, nothing fails'; }
+    else if (pass === 0) { verdict = 'inconclusive'; reason = 'no evidence: no route observed'; }
+    else { verdict = 'pass'; reason = 'all ' + pass + ' routes pass'; }
+    var st2 = plan[n - 1];
+    return { number: n, name: st2.name, validate: st2.validate || '', verdict: verdict, reason: reason,
+      routes: routes.length, pass: pass, fail: fail, inc: inc };
+  }
+  function verdictVerb(v) { return v === 'fail' ? 'fails' : v === 'pass' ? 'passes' : 'is inconclusive'; }
+  var severity = { fail: 2, inconclusive: 1, pass: 0 };
+  function cmp(a, b) { return a < b ? -1 : a > b ? 1 : 0; }
+  function worstFirst(a, b) {
+    if ((a.r.compared === 0) !== (b.r.compared === 0)) return a.r.compared === 0 ? 1 : -1;
+    return cmp(a.r.parity, b.r.parity) || cmp(b.r.mismatched, a.r.mismatched) ||
+      cmp(severity[b.verdict], severity[a.verdict]) || cmp(a.r.route, b.r.route);
+  }
+
+  // view is report's newView: everything the page shows, from a snapshot.
+  function view(snap) {
+    var v = { routes: [], compared: 0, matched: 0, mismatched: 0, errors: 0, auth: 0, skipped: 0, pass: 0, fail: 0, inc: 0, cut: [], steps: [] };
+    var judged = new Map();
+    var lim = snap.limits || {};
+    snap.routes.forEach(function (r) {
+      r.skipped = r.skipped || {};
+      r.differences = r.differences || [];
+      r.noise = r.noise || [];
+      var j = judgeRoute(r);
+      judged.set(r.route, j);
+      var rv = { r: r, route: r.route, verdict: j[0], reason: j[1], step: 0 };
+      if (plan) {
+        var p = routePath(r.route);
+        if (p !== '') rv.step = firstStep(plan.length, p);
+      }
+      var n = Math.min(cfg.top, r.differences.length);
+      rv.top = r.differences.slice(0, n);
+      rv.more = r.differences.length - n;
+      v.routes.push(rv);
+      v.compared += r.compared;
+      v.matched += r.matched;
+      v.mismatched += r.mismatched;
+      v.errors += r.candidate_errors;
+      v.auth += r.candidate_auth_failures;
+      v.skipped += sum(r.skipped);
+      if (j[0] === 'pass') v.pass++;
+      else if (j[0] === 'fail') v.fail++;
+      else v.inc++;
+      if (r.differences_dropped > 0) {
+        v.cut.push(r.route + ': ' + r.differences_dropped + ' differences over the cap of ' + lim.paths_per_route + ' paths were counted but not grouped');
+      }
+      if (r.noise_dropped > 0) {
+        v.cut.push(r.route + ': ' + r.noise_dropped + ' noise occurrences over the cap of ' + lim.paths_per_route + ' patterns were not grouped');
+      }
+    });
+    if (snap.routes_overflowed > 0) {
+      v.cut.unshift(snap.routes_overflowed + ' requests on routes beyond the cap of ' + lim.routes + ' were counted under OTHER');
+    }
+    v.routes.sort(worstFirst);
+    if (plan) {
+      var ready = 0;
+      for (var i = 0; i < plan.length; i++) {
+        var sv = judgeStep(snap, judged, i + 1);
+        v.steps.push(sv);
+        if (sv.verdict === 'pass' && ready === i) ready = i + 1;
+      }
+      var next = ready < v.steps.length ? v.steps[ready] : null;
+      v.next = next ? next.number : 0;
+      if (!next) { v.verdict = 'pass'; v.headline = 'all ' + v.steps.length + ' steps pass'; }
+      else if (ready === 0) {
+        v.verdict = next.verdict;
+        v.headline = 'step 1 (' + next.name + ') ' + verdictVerb(next.verdict) + ': ' + next.reason;
+      } else {
+        v.verdict = next.verdict;
+        v.headline = 'ready through step ' + ready + ' of ' + v.steps.length + '; step ' + next.number + ' (' + next.name + ') ' +
+          verdictVerb(next.verdict) + ': ' + next.reason;
+      }
+    } else {
+      var n2 = v.routes.length;
+      if (n2 === 0) { v.verdict = 'inconclusive'; v.headline = 'no route observed yet'; }
+      else if (v.fail > 0) { v.verdict = 'fail'; v.headline = v.fail + ' of ' + n2 + ' routes fail, ' + v.inc + ' inconclusive, ' + v.pass + ' pass'; }
+      else if (v.inc > 0) { v.verdict = 'inconclusive'; v.headline = v.inc + ' of ' + n2 + ' routes lack evidence, none fails, ' + v.pass + ' pass'; }
+      else { v.verdict = 'pass'; v.headline = 'all ' + n2 + ' routes pass'; }
+    }
+    return v;
+  }
+
+  // ---- DOM helpers: text only ----
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+  function add(parent) {
+    for (var i = 1; i < arguments.length; i++) {
+      var c = arguments[i];
+      if (c === null || c === undefined) continue;
+      parent.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+    }
+    return parent;
+  }
+  function badge(v, big) { return el('span', 'badge ' + (big ? 'big ' : '') + v, label(v)); }
+  function code(s) { return el('code', null, s); }
+  function svg(tag, attrs, text) {
+    var e = document.createElementNS(SVG, tag);
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  // ---- Rendering ----
+
+  // The tab's icon is the verdict's colour, for an operator with many tabs.
+  var icons = {};
+  ['pass', 'fail', 'inconclusive'].forEach(function (v) { icons[v] = cfg.icons && cfg.icons[v]; });
+  function renderTop(v) {
+    $('top').className = 'top ' + v.verdict;
+    var icon = $('favicon');
+    if (icon && icons[v.verdict] && icon.getAttribute('href') !== icons[v.verdict]) icon.setAttribute('href', icons[v.verdict]);
+    var b = $('verdict');
+    b.className = 'badge big ' + v.verdict;
+    b.textContent = label(v.verdict);
+    $('headline').textContent = v.headline;
+  }
+
+  function tile(k, value, sub) {
+    return add(el('div', 'tile'), el('div', 'k', k), value, add.apply(null, [el('div', 's')].concat(sub)));
+  }
+  function renderTiles(v) {
+    var overall = v.compared > 0 ? fixed(v.matched / v.compared * 100, 2) + '%' : '-';
+    var compared = el('div', 'v', fmtCount(v.compared));
+    compared.id = 'compared';
+    $('tiles').replaceChildren(
+      tile('Routes', el('div', 'v', String(v.routes.length)),
+        [el('span', 't-fail', v.fail + ' fail'), ' · ', el('span', 't-inconclusive', v.inc + ' not yet'), ' · ', el('span', 't-pass', v.pass + ' pass')]),
+      tile('Parity', el('div', 'v', overall), ['threshold ' + fmtPercent(th.min_parity)]),
+      tile('Compared', compared, [fmtCount(v.matched) + ' matched']),
+      tile('Mismatched', el('div', 'v', fmtCount(v.mismatched)), ['after rules and noise']),
+      tile('Candidate errors', el('div', 'v', fmtCount(v.errors)), [fmtCount(v.auth) + ' unexpected 401/403']),
+      tile('Skipped', el('div', 'v', fmtCount(v.skipped)), ['not compared'])
+    );
+  }
+
+  // charts is report's newCharts, drawn into the two SVGs.
+  var W = 640, H = 150, L = 48, R = 12, T = 10, B = 22, PW = W - L - R, PH = H - T - B;
+  var windows = [15, 60, 180, 360], floors = [0.98, 0.95, 0.9, 0.8, 0.5, 0];
+  function minuteOf(s) { return Math.floor(Date.parse(s) / 60000); }
+  function hhmm(m) { return new Date(m * 60000).toISOString().slice(11, 16); }
+  function num(f) { return f.toFixed(1); }
+  function niceCeil(n) {
+    for (var step = 1; ; step *= 10) {
+      for (var i = 0; i < 3; i++) { var c = [1, 2, 5][i] * step; if (c >= n) return c; }
+    }
+  }
+  function renderCharts(snap) {
+    var pts = snap.series || [];
+    var ps = $('chart-parity').querySelector('svg'), ts = $('chart-traffic').querySelector('svg');
+    var wins = document.querySelectorAll('#charts .win');
+    var axes = function () {
+      return [svg('line', { 'class': 'axis', x1: L, y1: T, x2: W - R, y2: T }), svg('line', { 'class': 'axis', x1: L, y1: T + PH, x2: W - R, y2: T + PH })];
+    };
+    var text = function (lb) { return svg('text', { x: lb[0], y: lb[1], 'text-anchor': lb[3] }, lb[2]); };
+    var empty = function (s) { return svg('text', { 'class': 'empty', x: '338', y: '74', 'text-anchor': 'middle' }, s); };
+    if (pts.length === 0) {
+      wins.forEach(function (w) { w.textContent = 'no traffic charted yet'; });
+      ps.replaceChildren.apply(ps, axes().concat(empty('nothing compared yet')));
+      ts.replaceChildren.apply(ts, axes().concat(empty('nothing mirrored yet')));
+      $('chart-last').textContent = '';
+      return;
+    }
+    var first = minuteOf(pts[0].minute), latest = minuteOf(pts[pts.length - 1].minute), end = latest;
+    if (snap.updated && snap.updated.indexOf('0001-01-01') !== 0) end = Math.max(end, minuteOf(snap.updated));
+    var win = windows[windows.length - 1];
+    for (var i = 0; i < windows.length; i++) if (end - first + 1 <= windows[i]) { win = windows[i]; break; }
+    var start = end - win + 1;
+    var winText = 'last ' + (win % 60 === 0 ? (win / 60) + ' h' : win + ' min') + ' (UTC)';
+    wins.forEach(function (w) { w.textContent = winText; });
+    var xl = [[num(L), num(H - 6), hhmm(start), 'start'], [num(L + PW / 2), num(H - 6), hhmm(start + Math.floor(win / 2)), 'middle'],
+      [num(W - R), num(H - 6), hhmm(end), 'end']];
+    var x = function (m) { return L + (m - start + 0.5) * PW / win; };
+    var lo = th.min_parity, top = 0;
+    pts.forEach(function (p) {
+      if (minuteOf(p.minute) < start) return;
+      if (p.compared > 0) lo = Math.min(lo, p.matched / p.compared);
+      top = Math.max(top, p.mirrored);
+    });
+    var floor = 0;
+    for (var f = 0; f < floors.length; f++) if (floors[f] < lo) { floor = floors[f]; break; }
+    var y = function (p) { return T + (1 - (p - floor) / (1 - floor)) * PH; };
+    var d = [], dots = [], prev = null;
+    pts.forEach(function (p) {
+      var m = minuteOf(p.minute);
+      if (m < start || p.compared === 0) return;
+      var par = p.matched / p.compared;
+      d.push((prev !== null && m === prev + 1 ? 'L' : 'M') + num(x(m)) + ' ' + num(y(par)));
+      prev = m;
+      dots.push(svg('circle', { 'class': 'dot' + (par < th.min_parity ? ' low' : ''), cx: num(x(m)), cy: num(y(par)), r: '2.5' }));
+    });
+    var pk = axes();
+    if (th.min_parity > floor && th.min_parity < 1) {
+      pk.push(svg('line', { 'class': 'threshold', x1: L, y1: num(y(th.min_parity)), x2: W - R, y2: num(y(th.min_parity)) }));
+    }
+    if (d.length) pk.push(svg('path', { 'class': 'line', d: d.join(' ') }));
+    pk = pk.concat(dots, [[num(L - 6), num(T + 4), '100%', 'end'], [num(L - 6), num(T + PH + 4), fmtPercent(floor), 'end']].map(text), xl.map(text));
+    if (!d.length) pk.push(empty('nothing compared yet'));
+    ps.replaceChildren.apply(ps, pk);
+
+    var yMax = niceCeil(top), bw = Math.max(1, PW / win * 0.7), tk = axes(), bars = 0;
+    pts.forEach(function (p) {
+      var m = minuteOf(p.minute);
+      if (m < start || p.mirrored === 0) return;
+      var h = p.mirrored / yMax * PH;
+      var r = svg('rect', { 'class': 'bar', x: num(x(m) - bw / 2), y: num(T + PH - h), width: num(bw), height: num(h) });
+      r.appendChild(svg('title', {}, hhmm(m) + ': ' + fmtCount(p.mirrored) + ' mirrored'));
+      tk.push(r);
+      bars++;
+    });
+    tk = tk.concat([[num(L - 6), num(T + 4), fmtCount(yMax), 'end'], [num(L - 6), num(T + PH + 4), '0', 'end']].map(text), xl.map(text));
+    if (!bars) tk.push(empty('nothing mirrored yet'));
+    ts.replaceChildren.apply(ts, tk);
+
+    var last = pts[pts.length - 1];
+    var s = hhmm(minuteOf(last.minute)) + ': ' + fmtCount(last.mirrored) + ' mirrored, ' + fmtCount(last.compared) + ' compared';
+    if (last.compared > 0) s += ', parity ' + fmtPercent(last.matched / last.compared);
+    $('chart-last').textContent = 'Last minute ' + s + '.';
+  }
+
+  function renderSteps(v) {
+    var ol = $('steps');
+    if (!ol) return;
+    ol.replaceChildren.apply(ol, v.steps.map(function (s) {
+      var next = s.number === v.next;
+      var li = el('li', 'step ' + s.verdict + (next ? ' next' : ''));
+      li.dataset.step = String(s.number);
+      var state = add(el('div', 'state'), badge(s.verdict), next ? ' ' : null, next ? el('span', 'nextmark', 'next') : null, ' ',
+        el('span', 'muted', s.routes + ' routes: ' + s.pass + ' pass, ' + s.fail + ' fail, ' + s.inc + ' not yet'));
+      var body = add(el('div', 'body'), el('h3', null, s.name), state, el('p', 'why', s.reason),
+        s.validate ? el('p', 'guide', 'Guide: ' + s.validate) : null);
+      return add(li, el('div', 'num', String(s.number)), body);
+    }));
+  }
+
+  function latencyPair(r, q) {
+    var p = r.latency.primary, c = r.latency.candidate;
+    if (p.count === 0 && c.count === 0) return '-';
+    var f = function (l) { return l.count === 0 ? '-' : fmtMs(q === 50 ? l.p50_ms : l.p99_ms); };
+    return f(p) + ' · ' + f(c);
+  }
+  function latencyGap(r, q) {
+    var p = r.latency.primary, c = r.latency.candidate;
+    if (p.count === 0 || c.count === 0) return 0;
+    return q === 50 ? c.p50_ms - p.p50_ms : c.p99_ms - p.p99_ms;
+  }
+  function searchText(rv) {
+    return [rv.route, rv.verdict, label(rv.verdict)].concat(rv.r.differences.map(function (d) { return d.path; })).join(' ').toLowerCase();
+  }
+  function routeMethod(r) {
+    if (r.method === '' && r.route === 'OTHER') return '';
+    var i = r.route.indexOf(' ');
+    return i > 0 ? r.route.slice(0, i) : '';
+  }
+
+  function summaryCells(rv) {
+    var r = rv.r, c = [];
+    var route = el('span', 'c route');
+    var m = routeMethod(r);
+    if (m) add(route, el('span', 'meth', m), ' ');
+    var rp = el('code', 'rp', routePath(r.route) || r.route);
+    rp.title = r.route;
+    add(route, rp);
+    if (rv.step) add(route, ' ', el('span', 'stepn', 'step ' + rv.step));
+    c.push(route);
+    c.push(add(el('span', 'c verdict'), badge(rv.verdict)));
+    var par = el('span', 'c parity');
+    if (r.compared > 0) {
+      var fill = el('span', 'fill' + (r.parity < th.min_parity ? ' low' : ''));
+      fill.style.width = pct(r.parity) + '%';
+      var lower = el('span', 'lower');
+      lower.style.left = pct(r.parity_lower) + '%';
+      add(par, el('span', 'pv', fmtParity(r)), add(el('span', 'pbar'), fill, lower), el('span', 'lb', '≥ ' + fmtLower(r)));
+    } else {
+      add(par, el('span', 'pv muted', '-'));
+    }
+    c.push(par);
+    c.push(el('span', 'c n', fmtCount(r.compared)));
+    c.push(el('span', 'c n', fmtCount(r.mismatched)));
+    c.push(el('span', 'c n', mirroredCount(r) === 0 ? '-' : r.candidate_errors + ' (' + fmtPercent(errorRate(r)) + ')'));
+    c.push(el('span', 'c n', fmtCount(sum(r.skipped))));
+    c.push(el('span', 'c lat', latencyPair(r, 50)));
+    c.push(el('span', 'c lat' + (latencyFailure(r) ? ' slow' : ''), latencyPair(r, 99)));
+    var top = el('span', 'c topdiff');
+    if (rv.top.length) {
+      var d = rv.top[0];
+      var dp = code(d.path);
+      dp.title = d.path;
+      add(top, dp, ' ', el('span', 'kind', d.kind), ' ×' + fmtCount(d.count));
+    }
+    c.push(top);
+    return c;
+  }
+
+  function exampleValue(s) { return s === '' ? el('span', 'absent', 'absent') : code(oneLine(s)); }
+  function bodyNodes(rv) {
+    var r = rv.r, out = [];
+    out.push(add(el('p', 'why ' + rv.verdict), el('strong', null, label(rv.verdict)), ' · ' + rv.reason));
+    if (Object.keys(r.skipped).length) out.push(el('p', 'meta', 'Skipped: ' + summary(r.skipped)));
+    if (r.errors && Object.keys(r.errors).length) out.push(el('p', 'meta', 'Candidate transport errors: ' + summary(r.errors)));
+    rv.top.forEach(function (d) {
+      var examples = d.examples || [];
+      var head = add(el('div', 'dg-h'), code(d.path), ' ', el('span', 'kind', d.kind), ' ',
+        el('span', 'muted', '×' + fmtCount(d.count) + (d.examples_dropped ? ', ' + examples.length + ' examples kept' : '')));
+      var g = add(el('div', 'dg'), head);
+      if (examples.length) {
+        var tb = el('tbody');
+        examples.forEach(function (e) {
+          add(tb, add(el('tr'), add(el('td'), code(e.request_id)), add(el('td'), code(e.path)),
+            add(el('td'), exampleValue(e.primary)), add(el('td'), exampleValue(e.candidate))));
+        });
+        var hr = add(el('tr'), el('th', null, 'Request'), el('th', null, 'Path'), el('th', null, 'Primary'), el('th', null, 'Candidate'));
+        add(g, add(el('table', 'ex'), add(el('thead'), hr), tb));
+      }
+      var copy = el('button', 'copy js-only', 'copy');
+      copy.type = 'button';
+      add(g, add(el('div', 'silence'), el('span', 'muted', 'Silence it, if expected:'), ' ', copy, el('pre', null, silenceYAML(rv.route, d.path))));
+      out.push(g);
+    });
+    if (rv.more > 0) out.push(el('p', 'meta', '… and ' + rv.more + ' more difference paths.'));
+    if (r.noise.length) {
+      var p = el('p', 'meta', 'Noise (differs between two primaries, left out of parity): ');
+      r.noise.forEach(function (n, i) { add(p, i ? ', ' : null, code(n.path), ' ×' + fmtCount(n.count)); });
+      out.push(p);
+    }
+    return out;
+  }
+
+  // rows keeps each route's element across refreshes, so an open detail stays
+  // open and an unchanged route is not touched.
+  var list = $('route-list');
+  var rows = new Map();
+  list.querySelectorAll('details.rt').forEach(function (d) { rows.set(d.dataset.route, { el: d, sig: null }); });
+
+  function renderRoutes(v) {
+    var seen = new Set();
+    v.routes.forEach(function (rv, i) {
+      var row = rows.get(rv.route);
+      if (!row) {
+        var d = el('details', 'rt');
+        add(d, el('summary'), el('div', 'rd'));
+        row = { el: d, sig: null };
+        rows.set(rv.route, row);
+        list.appendChild(d);
+      }
+      seen.add(rv.route);
+      var sig = JSON.stringify([rv.verdict, rv.reason, rv.step, rv.r], function (k, x) { return k === 'hdr' ? undefined : x; });
+      row.el.dataset.order = String(i);
+      if (row.sig === sig) return;
+      var d2 = row.el, r = rv.r;
+      d2.className = 'rt ' + rv.verdict;
+      d2.dataset.route = rv.route;
+      d2.dataset.verdict = rv.verdict;
+      d2.dataset.compared = String(r.compared);
+      d2.dataset.mismatched = String(r.mismatched);
+      d2.dataset.errors = String(r.candidate_errors);
+      d2.dataset.skipped = String(sum(r.skipped));
+      d2.dataset.p50 = String(latencyGap(r, 50));
+      d2.dataset.p99 = String(latencyGap(r, 99));
+      d2.dataset.search = searchText(rv);
+      var s = d2.querySelector('summary'), rd = d2.querySelector('.rd');
+      s.replaceChildren.apply(s, summaryCells(rv));
+      rd.replaceChildren.apply(rd, bodyNodes(rv));
+      row.sig = sig;
+    });
+    rows.forEach(function (row, k) {
+      if (!seen.has(k)) { row.el.remove(); rows.delete(k); }
+    });
+    $('no-routes').hidden = v.routes.length > 0;
+    var chips = $('chips').querySelectorAll('b');
+    var counts = [v.routes.length, v.fail, v.inc, v.pass];
+    chips.forEach(function (b, i) { b.textContent = String(counts[i]); });
+  }
+
+  function renderNoise(v) {
+    var rowsN = [];
+    v.routes.forEach(function (rv) { rv.r.noise.forEach(function (n) { rowsN.push([rv.route, n.path, n.count]); }); });
+    rowsN.sort(function (a, b) { return cmp(b[2], a[2]) || cmp(a[0], b[0]) || cmp(a[1], b[1]); });
+    var tb = $('noise-rows');
+    tb.replaceChildren.apply(tb, rowsN.map(function (n) {
+      return add(el('tr'), add(el('td'), code(n[0])), add(el('td'), code(n[1])), el('td', 'n', fmtCount(n[2])));
+    }));
+    tb.parentNode.hidden = rowsN.length === 0;
+    $('no-noise').hidden = rowsN.length > 0;
+  }
+
+  function renderCut(v) {
+    var ul = $('cut-list');
+    ul.replaceChildren.apply(ul, v.cut.map(function (c) { return el('li', null, c); }));
+    $('cut').hidden = v.cut.length === 0;
+  }
+
+  var renders = 0;
+  function render(snap) {
+    var v = view(snap);
+    renderTop(v);
+    renderTiles(v);
+    renderCharts(snap);
+    renderSteps(v);
+    renderRoutes(v);
+    renderNoise(v);
+    renderCut(v);
+    $('span').textContent = 'Observed ' + fmtTime(snap.started) + ' … ' + fmtTime(snap.updated) + '.';
+    arrange();
+    document.body.dataset.renders = String(++renders);
+  }
+
+  // ---- Filter and sort ----
+
+  var state = { q: '', v: '', sort: 'worst' };
+  var sorts = {
+    route: function (a, b) { return cmp(a.dataset.route, b.dataset.route); },
+    verdict: function (a, b) { return cmp(severity[b.dataset.verdict], severity[a.dataset.verdict]); },
+    compared: function (a, b) { return +b.dataset.compared - +a.dataset.compared; },
+    mismatched: function (a, b) { return +b.dataset.mismatched - +a.dataset.mismatched; },
+    errors: function (a, b) { return +b.dataset.errors - +a.dataset.errors; },
+    skipped: function (a, b) { return +b.dataset.skipped - +a.dataset.skipped; },
+    p50: function (a, b) { return +b.dataset.p50 - +a.dataset.p50; },
+    p99: function (a, b) { return +b.dataset.p99 - +a.dataset.p99; }
+  };
+  function arrange() {
+    var els = Array.prototype.slice.call(list.children);
+    var by = sorts[state.sort];
+    var sorted = els.slice().sort(function (a, b) { return (by ? by(a, b) : 0) || (+a.dataset.order - +b.dataset.order); });
+    if (sorted.some(function (e, i) { return e !== els[i]; })) {
+      var frag = document.createDocumentFragment();
+      sorted.forEach(function (e) { frag.appendChild(e); });
+      list.appendChild(frag);
+    }
+    var terms = state.q.toLowerCase().split(/\s+/).filter(Boolean), shown = 0;
+    sorted.forEach(function (e) {
+      var s = e.dataset.search || '';
+      var ok = (!state.v || e.dataset.verdict === state.v) && terms.every(function (t) { return s.indexOf(t) >= 0; });
+      e.hidden = !ok;
+      if (ok) shown++;
+    });
+    $('shown').textContent = shown === sorted.length ? '' : 'showing ' + shown + ' of ' + sorted.length;
+    document.querySelectorAll('.rt-head button').forEach(function (b) { b.classList.toggle('on', b.dataset.sort === state.sort); });
+  }
+  var filter = $('filter');
+  filter.addEventListener('input', function () { state.q = filter.value; arrange(); });
+  $('chips').addEventListener('click', function (e) {
+    var b = e.target.closest('button');
+    if (!b) return;
+    state.v = b.dataset.v;
+    this.querySelectorAll('button').forEach(function (x) { x.classList.toggle('on', x === b); });
+    arrange();
+  });
+  document.querySelector('.rt-head').addEventListener('click', function (e) {
+    var b = e.target.closest('button');
+    if (!b) return;
+    state.sort = b.dataset.sort;
+    arrange();
+  });
+  document.addEventListener('keydown', function (e) {
+    if (e.key === '/' && document.activeElement !== filter && !/^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName)) {
+      e.preventDefault();
+      filter.focus();
+    } else if (e.key === 'Escape' && document.activeElement === filter) {
+      filter.value = '';
+      state.q = '';
+      arrange();
+    }
+  });
+  document.addEventListener('click', function (e) {
+    var b = e.target.closest && e.target.closest('button.copy');
+    if (!b) return;
+    var text = b.parentNode.querySelector('pre').textContent;
+    var done = function () {
+      b.textContent = 'copied';
+      b.classList.add('done');
+      setTimeout(function () { b.textContent = 'copy'; b.classList.remove('done'); }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { select(b); });
+    } else {
+      select(b);
+    }
+  });
+  function select(b) {
+    var range = document.createRange();
+    range.selectNodeContents(b.parentNode.querySelector('pre'));
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+  }
+  arrange();
+
+  // The column heads stick under the verdict bar, whatever its height.
+  var bar = $('top');
+  var barHeight = function () { document.documentElement.style.setProperty('--top-h', bar.offsetHeight + 'px'); };
+  barHeight();
+  if (window.ResizeObserver) new ResizeObserver(barHeight).observe(bar);
+
+  // ---- Live refresh ----
+
+  var status = $('status');
+  var live = cfg.refresh_ms > 0 && location.protocol !== 'file:';
+  if (!live) {
+    status.className = 'status';
+    if (cfg.refresh_ms > 0) status.textContent = 'frozen snapshot of ' + fmtTime(status.textContent.replace(/^.* of /, '')) + ' (opened from a file)';
+    return;
+  }
+  // The interval stretches to five times what a refresh took, so a proxy with
+  // many routes spends at most a fifth of its time answering one open page.
+  var loaded = false, failures = 0, lastUpdated = '', interval = cfg.refresh_ms;
+  function schedule() {
+    var wait = failures ? Math.min(interval * Math.pow(2, failures), 60000) : interval;
+    setTimeout(tick, wait);
+  }
+  function tick() {
+    var t0 = performance.now();
+    fetch('report.json', { cache: 'no-store', headers: { Accept: 'application/json' } }).then(function (res) {
+      if (res.status === 404 && !loaded) return null;
+      if (!res.ok) throw new Error('report.json: HTTP ' + res.status);
+      return res.json();
+    }).then(function (snap) {
+      if (snap === null) {
+        status.className = 'status';
+        status.textContent = 'frozen snapshot: no report.json beside this page';
+        return;
+      }
+      if (!snap || snap.version !== 1 || !Array.isArray(snap.routes)) throw new Error('report.json is not a parity snapshot');
+      failures = 0;
+      loaded = true;
+      lastUpdated = snap.updated;
+      try {
+        render(snap);
+      } catch (err) {
+        console.error('parity dashboard: render:', err);
+      }
+      interval = Math.max(cfg.refresh_ms, Math.ceil((performance.now() - t0) * 5));
+      status.className = 'status live';
+      status.textContent = 'live · updated ' + clock(snap.updated) + ' · every ' + Math.round(interval / 1000) + ' s';
+      schedule();
+    }).catch(function (err) {
+      failures++;
+      status.className = 'status stale';
+      status.textContent = 'stale · ' + (lastUpdated ? 'last update ' + clock(lastUpdated) : 'no update yet') + ' · ' + err.message + ', retrying';
+      schedule();
+    });
+  }
+  status.className = 'status live';
+  tick();
+})();
