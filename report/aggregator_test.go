@@ -101,7 +101,7 @@ func TestAggregatorCounts(t *testing.T) {
 				{Route: route, PrimaryStatus: 200, CandidateStatus: 200, Noise: []string{"body.meta.requestId", "header.Date"}},
 			},
 			want: RouteStats{Compared: 2, Matched: 2, Parity: 1, ParityLower: Wilson(2, 2),
-				Noise: []NoiseCount{{"body.meta.requestId", 2}, {"header.Date", 1}}},
+				Noise: []NoiseCount{{Path: "body.meta.requestId", Count: 2}, {Path: "header.Date", Count: 1}}},
 		},
 	}
 	for _, tc := range tests {

@@ -36,6 +36,18 @@ type Observation struct {
 	// Noise lists the patterns that differed in this request but were shown to
 	// differ between two primaries too (or were already learned as noise).
 	Noise []string
+
+	// NoiseChecked lists the patterns a re-ask of a primary tested in this request:
+	// the differences not already learned as noise when the re-ask answered. Those
+	// also in Noise were confirmed as noise, the others were not. Empty when no
+	// re-ask answered. See NoiseRule for what the aggregator learns from them.
+	NoiseChecked []string
+	// NoiseRule is the route's learning rule in force; zero fields take the defaults.
+	NoiseRule NoiseRule
+	// ReaskDropped is set when a re-ask was due (differences left that are not
+	// learned noise) but was not made or not answered: re-ask limits, deadline,
+	// transport error.
+	ReaskDropped bool
 }
 
 // Reasons a request was not compared. Snapshots count skips by these strings.

@@ -1,8 +1,10 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
@@ -127,6 +129,9 @@ func RenderTable(w io.Writer, s *Snapshot, opts RenderOptions) error {
 			fmt.Fprintf(ew, "    … and %d more difference paths\n", r.MoreDiffs)
 		}
 	}
+	if err := writeNoiseTable(ew, v, c); err != nil {
+		return err
+	}
 	if len(v.Cut) > 0 {
 		fmt.Fprintf(ew, "\n%s\n", paint(c, ansiBold, "Cut by memory caps"))
 		for _, line := range v.Cut {
@@ -134,6 +139,116 @@ func RenderTable(w io.Writer, s *Snapshot, opts RenderOptions) error {
 		}
 	}
 	return ew.err
+}
+
+// writeNoiseTable writes the noise section: every noisy route's patterns, how
+// often re-asks confirmed each, whether it is learned, and the config that keeps
+// them out for good.
+func writeNoiseTable(ew *errWriter, v *view, c bool) error {
+	routes := noisyRoutes(v)
+	if len(routes) == 0 {
+		return nil
+	}
+	fmt.Fprintf(ew, "\n%s\n", paint(c, ansiBold, noiseHeading))
+	// Indented under its heading, like the other sections after the route table.
+	var tb bytes.Buffer
+	t := tablewriter.NewTable(&tb, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{
+		tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignLeft}}))
+	t.Header("Route", "Path", "Left out", "Confirmed by re-asks", "Learned")
+	for _, r := range routes {
+		for _, n := range r.Noise {
+			if err := t.Append([]string{termText(r.Route), termText(n.Path), fmtCount(n.Count), fmtConfirmed(n), fmtLearned(n)}); err != nil {
+				return fmt.Errorf("render table: %w", err)
+			}
+		}
+	}
+	if err := t.Render(); err != nil {
+		return fmt.Errorf("render table: %w", err)
+	}
+	for _, line := range strings.SplitAfter(tb.String(), "\n") {
+		if line != "" {
+			fmt.Fprintf(ew, "  %s", line)
+		}
+	}
+	for _, r := range routes {
+		fmt.Fprintf(ew, "  %s: %s\n", termText(r.Route), fmtReasks(r.RouteStats))
+		if y := routeNoiseYAML(r.RouteStats); y != "" {
+			fmt.Fprintf(ew, "    to make it permanent, in the config:\n")
+			for _, line := range strings.Split(strings.TrimSuffix(y, "\n"), "\n") {
+				fmt.Fprintf(ew, "      %s\n", termText(line))
+			}
+		}
+	}
+	return ew.err
+}
+
+// noiseHeading heads every renderer's noise section.
+const noiseHeading = "Noise — differs between two primaries too, left out of parity"
+
+// noisyRoutes are the routes of v with noise or re-ask activity, in v's order.
+func noisyRoutes(v *view) []*routeView {
+	var out []*routeView
+	for i := range v.Routes {
+		if r := &v.Routes[i]; len(r.Noise) > 0 || r.Reasks > 0 || r.ReaskDropped > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// fmtConfirmed says how often re-asks confirmed a noise pattern: "4 of 5 re-asks",
+// or "-" when no re-ask tested it (noise left out as already learned only).
+func fmtConfirmed(n NoiseCount) string {
+	if n.Reasks == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%s of %s", fmtCount(n.Confirmed), reasksWord(n.Reasks))
+}
+
+func fmtLearned(n NoiseCount) string {
+	if n.Learned {
+		return "learned"
+	}
+	return "not yet"
+}
+
+// fmtReasks is a route's re-ask counts in a few words.
+func fmtReasks(r *RouteStats) string {
+	s := reasksWord(r.Reasks) + " answered"
+	if r.ReaskDropped > 0 {
+		s += fmt.Sprintf(", %s dropped", fmtCount(r.ReaskDropped))
+	}
+	return s
+}
+
+func reasksWord(n int64) string {
+	if n == 1 {
+		return "1 re-ask"
+	}
+	return fmtCount(n) + " re-asks"
+}
+
+// ignoreLine is the one config line that keeps noise pattern p out of route r
+// for good, and where it goes: "ignore: [p] under - match: ROUTE".
+func ignoreLine(route, p string) string {
+	if route == OtherRoute {
+		return ""
+	}
+	return fmt.Sprintf("ignore: [%s] under - match: %s", yamlScalar(p), yamlScalar(route))
+}
+
+// routeNoiseYAML is the config that ignores every noise pattern of r for good;
+// "" for OtherRoute or a route without noise.
+func routeNoiseYAML(r *RouteStats) string {
+	if r.Route == OtherRoute || len(r.Noise) == 0 {
+		return ""
+	}
+	paths := make([]string, len(r.Noise))
+	for i, n := range r.Noise {
+		paths[i] = yamlScalar(n.Path)
+	}
+	slices.Sort(paths)
+	return fmt.Sprintf("routes:\n  - match: %s\n    ignore: [%s]\n", yamlScalar(r.Route), strings.Join(paths, ", "))
 }
 
 // showValue renders an example value for a terminal: termText, or "(absent)"

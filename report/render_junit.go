@@ -71,7 +71,7 @@ func RenderJUnit(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	for i := range v.Routes {
 		r := &v.Routes[i]
 		tc := junitCase{Name: xmlText(r.Route), Classname: "parity." + junitClass(r.Method), Time: "0",
-			SystemOut: &junitCDATA{xmlText(routeSummary(r))}}
+			SystemOut: &junitCDATA{xmlText(routeSummary(r) + noiseText(r))}}
 		switch r.Verdict {
 		case Fail:
 			tc.Failure = &junitMessage{Message: xmlText(r.Reason), Type: "threshold", Text: xmlText(differencesText(r))}
@@ -106,6 +106,29 @@ func routeSummary(r *routeView) string {
 	return fmt.Sprintf("compared %d, matched %d, parity %s (lower bound %s), candidate errors %s, candidate 401/403 %d, skipped %d, p99 primary %s, p99 candidate %s",
 		r.Compared, r.Matched, fmtParity(r.RouteStats), fmtLower(r.RouteStats), fmtErrors(r.RouteStats),
 		r.CandidateAuthFailures, r.SkippedTotal(), fmtLatency(r.Latency.Primary), fmtLatency(r.Latency.Candidate))
+}
+
+// noiseText lists a route's noise for its system-out: each pattern with how often
+// re-asks confirmed it, whether it is learned and the config line that keeps it
+// out for good; "" for a route without noise or re-asks.
+func noiseText(r *routeView) string {
+	if len(r.Noise) == 0 && r.Reasks == 0 && r.ReaskDropped == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nnoise, left out of parity (%s):\n", fmtReasks(r.RouteStats))
+	for _, n := range r.Noise {
+		tested := "no re-ask tested it"
+		if n.Reasks > 0 {
+			tested = "confirmed by " + fmtConfirmed(n)
+		}
+		fmt.Fprintf(&b, "  %s ×%d, %s, %s", n.Path, n.Count, tested, fmtLearned(n))
+		if l := ignoreLine(r.Route, n.Path); l != "" {
+			fmt.Fprintf(&b, "; permanent with %s", l)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 // differencesText lists a route's top differences with their examples and the

@@ -82,14 +82,8 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 		if r.MoreDiffs > 0 {
 			fmt.Fprintf(ew, "… and %d more difference paths.\n\n", r.MoreDiffs)
 		}
-		if len(r.Noise) > 0 {
-			parts := make([]string, 0, len(r.Noise))
-			for _, n := range r.Noise {
-				parts = append(parts, fmt.Sprintf("%s ×%d", mdCode(n.Path), n.Count))
-			}
-			fmt.Fprintf(ew, "Noise (differs between two primaries, left out of parity): %s\n\n", strings.Join(parts, ", "))
-		}
 	}
+	writeNoiseMarkdown(ew, v)
 	if len(v.Cut) > 0 {
 		fmt.Fprint(ew, "## Cut by memory caps\n\n")
 		for _, c := range v.Cut {
@@ -98,6 +92,37 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 		fmt.Fprintln(ew)
 	}
 	return ew.err
+}
+
+// writeNoiseMarkdown writes the noise section: per route, each pattern with how
+// often re-asks confirmed it, whether it is learned and the config line that
+// keeps it out for good, then the route's whole config entry.
+func writeNoiseMarkdown(ew *errWriter, v *view) {
+	routes := noisyRoutes(v)
+	if len(routes) == 0 {
+		return
+	}
+	fmt.Fprintf(ew, "## %s\n\n", mdText(noiseHeading))
+	fmt.Fprint(ew, "A path is learned once re-asks of a primary confirm it often enough (`noise:` in the config); "+
+		"from then on it is left out without a re-ask.\n\n")
+	for _, r := range routes {
+		fmt.Fprintf(ew, "### %s — %s\n\n", mdCode(r.Route), mdText(fmtReasks(r.RouteStats)))
+		if len(r.Noise) == 0 {
+			continue
+		}
+		fmt.Fprint(ew, "| Path | Left out | Confirmed by re-asks | Learned | To make it permanent |\n| --- | ---: | ---: | --- | --- |\n")
+		for _, n := range r.Noise {
+			permanent := "-"
+			if r.Route != OtherRoute {
+				permanent = fmt.Sprintf("%s under %s", mdCode("ignore: ["+yamlScalar(n.Path)+"]"), mdCode("- match: "+yamlScalar(r.Route)))
+			}
+			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s |\n", mdCode(n.Path), fmtCount(n.Count), fmtConfirmed(n), fmtLearned(n), permanent)
+		}
+		fmt.Fprintln(ew)
+		if y := routeNoiseYAML(r.RouteStats); y != "" {
+			fmt.Fprintf(ew, "%s\n", mdFence("yaml", y, ""))
+		}
+	}
 }
 
 func fmtLatencyQ(l Latency, q int) string {

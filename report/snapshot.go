@@ -79,6 +79,12 @@ type RouteStats struct {
 	// parity), sorted like Differences.
 	Noise        []NoiseCount `json:"noise"`
 	NoiseDropped int64        `json:"noise_dropped"`
+
+	// Reasks counts the re-asks of a primary that answered on this route (each
+	// tests the differences not yet learned as noise); ReaskDropped those that were
+	// due but not made or not answered (re-ask limits, deadline, error).
+	Reasks       int64 `json:"reasks,omitempty"`
+	ReaskDropped int64 `json:"reask_dropped,omitempty"`
 }
 
 // DiffGroup is one (path pattern, kind) a route's responses differed at.
@@ -102,10 +108,18 @@ type Example struct {
 }
 
 // NoiseCount is one noise pattern and how often it was left out of a route's
-// parity.
+// parity, with what learning it says: re-asks that confirmed it of those that
+// tested it, and whether it is learned (left out from then on without a re-ask;
+// see NoiseRule).
 type NoiseCount struct {
-	Path  string `json:"path"`
-	Count int64  `json:"count"`
+	Path      string `json:"path"`
+	Count     int64  `json:"count"`
+	Confirmed int64  `json:"confirmed"`
+	Reasks    int64  `json:"reasks"`
+	Learned   bool   `json:"learned"`
+	// Config is the configuration that makes the pattern permanently ignored on
+	// its route (derived: recomputed whenever a snapshot is read or made).
+	Config string `json:"config"`
 }
 
 // MirroredCount is how many requests were sent to both backends: compared plus
@@ -190,6 +204,9 @@ func (r *RouteStats) finish() {
 	slices.SortFunc(r.Differences, func(a, b DiffGroup) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Path, b.Path), cmp.Compare(a.Kind, b.Kind))
 	})
+	for i := range r.Noise {
+		r.Noise[i].Config = noiseConfig(r.Route, r.Noise[i].Path)
+	}
 	slices.SortFunc(r.Noise, func(a, b NoiseCount) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Path, b.Path))
 	})
@@ -242,6 +259,9 @@ func (s *Snapshot) validate() error {
 		if r.Compared < 0 || r.Matched < 0 || r.Matched > r.Compared || r.CandidateErrors < 0 ||
 			r.CandidateTransportErrors < 0 || r.CandidateTransportErrors > r.CandidateErrors || r.CandidateAuthFailures < 0 {
 			return fmt.Errorf("snapshot route %q has inconsistent counts", r.Route)
+		}
+		if err := validateNoise(r); err != nil {
+			return err
 		}
 		for _, l := range []Latency{r.Latency.Primary, r.Latency.Candidate} {
 			if _, err := l.histogram(); err != nil {
@@ -316,6 +336,8 @@ func WriteSnapshotFile(path string, s *Snapshot) (err error) {
 
 // Merge adds snapshots up exactly: counts sum, histograms merge bucket by bucket,
 // difference groups and noise add by path. It is commutative and associative.
+// A noise pattern learned in any input is learned in the result (its totals sum;
+// see NoiseRule).
 // Started is the earliest, Updated the latest, Limits the largest of each. Merge
 // never drops counts: the result may hold more routes or paths than one
 // aggregator's caps, bounded by its inputs; examples per path keep the first
@@ -353,6 +375,7 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 			if err := a.add(r); err != nil {
 				return nil, fmt.Errorf("merge snapshots: route %q: %w", r.Route, err)
 			}
+			a.addNoise(r)
 		}
 	}
 	out.Started, out.Updated = out.Started.UTC(), out.Updated.UTC()
@@ -364,6 +387,7 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("merge snapshots: route %q: %w", a.route, err)
 		}
+		a.noiseStats(&r)
 		out.Routes = append(out.Routes, r)
 	}
 	slices.SortFunc(out.Routes, func(a, b RouteStats) int { return cmp.Compare(a.Route, b.Route) })
