@@ -1,7 +1,6 @@
 package report
 
 import (
-	"cmp"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -28,26 +27,30 @@ var (
 const DashboardRefresh = 3 * time.Second
 
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"label":    verdictLabel,
-	"count":    fmtCount,
-	"parity":   fmtParity,
-	"lower":    fmtLower,
-	"errors":   fmtErrors,
-	"ms":       fmtMs,
-	"pct":      func(f float64) string { return fmt.Sprintf("%.1f", math.Max(0, math.Min(100, f*100))) },
-	"silence":  silenceYAML,
-	"skipped":  skippedSummary,
-	"absent":   func(s string) bool { return s == "" },
-	"oneline":  oneLineControl,
-	"thlimits": thresholdsLine,
-	"percent":  fmtPercent,
-	"method":   routeMethod,
-	"path":     routePathOrKey,
-	"lat":      latencyPair,
-	"slower":   slowerCandidate,
-	"search":   routeSearchText,
-	"low":      func(r *routeView, th Thresholds) bool { return r.Compared > 0 && r.Parity < th.MinParity },
-	"gap":      latencyGap,
+	"label":     verdictLabel,
+	"count":     fmtCount,
+	"parity":    fmtParity,
+	"lower":     fmtLower,
+	"errors":    fmtErrors,
+	"ms":        fmtMs,
+	"pct":       func(f float64) string { return fmt.Sprintf("%.1f", math.Max(0, math.Min(100, f*100))) },
+	"silence":   silenceYAML,
+	"skipped":   skippedSummary,
+	"absent":    func(s string) bool { return s == "" },
+	"oneline":   oneLineControl,
+	"thlimits":  thresholdsLine,
+	"percent":   fmtPercent,
+	"method":    routeMethod,
+	"path":      routePathOrKey,
+	"lat":       latencyPair,
+	"slower":    slowerCandidate,
+	"search":    routeSearchText,
+	"low":       func(r *routeView, th Thresholds) bool { return r.Compared > 0 && r.Parity < th.MinParity },
+	"gap":       latencyGap,
+	"reasks":    fmtReasks,
+	"confirmed": fmtConfirmed,
+	"learned":   fmtLearned,
+	"noiseYAML": routeNoiseYAML,
 }).Parse(htmlTemplateText))
 
 // RenderHTML writes the dashboard: one self-contained page (inline style and
@@ -79,14 +82,14 @@ func renderHTML(w io.Writer, s *Snapshot, opts RenderOptions, refresh time.Durat
 		return err
 	}
 	p := &htmlPage{
-		view:   v,
-		Live:   refresh > 0,
-		CSS:    template.CSS(dashboardCSS),
-		Script: template.JS(dashboardJS),
-		Charts: newCharts(s, v.Thresholds),
-		Noise:  noiseRows(v),
-		Icon:   verdictIcons[v.Verdict],
-		Config: htmlConfig{RefreshMs: refresh.Milliseconds(), Icons: verdictIcons, Top: opts.top(), Thresholds: v.Thresholds},
+		view:        v,
+		Live:        refresh > 0,
+		CSS:         template.CSS(dashboardCSS),
+		Script:      template.JS(dashboardJS),
+		Charts:      newCharts(s, v.Thresholds),
+		NoisyRoutes: noisyRoutes(v),
+		Icon:        verdictIcons[v.Verdict],
+		Config:      htmlConfig{RefreshMs: refresh.Milliseconds(), Icons: verdictIcons, Top: opts.top(), Thresholds: v.Thresholds},
 	}
 	p.Next = v.nextStep()
 	if opts.Plan != nil {
@@ -99,7 +102,8 @@ func renderHTML(w io.Writer, s *Snapshot, opts RenderOptions, refresh time.Durat
 		}
 	}
 	if v.Compared > 0 {
-		p.Overall = fmt.Sprintf("%.2f%%", float64(v.Matched)/float64(v.Compared)*100)
+		p.OverallRatio = float64(v.Matched) / float64(v.Compared)
+		p.Overall = fmt.Sprintf("%.2f%%", p.OverallRatio*100)
 	}
 	ew := &errWriter{w: w}
 	if err := htmlTemplate.Execute(ew, p); err != nil {
@@ -115,15 +119,16 @@ func renderHTML(w io.Writer, s *Snapshot, opts RenderOptions, refresh time.Durat
 // what only the dashboard shows.
 type htmlPage struct {
 	*view
-	Live    bool
-	CSS     template.CSS
-	Script  template.JS
-	Charts  chartsView
-	Noise   []noiseRow
-	Overall string       // parity over every route, "" when nothing compared
-	Next    int          // the step the rollout waits on (1-based), 0 when all pass or no plan
-	Icon    template.URL // the tab's icon, in the verdict's colour
-	Config  htmlConfig
+	Live         bool
+	CSS          template.CSS
+	Script       template.JS
+	Charts       chartsView
+	NoisyRoutes  []*routeView // routes with noise or re-asks, as every renderer lists them
+	Overall      string       // parity over every route, "" when nothing compared
+	OverallRatio float64      // the same as a ratio
+	Next         int          // the step the rollout waits on (1-based), 0 when all pass or no plan
+	Icon         template.URL // the tab's icon, in the verdict's colour
+	Config       htmlConfig
 }
 
 // verdictIcons are the tab icons: a dot in each verdict's colour, as data URLs
@@ -165,26 +170,6 @@ func (v *view) nextStep() int {
 		}
 	}
 	return 0
-}
-
-// noiseRow is one noise pattern of one route.
-type noiseRow struct {
-	Route, Path string
-	Count       int64
-}
-
-// noiseRows lists every route's noise, most frequent first.
-func noiseRows(v *view) []noiseRow {
-	var rows []noiseRow
-	for i := range v.Routes {
-		for _, n := range v.Routes[i].Noise {
-			rows = append(rows, noiseRow{Route: v.Routes[i].Route, Path: n.Path, Count: n.Count})
-		}
-	}
-	slices.SortFunc(rows, func(a, b noiseRow) int {
-		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Route, b.Route), cmp.Compare(a.Path, b.Path))
-	})
-	return rows
 }
 
 // verdictLabel is a verdict as the dashboard words it.

@@ -373,7 +373,8 @@
     $('tiles').replaceChildren(
       tile('Routes', el('div', 'v', String(v.routes.length)),
         [el('span', 't-fail', v.fail + ' fail'), ' · ', el('span', 't-inconclusive', v.inc + ' not yet'), ' · ', el('span', 't-pass', v.pass + ' pass')]),
-      tile('Parity', el('div', 'v', overall), ['threshold ' + fmtPercent(th.min_parity)]),
+      tile('Parity', el('div', 'v' + (v.compared > 0 ? (v.matched / v.compared < th.min_parity ? ' t-fail' : ' t-pass') : ''), overall),
+        ['threshold ' + fmtPercent(th.min_parity)]),
       tile('Compared', compared, [fmtCount(v.matched) + ' matched']),
       tile('Mismatched', el('div', 'v', fmtCount(v.mismatched)), ['after rules and noise']),
       tile('Candidate errors', el('div', 'v', fmtCount(v.errors)), [fmtCount(v.auth) + ' unexpected 401/403']),
@@ -619,16 +620,46 @@
     chips.forEach(function (b, i) { b.textContent = String(counts[i]); });
   }
 
+  // The noise section, as every renderer words it: per route, each pattern
+  // with how often re-asks confirmed it, whether it is learned, and the
+  // config that keeps the route's patterns out for good.
+  function reasksWord(n) { return n === 1 ? '1 re-ask' : fmtCount(n) + ' re-asks'; }
+  function fmtReasks(r) {
+    var s = reasksWord(r.reasks || 0) + ' answered';
+    if ((r.reask_dropped || 0) > 0) s += ', ' + fmtCount(r.reask_dropped) + ' dropped';
+    return s;
+  }
+  function fmtConfirmed(n) { return !n.reasks ? '-' : fmtCount(n.confirmed) + ' of ' + reasksWord(n.reasks); }
+  function routeNoiseYAML(r) {
+    if (r.route === 'OTHER' || r.noise.length === 0) return '';
+    var paths = r.noise.map(function (n) { return yamlScalar(n.path); }).sort();
+    return 'routes:\n  - match: ' + yamlScalar(r.route) + '\n    ignore: [' + paths.join(', ') + ']\n';
+  }
   function renderNoise(v) {
-    var rowsN = [];
-    v.routes.forEach(function (rv) { rv.r.noise.forEach(function (n) { rowsN.push([rv.route, n.path, n.count]); }); });
-    rowsN.sort(function (a, b) { return cmp(b[2], a[2]) || cmp(a[0], b[0]) || cmp(a[1], b[1]); });
-    var tb = $('noise-rows');
-    tb.replaceChildren.apply(tb, rowsN.map(function (n) {
-      return add(el('tr'), add(el('td'), code(n[0])), add(el('td'), code(n[1])), el('td', 'n', fmtCount(n[2])));
+    var noisy = v.routes.filter(function (rv) {
+      return rv.r.noise.length > 0 || (rv.r.reasks || 0) > 0 || (rv.r.reask_dropped || 0) > 0;
+    });
+    var box = $('noise-routes');
+    box.replaceChildren.apply(box, noisy.map(function (rv) {
+      var d = add(el('div', 'nr'), add(el('div', 'nr-h'), code(rv.route), ' ', el('span', 'muted', fmtReasks(rv.r))));
+      if (rv.r.noise.length === 0) return d;
+      var tb = el('tbody');
+      rv.r.noise.forEach(function (n) {
+        add(tb, add(el('tr'), add(el('td'), code(n.path)), el('td', 'n', fmtCount(n.count)), el('td', 'n', fmtConfirmed(n)),
+          add(el('td'), el('span', 'learned' + (n.learned ? ' yes' : ''), n.learned ? 'learned' : 'not yet'))));
+      });
+      var th = function (cls, text, title) { var e = el('th', cls, text); e.title = title; return e; };
+      var hr = add(el('tr'), el('th', null, 'Path'), el('th', 'n', 'Left out'), th('n', 'Confirmed', 're-asks of a primary that found it differing too'), el('th', null, 'Learned'));
+      add(d, add(el('table', 'noise'), add(el('thead'), hr), tb));
+      var y = routeNoiseYAML(rv.r);
+      if (y) {
+        var copy = el('button', 'copy js-only', 'copy');
+        copy.type = 'button';
+        add(d, add(el('div', 'silence'), el('span', 'muted', 'To make it permanent, in the config:'), ' ', copy, el('pre', null, y)));
+      }
+      return d;
     }));
-    tb.parentNode.hidden = rowsN.length === 0;
-    $('no-noise').hidden = rowsN.length > 0;
+    $('no-noise').hidden = noisy.length > 0;
   }
 
   function renderCut(v) {
