@@ -435,13 +435,20 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 	rerr, werr := copyResponse(rw, res, capt, flush, headersNow)
 	res.Body.Close() // now, to populate res.Trailer
 	if rerr != nil || werr != nil {
-		err := rerr
-		if err == nil {
-			err = fmt.Errorf("write to client: %w", werr)
-		} else {
+		var err error
+		switch {
+		case werr != nil:
+			err = fmt.Errorf("client left: write: %w", werr)
+			st.status = statusClientClosed
+		case r.Context().Err() != nil:
+			// The client left mid-body, which cancelled the backend's read: not a
+			// failure of the backend.
+			err = fmt.Errorf("client left: %w", rerr)
+			st.status = statusClientClosed
+		default:
 			// What the backend sent before failing reaches the client, then the break.
 			http.NewResponseController(rw).Flush()
-			err = fmt.Errorf("read %s body: %w", st.dec.Serve, err)
+			err = fmt.Errorf("read %s body: %w", st.dec.Serve, rerr)
 			p.Logger.Warn().Str("request_id", st.id).Str("backend", st.dec.Serve.String()).
 				Str("error", rerr.Error()).Msg("Backend failed mid-body")
 		}
