@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/parity-dev/parity/diff"
@@ -30,11 +31,28 @@ type Exchange struct {
 	Candidate        *diff.Response // nil when the candidate failed
 	CandidateErr     error
 	CandidateLatency time.Duration
+
+	// Learned lists, sorted, the patterns learned as noise on this route (see
+	// NoiseLearner): differences at them are noise without a re-ask. It is read,
+	// never modified.
+	Learned []string
+	// Reask, when set, asks a primary the same request again and returns its
+	// answer, or nil when the re-ask could not be made or was not answered (limits,
+	// deadline, error). Observation calls it at most once, and only when
+	// differences are left that are not learned noise; what also differs between
+	// the two primaries' answers is then noise.
+	Reask func() *diff.Response
 }
 
 // Observation compares the two answers of x under its decision's rules and returns
 // what the aggregator records. A primary that failed excludes the pair from parity
 // (it is counted as skipped): there is nothing trustworthy to compare against.
+//
+// Differences at learned patterns become noise first; when others are left and x
+// can re-ask, the re-ask's answer is compared with the primary's, and the
+// differences it shares (same pattern, same kind) become noise too. The
+// observation says which patterns the re-ask tested, so that the aggregator
+// learns, and whether a due re-ask was dropped.
 func (x *Exchange) Observation() report.Observation {
 	o := report.Observation{
 		Time:      x.Time,
@@ -54,8 +72,34 @@ func (x *Exchange) Observation() report.Observation {
 		return o
 	}
 	o.CandidateStatus = x.Candidate.Status
-	o.Differences = diff.Compare(x.Primary, x.Candidate, x.Decision.Rules).Differences
+	o.NoiseRule = x.Decision.Noise.Rule
+	diffs := diff.Compare(x.Primary, x.Candidate, x.Decision.Rules).Differences
+	diffs, o.Noise = learnedNoise(diffs, x.Learned)
+	if len(diffs) > 0 && x.Reask != nil {
+		if again := x.Reask(); again == nil {
+			o.ReaskDropped = true
+		} else {
+			var confirmed []string
+			o.NoiseChecked = patterns(diffs)
+			diffs, confirmed = splitNoise(diffs, diff.Compare(x.Primary, again, x.Decision.Rules).Differences)
+			o.Noise = mergeSorted(o.Noise, confirmed)
+		}
+	}
+	o.Differences = diffs
 	return o
+}
+
+// mergeSorted returns the union of two sorted lists without duplicates.
+func mergeSorted(a, b []string) []string {
+	if len(a) == 0 {
+		return b
+	}
+	if len(b) == 0 {
+		return a
+	}
+	out := append(append(make([]string, 0, len(a)+len(b)), a...), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // candidateError describes a candidate failure without the request URL, whose query

@@ -45,6 +45,7 @@ type Config struct {
 	Compare   CompareConfig `yaml:"compare"`
 	Routes    []RouteConfig `yaml:"routes"`
 	Shadow    ShadowConfig  `yaml:"shadow"`
+	Noise     NoiseConfig   `yaml:"noise"`
 
 	// src remembers where each value came from (file line or environment variable),
 	// so that Validate can name it.
@@ -71,6 +72,32 @@ type RouteConfig struct {
 	CompareConfig `yaml:",inline"`
 	Refetch       bool `yaml:"refetch"`       // re-ask the primary to learn noise (safe methods)
 	MirrorWrites  bool `yaml:"mirror_writes"` // this route's writes may be mirrored
+	// Noise overrides the noise: section's learning rule for this route; zero
+	// fields inherit it.
+	Noise NoiseRuleConfig `yaml:"noise"`
+}
+
+// NoiseRuleConfig is when a pattern is learned as noise on a route: confirm
+// confirmations among the last window re-asks that tested it (see report.NoiseRule).
+type NoiseRuleConfig struct {
+	Confirm int `yaml:"confirm"` // K; 0 = inherit, or report.DefaultNoiseConfirm (3)
+	Window  int `yaml:"window"`  // N; 0 = inherit, or report.DefaultNoiseWindow (5); at most 64
+}
+
+// NoiseConfig is the noise: section: the learning rule of every route, and the
+// bounds of the re-asks that feed it. A re-ask asks a primary (the secondary, or the
+// primary itself on refetch routes) the same safe request again when the
+// candidate's answer differs at paths not yet learned as noise; it never touches the
+// client's path.
+type NoiseConfig struct {
+	NoiseRuleConfig `yaml:",inline"`
+	// ReaskConcurrency is how many re-asks may be in flight at once, over every
+	// route; 0 = DefaultReaskConcurrency. The proxy drops a re-ask that finds no
+	// room (counted as reask_dropped); a replay waits for room.
+	ReaskConcurrency int `yaml:"reask_concurrency"`
+	// ReaskRate caps the re-asks started per second, over every route; 0 =
+	// unlimited. Bursts of up to one second's worth are allowed.
+	ReaskRate float64 `yaml:"reask_rate"`
 }
 
 // ShadowConfig says which requests are mirrored.
@@ -314,6 +341,11 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, key string) error {
 		if n.ShortTag() != "!!bool" {
 			return w.errorf(n, key, "want true or false, got %q", n.Value)
 		}
+	case reflect.Int:
+		var i int
+		if n.ShortTag() != "!!int" || n.Decode(&i) != nil {
+			return w.errorf(n, key, "want a whole number, got %q", n.Value)
+		}
 	case reflect.Float64:
 		if tag := n.ShortTag(); tag != "!!int" && tag != "!!float" {
 			return w.errorf(n, key, "want a number, got %q", n.Value)
@@ -343,6 +375,8 @@ func kindName(t reflect.Type) string {
 		return "true or false"
 	case reflect.Float64:
 		return "number"
+	case reflect.Int:
+		return "whole number"
 	}
 	return "string"
 }
@@ -542,8 +576,11 @@ func (c *Config) Validate() error {
 		if err := c.checkRules(fmt.Sprintf("routes[%d]", i), r.CompareConfig); err != nil {
 			return err
 		}
+		if err := c.checkNoiseRule(fmt.Sprintf("routes[%d].noise", i), r.Noise); err != nil {
+			return err
+		}
 	}
-	return nil
+	return c.checkNoise()
 }
 
 // checkRules compiles each path of a rule set on its own, so that an error names the

@@ -27,12 +27,18 @@ routes:
   - match: /api/sessions/:id
     refetch: true
     mirror_writes: true
+    noise: {confirm: 4}
 shadow:
   sample: 0.25
   methods: [GET, HEAD]
   write_routes: [/api/tools/]
   exclude: [/api/metrics]
   verify_cutover: true
+noise:
+  confirm: 2
+  window: 6
+  reask_concurrency: 2
+  reask_rate: 10
 `
 
 func TestParseConfig(t *testing.T) {
@@ -52,10 +58,11 @@ func TestParseConfig(t *testing.T) {
 		Compare:   CompareConfig{Ignore: []string{"header.X-Response-Time", "body.meta.requestId"}},
 		Routes: []RouteConfig{
 			{Match: "GET /api/v1/search", CompareConfig: CompareConfig{Unordered: []string{"body.results"}, Tolerance: 1e-9, Shape: []string{}, Ignore: []string{"body.took"}}},
-			{Match: "/api/sessions/:id", Refetch: true, MirrorWrites: true},
+			{Match: "/api/sessions/:id", Refetch: true, MirrorWrites: true, Noise: NoiseRuleConfig{Confirm: 4}},
 		},
 		Shadow: ShadowConfig{Sample: &sample, Methods: []string{"GET", "HEAD"}, WriteRoutes: []string{"/api/tools/"},
 			Exclude: []string{"/api/metrics"}, VerifyCutover: true},
+		Noise: NoiseConfig{NoiseRuleConfig: NoiseRuleConfig{Confirm: 2, Window: 6}, ReaskConcurrency: 2, ReaskRate: 10},
 	}
 	if diff := cmp.Diff(want, cfg, cmpopts.IgnoreUnexported(Config{})); diff != "" {
 		t.Errorf("ParseConfig (-want +got):\n%s", diff)
@@ -94,9 +101,9 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown key", "compare:\n  ignroe: [x]\n", nil,
 			`parity.yaml:2: unknown key "ignroe" in compare (known keys: ignore, shape, tolerance, unordered)`},
 		{"unknown top-level key", "primary: http://a\n\nprimray: http://b\n", nil,
-			`parity.yaml:3: unknown key "primray" (known keys: candidate, compare, cutover, primary, routes, secondary, shadow)`},
+			`parity.yaml:3: unknown key "primray" (known keys: candidate, compare, cutover, noise, primary, routes, secondary, shadow)`},
 		{"unknown key in a route", "routes:\n  - match: /api/x\n    mirror_write: true\n", nil,
-			`parity.yaml:3: unknown key "mirror_write" in routes[0] (known keys: ignore, match, mirror_writes, refetch, shape, tolerance, unordered)`},
+			`parity.yaml:3: unknown key "mirror_write" in routes[0] (known keys: ignore, match, mirror_writes, noise, refetch, shape, tolerance, unordered)`},
 		{"duplicate key", "primary: http://a\nprimary: http://b\n", nil,
 			`parity.yaml:2: key "primary" already given at line 1`},
 		{"syntax error", "cutover:\n  enabled: true\n routes: [\n", nil,
@@ -137,6 +144,24 @@ func TestConfigErrors(t *testing.T) {
 			`parity.yaml:2: routes[0].match: match "/api//x": the path is not canonical (write "/api/x")`},
 		{"bad parameter", "routes:\n  - match: '/api/x/:'\n", nil,
 			`parity.yaml:2: routes[0].match: match "/api/x/:": bad parameter ":" (want :name)`},
+		{"noise rule not a number", "noise:\n  confirm: many\n", nil,
+			`parity.yaml:2: noise.confirm: want a whole number, got "many"`},
+		{"noise window not whole", "noise:\n  window: 2.5\n", nil,
+			`parity.yaml:2: noise.window: want a whole number, got "2.5"`},
+		{"noise window too large", "noise:\n  window: 65\n", nil,
+			`parity.yaml:2: noise.window: must be between 1 and 64 (0 = the default, 5), got 65`},
+		{"noise confirm over the window", "noise:\n  confirm: 4\n  window: 3\n", nil,
+			`parity.yaml:2: noise.confirm: confirm 4 is more than the window of 3 re-asks (noise.window)`},
+		{"route window under the inherited confirm", "noise:\n  confirm: 4\nroutes:\n  - match: /api/x\n    noise:\n      window: 2\n", nil,
+			`parity.yaml:6: routes[0].noise.window: window 2 is less than confirm 4 (noise.confirm)`},
+		{"negative route confirm", "routes:\n  - match: /api/x\n    noise: {confirm: -1}\n", nil,
+			`parity.yaml:3: routes[0].noise.confirm: must be 1 or more (0 = the default), got -1`},
+		{"negative re-ask concurrency", "noise:\n  reask_concurrency: -1\n", nil,
+			`parity.yaml:2: noise.reask_concurrency: must be 0 (the default, 8) or more, got -1`},
+		{"negative re-ask rate", "noise:\n  reask_rate: -2\n", nil,
+			`parity.yaml:2: noise.reask_rate: must be a finite number of re-asks per second >= 0 (0 = unlimited), got -2`},
+		{"unknown noise key", "noise:\n  confirms: 2\n", nil,
+			`parity.yaml:2: unknown key "confirms" in noise (known keys: confirm, reask_concurrency, reask_rate, window)`},
 		{"cutover of auth", "cutover:\n  routes: [/api/health, /api/auth]\n", nil,
 			`parity.yaml:2: cutover.routes[1]: prefix "/api/auth" covers /api/auth, which never goes to the candidate`},
 		{"cutover of all api", "cutover:\n  routes:\n  - /api/\n", nil,

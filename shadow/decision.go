@@ -33,4 +33,5 @@ type Decision struct {
 	Skip    string
 	Rules   *diff.Rules // comparison rules for this route (global + route entry)
 	Refetch bool        // the route allows re-asking the primary to learn noise
+	Noise   NoisePolicy // how the route learns noise (noise: and the route's entry)
 }

@@ -42,6 +42,7 @@ type Metrics struct {
 	comparisons        *prometheus.CounterVec   // route, outcome
 	dropped            *prometheus.CounterVec   // reason
 	skipped            *prometheus.CounterVec   // reason
+	reasks             *prometheus.CounterVec   // result
 	queueDepth         prometheus.Gauge
 	inFlight           prometheus.Gauge
 	reloads            *prometheus.CounterVec // result
@@ -90,6 +91,10 @@ func NewMetrics(maxRoutes int) *Metrics {
 			Name: "parity_mirror_skipped_total",
 			Help: "API requests the routing rules did not mirror, by reason (auth, write_method, excluded, sampled_out, ambiguous_path, cut_over).",
 		}, []string{"reason"}),
+		reasks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parity_noise_reasks_total",
+			Help: "Re-asks of a primary to tell noise from differences, by result: answered, dropped (re-ask limits), failed (transport error or deadline).",
+		}, []string{"result"}),
 		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "parity_mirror_queue_depth",
 			Help: "Mirrors waiting for a worker.",
@@ -107,7 +112,7 @@ func NewMetrics(maxRoutes int) *Metrics {
 			Help: "Client requests answered 502 or 504 because the serving backend could not be reached, by backend.",
 		}, []string{"backend"}),
 	}
-	m.reg.MustRegister(m.requestDuration, m.mirrorDuration, m.comparisons, m.dropped, m.skipped,
+	m.reg.MustRegister(m.requestDuration, m.mirrorDuration, m.comparisons, m.dropped, m.skipped, m.reasks,
 		m.queueDepth, m.inFlight, m.reloads, m.backendUnavailable,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Reasons and results are few and known: make them visible at zero, so rate()
@@ -117,6 +122,9 @@ func NewMetrics(maxRoutes int) *Metrics {
 	}
 	for _, r := range []string{"success", "failure"} {
 		m.reloads.WithLabelValues(r)
+	}
+	for _, r := range []string{reaskAnswered, reaskDropped, reaskFailed} {
+		m.reasks.WithLabelValues(r)
 	}
 	for _, b := range []string{Primary.String(), Candidate.String()} {
 		m.backendUnavailable.WithLabelValues(b)
@@ -204,6 +212,13 @@ func (m *Metrics) drop(reason string) {
 		return
 	}
 	m.dropped.WithLabelValues(reason).Inc()
+}
+
+func (m *Metrics) reask(result string) {
+	if m == nil {
+		return
+	}
+	m.reasks.WithLabelValues(result).Inc()
 }
 
 func (m *Metrics) skip(reason string) {

@@ -132,6 +132,7 @@ type mirrorPool struct {
 	pending atomic.Int64
 	start   sync.Once
 	wg      sync.WaitGroup
+	reasks  reaskLimiter // bounds the noise re-asks of every pair
 }
 
 func (m *mirrorPool) init(p *Proxy) {
@@ -231,11 +232,6 @@ func (p *Proxy) runMirror(pr *pair) {
 		return
 	}
 
-	var again chan fetched
-	if pr.again != nil {
-		again = make(chan fetched, 1)
-		go func() { again <- p.fetch(p.primaryT, pr.again) }()
-	}
 	_, transport := p.backend(pr.to)
 	m := p.fetch(transport, pr.req)
 	defer m.release()
@@ -245,18 +241,11 @@ func (p *Proxy) runMirror(pr *pair) {
 	}
 	p.Metrics.observeMirror(pr.dec.Route, pr.to, status, m.err, m.latency)
 
-	var noise *diff.Response
-	if again != nil {
-		a := <-again // bounded by the pair's deadline
-		defer a.release()
-		noise = a.resp
-	}
-
 	select {
 	case <-pr.servedCh:
 	case <-pr.ctx.Done():
 		if pr.state.CompareAndSwap(pairWaiting, pairAbandoned) {
-			p.compare(pr, nil, errServingIncomplete, 0, m, nil)
+			p.compare(pr, nil, errServingIncomplete, 0, m)
 			return
 		}
 		<-pr.servedCh
@@ -265,7 +254,7 @@ func (p *Proxy) runMirror(pr *pair) {
 	if pr.sErr == nil {
 		sresp = diffResponse(pr.sStatus, pr.sHeader, pr.sCapture)
 	}
-	p.compare(pr, sresp, pr.sErr, pr.sLatency, m, noise)
+	p.compare(pr, sresp, pr.sErr, pr.sLatency, m)
 	if pr.sCapture != nil {
 		pr.sCapture.release()
 	}
@@ -308,10 +297,10 @@ func (p *Proxy) fetch(transport http.RoundTripper, req *http.Request) fetched {
 }
 
 // compare builds the exchange of pr from the serving side's answer and the
-// mirror's (or their errors), and hands its observation on. noise, when set, is
-// the primary's answer to the same request asked again: differences it shares
-// with the primary's first answer are noise, not the candidate's fault.
-func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency time.Duration, m fetched, noise *diff.Response) {
+// mirror's (or their errors), and hands its observation on. Differences at
+// patterns the Observer has learned as noise are noise; on routes that re-ask, the
+// others make the exchange ask a primary again (see reasker).
+func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency time.Duration, m fetched) {
 	x := Exchange{Decision: pr.dec, Method: pr.method, RequestID: pr.id, Time: pr.start}
 	if pr.dec.Serve == Primary {
 		x.Primary, x.PrimaryErr, x.PrimaryLatency = sresp, serr, slatency
@@ -320,10 +309,11 @@ func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency tim
 		x.Candidate, x.CandidateErr, x.CandidateLatency = sresp, serr, slatency
 		x.Primary, x.PrimaryErr, x.PrimaryLatency = m.resp, m.err, m.latency
 	}
+	x.Learned = learnedFor(p.Observer, pr.dec.Route)
+	var release func()
+	x.Reask, release = p.reasker(pr)
 	o := x.Observation()
-	if noise != nil && x.Primary != nil && len(o.Differences) > 0 {
-		o.Differences, o.Noise = splitNoise(o.Differences, diff.Compare(x.Primary, noise, pr.dec.Rules).Differences)
-	}
+	release()
 	pr.scrub(&o) // a backend may have echoed the request's secrets
 	outcome := outcomeOf(&o)
 	p.Metrics.comparison(pr.dec.Route, outcome)

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -45,8 +44,11 @@ type Replayer struct {
 	// Primary and Candidate are the backends' base URLs (scheme, host, optional path
 	// prefix). Both are required.
 	Primary, Candidate *url.URL
-	// Secondary is an optional second primary: eligible requests go to it too, and
-	// what differs between the two primaries is reported as noise, not difference.
+	// Secondary is an optional second primary. A safe request whose answers differ
+	// at paths not yet learned as noise is asked of it again (without it, of the
+	// primary itself on refetch routes), and what differs between the two
+	// primaries' answers is reported as noise, not difference. Re-asks wait for
+	// room under the config's noise: limits, within Timeout.
 	Secondary *url.URL
 
 	// Router decides each request; nil = the Router of the default configuration.
@@ -149,6 +151,8 @@ type replayRun struct {
 	mu    sync.Mutex // guards stats and done, serialises Progress
 	stats *ReplayStats
 	done  int
+
+	reasks reaskLimiter // bounds the noise re-asks of the whole run
 }
 
 // feed reads the traffic and hands requests to the workers at the configured rate
@@ -244,25 +248,22 @@ func (run *replayRun) one(ctx context.Context, req *TrafficRequest) {
 		skip(d.Skip)
 		return
 	}
-	var p, c, s sideResult
+	var p, c sideResult
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); p = run.send(ctx, run.rp.Primary, req, id) }()
 	go func() { defer wg.Done(); c = run.send(ctx, run.rp.Candidate, req, id) }()
-	if run.rp.Secondary != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); s = run.send(ctx, run.rp.Secondary, req, id) }()
-	}
 	wg.Wait()
 	x := &Exchange{
 		Decision: d, Method: req.Method, RequestID: id, Time: now,
 		Primary: p.resp, PrimaryErr: p.err, PrimaryLatency: p.latency,
 		Candidate: c.resp, CandidateErr: c.err, CandidateLatency: c.latency,
+		Learned: learnedFor(run.rp.Observer, d.Route),
+	}
+	if target := run.reaskTarget(&d, req.Method); target != nil {
+		x.Reask = func() *diff.Response { return run.reask(ctx, target, &d, req, id) }
 	}
 	o := x.Observation()
-	if s.resp != nil && p.resp != nil && len(o.Differences) > 0 {
-		o.Differences, o.Noise = splitNoise(o.Differences, diff.Compare(p.resp, s.resp, d.Rules).Differences)
-	}
 	if len(o.Differences) > 0 {
 		scrubObservation(&o, trafficSecrets(req)) // a backend may have echoed the request's secrets
 	}
@@ -280,37 +281,34 @@ func (run *replayRun) one(ctx context.Context, req *TrafficRequest) {
 	run.observe(o)
 }
 
-// splitNoise moves the differences whose pattern also differs between the two
-// primaries out of diffs, returning those left and the noise patterns, sorted.
-func splitNoise(diffs, between []diff.Difference) (kept []diff.Difference, noise []string) {
-	if len(between) == 0 {
-		return diffs, nil
+// reaskTarget is where a request's noise re-ask goes: the secondary, or the
+// primary itself on a refetch route; nil for none. Writes are never asked twice.
+func (run *replayRun) reaskTarget(d *Decision, method string) *url.URL {
+	if method == "" {
+		method = http.MethodGet
 	}
-	noisy := map[string]bool{}
-	for _, d := range between {
-		noisy[pattern(d)] = true
+	switch {
+	case !safeMethods[method]:
+		return nil
+	case run.rp.Secondary != nil:
+		return run.rp.Secondary
+	case d.Refetch:
+		return run.rp.Primary
 	}
-	seen := map[string]bool{}
-	for _, d := range diffs {
-		p := pattern(d)
-		if !noisy[p] {
-			kept = append(kept, d)
-			continue
-		}
-		if !seen[p] {
-			seen[p] = true
-			noise = append(noise, p)
-		}
-	}
-	sort.Strings(noise)
-	return kept, noise
+	return nil
 }
 
-func pattern(d diff.Difference) string {
-	if d.Pattern != "" {
-		return d.Pattern
+// reask sends req to target again once there is room under the re-ask limits,
+// waiting for it no longer than the replay's deadline; nil when it could not be
+// made or was not answered.
+func (run *replayRun) reask(ctx context.Context, target *url.URL, d *Decision, req *TrafficRequest, id string) *diff.Response {
+	wait, cancel := context.WithTimeout(ctx, run.timeout())
+	defer cancel()
+	if !run.reasks.acquire(wait, d.Noise, true) {
+		return nil
 	}
-	return d.Path
+	defer run.reasks.release()
+	return run.send(ctx, target, req, id).resp
 }
 
 func (run *replayRun) count(f func(*ReplayStats)) {
@@ -343,11 +341,7 @@ type sideResult struct {
 
 // send sends req to the backend at base and captures the answer.
 func (run *replayRun) send(ctx context.Context, base *url.URL, req *TrafficRequest, id string) sideResult {
-	timeout := run.rp.Timeout
-	if timeout <= 0 {
-		timeout = DefaultReplayTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, run.timeout())
 	defer cancel()
 	out, err := outgoing(ctx, base, req, id)
 	if err != nil {
@@ -368,6 +362,13 @@ func (run *replayRun) send(ctx context.Context, base *url.URL, req *TrafficReque
 	return sideResult{resp: &diff.Response{
 		Status: resp.StatusCode, Header: resp.Header, Body: captured, Truncated: truncated, Size: size,
 	}, latency: latency}
+}
+
+func (run *replayRun) timeout() time.Duration {
+	if run.rp.Timeout > 0 {
+		return run.rp.Timeout
+	}
+	return DefaultReplayTimeout
 }
 
 func (run *replayRun) captureCap() int64 {

@@ -25,6 +25,7 @@ type Router struct {
 	verify       bool
 	routes       []compiledRoute
 	defaultRules *diff.Rules
+	noise        NoisePolicy
 	keyer        *report.Keyer
 
 	// random returns a number in [0,1) for sampling; rand.Float64 by default.
@@ -39,6 +40,7 @@ type compiledRoute struct {
 	rules        *diff.Rules
 	refetch      bool
 	mirrorWrites bool
+	noise        report.NoiseRule
 }
 
 // NewRouter validates cfg and compiles it. cfg must not be changed afterwards.
@@ -57,6 +59,7 @@ func NewRouter(cfg *Config) (*Router, error) {
 		methods:     map[string]bool{},
 		sample:      cfg.Shadow.SampleRate(),
 		verify:      cfg.Shadow.VerifyCutover,
+		noise:       cfg.Noise.policy(),
 		random:      rand.Float64,
 	}
 	for _, p := range cfg.Shadow.Exclude {
@@ -79,7 +82,8 @@ func NewRouter(cfg *Config) (*Router, error) {
 		if err != nil {
 			return nil, fmt.Errorf("compile rules of routes[%d]: %w", i, err)
 		}
-		rt.routes = append(rt.routes, compiledRoute{match: m, rules: rules, refetch: r.Refetch, mirrorWrites: r.MirrorWrites})
+		rt.routes = append(rt.routes, compiledRoute{match: m, rules: rules, refetch: r.Refetch, mirrorWrites: r.MirrorWrites,
+			noise: cfg.Noise.ruleFor(r.Noise)})
 		templates = append(templates, strings.TrimSpace(r.Match))
 	}
 	rt.keyer = report.NewKeyer(templates)
@@ -121,6 +125,7 @@ func (rt *Router) Decide(r *http.Request) Decision {
 		API:       underFold(path, apiPrefix),
 		Route:     rt.keyer.Key(method, path),
 		Rules:     rt.defaultRules,
+		Noise:     rt.noise,
 	}
 	var route *compiledRoute
 	for i := range rt.routes {
@@ -128,6 +133,7 @@ func (rt *Router) Decide(r *http.Request) Decision {
 			route = &rt.routes[i]
 			d.Rules = route.rules
 			d.Refetch = route.refetch && safeMethods[method]
+			d.Noise.Rule = route.noise
 			break
 		}
 	}
@@ -329,24 +335,29 @@ func (m *routeMatch) mayMatchAuth() bool {
 // compileRules builds the comparison rules of the global compare: section followed by
 // a route's entry (nil for none); later options add to earlier ones.
 func compileRules(global CompareConfig, route *CompareConfig) (*diff.Rules, error) {
-	var opts []diff.Option
-	add := func(c CompareConfig) {
-		if len(c.Ignore) > 0 {
-			opts = append(opts, diff.Ignore(c.Ignore...))
-		}
-		if len(c.Unordered) > 0 {
-			opts = append(opts, diff.Unordered(c.Unordered...))
-		}
-		if c.Tolerance > 0 {
-			opts = append(opts, diff.Tolerance(c.Tolerance))
-		}
-		if len(c.Shape) > 0 {
-			opts = append(opts, diff.Shape(c.Shape...))
-		}
-	}
-	add(global)
+	opts := global.Options()
 	if route != nil {
-		add(*route)
+		opts = append(opts, route.Options()...)
 	}
 	return diff.NewRules(opts...)
+}
+
+// Options maps a rule set to diff options: ignore, unordered, tolerance, shape. Empty
+// lists and a zero tolerance add nothing, so a route's options appended to the global
+// ones add to them (a route's tolerance replaces the global one).
+func (c CompareConfig) Options() []diff.Option {
+	var opts []diff.Option
+	if len(c.Ignore) > 0 {
+		opts = append(opts, diff.Ignore(c.Ignore...))
+	}
+	if len(c.Unordered) > 0 {
+		opts = append(opts, diff.Unordered(c.Unordered...))
+	}
+	if c.Tolerance > 0 {
+		opts = append(opts, diff.Tolerance(c.Tolerance))
+	}
+	if len(c.Shape) > 0 {
+		opts = append(opts, diff.Shape(c.Shape...))
+	}
+	return opts
 }
