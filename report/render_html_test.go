@@ -110,18 +110,21 @@ func TestRenderHTMLNoSecrets(t *testing.T) {
 	}
 }
 
-// manyRoutes is a snapshot of n routes, each with differences and examples.
+// manyRoutes is a snapshot of n routes, each with differences, examples and
+// latency: a few aggregated for real, copied under n names with their counts
+// varied (copies, because encoding n routes' histograms is slow under -race).
 func manyRoutes(t testing.TB, n int) *Snapshot {
 	t.Helper()
-	a := NewAggregator(Limits{Routes: n})
+	a := NewAggregator(Limits{})
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	for k := range n {
-		route := fmt.Sprintf("GET /api/v1/things/t%03d/:id", k)
-		for i := range 20 + k%40 {
-			o := Observation{Route: route, RequestID: fmt.Sprintf("req-%03d-%03d", k, i), Time: now.Add(-time.Duration(i) * time.Minute),
+	const kinds = 5
+	for k := range kinds {
+		route := fmt.Sprintf("GET /api/v1/things/t%d/:id", k)
+		for i := range 60 {
+			o := Observation{Route: route, RequestID: fmt.Sprintf("req-%d-%03d", k, i), Time: now.Add(-time.Duration(i) * time.Minute),
 				PrimaryStatus: 200, CandidateStatus: 200, PrimaryLatency: time.Duration(1000+i*90) * time.Microsecond,
-				CandidateLatency: time.Duration(1100+i*95) * time.Microsecond}
-			if i%(2+k%5) == 0 {
+				CandidateLatency: time.Duration(1100+i*(95+k*20)) * time.Microsecond}
+			if i%(2+k) == 0 {
 				o.Differences = []diff.Difference{
 					{Path: fmt.Sprintf("body.items.%d.name", i%4), Pattern: "body.items.#.name", Kind: diff.Changed, Primary: `"alpha"`, Candidate: `"beta"`},
 					{Path: "header.Cache-Control", Pattern: "header.Cache-Control", Kind: diff.Missing, Primary: "private, no-store"},
@@ -130,8 +133,17 @@ func manyRoutes(t testing.TB, n int) *Snapshot {
 			a.Observe(o)
 		}
 	}
-	s := a.Snapshot()
-	s.Updated = now
+	base := a.Snapshot()
+	s := &Snapshot{Version: SnapshotVersion, Started: base.Started, Updated: now, Limits: base.Limits, Series: base.Series}
+	for k := range n {
+		r := base.Routes[k%kinds]
+		r.Route = fmt.Sprintf("GET /api/v1/things/t%03d/:id", k)
+		r.Compared = 20 + int64(k%40)
+		r.Matched = min(r.Compared, r.Matched*r.Compared/60+int64(k%3))
+		r.finish()
+		s.Routes = append(s.Routes, r)
+	}
+	sortRoutes(s.Routes)
 	return s
 }
 
