@@ -61,10 +61,11 @@ type Proxy struct {
 	// and a decision to serve from the candidate is answered 502.
 	Primary, Candidate *url.URL
 
-	// Secondary is a second primary instance. Routes whose Decision.Refetch is set
-	// send each mirrored request to it too (nil: to the primary again), and what
-	// differs between the two primaries' answers is reported as noise rather than
-	// as the candidate's difference.
+	// Secondary is a second primary instance. On routes whose Decision.Refetch is
+	// set, a comparison that leaves differences which are not yet learned noise
+	// re-asks it (nil: the primary again), and what differs the same way between the
+	// two primaries' answers is reported as noise rather than as the candidate's
+	// difference.
 	Secondary *url.URL
 
 	// Decide routes one request; it must not modify it. nil: every request is
