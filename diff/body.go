@@ -123,8 +123,7 @@ func isTextMedia(mt string) bool {
 	return false
 }
 
-// body compares the two bodies, appending differences to c.out and noting in
-// c.suppressed whether an ignore rule hid one.
+// body compares the two bodies, appending differences to c.out.
 func (c *comparison) body(p, q *side) {
 	if c.primary.Truncated || c.candidate.Truncated {
 		c.captured()
@@ -214,17 +213,12 @@ func (c *comparison) json(p *side, a []byte, q *side, b []byte, stream bool) {
 	w := getWalker(ta, tb, c.r)
 	defer putWalker(w)
 	w.out, w.max = c.out, c.r.maxDiffs
-	w.probe, w.noIgnore = c.probe, c.noIgnore
 	if !c.r.strictEnvelope && !stream && c.primary.Status >= 400 && c.candidate.Status >= 400 {
 		w.envelope = c.candidate.Status
 	}
 	w.compare(0, 0, w.rootRules(), false)
 	c.out = w.out
-	c.suppressed = c.suppressed || w.suppressed
 	c.truncated = c.truncated || w.stopped
-	if w.found {
-		c.bodyFound = true
-	}
 }
 
 func claim(s *side) string {
@@ -289,12 +283,7 @@ func capturedDesc(r *Response) string {
 
 // bodyDiff records a difference about the body as a whole.
 func (c *comparison) bodyDiff(kind Kind, primary, candidate, note string) {
-	c.bodyFound = true
-	if c.probe {
-		return
-	}
-	if c.r.body.ignore && !c.noIgnore {
-		c.suppressed = true
+	if c.r.body.ignore {
 		return
 	}
 	c.out = append(c.out, Difference{Path: "body", Pattern: "body", Kind: kind, Primary: primary, Candidate: candidate, Note: note})

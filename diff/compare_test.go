@@ -89,6 +89,7 @@ func TestCompare(t *testing.T) {
 		candidate *Response
 		opts      []Option
 		want      []Difference
+		notes     []string
 	}{
 		// status
 		{name: "status equal", primary: jsonResp(`1`), candidate: jsonResp(`1`)},
@@ -197,19 +198,43 @@ func TestCompare(t *testing.T) {
 		// content-encoding
 		{name: "gzip against identity, bodies equal", primary: jsonResp(`{"a":1}`),
 			candidate: jsonResp(gz(`{"a":1}`), "Content-Encoding", "gzip", "Vary", "Accept-Encoding")},
-		{name: "gzip against identity, bodies differ: transport shows too", primary: jsonResp(`{"a":1}`),
-			candidate: jsonResp(gz(`{"a":2}`), "Content-Encoding", "gzip", "Vary", "Accept-Encoding"),
-			want: []Difference{
-				d("body.a", Changed, "1", "2"),
-				d("header.Content-Encoding", Extra, "", "gzip"),
-				d("header.Vary", Extra, "", "Accept-Encoding"),
-			}},
+		{name: "gzip against identity, bodies differ: only the body difference", reason: "both decode, so the encoding is transport",
+			primary: jsonResp(`{"a":1}`), candidate: jsonResp(gz(`{"a":2}`), "Content-Encoding", "gzip", "Vary", "Accept-Encoding"),
+			want: []Difference{d("body.a", Changed, "1", "2")}},
+		{name: "fastify compress: br with a dropped member", reason: "the real GET /api/activity: br and vary on the candidate, a regression in the body",
+			primary:   jsonResp(`{"items":[{"actor":{"id":"u-1","avatarUrl":null}}]}`),
+			candidate: jsonResp(br(`{"items":[{"actor":{"id":"u-1"}}]}`), "Vary", "accept-encoding", "Content-Encoding", "br"),
+			want:      []Difference{withPattern(d("body.items.0.actor.avatarUrl", Missing, "null", ""), "body.items.#.actor.avatarUrl")}},
 		{name: "vary keeps its other tokens", primary: jsonResp(`{}`, "Vary", "Origin"),
 			candidate: jsonResp(gz(`{}`), "Content-Encoding", "gzip", "Vary", "Accept-Encoding"),
 			want:      []Difference{d("header.Vary", Missing, "Origin", "")}},
-		{name: "ignoring the differing body path does not silence the transport headers", primary: jsonResp(`{"a":1}`),
-			candidate: jsonResp(gz(`{"a":2}`), "Content-Encoding", "gzip"), opts: []Option{Ignore("body.a")},
-			want: []Difference{d("header.Content-Encoding", Extra, "", "gzip")}},
+		{name: "vary keeps its other tokens when the bodies differ", primary: jsonResp(`{"a":1}`, "Vary", "Origin"),
+			candidate: jsonResp(gz(`{"a":2}`), "Content-Encoding", "gzip", "Vary", "Accept-Encoding, Accept-Language"),
+			want: []Difference{
+				d("body.a", Changed, "1", "2"),
+				d("header.Vary", Changed, "Origin", "Accept-Encoding, Accept-Language"),
+			}},
+		{name: "ignoring the differing body path leaves no transport difference", primary: jsonResp(`{"a":1}`),
+			candidate: jsonResp(gz(`{"a":2}`), "Content-Encoding", "gzip"), opts: []Option{Ignore("body.a")}},
+		{name: "both sides encoded differently, bodies differ", primary: jsonResp(gz(`[1]`), "Content-Encoding", "gzip"),
+			candidate: jsonResp(br(`[2]`), "Content-Encoding", "br"),
+			want:      []Difference{withPattern(d("body.0", Changed, "1", "2"), "body.#")}},
+		{name: "unknown coding: the encoding is compared", reason: "the body could not be decoded, so the header explains it",
+			primary: jsonResp(`{}`), candidate: jsonResp("\x1f\x9d", "Content-Encoding", "compress", "Vary", "Accept-Encoding"),
+			want: []Difference{
+				withNote(d("body", Changed, digest([]byte(`{}`)), digest([]byte("\x1f\x9d"))),
+					`candidate body could not be decoded: unsupported content-encoding "compress" (compared by length and hash of the encoded bytes)`),
+				d("header.Content-Encoding", Extra, "", "compress"),
+				d("header.Vary", Extra, "", "Accept-Encoding"),
+			}},
+		{name: "encoded body captured in part: the encoding is compared", reason: "a partial capture cannot be decoded",
+			primary:   &Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`[1,`), Truncated: true, Size: 5000},
+			candidate: &Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}}, Body: []byte(gz(`[1,`)), Truncated: true, Size: 300},
+			want: []Difference{
+				withNote(d("body", Changed, "5000 bytes, captured "+digest([]byte(`[1,`)), "300 bytes, captured "+digest([]byte(gz(`[1,`)))),
+					"body captured only in part: compared by length and hash of the first 3 bytes"),
+				d("header.Content-Encoding", Extra, "", "gzip"),
+			}},
 		{name: "deflate, zlib-wrapped", primary: jsonResp(`[1]`), candidate: jsonResp(zl(`[1]`), "Content-Encoding", "deflate")},
 		{name: "deflate, raw", primary: jsonResp(`[1]`), candidate: jsonResp(rawDeflate(`[1]`), "Content-Encoding", "deflate")},
 		{name: "brotli", primary: jsonResp(br(`[1]`), "Content-Encoding", "br"), candidate: jsonResp(`[1.0]`)},
@@ -309,6 +334,63 @@ func TestCompare(t *testing.T) {
 			candidate: resp(400, `{"statusCode":400,"error":"Bad Request","message":"bad"}`, "Content-Type", "application/json"), opts: []Option{StrictErrorEnvelope()},
 			want: []Difference{d("body.error", Extra, "", `"Bad Request"`), d("body.statusCode", Extra, "", "400")}},
 
+		// the error-page default
+		{name: "sveltekit error page against fastify json 404", reason: "the real GET /api/nope",
+			primary: resp(404, "<!doctype html>\n<html><body><h1>404</h1><p>Not Found</p></body></html>", "Content-Type", "text/html",
+				"Link", `<../_app/immutable/entry/start.js>; rel="modulepreload"; nopush`, "X-Sveltekit-Page", "true", "Etag", `"djyc4j"`),
+			candidate: resp(404, `{"message":"Route GET:/api/nope not found","error":"Not Found","statusCode":404}`, "Content-Type", "application/json; charset=utf-8"),
+			notes:     []string{"error page: both answered 404, the primary as text/html, the candidate as application/json; body, Content-Type and Link not compared"}},
+		{name: "json error against an html error page", primary: resp(500, `{"message":"boom"}`, "Content-Type", "application/json"),
+			candidate: resp(500, "<html>boom</html>", "Content-Type", "text/html; charset=utf-8"),
+			notes:     []string{"error page: both answered 500, the primary as application/json, the candidate as text/html; body, Content-Type and Link not compared"}},
+		{name: "error page pair still compares its other headers", primary: resp(404, "<html></html>", "Content-Type", "text/html", "Cache-Control", "no-store", "Link", "<a.js>; rel=preload"),
+			candidate: resp(404, `{}`, "Content-Type", "application/json", "Cache-Control", "max-age=60"),
+			want:      []Difference{d("header.Cache-Control", Changed, "no-store", "max-age=60")},
+			notes:     []string{"error page: both answered 404, the primary as text/html, the candidate as application/json; body, Content-Type and Link not compared"}},
+		{name: "error pages with different statuses are compared", reason: "the status is compared, and the default needs it equal",
+			primary:   resp(404, "<html></html>", "Content-Type", "text/html", "Link", "<a.js>; rel=preload"),
+			candidate: resp(500, `{}`, "Content-Type", "application/json"),
+			want: []Difference{
+				withNote(d("body", Changed, `"<html></html>"`, "{}"), "primary body (text/html) is not valid JSON: invalid character '<' looking for a value at offset 0"),
+				d("header.Content-Type", Changed, "text/html", "application/json"),
+				d("header.Link", Missing, "<a.js>; rel=preload", ""),
+				d("status", Changed, "404", "500"),
+			}},
+		{name: "strict error pages", primary: resp(404, "<html></html>", "Content-Type", "text/html", "Link", "<a.js>; rel=preload", "X-Sveltekit-Page", "true"),
+			candidate: resp(404, `{}`, "Content-Type", "application/json"), opts: []Option{StrictErrorPages()},
+			want: []Difference{
+				withNote(d("body", Changed, `"<html></html>"`, "{}"), "primary body (text/html) is not valid JSON: invalid character '<' looking for a value at offset 0"),
+				d("header.Content-Type", Changed, "text/html", "application/json"),
+				d("header.Link", Missing, "<a.js>; rel=preload", ""),
+			}},
+		{name: "json error against json error is compared", primary: resp(404, `{"message":"no such session"}`, "Content-Type", "application/json"),
+			candidate: resp(404, `{"message":"Not found","error":"Not Found","statusCode":404}`, "Content-Type", "application/json", "Link", "<a.js>"),
+			want: []Difference{
+				d("body.message", Changed, `"no such session"`, `"Not found"`),
+				d("header.Link", Extra, "", "<a.js>"),
+			}},
+		{name: "html against json on success is compared", primary: resp(200, "<html></html>", "Content-Type", "text/html"),
+			candidate: jsonResp(`{}`),
+			want: []Difference{
+				withNote(d("body", Changed, `"<html></html>"`, "{}"), "primary body (text/html) is not valid JSON: invalid character '<' looking for a value at offset 0"),
+				d("header.Content-Type", Changed, "text/html", "application/json"),
+			}},
+		{name: "html against plain text error is compared", primary: resp(404, "<html></html>", "Content-Type", "text/html"),
+			candidate: resp(404, "Not Found", "Content-Type", "text/plain"),
+			want: []Difference{
+				withNote(d("body", Changed, `"<html></html>"`, `"Not Found"`), "texts differ from line 1, column 1 (byte 0)"),
+				d("header.Content-Type", Changed, "text/html", "text/plain"),
+			}},
+
+		// default-ignored headers of the frameworks
+		{name: "adapter-node's X-Accel-Buffering on an event stream", primary: resp(200, "data: 1\n\n", "Content-Type", "text/event-stream", "X-Accel-Buffering", "no"),
+			candidate: resp(200, "data: 1\n\n", "Content-Type", "text/event-stream")},
+		{name: "X-Accel-Buffering compared when included", primary: resp(200, "data: 1\n\n", "Content-Type", "text/event-stream", "X-Accel-Buffering", "no"),
+			candidate: resp(200, "data: 1\n\n", "Content-Type", "text/event-stream"), opts: []Option{IncludeHeaders("x-accel-buffering")},
+			want: []Difference{d("header.X-Accel-Buffering", Missing, "no", "")}},
+		{name: "X-Sveltekit-Page is not compared", primary: resp(200, "<html></html>", "Content-Type", "text/html", "X-Sveltekit-Page", "true"),
+			candidate: resp(200, "<html></html>", "Content-Type", "text/html")},
+
 		// limits
 		{name: "max differences", primary: jsonResp(`[1,2,3,4,5]`), candidate: jsonResp(`[0,0,0,0,0]`), opts: []Option{MaxDifferences(2)},
 			want: []Difference{withPattern(d("body.0", Changed, "1", "0"), "body.#"), withPattern(d("body.1", Changed, "2", "0"), "body.#")}},
@@ -317,9 +399,13 @@ func TestCompare(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rules := mustRules(t, tc.opts...)
-			got := Compare(tc.primary, tc.candidate, rules).Differences
+			res := Compare(tc.primary, tc.candidate, rules)
+			got := res.Differences
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("Compare differences (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.notes, res.Notes); diff != "" {
+				t.Errorf("Compare notes (-want +got):\n%s", diff)
 			}
 			// Every reported path, ignored, silences exactly that difference.
 			for _, x := range got {

@@ -22,9 +22,17 @@ import (
 //     JSON and text reply, SvelteKit's json() does not).
 //   - JSON key order is irrelevant, and numbers compare by exact value (1 ≡ 1.0 ≡ 1e0),
 //     strings by their decoded text ("\u00e9" ≡ "é").
-//   - Content-Encoding: bodies are compared decoded; gzip on one side and identity on
-//     the other is no difference when the decoded bodies match, nor is an
-//     "Accept-Encoding" token in Vary. When the bodies differ, both are reported.
+//   - Content-Encoding: bodies are compared decoded, so whenever both bodies could be
+//     decoded (gzip, deflate, br, within MaxDecodedBytes) the Content-Encoding header
+//     and an "Accept-Encoding" token in Vary are transport details and not compared:
+//     a body difference is reported on the decoded bodies already, and repeating it
+//     as an encoding difference only adds noise (it would also show on every route
+//     whose bodies differ by learned noise alone). @fastify/compress compresses
+//     replies over 1 KiB and adds Vary: accept-encoding; adapter-node does neither.
+//     When a body could not be decoded (an unknown coding, corrupt data, a bomb over
+//     the cap, a body captured only in part) Content-Encoding is compared, since it
+//     is then the only explanation of the body difference. Vary's other tokens are
+//     always compared.
 //   - List-valued headers whose order carries no meaning (Vary, Allow, the
 //     Access-Control-* lists, Cache-Control directives) compare as sets of tokens;
 //     Set-Cookie as a set of cookies. Whitespace around commas never counts.
@@ -33,6 +41,15 @@ import (
 //     error reply. When these top-level members are present only in the candidate and
 //     hold exactly those values, they are not differences. StrictErrorEnvelope turns
 //     this off.
+//   - Error pages: on an unknown route both frameworks answer the same error status,
+//     but SvelteKit renders its HTML error page (text/html, with modulepreload Link
+//     headers and X-Sveltekit-Page: true) where Fastify answers its JSON 404
+//     envelope. When both statuses are equal and >= 400 and one side's body is an
+//     HTML document (media type text/html) while the other's is JSON, the two are
+//     different renderings of the same error: the bodies, Content-Type and Link are
+//     not compared for that pair, and Result.Notes says so. The status is compared
+//     as always, and a JSON error against a JSON error is compared as usual (with
+//     the error envelope default above). StrictErrorPages turns this off.
 //   - Event streams compare event by event (see sse.go), so how the stream was split
 //     into chunks never matters.
 
@@ -67,6 +84,19 @@ var DefaultIgnoredHeaders = map[string]string{
 	// Validators are opaque and each framework computes its own (a hash of different
 	// bytes, weak or strong); clients only send them back to the same origin.
 	"Etag": "opaque validator computed differently by each framework",
+	// Instructions to the infrastructure in front of the backend, not part of the
+	// answer a client gets.
+	"X-Accel-Buffering": "tells a buffering reverse proxy (nginx) not to buffer; adapter-node sets \"no\" on every event stream",
+	// Framework bookkeeping that has no meaning to an API client.
+	"X-Sveltekit-Page": "marks a page SvelteKit rendered (its HTML error page on an unknown /api route); Fastify renders no pages",
+}
+
+// errorPageHeaders are not compared on a pair of error pages of different formats
+// (see "Error pages" above): they describe the HTML rendering, not the error.
+var errorPageHeaders = map[string]bool{
+	"Content-Type":     true,
+	"Link":             true, // modulepreload hints for the page's scripts
+	"X-Sveltekit-Page": true,
 }
 
 // tokenSetHeaders hold comma-separated tokens whose order and case carry no meaning.

@@ -20,40 +20,44 @@ func headerValues(h http.Header, canon string) []string {
 	return v
 }
 
-// headers compares the headers of both responses. bodiesMatch says whether the decoded
-// bodies are equal, which makes Content-Encoding and Vary: Accept-Encoding transport
-// details.
-func (c *comparison) headers(bodiesMatch bool) {
+// headers compares the headers of both responses.
+func (c *comparison) headers() {
 	p, q := c.primary.Header, c.candidate.Header
 	for k := range p {
 		name := textproto.CanonicalMIMEHeaderKey(k)
 		if c.headerSkipped(name) {
 			continue
 		}
-		c.header(name, headerValues(p, name), headerValues(q, name), bodiesMatch)
+		c.header(name, headerValues(p, name), headerValues(q, name))
 	}
 	for k := range q {
 		name := textproto.CanonicalMIMEHeaderKey(k)
 		if c.headerSkipped(name) || headerValues(p, name) != nil {
 			continue
 		}
-		c.header(name, nil, headerValues(q, name), bodiesMatch)
+		c.header(name, nil, headerValues(q, name))
 	}
 }
 
 func (c *comparison) headerSkipped(name string) bool {
+	if c.errorPages && errorPageHeaders[name] {
+		return true
+	}
 	if _, ok := DefaultIgnoredHeaders[name]; ok && !c.r.include[name] {
 		return true
 	}
 	return c.r.headerIgnored(name)
 }
 
-func (c *comparison) header(name string, vp, vq []string, bodiesMatch bool) {
+func (c *comparison) header(name string, vp, vq []string) {
 	if slices.Equal(vp, vq) {
 		return
 	}
-	np, okp := normalizeHeader(name, vp, bodiesMatch)
-	nq, okq := normalizeHeader(name, vq, bodiesMatch)
+	// Whether the encoding is a transport detail is decided only where it matters:
+	// it may take decoding a body the comparison did not need.
+	transport := (name == "Content-Encoding" || name == "Vary") && c.encodingIsTransport()
+	np, okp := normalizeHeader(name, vp, transport)
+	nq, okq := normalizeHeader(name, vq, transport)
 	var kind Kind
 	switch {
 	case !okp && !okq:
@@ -96,19 +100,20 @@ func renderHeader(name string, vs []string) string {
 }
 
 // normalizeHeader returns the form in which a header's values are compared, and false
-// when, so normalised, the header is as good as absent.
-func normalizeHeader(name string, vs []string, bodiesMatch bool) (string, bool) {
+// when, so normalised, the header is as good as absent. transport says that the
+// content coding is a transport detail (both bodies could be decoded).
+func normalizeHeader(name string, vs []string, transport bool) (string, bool) {
 	if vs == nil {
 		return "", false
 	}
 	switch {
 	case name == "Content-Type":
 		return normContentType(strings.Join(vs, ", ")), true
-	case name == "Content-Encoding" && bodiesMatch:
+	case name == "Content-Encoding" && transport:
 		return "", false
 	case tokenSetHeaders[name]:
 		var drop string
-		if name == "Vary" && bodiesMatch {
+		if name == "Vary" && transport {
 			drop = "accept-encoding"
 		}
 		if name == "Content-Encoding" {

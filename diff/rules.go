@@ -27,6 +27,7 @@ type Rules struct {
 	maxDecoded     int64
 	maxDiffs       int
 	strictEnvelope bool
+	strictPages    bool
 }
 
 // Option is one comparison rule; see NewRules.
@@ -207,6 +208,16 @@ func IncludeHeaders(names ...string) Option {
 func StrictErrorEnvelope() Option {
 	return optionFunc(func(r *Rules) error {
 		r.strictEnvelope = true
+		return nil
+	})
+}
+
+// StrictErrorPages turns off the error-page default: an HTML error page against a
+// JSON error with the same status is then compared like any other pair (the bodies,
+// Content-Type and Link headers reported).
+func StrictErrorPages() Option {
+	return optionFunc(func(r *Rules) error {
+		r.strictPages = true
 		return nil
 	})
 }

@@ -83,11 +83,9 @@ type walker struct {
 	a, b *tape
 	r    *Rules
 
-	probe      bool // stop at the first difference, record nothing
-	noIgnore   bool // ignore rules are not applied
-	found      bool // a difference was found (probe) or recorded
-	suppressed bool // an ignore rule hid a pair whose raw bytes differ
-	envelope   int  // the candidate's status when the error-envelope default applies
+	probe    bool // stop at the first difference, record nothing
+	found    bool // a difference was found (probe) or recorded
+	envelope int  // the candidate's status when the error-envelope default applies
 
 	out     []Difference
 	max     int
@@ -179,8 +177,7 @@ func (w *walker) visit(va, vb int32, seg pathSeg, hasSeg bool, parentRules ruleS
 		rules = w.child(parentRules, &seg)
 	}
 	ignore, unordered, shape := w.flags(rules)
-	if ignore && !w.noIgnore {
-		w.suppressed = true
+	if ignore {
 		return
 	}
 	shape = shape || parentShape
@@ -336,8 +333,7 @@ func (w *walker) stepArray(fi int) {
 // rule ignores it.
 func (w *walker) reportElem(kind Kind, idx int32, va, vb int32, parent ruleSet) {
 	seg := pathSeg{idx: idx, isIdx: true}
-	if ign, _, _ := w.flags(w.child(parent, &seg)); ign && !w.noIgnore {
-		w.suppressed = true
+	if ign, _, _ := w.flags(w.child(parent, &seg)); ign {
 		return
 	}
 	w.report(kind, seg, true, va, vb, "")
@@ -347,8 +343,7 @@ func (w *walker) reportElem(kind Kind, idx int32, va, vb int32, parent ruleSet) 
 // Missing, b for Extra) unless a rule ignores it.
 func (w *walker) reportMember(kind Kind, k int32, parent ruleSet) {
 	seg := pathSeg{key: k, inB: kind == Extra}
-	if ign, _, _ := w.flags(w.child(parent, &seg)); ign && !w.noIgnore {
-		w.suppressed = true
+	if ign, _, _ := w.flags(w.child(parent, &seg)); ign {
 		return
 	}
 	if kind == Missing {
@@ -645,7 +640,7 @@ func (w *walker) pushUnordered(va, vb int32, seg pathSeg, hasSeg bool, rules rul
 // its own. Probes nest only as deep as unordered rules nest, which the rules bound.
 func (w *walker) probeEqual(ea, eb int32, rules ruleSet) bool {
 	p := getWalker(w.a, w.b, w.r)
-	p.probe, p.noIgnore = true, w.noIgnore
+	p.probe = true
 	var set ruleSet
 	if rules.n > 0 {
 		set.off = int32(len(p.arena))
@@ -656,7 +651,6 @@ func (w *walker) probeEqual(ea, eb int32, rules ruleSet) bool {
 	p.visit(ea, eb, pathSeg{}, false, set, false, -1)
 	p.run()
 	equal := !p.found
-	w.suppressed = w.suppressed || p.suppressed
 	putWalker(p)
 	return equal
 }

@@ -13,7 +13,7 @@ import (
 	"unicode"
 
 	"github.com/parity-dev/parity/diff"
-	"go.yaml.in/yaml/v3"
+	"github.com/parity-dev/parity/shadow"
 	"golang.org/x/term"
 )
 
@@ -23,7 +23,7 @@ const diffSynopsis = "[--config F] [--ignore PATH]... [--format text|json] PRIMA
 // line per difference. Exit 0 equal, 1 different, 2 usage or input error.
 func runDiff(_ context.Context, c *cli, args []string) int {
 	flags := c.newFlags("diff", diffSynopsis)
-	configPath := flags.String("config", "", "config `file` whose compare: section (ignore, unordered, tolerance, shape) applies")
+	configPath := flags.String("config", "", "config `file` whose compare: section (ignore, unordered, tolerance, shape) applies; routes: need a request and do not")
 	var ignores stringList
 	flags.Var(&ignores, "ignore", "`path` to ignore, repeatable: status, header.<Name>, body.<gjson path> (# = any index)")
 	format := flags.String("format", "text", "output `format`: text or json")
@@ -40,14 +40,13 @@ func runDiff(_ context.Context, c *cli, args []string) int {
 
 	var opts []diff.Option
 	if *configPath != "" {
-		cc, err := loadCompareSection(*configPath)
+		// The same loader and mapping as the proxy's: strict, validated, errors
+		// naming the file and line.
+		cfg, err := shadow.LoadConfig(*configPath)
 		if err != nil {
-			return c.fail(exitUsage, fmt.Errorf("diff: config %s: %w", *configPath, err))
+			return c.fail(exitUsage, fmt.Errorf("diff: --config: %s", oneLine(err.Error())))
 		}
-		opts = append(opts, cc...)
-		if _, err := diff.NewRules(opts...); err != nil {
-			return c.fail(exitUsage, fmt.Errorf("diff: config %s: compare: %w", *configPath, err))
-		}
+		opts = append(opts, cfg.Compare.Options()...)
 	}
 	for _, p := range ignores {
 		if _, err := diff.NewRules(diff.Ignore(p)); err != nil {
@@ -81,40 +80,13 @@ func runDiff(_ context.Context, c *cli, args []string) int {
 	if res.Truncated {
 		fmt.Fprintf(c.stderr, "parity: diff: stopped after %d differences; more are not shown\n", len(res.Differences))
 	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(c.stderr, "parity: diff: note: %s\n", printable(n))
+	}
 	if res.Equal() {
 		return exitOK
 	}
 	return exitDifferent
-}
-
-// compareSection is the part of the config file that parity diff reads; the rest of
-// the file (routes, shadow, ...) is not its business.
-type compareSection struct {
-	Compare struct {
-		Ignore    []string `yaml:"ignore"`
-		Unordered []string `yaml:"unordered"`
-		Tolerance float64  `yaml:"tolerance"`
-		Shape     []string `yaml:"shape"`
-	} `yaml:"compare"`
-}
-
-// loadCompareSection reads the global compare: rules of a config file.
-func loadCompareSection(path string) ([]diff.Option, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fileError(err)
-	}
-	var cfg compareSection
-	if err := yaml.Unmarshal(data, &cfg); err != nil {
-		return nil, errors.New(oneLine(err.Error()))
-	}
-	cc := cfg.Compare
-	return []diff.Option{
-		diff.Ignore(cc.Ignore...),
-		diff.Unordered(cc.Unordered...),
-		diff.Tolerance(cc.Tolerance),
-		diff.Shape(cc.Shape...),
-	}, nil
 }
 
 // readResponseFile reads and parses one saved response; errors name the file.

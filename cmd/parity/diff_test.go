@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/parity-dev/parity/diff"
+	"github.com/parity-dev/parity/shadow"
 )
 
 // The package's -update flag rewrites golden files. It is registered here only when no
@@ -211,11 +212,11 @@ func TestFixtureIgnoreEachPath(t *testing.T) {
 			// fixture decodes to more than a few kilobytes otherwise.
 			base := []diff.Option{diff.MaxDecodedBytes(1 << 20)}
 			if cfg := filepath.Join(fc.dir, "parity.yaml"); fileExists(cfg) {
-				opts, err := loadCompareSection(cfg)
+				c, err := shadow.LoadConfig(cfg)
 				if err != nil {
 					t.Fatal(err)
 				}
-				base = append(base, opts...)
+				base = append(base, c.Compare.Options()...)
 			}
 			rules := func(extra ...string) *diff.Rules {
 				r, err := diff.NewRules(append(slices.Clone(base), diff.Ignore(extra...))...)
@@ -256,6 +257,10 @@ func TestDiffExitCodes(t *testing.T) {
 	os.WriteFile(badConfig, []byte("compare:\n  ignore: [bdy.x]\n"), 0o644)
 	notYAML := filepath.Join(dir, "notyaml.yaml")
 	os.WriteFile(notYAML, []byte("compare: [\n"), 0o644)
+	typo := filepath.Join(dir, "typo.yaml")
+	os.WriteFile(typo, []byte("compare:\n  ignore: [body.title]\n  ignroe: [body.tags]\n"), 0o644)
+	badTolerance := filepath.Join(dir, "tolerance.yaml")
+	os.WriteFile(badTolerance, []byte("compare:\n  tolerance: lots\n"), 0o644)
 	tests := []struct {
 		name string
 		args []string
@@ -273,8 +278,10 @@ func TestDiffExitCodes(t *testing.T) {
 		{"malformed ignore", []string{"diff", "--ignore", "body.a|b", changed + "/primary.http", changed + "/candidate.http"}, exitUsage, "", `diff: --ignore: ignore path "body.a|b": unescaped '|'`},
 		{"missing file", []string{"diff", filepath.Join(dir, "nope.http"), changed + "/candidate.http"}, exitUsage, "", "nope.http: no such file or directory"},
 		{"truncated", []string{"diff", changed + "/primary.http", filepath.Join(responsesDir, "truncated", "candidate.http")}, exitUsage, "", "truncated/candidate.http: truncated body: Content-Length is 56 but only 36 bytes follow the headers"},
-		{"bad config rule", []string{"diff", "--config", badConfig, changed + "/primary.http", changed + "/candidate.http"}, exitUsage, "", `bad.yaml: compare: ignore path "bdy.x": must start with`},
-		{"config not YAML", []string{"diff", "--config", notYAML, changed + "/primary.http", changed + "/candidate.http"}, exitUsage, "", "notyaml.yaml: yaml:"},
+		{"bad config rule", []string{"diff", "--config", badConfig, changed + "/primary.http", changed + "/candidate.http"}, exitUsage, "", `bad.yaml:2: compare.ignore[0]: ignore path "bdy.x": must start with`},
+		{"config not YAML", []string{"diff", "--config", notYAML, changed + "/primary.http", changed + "/candidate.http"}, exitUsage, "", "notyaml.yaml:1: did not find expected node content"},
+		{"unknown config key", []string{"diff", "--config", typo, changed + "/primary.http", changed + "/candidate.http"}, exitUsage, "", `typo.yaml:3: unknown key "ignroe" in compare`},
+		{"config value of the wrong type", []string{"diff", "--config", badTolerance, changed + "/primary.http", changed + "/candidate.http"}, exitUsage, "", `tolerance.yaml:2: compare.tolerance: want a number, got "lots"`},
 		{"missing config", []string{"diff", "--config", filepath.Join(dir, "none.yaml"), changed + "/primary.http", changed + "/candidate.http"}, exitUsage, "", "none.yaml: no such file or directory"},
 	}
 	for _, tc := range tests {
@@ -294,6 +301,48 @@ func TestDiffExitCodes(t *testing.T) {
 			}
 			if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
 				t.Errorf("stack trace on stderr: %q", stderr)
+			}
+		})
+	}
+}
+
+// TestDiffConfig: --config reads the file with the proxy's loader and applies its
+// compare: section through the same mapping; routes: need a request and do not apply.
+func TestDiffConfig(t *testing.T) {
+	changed := filepath.Join(responsesDir, "changed")
+	dir := t.TempDir()
+	tests := []struct {
+		name   string
+		config string
+		code   int
+		stdout string
+	}{
+		{"no rules", "", exitDifferent,
+			"body.tags.1  changed  \"q2\" → \"q3\"\n" +
+				"body.title  changed  \"Quarterly report\" → \"Quarterly Report\"\n" +
+				"body.updatedAt  changed  \"2025-05-01T10:00:00.000Z\" → \"2025-05-01T10:00:00Z\"\n"},
+		{"compare rules apply, route rules do not",
+			"compare:\n  ignore: [body.title, body.updatedAt]\n  unordered: [body.tags]\nroutes:\n  - match: GET /api/sessions/:id\n    ignore: [body.tags]\n",
+			exitDifferent, "body.tags.1  changed  \"q2\" → \"q3\"\n"},
+		{"every compare rule", "compare:\n  ignore: [body.title, body.tags.1]\n  shape: [body.updatedAt]\n", exitOK, "no differences\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"diff"}
+			if tc.config != "" {
+				cfg := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".yaml")
+				if err := os.WriteFile(cfg, []byte(tc.config), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "--config", cfg)
+			}
+			args = append(args, changed+"/primary.http", changed+"/candidate.http")
+			stdout, stderr, code := runInProcess(t, nil, args...)
+			if code != tc.code {
+				t.Errorf("exit code = %d, want %d (stderr %q)", code, tc.code, stderr)
+			}
+			if diff := cmp.Diff(tc.stdout, stdout); diff != "" {
+				t.Errorf("stdout (-want +got):\n%s", diff)
 			}
 		})
 	}
