@@ -314,7 +314,7 @@ func (o *demoOutputs) write(snap *report.Snapshot, opts report.RenderOptions) ([
 		htmlPath = filepath.Join(o.dir, demoHTML)
 	}
 	var page bytes.Buffer
-	if err := report.RenderHTML(&page, snap, opts); err != nil {
+	if err := report.RenderStaticHTML(&page, snap, opts); err != nil {
 		return nil, fmt.Errorf("render HTML report: %w", err)
 	}
 	if err := writeFileAtomic(htmlPath, page.Bytes()); err != nil {

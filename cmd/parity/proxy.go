@@ -25,6 +25,7 @@ type proxyFlags struct {
 	snapshotInterval, grace           time.Duration
 	verifyCutover                     bool
 	logLevel                          string
+	plan                              string
 	mirrorConcurrency, mirrorQueue    int
 	mirrorTimeout                     time.Duration
 	trustForwarded                    bool
@@ -47,6 +48,7 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 	fs.DurationVar(&f.grace, "grace", shadow.DefaultGrace, "on SIGTERM, how long in-flight requests and then pending comparisons may take")
 	fs.BoolVar(&f.verifyCutover, "verify-cutover", false, "mirror requests served by the candidate to the primary, to keep measuring parity after cutover")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
+	fs.StringVar(&f.plan, "plan", "", "rollout plan `file` whose steps the live dashboard judges (default: the guide's five steps)")
 	fs.IntVar(&f.mirrorConcurrency, "mirror-concurrency", shadow.DefaultMirrorConcurrency, "mirrors sent and compared at once")
 	fs.IntVar(&f.mirrorQueue, "mirror-queue", shadow.DefaultMirrorQueue, "mirrors that may wait for a worker (negative: none)")
 	fs.DurationVar(&f.mirrorTimeout, "mirror-timeout", shadow.DefaultMirrorTimeout, "deadline of a mirror, from queueing to comparison")
@@ -188,6 +190,10 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *sha
 		return nil, nil, err
 	}
 
+	plan, err := loadPlanFile(f.plan)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--plan: %w", err)
+	}
 	agg := report.NewAggregator(report.Limits{})
 	proxy := &shadow.Proxy{
 		Primary:           backends[0],
@@ -217,6 +223,7 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *sha
 		Grace:            f.grace,
 		Logger:           logger,
 		Admin:            shadow.Admin{Ready: func() bool { return live.Router() != nil }},
+		RenderOptions:    report.RenderOptions{Title: "parity — live", Plan: plan},
 	}
 	return srv, live, nil
 }

@@ -33,7 +33,7 @@ var reportRenderers = map[string]func(io.Writer, *report.Snapshot, report.Render
 	"markdown": report.RenderMarkdown,
 	"json":     report.RenderJSON,
 	"junit":    report.RenderJUnit,
-	"html":     report.RenderHTML,
+	"html":     report.RenderStaticHTML,
 }
 
 // runReport merges snapshots (files or a proxy's /parity/report.json URLs) and
