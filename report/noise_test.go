@@ -276,7 +276,7 @@ func TestNoiseSnapshotValidation(t *testing.T) {
 func TestNoiseCaps(t *testing.T) {
 	const route = "GET /api/x"
 	a := NewAggregator(Limits{PathsPerRoute: 2})
-	a.Observe(reask(route, NoiseRule{}, []string{"body.a", "body.b"}))                  // two regressions fill the table
+	a.Observe(reask(route, NoiseRule{}, []string{"body.a", "body.b"}))                      // two regressions fill the table
 	a.Observe(reask(route, NoiseRule{Confirm: 1, Window: 1}, []string{"body.n"}, "body.n")) // evicts body.a
 	a.Observe(reask(route, NoiseRule{Confirm: 1, Window: 1}, []string{"body.m"}, "body.m")) // evicts body.b
 	a.Observe(reask(route, NoiseRule{Confirm: 1, Window: 1}, []string{"body.o"}, "body.o")) // no room: dropped
