@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/parity-dev/parity/shadow"
 )
 
 // newFlags returns a FlagSet for a command whose errors parse reports on one line.
@@ -56,3 +58,16 @@ type stringList []string
 
 func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// overrideBackends sets the backend URLs given as flags over those of the environment
+// and the config file; an empty flag leaves the value as it is.
+func overrideBackends(cfg *shadow.Config, primary, candidate, secondary string) {
+	for _, o := range []struct {
+		dst *string
+		v   string
+	}{{&cfg.Primary, primary}, {&cfg.Candidate, candidate}, {&cfg.Secondary, secondary}} {
+		if o.v != "" {
+			*o.dst = o.v
+		}
+	}
+}

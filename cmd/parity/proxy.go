@@ -127,15 +127,7 @@ func (f *proxyFlags) check() error {
 
 // override applies the flags that were given over the environment and the file.
 func (f *proxyFlags) override(cfg *shadow.Config) error {
-	if f.primary != "" {
-		cfg.Primary = f.primary
-	}
-	if f.candidate != "" {
-		cfg.Candidate = f.candidate
-	}
-	if f.secondary != "" {
-		cfg.Secondary = f.secondary
-	}
+	overrideBackends(cfg, f.primary, f.candidate, f.secondary)
 	if f.verifyCutover {
 		cfg.Shadow.VerifyCutover = true
 	}

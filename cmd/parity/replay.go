@@ -147,15 +147,7 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 
 // override applies the flags that were given over the environment and the file.
 func (f *replayFlags) override(cfg *shadow.Config) error {
-	if f.primary != "" {
-		cfg.Primary = f.primary
-	}
-	if f.candidate != "" {
-		cfg.Candidate = f.candidate
-	}
-	if f.secondary != "" {
-		cfg.Secondary = f.secondary
-	}
+	overrideBackends(cfg, f.primary, f.candidate, f.secondary)
 	return nil
 }
 
