@@ -74,9 +74,11 @@ func assertNoLeak(t *testing.T, where string, out []byte, secrets []string) {
 	}
 }
 
-// rawExchange writes request on a new connection to addr, half-closes it and
-// reads every response the server sends until it closes the connection (or the
-// wait limit ends). It returns the responses read, with their bodies.
+// rawExchange writes request on a new connection to addr, then a last request
+// for endPath that asks the server to close the connection, and returns every
+// response read before the close (the last one's included, when it came).
+// Half-closing the connection instead would tell Go's server that the client
+// left.
 func rawExchange(t *testing.T, addr, request string) []rawResponse {
 	t.Helper()
 	conn, err := net.Dial("tcp", addr)
@@ -85,10 +87,9 @@ func rawExchange(t *testing.T, addr, request string) []rawResponse {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(waitLimit))
-	if _, err := io.WriteString(conn, request); err != nil {
+	if _, err := io.WriteString(conn, request+"GET "+endPath+" HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n"); err != nil {
 		t.Fatalf("write request: %v", err)
 	}
-	conn.(*net.TCPConn).CloseWrite()
 	var out []rawResponse
 	br := bufio.NewReader(conn)
 	for {
@@ -104,6 +105,9 @@ func rawExchange(t *testing.T, addr, request string) []rawResponse {
 		}
 	}
 }
+
+// endPath is the target of rawExchange's last request.
+const endPath = "/end-of-exchange"
 
 type rawResponse struct {
 	status int

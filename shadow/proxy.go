@@ -237,13 +237,17 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		p.fail(rw, r, &dec, id, start, http.StatusMethodNotAllowed, errors.New("CONNECT is not proxied"))
 		return
 	}
+	if r.Method == "PRI" && r.RequestURI == "*" {
+		// The HTTP/2 preface of a client speaking h2c by prior knowledge: never
+		// honoured, nor passed on as an HTTP/1.1 request.
+		p.fail(rw, r, &dec, id, start, http.StatusHTTPVersionNotSupported, errors.New("h2c is not served"))
+		return
+	}
 
 	// A protocol upgrade goes to the serving backend and is never mirrored;
-	// h2c is never honoured (parity speaks HTTP/1.1 or TLS h2 to clients only).
+	// h2c is never honoured nor offered upstream, in any spelling (parity
+	// speaks HTTP/1.1 or TLS h2 to clients only).
 	upType := upgradeType(r.Header)
-	if strings.EqualFold(upType, "h2c") {
-		upType = ""
-	}
 	if upType != "" {
 		if !asciiPrint(upType) {
 			p.fail(rw, r, &dec, id, start, http.StatusBadRequest, fmt.Errorf("client asked to switch to invalid protocol %q", upType))
@@ -396,6 +400,15 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 			// The client left: its upstream request is cancelled with it.
 			st.status, st.err = statusClientClosed, r.Context().Err()
 			p.finishServing(st, 0, nil, nil, err, 0)
+			p.accessLog(r, st)
+			return
+		}
+		if cr, ok := body.(*noCloseReader); ok && cr.readErr() != nil {
+			// The client's own body broke (bad chunking): its fault, not the
+			// backend's, and no reason to report the backend down.
+			st.status, st.err = http.StatusBadRequest, fmt.Errorf("read request body: %w", cr.readErr())
+			p.finishServing(st, 0, nil, nil, st.err, 0)
+			writeJSONError(rw, http.StatusBadRequest, http.StatusText(http.StatusBadRequest), st.dec.Serve, st.id)
 			p.accessLog(r, st)
 			return
 		}
@@ -803,11 +816,24 @@ func rawPath(r *http.Request) string {
 	return t
 }
 
+// upgradeType is the comma-separated list of protocols a request's Upgrade
+// offers, without h2c; "" when there is none or Connection does not name
+// Upgrade.
 func upgradeType(h http.Header) string {
 	if !httpguts.HeaderValuesContainsToken(h["Connection"], "Upgrade") {
 		return ""
 	}
-	return h.Get("Upgrade")
+	var protos []string
+	for _, v := range h["Upgrade"] {
+		for proto := range strings.SplitSeq(v, ",") {
+			proto = textproto.TrimString(proto)
+			name, _, _ := strings.Cut(proto, "/")
+			if proto != "" && !strings.EqualFold(name, "h2c") {
+				protos = append(protos, proto)
+			}
+		}
+	}
+	return strings.Join(protos, ", ")
 }
 
 func asciiPrint(s string) bool {
@@ -825,13 +851,26 @@ func asciiPrint(s string) bool {
 type noCloseReader struct {
 	r      io.Reader
 	closed atomic.Bool
+	err    atomic.Pointer[error] // the first read error but EOF
 }
 
 func (n *noCloseReader) Read(p []byte) (int, error) {
 	if n.closed.Load() {
 		return 0, errors.New("read of the client's body after the request ended")
 	}
-	return n.r.Read(p)
+	m, err := n.r.Read(p)
+	if err != nil && err != io.EOF {
+		n.err.CompareAndSwap(nil, &err)
+	}
+	return m, err
+}
+
+// readErr is the error the client's body failed with, nil when none did.
+func (n *noCloseReader) readErr() error {
+	if e := n.err.Load(); e != nil {
+		return *e
+	}
+	return nil
 }
 
 func (n *noCloseReader) Close() error { n.closed.Store(true); return nil }

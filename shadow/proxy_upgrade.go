@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/textproto"
+	"strings"
 )
 
 // switchProtocols relays an upgraded connection (WebSocket) between the client and
@@ -12,7 +14,7 @@ import (
 // Upgrades are never mirrored.
 func (p *Proxy) switchProtocols(rw http.ResponseWriter, out *http.Request, res *http.Response, st *serveState) {
 	reqType, resType := upgradeType(out.Header), upgradeType(res.Header)
-	if !asciiPrint(resType) || !equalFoldASCII(reqType, resType) {
+	if !asciiPrint(resType) || !offered(reqType, resType) {
 		res.Body.Close()
 		st.status, st.err = http.StatusBadGateway, fmt.Errorf("backend switched to protocol %q when %q was asked for", resType, reqType)
 		writeJSONError(rw, http.StatusBadGateway, "Backend protocol switch refused", st.dec.Serve, st.id)
@@ -85,6 +87,20 @@ func relay(dst io.Writer, src io.Reader, errc chan<- error) {
 		return
 	}
 	errc <- errors.New("relay done")
+}
+
+// offered reports whether proto, the protocol a backend switched to, is one of
+// the comma-separated list the request offered.
+func offered(list, proto string) bool {
+	if proto == "" {
+		return false
+	}
+	for p := range strings.SplitSeq(list, ",") {
+		if equalFoldASCII(textproto.TrimString(p), proto) {
+			return true
+		}
+	}
+	return false
 }
 
 func equalFoldASCII(a, b string) bool {
