@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -75,12 +76,19 @@ func (l *Live) Router() *Router {
 // Reload loads the file, applies the environment and Override, validates and swaps.
 // On failure the old configuration stays, OnReject is called and the error returned;
 // on success OnReload is called.
+//
+// Once a configuration is in force, an empty file is rejected too: it is most
+// likely a writer between truncating and writing, and loading it would put the
+// defaults in force. A file holding only a comment loads the defaults.
 func (l *Live) Reload() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	data, err := l.read()
 	if err != nil {
 		return l.reject(err)
+	}
+	if l.Path != "" && l.cur.Load() != nil && len(bytes.TrimSpace(data)) == 0 {
+		return l.reject(fmt.Errorf("%s: the config file is empty, most likely being written; the configuration in force stays", l.Path))
 	}
 	return l.load(data)
 }
@@ -98,25 +106,57 @@ func (l *Live) Store(cfg *Config) error {
 	return nil
 }
 
+// errChanging is a config file that kept changing while it was read.
+var errChanging = errors.New("the config file changed while it was read")
+
+// read returns the file's content as of one moment: a read that a writer
+// overlapped (the file's size or modification time moved, or what was read is
+// not its size) is retried, so that the start of one version and the end of
+// another are never taken for a configuration.
 func (l *Live) read() ([]byte, error) {
 	l.haveSum = false
 	if l.Path == "" {
 		return nil, nil
 	}
-	f, err := os.Open(l.Path)
+	for attempt := 0; ; attempt++ {
+		data, stable, err := readConfigOnce(l.Path)
+		if err != nil {
+			return nil, err
+		}
+		if !stable {
+			if attempt < 10 {
+				continue
+			}
+			return nil, fmt.Errorf("%s: %w", l.Path, errChanging)
+		}
+		l.lastSum, l.haveSum = sha256.Sum256(data), true
+		return data, nil
+	}
+}
+
+func readConfigOnce(path string) (data []byte, stable bool, err error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, false, fmt.Errorf("read config: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	before, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("read config %s: %w", l.Path, err)
+		return nil, false, fmt.Errorf("read config %s: %w", path, err)
+	}
+	data, err = io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("read config %s: %w", path, err)
 	}
 	if len(data) > maxConfigSize {
-		return nil, fmt.Errorf("%s: config is larger than %d bytes", l.Path, maxConfigSize)
+		return nil, false, fmt.Errorf("%s: config is larger than %d bytes", path, maxConfigSize)
 	}
-	l.lastSum, l.haveSum = sha256.Sum256(data), true
-	return data, nil
+	after, err := f.Stat()
+	if err != nil {
+		return nil, false, fmt.Errorf("read config %s: %w", path, err)
+	}
+	stable = before.Size() == after.Size() && before.ModTime().Equal(after.ModTime()) && int64(len(data)) == after.Size()
+	return data, stable, nil
 }
 
 // load parses data (the file's content), applies the overrides and swaps. l.mu is held.
@@ -165,6 +205,9 @@ func (l *Live) reloadIfChanged() {
 	defer l.mu.Unlock()
 	prev, had := l.lastSum, l.haveSum
 	data, err := l.read()
+	if errors.Is(err, errChanging) {
+		return // still being written: its next event comes
+	}
 	if err != nil {
 		l.reject(err)
 		return
@@ -186,8 +229,7 @@ func (l *Live) reloadIfChanged() {
 // symlink as Kubernetes ConfigMaps are: it watches the file's directory and the
 // directory of the file the symlink resolves to, re-resolving after each change.
 // Changes are debounced; a file whose content did not change is not reloaded, and
-// an empty file (a writer between truncating and writing) is waited out, not loaded
-// — send SIGHUP to load one on purpose.
+// an empty file (a writer between truncating and writing) is waited out, not loaded.
 // Watch returns nil when ctx is cancelled, leaving no goroutine behind.
 func (l *Live) Watch(ctx context.Context, sig <-chan os.Signal) error {
 	if l.Path == "" {
