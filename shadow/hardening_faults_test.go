@@ -3,8 +3,10 @@ package shadow
 import (
 	"bufio"
 	"bytes"
+	stdcmp "cmp"
 	"compress/gzip"
 	"context"
+	"fmt"
 
 	"io"
 	"maps"
@@ -208,10 +210,7 @@ func runCandidateFault(t *testing.T, tc candidateFault) {
 	}))
 	t.Cleanup(primarySrv.Close)
 	primary, _ := url.Parse(primarySrv.URL)
-	method := tc.method
-	if method == "" {
-		method = "GET"
-	}
+	method := stdcmp.Or(tc.method, "GET")
 	ask := func(h *harness, body string) (clientView, error) {
 		req, _ := http.NewRequest(method, h.server.URL+"/api/sessions", strings.NewReader(body))
 		maps.Copy(req.Header, tc.header)
@@ -236,7 +235,7 @@ func runCandidateFault(t *testing.T, tc candidateFault) {
 	m := NewMetrics(0)
 	deadline := waitLimit // the primary must answer well within it, even under -race
 	if tc.hangs {
-		deadline = cmpOr(tc.deadline, hangDeadline)
+		deadline = stdcmp.Or(tc.deadline, hangDeadline)
 	}
 	h := newHarness(t, &Proxy{Primary: primary, Candidate: tc.candidate(t), Decide: decideFixed(Primary, true),
 		Observer: obs, Metrics: m, MirrorTimeout: deadline, MirrorBodyCap: tc.bodyCap})
@@ -273,6 +272,56 @@ func runCandidateFault(t *testing.T, tc candidateFault) {
 	}
 	if counted != float64(clients) {
 		t.Errorf("comparisons counted %v, want %d", counted, clients)
+	}
+}
+
+// TestFaultsPrimaryResetMidBody: a primary that resets its connection mid-body,
+// by Content-Length or chunked, gives the client exactly the bytes it sent, then
+// a broken stream; the pair is excluded as primary_failed — counted as excluded,
+// never as a difference — and the failure is logged as the backend's.
+func TestFaultsPrimaryResetMidBody(t *testing.T) {
+	for _, chunked := range []bool{false, true} {
+		t.Run(fmt.Sprintf("chunked=%v", chunked), func(t *testing.T) {
+			primary := rawServer(t, func(c net.Conn) {
+				readRequest(c)
+				if chunked {
+					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n{\"sess\":\r\n")
+				} else {
+					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"sess\":")
+				}
+				resetConn(c)
+			})
+			candidate := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, `{"sess":[1]}`)
+			})
+			var logs syncBuffer
+			obs := newObserver()
+			m := NewMetrics(0)
+			h := newHarness(t, &Proxy{Primary: primary, Candidate: candidate.url(t), Decide: decideFixed(Primary, true),
+				Observer: obs, Metrics: m, Logger: zerolog.New(&logs)})
+			res, err := h.client.Get(h.server.URL + "/api/sessions")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || string(b) != `{"sess":` || err == nil {
+				t.Errorf("client got %d %q, %v; want 200, exactly the 8 bytes sent, then an error", res.StatusCode, b, err)
+			}
+			if ob := obs.next(t); ob.Skipped != report.SkipPrimaryFailed || len(ob.Differences) != 0 {
+				t.Errorf("observation %+v, want excluded as %s", ob, report.SkipPrimaryFailed)
+			}
+			for outcome, want := range map[string]float64{OutcomeExcluded: 1, OutcomeMismatched: 0, OutcomeMatched: 0, OutcomeCandidateError: 0} {
+				if v := metricValue(t, m, "parity_comparisons_total", map[string]string{"outcome": outcome}); v != want {
+					t.Errorf("comparisons{%s} = %v, want %v", outcome, v, want)
+				}
+			}
+			closeProxy(t, h.proxy)
+			if line := findLogLine(t, logs.String(), "Backend failed mid-body"); line["backend"] != "primary" {
+				t.Errorf("log line %v", line)
+			}
+		})
 	}
 }
 
@@ -396,14 +445,6 @@ func TestFaultsSlowCandidateStillCompared(t *testing.T) {
 	if n := lateReads.Load(); n != 0 {
 		t.Errorf("the client's request body was read %d times after the handler returned", n)
 	}
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // watchedBody counts reads of a request body after its handler returned.
