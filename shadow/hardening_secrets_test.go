@@ -87,6 +87,16 @@ func secretsBackend(t *testing.T, candidate bool) *backend {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Content-Encoding", "gzip")
 			w.Write(gzBody)
+		case "/api/garbage":
+			if candidate { // not HTTP: the transport's error quotes the line
+				if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+					io.WriteString(conn, r.Header.Get("Authorization")+"\r\n\r\n")
+					conn.Close()
+				}
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"ok":true}`)
 		default:
 			if !candidate {
 				w.Header().Set("Content-Type", "application/json")
@@ -177,11 +187,12 @@ func TestSecretsNeverLeave(t *testing.T) {
 	send("GET", "/api/chat"+query, "", "", nil)
 	send("GET", "/api/archive"+query, "", "", nil)
 	send("GET", "/api/echo"+query, "", "", nil)
+	send("GET", "/api/garbage", "", "", nil)
 	send("POST", "/api/login"+query, "application/json", "",
 		[]byte(`{"user":"u","Password":"`+c.jsonPassword+`","profile":{"keys":[{"access_token":"`+c.jsonAccess+`"}]},"pass\u0077ord":"`+c.jsonEscaped+`"}`))
 	send("POST", "/api/profile", "application/x-www-form-urlencoded", "", []byte("user=u&password="+c.form))
 	send("POST", "/api/upload", "application/json", "gzip", gzipBytes(t, `{"user":"u","password":"`+c.gzipRequest+`"}`))
-	const requests = 7
+	const requests = 8
 	for range requests {
 		if ob := obs.next(t); ob.Skipped != "" {
 			t.Errorf("%s not compared: skipped %s", ob.Route, ob.Skipped)

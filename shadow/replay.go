@@ -264,9 +264,7 @@ func (run *replayRun) one(ctx context.Context, req *TrafficRequest) {
 		x.Reask = func() *diff.Response { return run.reask(ctx, target, &d, req, id) }
 	}
 	o := x.Observation()
-	if len(o.Differences) > 0 {
-		scrubObservation(&o, trafficSecrets(req)) // a backend may have echoed the request's secrets
-	}
+	scrubTraffic(&o, req) // a backend may have echoed the request's secrets
 	run.count(func(st *ReplayStats) {
 		switch {
 		case o.Skipped != "":

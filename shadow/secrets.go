@@ -228,7 +228,7 @@ var errDecodedTooLarge = errors.New("body decodes to more than the cap")
 // spelling of each secret (see secretForms) by the secret's redaction marker, and
 // the part of a secret left where a value was cut short by "[redacted]".
 func scrubObservation(o *report.Observation, secrets []string) {
-	if len(o.Differences) == 0 || len(secrets) == 0 {
+	if len(o.Differences) == 0 && o.CandidateError == "" || len(secrets) == 0 {
 		return
 	}
 	var forms []string // longest secrets first, so a longer one is replaced whole
@@ -239,6 +239,8 @@ func scrubObservation(o *report.Observation, secrets []string) {
 			marks = append(marks, diff.Redact(s))
 		}
 	}
+	// A transport error may quote what the candidate sent instead of HTTP.
+	o.CandidateError = scrubValue(o.CandidateError, forms, marks)
 	for i := range o.Differences {
 		d := &o.Differences[i]
 		d.Primary = scrubValue(d.Primary, forms, marks)
@@ -334,7 +336,7 @@ func longestPrefixSuffix(s, f string) int {
 // scrub removes from o what of the mirrored request's secrets a backend echoed.
 // It costs nothing when the pair matched.
 func (pr *pair) scrub(o *report.Observation) {
-	if len(o.Differences) == 0 {
+	if len(o.Differences) == 0 && o.CandidateError == "" {
 		return
 	}
 	var body []byte
@@ -347,8 +349,12 @@ func (pr *pair) scrub(o *report.Observation) {
 	scrubObservation(o, requestSecrets(pr.req.Header, pr.req.URL.RawQuery, body))
 }
 
-// trafficSecrets are the secrets of a recorded request (see requestSecrets).
-func trafficSecrets(req *TrafficRequest) []string {
+// scrubTraffic removes from o what of a replayed request's secrets a backend
+// echoed. It costs nothing when the pair matched.
+func scrubTraffic(o *report.Observation, req *TrafficRequest) {
+	if len(o.Differences) == 0 && o.CandidateError == "" {
+		return
+	}
 	_, q, _ := strings.Cut(req.URL, "?")
-	return requestSecrets(req.Header, q, req.Body)
+	scrubObservation(o, requestSecrets(req.Header, q, req.Body))
 }
