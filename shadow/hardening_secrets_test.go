@@ -227,7 +227,7 @@ func TestSecretsNeverLeave(t *testing.T) {
 	}
 	renderers := map[string]func(io.Writer, *report.Snapshot, report.RenderOptions) error{
 		"table": report.RenderTable, "markdown": report.RenderMarkdown, "json": report.RenderJSON,
-		"junit": report.RenderJUnit, "html": report.RenderHTML,
+		"junit": report.RenderJUnit, "html": report.RenderHTML, "static-html": report.RenderStaticHTML,
 	}
 	for name, render := range renderers {
 		var b bytes.Buffer

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -628,12 +627,24 @@ func copyResponse(rw http.ResponseWriter, res *http.Response, capt *capture, flu
 // headers sent before any byte of the body; other bodies send them with their
 // first chunk, one write instead of two.
 func flushPolicy(res *http.Response) (flush, headersNow bool) {
-	if ct := res.Header.Get("Content-Type"); ct != "" {
-		if base, _, _ := mime.ParseMediaType(ct); base == "text/event-stream" {
-			return true, true
-		}
+	if isEventStream(res.Header.Get("Content-Type")) {
+		return true, true
 	}
 	return res.ContentLength == -1, false
+}
+
+// isEventStream reports whether a Content-Type is text/event-stream, with or without
+// parameters, in any case. It runs on every response, so it reads the media type in
+// place instead of parsing the whole header with mime.ParseMediaType (two
+// allocations a request).
+func isEventStream(ct string) bool {
+	const es = "text/event-stream"
+	ct = strings.TrimLeft(ct, " \t")
+	if len(ct) < len(es) || !strings.EqualFold(ct[:len(es)], es) {
+		return false
+	}
+	rest := strings.TrimLeft(ct[len(es):], " \t")
+	return rest == "" || rest[0] == ';'
 }
 
 // hopHeaders are removed on each hop (RFC 9110 section 7.6.1), besides those
