@@ -2,6 +2,7 @@ package diff
 
 import (
 	"bytes"
+	"hash/maphash"
 	"strconv"
 	"sync"
 )
@@ -54,6 +55,9 @@ type frame struct {
 	extras     bool   // a is done; reporting b's unmatched members
 	matched    uint64 // small lookups: b's remaining members matched, by position
 	xpos       int32  // small lookups: position of cb among b's remaining members
+	apos       int32  // small lookups: position of ca among a's remaining members
+	hoff       int32  // small lookups: where the remaining members' names start in w.hashes
+	hna, hnb   int32  // small lookups: how many remaining members a and b have
 	big        *bigLookup
 	envelopeOK bool // the error-envelope default applies to this object
 
@@ -95,7 +99,16 @@ type walker struct {
 	arena      []*ruleNode
 	path       []byte
 	bufA, bufB []byte
+
+	// Hashes of decoded member names and their key nodes, in step: each small lookup
+	// frame owns hashes[hoff:hoff+hna+hnb], a's remaining members then b's. Frames
+	// are a stack, so a frame gives its part back when it is popped.
+	hashes []uint64
+	keys   []int32
 }
+
+// keySeed hashes member names; equal hashes are confirmed by comparing the names.
+var keySeed = maphash.MakeSeed()
 
 var walkerPool = sync.Pool{New: func() any { return new(walker) }}
 
@@ -106,10 +119,11 @@ func getWalker(a, b *tape, r *Rules) *walker {
 }
 
 func putWalker(w *walker) {
-	if cap(w.stack) > 1<<12 || cap(w.arena) > 1<<12 {
+	if cap(w.stack) > 1<<12 || cap(w.arena) > 1<<12 || cap(w.hashes) > 1<<14 {
 		return
 	}
-	*w = walker{stack: w.stack[:0], arena: w.arena[:0], path: w.path[:0], bufA: w.bufA[:0], bufB: w.bufB[:0]}
+	*w = walker{stack: w.stack[:0], arena: w.arena[:0], path: w.path[:0], bufA: w.bufA[:0], bufB: w.bufB[:0],
+		hashes: w.hashes[:0], keys: w.keys[:0]}
 	walkerPool.Put(w)
 }
 
@@ -389,12 +403,15 @@ func (w *walker) stepObject(fi int) {
 func (w *walker) hasDuplicateKeys(t *tape, o int32) bool {
 	end := t.nodes[o].next
 	if countMembers(t, o+1, end) <= smallObject {
-		for k := o + 1; k < end; k = t.nodes[k+1].next {
-			if w.shadowed(t, k, end) {
-				return true
-			}
+		off := len(w.hashes)
+		w.appendKeyHashes(t, o+1, end)
+		hs, ks := w.hashes[off:], w.keys[off:]
+		dup := false
+		for i := 0; i < len(hs) && !dup; i++ {
+			dup = w.shadowedAt(t, hs, ks, i)
 		}
-		return false
+		w.hashes, w.keys = w.hashes[:off], w.keys[:off]
+		return dup
 	}
 	seen := make(map[string]bool)
 	for k := o + 1; k < end; k = t.nodes[k+1].next {
@@ -420,9 +437,13 @@ func (w *walker) beginLookup(fi int) {
 	endA, endB := w.a.nodes[f.va].next, w.b.nodes[f.vb].next
 	na, nb := countMembers(w.a, f.ca, endA), countMembers(w.b, f.cb, endB)
 	if na <= smallObject && nb <= smallObject {
+		lo := len(w.hashes)
+		f.hoff, f.hna, f.hnb = int32(lo), int32(na), int32(nb)
+		w.appendKeyHashes(w.a, f.ca, endA)
+		w.appendKeyHashes(w.b, f.cb, endB)
 		if !f.dupChecked {
 			f.dupChecked = true
-			f.noDups = !w.hasDuplicateKeys(w.a, f.va) && !w.hasDuplicateKeys(w.b, f.vb)
+			f.noDups = !w.dupsFrom(w.a, f.va, f.ca, lo, lo+na) && !w.dupsFrom(w.b, f.vb, f.cb, lo+na, lo+na+nb)
 		}
 		return
 	}
@@ -438,6 +459,21 @@ func (w *walker) beginLookup(fi int) {
 	f.big = bl
 }
 
+// dupsFrom reports whether the object at o names a member twice, reusing the name
+// hashes w.hashes[i:j] of its members from k on when k is its first member.
+func (w *walker) dupsFrom(t *tape, o, k int32, i, j int) bool {
+	if k != o+1 {
+		return w.hasDuplicateKeys(t, o)
+	}
+	hs, ks := w.hashes[i:j], w.keys[i:j]
+	for n := range hs {
+		if w.shadowedAt(t, hs, ks, n) {
+			return true
+		}
+	}
+	return false
+}
+
 func countMembers(t *tape, k, end int32) int {
 	n := 0
 	for ; k < end; k = t.nodes[k+1].next {
@@ -446,11 +482,31 @@ func countMembers(t *tape, k, end int32) int {
 	return n
 }
 
-// shadowed reports whether key node k of t is followed, before end, by a member of the
-// same name (the later one is what JSON.parse keeps).
-func (w *walker) shadowed(t *tape, k, end int32) bool {
-	for j := t.nodes[k+1].next; j < end; j = t.nodes[j+1].next {
-		if w.sameKey(t, k, t, j) {
+// keyHash hashes key node k of t by its decoded name.
+func (w *walker) keyHash(t *tape, k int32) uint64 {
+	raw := t.raw(k)
+	if !t.nodes[k].esc {
+		return maphash.Bytes(keySeed, raw[1:len(raw)-1])
+	}
+	w.bufA = unquote(w.bufA[:0], raw)
+	return maphash.Bytes(keySeed, w.bufA)
+}
+
+// appendKeyHashes appends the name hashes and key nodes of t's members from k to end.
+func (w *walker) appendKeyHashes(t *tape, k, end int32) {
+	for ; k < end; k = t.nodes[k+1].next {
+		w.hashes = append(w.hashes, w.keyHash(t, k))
+		w.keys = append(w.keys, k)
+	}
+}
+
+// shadowedAt reports whether member i of hs/ks (name hashes and key nodes of t, in
+// order) is followed by a member of the same name (the later one is what JSON.parse
+// keeps).
+func (w *walker) shadowedAt(t *tape, hs []uint64, ks []int32, i int) bool {
+	h := hs[i]
+	for j := i + 1; j < len(hs); j++ {
+		if hs[j] == h && w.sameKey(t, ks[i], t, ks[j]) {
 			return true
 		}
 	}
@@ -474,16 +530,21 @@ func (w *walker) stepLookup(fi int) {
 				f.big.matched[pos] = true
 			}
 		} else {
-			if !f.noDups && w.shadowed(w.a, ka, endA) {
+			lo := f.hoff
+			hs, ks := w.hashes[lo:lo+f.hna], w.keys[lo:lo+f.hna]
+			hb, kbs := w.hashes[lo+f.hna:lo+f.hna+f.hnb], w.keys[lo+f.hna:lo+f.hna+f.hnb]
+			ia := int(f.apos)
+			f.apos++
+			if !f.noDups && w.shadowedAt(w.a, hs, ks, ia) {
 				continue
 			}
-			pos := 0
-			for k := f.lb; k < endB; k = w.b.nodes[k+1].next {
-				if w.sameKey(w.a, ka, w.b, k) {
-					kb = k
-					f.matched |= 1 << pos // the last occurrence wins
+			h := hs[ia]
+			for pos := len(hb) - 1; pos >= 0; pos-- { // the last occurrence wins
+				if hb[pos] == h && w.sameKey(w.a, ka, w.b, kbs[pos]) {
+					kb = kbs[pos]
+					f.matched |= 1 << pos
+					break
 				}
-				pos++
 			}
 		}
 		if kb < 0 {
@@ -508,7 +569,8 @@ func (w *walker) stepLookup(fi int) {
 			if p < 0 || f.big.matched[p] {
 				continue
 			}
-		} else if f.matched&(1<<pos) != 0 || (!f.noDups && w.shadowed(w.b, k, endB)) {
+		} else if f.matched&(1<<pos) != 0 ||
+			(!f.noDups && w.shadowedAt(w.b, w.hashes[f.hoff+f.hna:f.hoff+f.hna+f.hnb], w.keys[f.hoff+f.hna:f.hoff+f.hna+f.hnb], int(pos))) {
 			continue
 		}
 		if f.envelopeOK && w.isEnvelopeMember(k) {
@@ -516,6 +578,9 @@ func (w *walker) stepLookup(fi int) {
 		}
 		w.reportMember(Extra, k, f.rules)
 		return
+	}
+	if f.big == nil {
+		w.hashes, w.keys = w.hashes[:f.hoff], w.keys[:f.hoff]
 	}
 	w.pop()
 }
