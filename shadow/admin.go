@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"net/http/pprof"
 )
 
 // Admin is what the admin listener serves; a nil func answers 404 for its path.
@@ -17,10 +18,14 @@ type Admin struct {
 	// Ready reports whether the proxy takes traffic (/readyz): configuration
 	// loaded, listeners up, not shutting down. nil = always ready.
 	Ready func() bool
+	// Profiling serves the runtime profiles of net/http/pprof under
+	// /debug/pprof/ (off by default: a CPU profile costs while it runs).
+	Profiling bool
 }
 
 // NewAdminHandler returns the admin listener's handler: /metrics, /parity/report,
-// /parity/report.json, /healthz and /readyz, GET and HEAD only. It is never mounted
+// /parity/report.json, /healthz and /readyz, GET and HEAD only, and /debug/pprof/
+// when Profiling is set. It is never mounted
 // on the public listener, where these paths go to the backends like any other.
 func NewAdminHandler(a Admin) http.Handler {
 	mux := http.NewServeMux()
@@ -32,6 +37,13 @@ func NewAdminHandler(a Admin) http.Handler {
 	}
 	if a.Snapshot != nil {
 		mux.Handle("GET /parity/report.json", rendered("application/json", a.Snapshot))
+	}
+	if a.Profiling {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -37,6 +37,7 @@ func TestAdminHandler(t *testing.T) {
 		{"readyz when not", "GET", "/readyz", false, 503, "text/plain; charset=utf-8", "not ready"},
 		{"unknown path", "GET", "/api/sessions", true, 404, "", ""},
 		{"writes refused", "POST", "/metrics", true, 405, "", ""},
+		{"no profiles unless asked", "GET", "/debug/pprof/", true, 404, "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,5 +59,26 @@ func TestAdminHandler(t *testing.T) {
 				t.Errorf("body %q lacks %q", b, tc.body)
 			}
 		})
+	}
+}
+
+func TestAdminHandlerProfiling(t *testing.T) {
+	admin := httptest.NewServer(NewAdminHandler(Admin{Profiling: true}))
+	defer admin.Close()
+	for path, want := range map[string]string{
+		"/debug/pprof/":                  "goroutine",
+		"/debug/pprof/goroutine?debug=1": "goroutine profile:",
+		"/debug/pprof/heap?debug=1":      "heap profile:",
+		"/debug/pprof/cmdline":           "",
+	} {
+		res, err := http.Get(admin.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("%s: status %d, body %.80q; want 200 with %q", path, res.StatusCode, b, want)
+		}
 	}
 }

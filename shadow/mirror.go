@@ -61,7 +61,7 @@ func (p *Proxy) newPair(r *http.Request, dec *Decision, h http.Header, body []by
 		mh[k] = vv
 	}
 	delete(mh, "Expect")
-	mh[HeaderShadow] = []string{"1"}
+	mh[HeaderShadow] = shadowValue
 
 	ctx, cancel := context.WithTimeout(p.mirrors.ctx, p.MirrorTimeout)
 	req := (&http.Request{

@@ -358,27 +358,9 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 		return
 	}
 
-	var (
-		mu        sync.Mutex
-		roundDone bool
-	)
-	trace := &httptrace.ClientTrace{
-		Got1xxResponse: func(code int, header textproto.MIMEHeader) error {
-			mu.Lock()
-			defer mu.Unlock()
-			if roundDone {
-				return nil
-			}
-			rh := rw.Header()
-			for k, vv := range header {
-				rh[k] = vv
-			}
-			rw.WriteHeader(code)
-			clear(rh)
-			return nil
-		},
-	}
-	out := r.WithContext(httptrace.WithClientTrace(r.Context(), trace))
+	info := &informational{rw: rw}
+	info.trace.Got1xxResponse = info.got
+	out := r.WithContext(httptrace.WithClientTrace(r.Context(), &info.trace))
 	out.URL = outURL(base, r)
 	out.RequestURI = ""
 	out.Header = h
@@ -391,9 +373,7 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 
 	sent := time.Now()
 	res, err := transport.RoundTrip(out)
-	mu.Lock()
-	roundDone = true
-	mu.Unlock()
+	info.end()
 	if err != nil {
 		if r.Context().Err() != nil {
 			// The client left: its upstream request is cancelled with it.
@@ -742,10 +722,42 @@ func outHeader(r *http.Request, trust bool, newID func() string) (h http.Header,
 
 // Shared header values: never written to (see outHeader).
 var (
-	protoHTTP  = []string{"http"}
-	protoHTTPS = []string{"https"}
-	noValue    = []string{""}
+	protoHTTP   = []string{"http"}
+	protoHTTPS  = []string{"https"}
+	noValue     = []string{""}
+	shadowValue = []string{"1"}
 )
+
+// informational passes the serving backend's 1xx answers (103 Early Hints, 100
+// Continue) on to the client while its round trip lasts, and none after it ended:
+// the trace, its lock and its state in one allocation.
+type informational struct {
+	trace httptrace.ClientTrace
+	mu    sync.Mutex
+	done  bool
+	rw    http.ResponseWriter
+}
+
+func (in *informational) got(code int, header textproto.MIMEHeader) error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.done {
+		return nil
+	}
+	rh := in.rw.Header()
+	for k, vv := range header {
+		rh[k] = vv
+	}
+	in.rw.WriteHeader(code)
+	clear(rh)
+	return nil
+}
+
+func (in *informational) end() {
+	in.mu.Lock()
+	in.done = true
+	in.mu.Unlock()
+}
 
 // validRequestID accepts a client's request id when it is short printable ASCII
 // without spaces; anything else is replaced.

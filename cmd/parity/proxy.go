@@ -29,6 +29,7 @@ type proxyFlags struct {
 	mirrorConcurrency, mirrorQueue    int
 	mirrorTimeout                     time.Duration
 	trustForwarded                    bool
+	pprof                             bool
 }
 
 func runProxy(ctx context.Context, c *cli, args []string) int {
@@ -53,6 +54,7 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 	fs.IntVar(&f.mirrorQueue, "mirror-queue", shadow.DefaultMirrorQueue, "mirrors that may wait for a worker (negative: none)")
 	fs.DurationVar(&f.mirrorTimeout, "mirror-timeout", shadow.DefaultMirrorTimeout, "deadline of a mirror, from queueing to comparison")
 	fs.BoolVar(&f.trustForwarded, "trust-forwarded", false, "keep the client's X-Forwarded-* headers (behind a trusted load balancer)")
+	fs.BoolVar(&f.pprof, "pprof", false, "serve runtime profiles (net/http/pprof) on the admin listener under /debug/pprof/")
 	pos, code, ok := c.parse(fs, args)
 	if !ok {
 		return code
@@ -214,7 +216,7 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *sha
 		TLSKeyFile:       f.tlsKey,
 		Grace:            f.grace,
 		Logger:           logger,
-		Admin:            shadow.Admin{Ready: func() bool { return live.Router() != nil }},
+		Admin:            shadow.Admin{Ready: func() bool { return live.Router() != nil }, Profiling: f.pprof},
 		RenderOptions:    report.RenderOptions{Title: "parity — live", Plan: plan},
 	}
 	return srv, live, nil
