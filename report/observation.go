@@ -52,16 +52,16 @@ type Observation struct {
 
 // Reasons a request was not compared. Snapshots count skips by these strings.
 const (
-	SkipWriteMethod     = "write_method"      // unsafe method on a route not opted in
-	SkipExcluded        = "excluded"          // matched shadow.exclude
-	SkipAuth            = "auth"              // /api/auth is never mirrored
-	SkipAmbiguous       = "ambiguous_path"    // path still ambiguous after canonicalisation
-	SkipSampledOut      = "sampled_out"       // not picked by shadow.sample
-	SkipBodyTooLarge    = "body_too_large"    // request body over the mirror cap
-	SkipQueueFull       = "queue_full"        // mirror queue full
-	SkipConcurrency     = "concurrency"       // mirror concurrency limit reached
-	SkipPrimaryFailed   = "primary_failed"    // primary response unusable (reset, transport error)
-	SkipCutOver         = "cut_over"          // served by the candidate, not verified
-	SkipUpgrade         = "upgrade"           // protocol upgrade (WebSocket) is never mirrored
-	SkipCaptureTooLarge = "capture_too_large" // primary body over the capture cap
+	SkipWriteMethod      = "write_method"      // unsafe method on a route not opted in
+	SkipExcluded         = "excluded"          // matched shadow.exclude
+	SkipAuth             = "auth"              // /api/auth is never mirrored
+	SkipAmbiguous        = "ambiguous_path"    // path still ambiguous after canonicalisation
+	SkipSampledOut       = "sampled_out"       // not picked by shadow.sample
+	SkipBodyTooLarge     = "body_too_large"    // request body over the mirror cap
+	SkipQueueFull        = "queue_full"        // mirror queue full
+	SkipConcurrency      = "concurrency"       // mirror concurrency limit reached
+	SkipPrimaryFailed    = "primary_failed"    // primary response unusable (reset, transport error)
+	SkipCutOver          = "cut_over"          // served by the candidate, not verified
+	SkipUpgrade          = "upgrade"           // protocol upgrade (WebSocket) is never mirrored
+	SkipStreamUnfinished = "stream_unfinished" // the serving response still streaming at the mirror deadline
 )

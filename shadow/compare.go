@@ -62,6 +62,10 @@ func (x *Exchange) Observation() report.Observation {
 	}
 	if x.PrimaryErr != nil || x.Primary == nil {
 		o.Skipped = report.SkipPrimaryFailed
+		if errors.Is(x.PrimaryErr, errServingIncomplete) {
+			// A stream longer than the mirror deadline: nothing failed.
+			o.Skipped = report.SkipStreamUnfinished
+		}
 		return o
 	}
 	o.PrimaryStatus = x.Primary.Status

@@ -667,3 +667,53 @@ func TestMirrorLearnsNoise(t *testing.T) {
 		})
 	}
 }
+
+// TestMirrorStreamOutlivesDeadline: a serving response still streaming when the
+// mirror's deadline ends is not compared, and is counted as an unfinished stream,
+// not as a failure of the primary; the client still receives all of it.
+func TestMirrorStreamOutlivesDeadline(t *testing.T) {
+	release := make(chan struct{})
+	primary := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: one\n\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-time.After(waitLimit):
+		}
+		io.WriteString(w, "data: two\n\n")
+	})
+	candidate := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: one\n\ndata: two\n\n")
+	})
+	obs := newObserver()
+	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true),
+		Observer: obs, MirrorTimeout: 50 * time.Millisecond})
+
+	type answer struct {
+		body string
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		res, err := h.client.Get(h.server.URL + "/api/chat")
+		if err != nil {
+			got <- answer{err: err}
+			return
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		got <- answer{string(b), err}
+	}()
+	// The primary holds its stream open until the comparison has given up on it.
+	ob := obs.next(t)
+	close(release)
+	if ob.Skipped != report.SkipStreamUnfinished || len(ob.Differences) != 0 || ob.CandidateError != "" {
+		t.Errorf("observation %+v, want skipped as %s", ob, report.SkipStreamUnfinished)
+	}
+	a := <-got
+	if a.err != nil || a.body != "data: one\n\ndata: two\n\n" {
+		t.Errorf("client got %q, %v; want the whole stream", a.body, a.err)
+	}
+}
