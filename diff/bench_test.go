@@ -40,6 +40,76 @@ func benchDoc(size int, changed bool) []byte {
 	return []byte(b.String())
 }
 
+// reverseKeys rewrites a JSON document with the members of every object in reverse
+// order, values and spellings unchanged: the shape of the bench harness's second
+// backend, another framework's serializer writing the same objects.
+func reverseKeys(doc []byte) []byte {
+	t := getTape()
+	defer putTape(t)
+	if err := t.parse(doc); err != nil {
+		panic(err)
+	}
+	var out []byte
+	var emit func(v int32)
+	emit = func(v int32) {
+		n := &t.nodes[v]
+		switch n.kind {
+		case jObject:
+			var keys []int32
+			for k := v + 1; k < n.next; k = t.nodes[k+1].next {
+				keys = append(keys, k)
+			}
+			out = append(out, '{')
+			for i := len(keys) - 1; i >= 0; i-- {
+				out = append(out, t.raw(keys[i])...)
+				out = append(out, ':')
+				emit(keys[i] + 1)
+				if i > 0 {
+					out = append(out, ',')
+				}
+			}
+			out = append(out, '}')
+		case jArray:
+			out = append(out, '[')
+			for e := v + 1; e < n.next; e = t.nodes[e].next {
+				if e > v+1 {
+					out = append(out, ',')
+				}
+				emit(e)
+			}
+			out = append(out, ']')
+		default:
+			out = append(out, t.raw(v)...)
+		}
+	}
+	emit(0)
+	return out
+}
+
+// walkBench is a pair of parsed documents, for timing the walk alone.
+type walkBench struct{ a, b *tape }
+
+func newWalkBench(tb testing.TB, a, b []byte) *walkBench {
+	ta, tbp := new(tape), new(tape)
+	if err := ta.parse(a); err != nil {
+		tb.Fatal(err)
+	}
+	if err := tbp.parse(b); err != nil {
+		tb.Fatal(err)
+	}
+	return &walkBench{a: ta, b: tbp}
+}
+
+// walk compares the two documents as Compare's JSON path does, after parsing.
+func (p *walkBench) walk() int {
+	w := getWalker(p.a, p.b, defaultRules)
+	w.max = defaultRules.maxDiffs
+	w.compare(0, 0, w.rootRules(), false)
+	n := len(w.out)
+	putWalker(w)
+	return n
+}
+
 func benchPair(size int, changed bool) (*Response, *Response) {
 	a := benchDoc(size, false)
 	b := benchDoc(size, changed)
@@ -69,6 +139,12 @@ func BenchmarkCompareJSON(b *testing.B) {
 		if !Compare(identP, reencC, nil).Equal() {
 			b.Fatalf("%s re-encoded pair is not equal", kb)
 		}
+		// Equal, every object's members in reverse order, values byte for byte the
+		// same: the bench harness's shape.
+		revC := jsonResp(string(reverseKeys(identP.Body)))
+		if !Compare(identP, revC, nil).Equal() || string(revC.Body) == string(identP.Body) {
+			b.Fatalf("%s reversed pair is not equal, or identical", kb)
+		}
 		bodies := func(p, c *Response) int64 { return int64(len(p.Body) + len(c.Body)) }
 
 		b.Run(kb+"/identical", func(b *testing.B) {
@@ -83,6 +159,13 @@ func BenchmarkCompareJSON(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				Compare(identP, reencC, nil)
+			}
+		})
+		b.Run(kb+"/equal-reversed", func(b *testing.B) {
+			b.SetBytes(bodies(identP, revC))
+			b.ReportAllocs()
+			for b.Loop() {
+				Compare(identP, revC, nil)
 			}
 		})
 		b.Run(kb+"/two-differences", func(b *testing.B) {
@@ -118,6 +201,39 @@ func BenchmarkCompareJSON(b *testing.B) {
 				if cmp.Diff(x, y) == "" {
 					b.Fatal("cmp.Diff says equal")
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkWalkJSON times the walk of BenchmarkCompareJSON's 64 KB pairs alone, on
+// documents parsed once: Compare's cost less two parses (BenchmarkParseTape).
+//
+//	go test ./diff -run '^$' -bench 'WalkJSON|ParseTape' -benchtime 1s
+func BenchmarkWalkJSON(b *testing.B) {
+	doc := benchDoc(64<<10, false)
+	var v any
+	json.Unmarshal(doc, &v)
+	reenc, _ := json.Marshal(v)
+	pairs := []struct {
+		name  string
+		a, b  []byte
+		diffs int
+	}{
+		{"equal-reordered", doc, reenc, 0},
+		{"equal-reversed", doc, reverseKeys(doc), 0},
+		{"two-differences", benchDoc(64<<10, false), benchDoc(64<<10, true), 2},
+	}
+	for _, p := range pairs {
+		wb := newWalkBench(b, p.a, p.b)
+		if got := wb.walk(); got != p.diffs {
+			b.Fatalf("%s: %d differences, want %d", p.name, got, p.diffs)
+		}
+		b.Run("64KB/"+p.name, func(b *testing.B) {
+			b.SetBytes(int64(len(p.a) + len(p.b)))
+			b.ReportAllocs()
+			for b.Loop() {
+				wb.walk()
 			}
 		})
 	}

@@ -2,7 +2,9 @@ package diff
 
 import (
 	"bytes"
+	"encoding/binary"
 	"hash/maphash"
+	"math/bits"
 	"strconv"
 	"sync"
 )
@@ -51,13 +53,12 @@ type frame struct {
 	mis, delta int32
 
 	// modeLookup
-	la, lb     int32  // first remaining member of a and b when lookup began
-	extras     bool   // a is done; reporting b's unmatched members
-	matched    uint64 // small lookups: b's remaining members matched, by position
-	xpos       int32  // small lookups: position of cb among b's remaining members
-	apos       int32  // small lookups: position of ca among a's remaining members
-	hoff       int32  // small lookups: where the remaining members' names start in w.hashes
-	hna, hnb   int32  // small lookups: how many remaining members a and b have
+	extras     bool  // big lookups: a is done; reporting b's unmatched members
+	apos       int32 // small lookups: next of a's remaining members to match
+	xpos       int32 // small lookups: next of b's remaining members to report if extra
+	hoff       int32 // small lookups: where the remaining members start in w.keys and w.plan
+	hna, hnb   int32 // small lookups: how many remaining members a and b have
+	hnx        int32 // small lookups: how many of b's are extra (planExtra)
 	big        *bigLookup
 	envelopeOK bool // the error-envelope default applies to this object
 
@@ -100,11 +101,15 @@ type walker struct {
 	path       []byte
 	bufA, bufB []byte
 
-	// Hashes of decoded member names and their key nodes, in step: each small lookup
-	// frame owns hashes[hoff:hoff+hna+hnb], a's remaining members then b's. Frames
-	// are a stack, so a frame gives its part back when it is popped.
-	hashes []uint64
-	keys   []int32
+	// Key nodes of the remaining members of small lookups and their plans, in step:
+	// each small lookup frame owns keys[hoff:hoff+hna+hnb], a's remaining members then
+	// b's. Frames are a stack, so a frame gives its part back when it is popped.
+	keys []int32
+	plan []int32
+
+	names []nameKey               // scratch of planLookup and hasDuplicateKeys
+	tmpl  *[numTemplates]template // sibling templates, valid for gen
+	gen   uint64                  // this comparison, among the walker's uses
 }
 
 // keySeed hashes member names; equal hashes are confirmed by comparing the names.
@@ -115,15 +120,16 @@ var walkerPool = sync.Pool{New: func() any { return new(walker) }}
 func getWalker(a, b *tape, r *Rules) *walker {
 	w := walkerPool.Get().(*walker)
 	w.a, w.b, w.r = a, b, r
+	w.gen++
 	return w
 }
 
 func putWalker(w *walker) {
-	if cap(w.stack) > 1<<12 || cap(w.arena) > 1<<12 || cap(w.hashes) > 1<<14 {
+	if cap(w.stack) > 1<<12 || cap(w.arena) > 1<<12 || cap(w.keys) > 1<<14 {
 		return
 	}
 	*w = walker{stack: w.stack[:0], arena: w.arena[:0], path: w.path[:0], bufA: w.bufA[:0], bufB: w.bufB[:0],
-		hashes: w.hashes[:0], keys: w.keys[:0]}
+		keys: w.keys[:0], plan: w.plan[:0], names: w.names[:0], tmpl: w.tmpl, gen: w.gen}
 	walkerPool.Put(w)
 }
 
@@ -306,6 +312,11 @@ func firstMismatch(a, b []byte) int32 {
 	for i+64 <= n && string(a[i:i+64]) == string(b[i:i+64]) {
 		i += 64
 	}
+	for ; i+8 <= n; i += 8 {
+		if x := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]); x != 0 {
+			return int32(i + bits.TrailingZeros64(x)/8)
+		}
+	}
 	for i < n && a[i] == b[i] {
 		i++
 	}
@@ -403,14 +414,19 @@ func (w *walker) stepObject(fi int) {
 func (w *walker) hasDuplicateKeys(t *tape, o int32) bool {
 	end := t.nodes[o].next
 	if countMembers(t, o+1, end) <= smallObject {
-		off := len(w.hashes)
-		w.appendKeyHashes(t, o+1, end)
-		hs, ks := w.hashes[off:], w.keys[off:]
-		dup := false
-		for i := 0; i < len(hs) && !dup; i++ {
-			dup = w.shadowedAt(t, hs, ks, i)
+		offN, offK := len(w.names), len(w.keys)
+		for k := o + 1; k < end; k = t.nodes[k+1].next {
+			w.names = append(w.names, w.nameKey(t, k))
+			w.keys = append(w.keys, k)
 		}
-		w.hashes, w.keys = w.hashes[:off], w.keys[:off]
+		ns, ks := w.names[offN:], w.keys[offK:]
+		dup := false
+		for i := 0; i < len(ns) && !dup; i++ {
+			for j := i + 1; j < len(ns) && !dup; j++ {
+				dup = w.sameName(ns[i], t, ks[i], ns[j], t, ks[j])
+			}
+		}
+		w.names, w.keys = w.names[:offN], w.keys[:offK]
 		return dup
 	}
 	seen := make(map[string]bool)
@@ -430,24 +446,37 @@ func (w *walker) sameKey(ta *tape, ka int32, tb *tape, kb int32) bool {
 }
 
 // beginLookup switches an object frame to matching its remaining members by name.
+// Unless the object is known to name no member twice on either side, matching starts
+// over from the first members: a member of the same-order prefix may be shadowed by a
+// later one, and JSON.parse keeps the later one. Starting over reports nothing twice,
+// since the prefix was skipped only where its values are identical.
 func (w *walker) beginLookup(fi int) {
 	f := &w.stack[fi]
 	f.mode = modeLookup
-	f.la, f.lb = f.ca, f.cb
+	if !f.dupChecked || !f.noDups {
+		f.ca, f.cb = f.va+1, f.vb+1
+	}
 	endA, endB := w.a.nodes[f.va].next, w.b.nodes[f.vb].next
-	na, nb := countMembers(w.a, f.ca, endA), countMembers(w.b, f.cb, endB)
+	t := w.template(f.ca, endA, f.cb, endB)
+	off := len(w.keys)
+	na, sameA := w.appendMembers(w.a, f.ca, endA, t, t.names[:t.na])
+	nb, sameB := 0, false
+	if na <= smallObject {
+		nb, sameB = w.appendMembers(w.b, f.cb, endB, t, t.names[t.na:])
+	}
 	if na <= smallObject && nb <= smallObject {
-		lo := len(w.hashes)
-		f.hoff, f.hna, f.hnb = int32(lo), int32(na), int32(nb)
-		w.appendKeyHashes(w.a, f.ca, endA)
-		w.appendKeyHashes(w.b, f.cb, endB)
-		if !f.dupChecked {
-			f.dupChecked = true
-			f.noDups = !w.dupsFrom(w.a, f.va, f.ca, lo, lo+na) && !w.dupsFrom(w.b, f.vb, f.cb, lo+na, lo+na+nb)
+		f.hoff, f.hna, f.hnb = int32(off), int32(na), int32(nb)
+		w.plan = append(w.plan, w.keys[off:]...) // sized in step with keys; filled below
+		if sameA && sameB {
+			copy(w.plan[off:], t.plan)
+			f.hnx = t.nx
+		} else {
+			f.hnx = w.planLookup(off, na, nb, t)
 		}
 		return
 	}
-	bl := &bigLookup{lastA: make(map[string]int32, na), inB: make(map[string]int, nb)}
+	w.keys = w.keys[:off]
+	bl := &bigLookup{lastA: make(map[string]int32), inB: make(map[string]int)}
 	for k := f.ca; k < endA; k = w.a.nodes[k+1].next {
 		bl.lastA[keyText(w.a.raw(k), w.a.nodes[k].esc)] = k
 	}
@@ -459,19 +488,32 @@ func (w *walker) beginLookup(fi int) {
 	f.big = bl
 }
 
-// dupsFrom reports whether the object at o names a member twice, reusing the name
-// hashes w.hashes[i:j] of its members from k on when k is its first member.
-func (w *walker) dupsFrom(t *tape, o, k int32, i, j int) bool {
-	if k != o+1 {
-		return w.hasDuplicateKeys(t, o)
-	}
-	hs, ks := w.hashes[i:j], w.keys[i:j]
-	for n := range hs {
-		if w.shadowedAt(t, hs, ks, n) {
-			return true
+// appendMembers appends to w.keys the key nodes of t's members from k to end, up to
+// one more than smallObject, and returns how many it appended and whether their raw
+// names are tn, the names of template tm on t's side.
+func (w *walker) appendMembers(t *tape, k, end int32, tm *template, tn []rawName) (n int, same bool) {
+	ks := w.keys
+	same = tm.gen == w.gen
+	nodes, data := t.nodes, t.data
+	for ; k < end && n <= smallObject; k = nodes[k+1].next {
+		ks = append(ks, k)
+		if same {
+			if n >= len(tn) {
+				same = false
+			} else if rn, nd := &tn[n], &nodes[k]; nd.end-nd.start != rn.n {
+				same = false
+			} else if s := int(nd.start); rn.mlo != 0 && s+16 <= len(data) {
+				p := data[s : s+16]
+				same = binary.LittleEndian.Uint64(p)&rn.mlo == rn.lo && binary.LittleEndian.Uint64(p[8:])&rn.mhi == rn.hi
+			} else {
+				// the template's names are of the same tape, a's or b's
+				same = string(data[nd.start:nd.end]) == string(t.raw(rn.k))
+			}
 		}
+		n++
 	}
-	return false
+	w.keys = ks
+	return n, same && n == len(tn)
 }
 
 func countMembers(t *tape, k, end int32) int {
@@ -482,70 +524,72 @@ func countMembers(t *tape, k, end int32) int {
 	return n
 }
 
-// keyHash hashes key node k of t by its decoded name.
-func (w *walker) keyHash(t *tape, k int32) uint64 {
-	raw := t.raw(k)
-	if !t.nodes[k].esc {
-		return maphash.Bytes(keySeed, raw[1:len(raw)-1])
-	}
-	w.bufA = unquote(w.bufA[:0], raw)
-	return maphash.Bytes(keySeed, w.bufA)
-}
-
-// appendKeyHashes appends the name hashes and key nodes of t's members from k to end.
-func (w *walker) appendKeyHashes(t *tape, k, end int32) {
-	for ; k < end; k = t.nodes[k+1].next {
-		w.hashes = append(w.hashes, w.keyHash(t, k))
-		w.keys = append(w.keys, k)
-	}
-}
-
-// shadowedAt reports whether member i of hs/ks (name hashes and key nodes of t, in
-// order) is followed by a member of the same name (the later one is what JSON.parse
-// keeps).
-func (w *walker) shadowedAt(t *tape, hs []uint64, ks []int32, i int) bool {
-	h := hs[i]
-	for j := i + 1; j < len(hs); j++ {
-		if hs[j] == h && w.sameKey(t, ks[i], t, ks[j]) {
-			return true
-		}
-	}
-	return false
-}
-
+// stepLookup matches the remaining members of an object frame by name: a's members in
+// a's order (each against the last member of b with its name, or reported missing),
+// then b's members that matched nothing, in b's order.
 func (w *walker) stepLookup(fi int) {
 	f := &w.stack[fi]
+	if f.big != nil {
+		w.stepBigLookup(f)
+		return
+	}
+	lo := f.hoff
+	ks, plan := w.keys[lo:lo+f.hna+f.hnb], w.plan[lo:lo+f.hna+f.hnb]
+	kb, pb := ks[f.hna:], plan[f.hna:]
+	for f.apos < f.hna {
+		i := f.apos
+		f.apos++
+		p := plan[i]
+		if p == planShadowed {
+			continue
+		}
+		ka := ks[i]
+		if p == planMissing {
+			w.reportMember(Missing, ka, f.rules)
+			return
+		}
+		va, vb := ka+1, kb[p]+1
+		na, nb := &w.a.nodes[va], &w.b.nodes[vb]
+		ra, rb := w.a.data[na.start:na.end], w.b.data[nb.start:nb.end]
+		if string(ra) == string(rb) {
+			continue
+		}
+		rel := firstMismatch(ra, rb)
+		w.visit(va, vb, pathSeg{key: ka}, true, f.rules, f.shape, na.start+rel)
+		return
+	}
+	// Members of b that matched nothing in a; of several members with one name only
+	// the last counts.
+	for f.hnx > 0 && f.xpos < f.hnb && !w.done() {
+		j := f.xpos
+		f.xpos++
+		if pb[j] != planExtra {
+			continue
+		}
+		if f.envelopeOK && w.isEnvelopeMember(kb[j]) {
+			continue
+		}
+		w.reportMember(Extra, kb[j], f.rules)
+		return
+	}
+	w.keys, w.plan = w.keys[:lo], w.plan[:lo]
+	w.pop()
+}
+
+// stepBigLookup is stepLookup for objects of more than smallObject members.
+func (w *walker) stepBigLookup(f *frame) {
 	endA, endB := w.a.nodes[f.va].next, w.b.nodes[f.vb].next
 	for !f.extras && f.ca < endA {
 		ka := f.ca
 		f.ca = w.a.nodes[ka+1].next
+		name := keyText(w.a.raw(ka), w.a.nodes[ka].esc)
+		if f.big.lastA[name] != ka {
+			continue
+		}
 		var kb int32 = -1
-		if f.big != nil {
-			name := keyText(w.a.raw(ka), w.a.nodes[ka].esc)
-			if f.big.lastA[name] != ka {
-				continue
-			}
-			if pos, ok := f.big.inB[name]; ok {
-				kb = f.big.membB[pos]
-				f.big.matched[pos] = true
-			}
-		} else {
-			lo := f.hoff
-			hs, ks := w.hashes[lo:lo+f.hna], w.keys[lo:lo+f.hna]
-			hb, kbs := w.hashes[lo+f.hna:lo+f.hna+f.hnb], w.keys[lo+f.hna:lo+f.hna+f.hnb]
-			ia := int(f.apos)
-			f.apos++
-			if !f.noDups && w.shadowedAt(w.a, hs, ks, ia) {
-				continue
-			}
-			h := hs[ia]
-			for pos := len(hb) - 1; pos >= 0; pos-- { // the last occurrence wins
-				if hb[pos] == h && w.sameKey(w.a, ka, w.b, kbs[pos]) {
-					kb = kbs[pos]
-					f.matched |= 1 << pos
-					break
-				}
-			}
+		if pos, ok := f.big.inB[name]; ok {
+			kb = f.big.membB[pos]
+			f.big.matched[pos] = true
 		}
 		if kb < 0 {
 			w.reportMember(Missing, ka, f.rules)
@@ -559,18 +603,9 @@ func (w *walker) stepLookup(fi int) {
 		return
 	}
 	f.extras = true
-	// Members of b that matched nothing in a; of several members with one name only
-	// the last counts.
 	for k := f.cb; k < endB && !w.done(); k = w.b.nodes[k+1].next {
-		pos := f.xpos
-		f.cb, f.xpos = w.b.nodes[k+1].next, f.xpos+1
-		if f.big != nil {
-			p := w.bigPos(f, k)
-			if p < 0 || f.big.matched[p] {
-				continue
-			}
-		} else if f.matched&(1<<pos) != 0 ||
-			(!f.noDups && w.shadowedAt(w.b, w.hashes[f.hoff+f.hna:f.hoff+f.hna+f.hnb], w.keys[f.hoff+f.hna:f.hoff+f.hna+f.hnb], int(pos))) {
+		f.cb = w.b.nodes[k+1].next
+		if p := w.bigPos(f, k); p < 0 || f.big.matched[p] {
 			continue
 		}
 		if f.envelopeOK && w.isEnvelopeMember(k) {
@@ -579,10 +614,191 @@ func (w *walker) stepLookup(fi int) {
 		w.reportMember(Extra, k, f.rules)
 		return
 	}
-	if f.big == nil {
-		w.hashes, w.keys = w.hashes[:f.hoff], w.keys[:f.hoff]
-	}
 	w.pop()
+}
+
+// Plan entries of a small lookup, in step with w.keys: for each of a's remaining
+// members the position among b's remaining members of the one it is compared with, or
+// planMissing or planShadowed; for each of b's, planExtra unless it is matched or
+// shadowed.
+const (
+	planMissing  = -1 // a's member: b has no member of that name
+	planShadowed = -2 // a's member: a later member of a has the same name
+	planExtra    = 0  // b's member: matched nothing and is not shadowed
+	planTaken    = 1  // b's member: matched, or shadowed by a later member of b
+)
+
+// nameKey identifies a decoded member name. A name of at most 16 bytes is held
+// exactly — its bytes as two little-endian words and its length — so equal keys are
+// equal names; a longer name holds its hash and its length with longName set, and
+// equal keys are confirmed by comparing the names.
+type nameKey struct {
+	lo, hi uint64
+	n      uint32
+}
+
+const longName = 1 << 31
+
+// nameKey returns the key of key node k of t.
+func (w *walker) nameKey(t *tape, k int32) nameKey {
+	raw := t.raw(k)
+	s := raw[1 : len(raw)-1]
+	if t.nodes[k].esc {
+		w.bufA = unquote(w.bufA[:0], raw)
+		s = w.bufA
+	}
+	if len(s) > 16 {
+		return nameKey{lo: maphash.Bytes(keySeed, s), n: uint32(len(s)) | longName}
+	}
+	var buf [16]byte
+	copy(buf[:], s)
+	return nameKey{lo: binary.LittleEndian.Uint64(buf[:8]), hi: binary.LittleEndian.Uint64(buf[8:]), n: uint32(len(s))}
+}
+
+// sameName reports whether two members (keys x and y of key nodes kx of tx and ky of
+// ty) have the same decoded name.
+func (w *walker) sameName(x nameKey, tx *tape, kx int32, y nameKey, ty *tape, ky int32) bool {
+	return x == y && (x.n&longName == 0 || w.sameKey(tx, kx, ty, ky))
+}
+
+// planLookup fills w.plan[off:off+na+nb] for the members w.keys[off:off+na] of a and
+// w.keys[off+na:off+na+nb] of b by comparing their decoded names, makes it template
+// t, and returns how many of b's members are extra.
+func (w *walker) planLookup(off, na, nb int, t *template) int32 {
+	ks, plan := w.keys[off:off+na+nb], w.plan[off:off+na+nb]
+	// a's and b's names
+	kn := w.names[:0]
+	for i, k := range ks {
+		tp := w.a
+		if i >= na {
+			tp = w.b
+		}
+		kn = append(kn, w.nameKey(tp, k))
+	}
+	w.names = kn
+	ka, kb := ks[:na], ks[na:]
+	nka, nkb := kn[:na], kn[na:]
+	pb := plan[na:]
+	for j := range kb {
+		pb[j] = planExtra
+		for j2 := j + 1; j2 < len(kb); j2++ {
+			if w.sameName(nkb[j], w.b, kb[j], nkb[j2], w.b, kb[j2]) {
+				pb[j] = planTaken
+				break
+			}
+		}
+	}
+	for i := range ka {
+		plan[i] = planMissing
+		for i2 := i + 1; i2 < len(ka); i2++ {
+			if w.sameName(nka[i], w.a, ka[i], nka[i2], w.a, ka[i2]) {
+				plan[i] = planShadowed
+				break
+			}
+		}
+		if plan[i] == planShadowed {
+			continue
+		}
+		for j := len(kb) - 1; j >= 0; j-- { // the last occurrence wins
+			if w.sameName(nka[i], w.a, ka[i], nkb[j], w.b, kb[j]) {
+				plan[i] = int32(j)
+				pb[j] = planTaken
+				break
+			}
+		}
+	}
+	var nx int32
+	for _, p := range pb {
+		if p == planExtra {
+			nx++
+		}
+	}
+	w.setTemplate(t, ks, plan, na, nb, nx)
+	return nx
+}
+
+// Sibling templates. In a list page every element is an object with the same names in
+// the same order on each side, so the plan found for one element holds for the next:
+// a template keeps the raw names a plan was made for and the plan. A lookup whose raw
+// names are byte for byte those of a template — same members, same order, on both
+// sides — has the same duplicates and the same matching, so it copies the plan instead
+// of comparing names. Templates are found by the first names on each side, and belong
+// to one comparison (gen): they point into its documents.
+const numTemplates = 16
+
+type template struct {
+	gen    uint64
+	na, nb int32
+	nx     int32     // how many of b's members are extra
+	names  []rawName // a's then b's
+	plan   []int32
+}
+
+// rawName is a member name as it appears in the document, quotes included: its length
+// and key node, and when it is at most 16 bytes long its bytes as two little-endian
+// words (lo, hi) with the masks that keep them from 16 bytes loaded at its start.
+type rawName struct {
+	lo, hi, mlo, mhi uint64 // mlo == 0: compare the bytes of k
+	n, k             int32
+}
+
+// template returns the template slot for a lookup of a's members from ka to endA and
+// b's from kb to endB.
+func (w *walker) template(ka, endA, kb, endB int32) *template {
+	if w.tmpl == nil {
+		w.tmpl = new([numTemplates]template)
+	}
+	var h uint32
+	if ka < endA {
+		h = w.a.nameDigest(ka)
+	}
+	if kb < endB {
+		h = h*31 + w.b.nameDigest(kb)
+	}
+	return &w.tmpl[(h*0x9E3779B1)>>(32-4)]
+}
+
+// nameDigest is a cheap digest of key node k's raw name: its length and first bytes.
+func (t *tape) nameDigest(k int32) uint32 {
+	n := &t.nodes[k]
+	h := uint32(n.end - n.start)
+	if n.end-n.start >= 3 {
+		h = h<<16 ^ uint32(t.data[n.start+1]) ^ uint32(t.data[n.start+2])<<8
+	}
+	return h
+}
+
+// rawNameOf returns the raw name of key node k of t.
+func (t *tape) rawNameOf(k int32) rawName {
+	n := &t.nodes[k]
+	rn := rawName{n: n.end - n.start, k: k}
+	if rn.n <= 16 {
+		var buf [16]byte
+		copy(buf[:], t.data[n.start:n.end])
+		rn.mlo, rn.mhi = ^uint64(0), ^uint64(0)
+		if rn.n < 8 {
+			rn.mlo, rn.mhi = 1<<(8*rn.n)-1, 0
+		} else {
+			rn.mhi = 1<<(8*(rn.n-8)) - 1 // rn.n == 16: the shift yields 0, the mask all ones
+		}
+		rn.lo = binary.LittleEndian.Uint64(buf[:8])
+		rn.hi = binary.LittleEndian.Uint64(buf[8:])
+	}
+	return rn
+}
+
+// setTemplate makes plan, for the members ks, the template t.
+func (w *walker) setTemplate(t *template, ks []int32, plan []int32, na, nb int, nx int32) {
+	t.gen, t.na, t.nb, t.nx = w.gen, int32(na), int32(nb), nx
+	t.names = t.names[:0]
+	for i, k := range ks {
+		tp := w.a
+		if i >= na {
+			tp = w.b
+		}
+		t.names = append(t.names, tp.rawNameOf(k))
+	}
+	t.plan = append(t.plan[:0], plan...)
 }
 
 // bigPos is the position of b's key node k among the indexed members, or -1 when a
