@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"slices"
 	"sync"
 )
 
@@ -289,10 +288,7 @@ key:
 // whole and copied in is read back as one wide load right after its narrow stores,
 // which the processor cannot forward, and that stall cost a quarter of the parse.
 func addNode(nodes []node, start, end, next int32, k jkind, esc bool) []node {
-	if len(nodes) == cap(nodes) {
-		nodes = slices.Grow(nodes, 1)
-	}
-	nodes = nodes[:len(nodes)+1]
+	nodes = append(nodes, node{})
 	n := &nodes[len(nodes)-1]
 	n.start, n.end, n.next, n.kind, n.esc = start, end, next, k, esc
 	return nodes
@@ -324,7 +320,7 @@ func scanString(b []byte, i int) (end int, esc bool, err error) {
 		for j+8 <= len(b) {
 			if m := specialBytes(binary.LittleEndian.Uint64(b[j:])); m != 0 {
 				j += bits.TrailingZeros64(m) >> 3
-				break
+				goto special
 			}
 			j += 8
 		}
@@ -334,6 +330,7 @@ func scanString(b []byte, i int) (end int, esc bool, err error) {
 		if j >= len(b) {
 			return 0, false, errAt(i, "unterminated string")
 		}
+	special:
 		switch c := b[j]; {
 		case c == '"':
 			return j + 1, esc, nil
