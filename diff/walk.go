@@ -208,17 +208,15 @@ func (w *walker) visit(va, vb int32, seg pathSeg, hasSeg bool, parentRules ruleS
 	}
 	switch na.kind {
 	case jObject:
-		w.stack = append(w.stack, frame{va: va, vb: vb, ca: va + 1, cb: vb + 1, seg: seg, hasSeg: hasSeg,
-			rules: rules, shape: shape, mode: modeObject, mis: mis, delta: nb.start - na.start,
-			envelopeOK: !hasSeg && w.envelope != 0 && !shape})
+		f := w.push(va, vb, seg, hasSeg, rules, shape, modeObject, mis)
+		f.envelopeOK = !hasSeg && w.envelope != 0 && !shape
 		return
 	case jArray:
 		if unordered && !shape {
 			w.pushUnordered(va, vb, seg, hasSeg, rules)
 			return
 		}
-		w.stack = append(w.stack, frame{va: va, vb: vb, ca: va + 1, cb: vb + 1, seg: seg, hasSeg: hasSeg,
-			rules: rules, shape: shape, mode: modeArray, mis: mis, delta: nb.start - na.start})
+		w.push(va, vb, seg, hasSeg, rules, shape, modeArray, mis)
 		return
 	}
 	if shape {
@@ -235,6 +233,18 @@ func (w *walker) visit(va, vb int32, seg pathSeg, hasSeg bool, parentRules ruleS
 		}
 	}
 	w.report(Changed, seg, hasSeg, va, vb, "")
+}
+
+// push opens a frame for the containers va and vb. It sets the fields of a zeroed
+// frame in place: a frame built whole and copied in is read back in wide loads right
+// after its narrow stores, which the processor cannot forward.
+func (w *walker) push(va, vb int32, seg pathSeg, hasSeg bool, rules ruleSet, shape bool, mode uint8, mis int32) *frame {
+	w.stack = append(w.stack, frame{})
+	f := &w.stack[len(w.stack)-1]
+	f.va, f.vb, f.ca, f.cb = va, vb, va+1, vb+1
+	f.seg, f.hasSeg, f.rules, f.shape, f.mode = seg, hasSeg, rules, shape, mode
+	f.mis, f.delta = mis, w.b.nodes[vb].start-w.a.nodes[va].start
+	return f
 }
 
 func article(k jkind) string {
