@@ -268,9 +268,14 @@ func (w *walker) stringsEqual(ra []byte, escA bool, rb []byte, escB bool) bool {
 	return bytes.Equal(w.bufA, w.bufB)
 }
 
-func (w *walker) keysEqual(ka, kb int32) bool {
+// keysDiffer reports whether key nodes ka of a and kb of b name different members.
+func (w *walker) keysDiffer(ka, kb int32) bool {
 	na, nb := &w.a.nodes[ka], &w.b.nodes[kb]
-	return w.stringsEqual(w.a.raw(ka), na.esc, w.b.raw(kb), nb.esc)
+	ra, rb := w.a.data[na.start:na.end], w.b.data[nb.start:nb.end]
+	if string(ra) == string(rb) {
+		return false
+	}
+	return (!na.esc && !nb.esc) || !w.stringsEqual(ra, na.esc, rb, nb.esc)
 }
 
 // run processes the stack until it is empty or the walk must stop.
@@ -393,7 +398,7 @@ func (w *walker) stepObject(fi int) {
 	endA, endB := w.a.nodes[f.va].next, w.b.nodes[f.vb].next
 	for f.ca < endA && f.cb < endB {
 		ka, kb := f.ca, f.cb
-		if !bytes.Equal(w.a.raw(ka), w.b.raw(kb)) && !w.keysEqual(ka, kb) {
+		if w.keysDiffer(ka, kb) {
 			break
 		}
 		va, vb := ka+1, kb+1
@@ -476,11 +481,11 @@ func (w *walker) beginLookup(fi int) {
 	}
 	if na <= smallObject && nb <= smallObject {
 		f.hoff, f.hna, f.hnb = int32(off), int32(na), int32(nb)
-		w.plan = append(w.plan, w.keys[off:]...) // sized in step with keys; filled below
 		if sameA && sameB {
-			copy(w.plan[off:], t.plan)
+			w.plan = append(w.plan, t.plan...)
 			f.hnx = t.nx
 		} else {
+			w.plan = append(w.plan, w.keys[off:]...) // sized in step with keys; filled there
 			f.hnx = w.planLookup(off, na, nb, t)
 		}
 		return
