@@ -399,3 +399,33 @@ func elements(t *tape, v int32) []int32 {
 	}
 	return out
 }
+
+// TestCompareReorderedShortValues covers the word compare of short values matched by
+// name: values of 1 to 10 bytes, equal or differing only in their last byte, in the
+// middle of a document and at its end.
+func TestCompareReorderedShortValues(t *testing.T) {
+	for n := 1; n <= 10; n++ {
+		v := strings.Repeat("7", n)
+		w := strings.Repeat("7", n-1) + "8"
+		for _, tail := range []string{"", `,"padding":"0123456789abcdef"`} {
+			for _, differ := range []bool{false, true} {
+				cand := v
+				if differ {
+					cand = w
+				}
+				primary := `{"o":{"a":` + v + `,"b":0}` + tail + `}`
+				candidate := `{"o":{"b":0,"a":` + cand + `}` + tail + `}`
+				t.Run(fmt.Sprintf("%d bytes, differ %t, padded %t", n, differ, tail != ""), func(t *testing.T) {
+					var want []Difference
+					if differ {
+						want = []Difference{d("body.o.a", Changed, v, w)}
+					}
+					got := Compare(jsonResp(primary), jsonResp(candidate), mustRules(t)).Differences
+					if diff := cmp.Diff(want, got); diff != "" {
+						t.Errorf("Compare(%s, %s) differences (-want +got):\n%s", primary, candidate, diff)
+					}
+				})
+			}
+		}
+	}
+}
