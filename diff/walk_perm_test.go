@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -197,6 +198,32 @@ func TestCompareListPagesAgainstReference(t *testing.T) {
 	}
 }
 
+// FuzzCompareAgainstReference holds Compare to the reference differ on any two JSON
+// documents.
+func FuzzCompareAgainstReference(f *testing.F) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 8 {
+		a, b := randListPage(r)
+		f.Add([]byte(a), []byte(b))
+	}
+	f.Add([]byte(`{"a":1,"b":0,"a":2}`), []byte(`{"a":1,"b":0}`))
+	f.Add([]byte(`[{"a":1,"b":2},{"a":1,"a":2}]`), []byte(`[{"b":2,"a":1},{"b":2,"a":1}]`))
+	f.Add([]byte(`{"token":[1,{"x":2}]}`), []byte(`{"token":[1,{"x":3}]}`))
+	rules := mustRules(f)
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		if !json.Valid(a) || !json.Valid(b) {
+			return
+		}
+		got := Compare(jsonResp(string(a)), jsonResp(string(b)), rules)
+		if got.Truncated {
+			return
+		}
+		if diff := cmp.Diff(referenceDiffs(t, string(a), string(b)), diffKeys(got.Differences)); diff != "" {
+			t.Fatalf("primary   %s\ncandidate %s\n(-reference +Compare):\n%s", a, b, diff)
+		}
+	})
+}
+
 // randListPage returns two renderings of a list of objects: the primary's members in
 // one order, the candidate's in another (the same for most elements), with a few
 // elements changed on one side.
@@ -304,7 +331,7 @@ func diffKeys(ds []Difference) []diffKey {
 // member by its decoded name, the last of several with one name winning — written
 // without the walker's shortcuts: no raw-byte skipping, no positional matching, no
 // templates. Its differences are sorted as Compare sorts them.
-func referenceDiffs(t *testing.T, primary, candidate string) []diffKey {
+func referenceDiffs(t testing.TB, primary, candidate string) []diffKey {
 	t.Helper()
 	ta, tb := new(tape), new(tape)
 	if err := ta.parse([]byte(primary)); err != nil {
@@ -314,9 +341,12 @@ func referenceDiffs(t *testing.T, primary, candidate string) []diffKey {
 		t.Fatalf("candidate: %v", err)
 	}
 	var out []diffKey
-	val := func(tp *tape, v int32) string { return renderJSON(tp.raw(v), false) }
-	var walk func(path string, va, vb int32)
-	walk = func(path string, va, vb int32) {
+	// secret: the nearest member name on the path looks secret, as Compare decides
+	// whether to show a value
+	var walk func(path string, secret bool, va, vb int32)
+	walk = func(path string, secret bool, va, vb int32) {
+		val := func(tp *tape, v int32) string { return renderJSON(tp.raw(v), secret) }
+		sec := func(name string) bool { return hasSecretWord(name) }
 		na, nb := ta.nodes[va], tb.nodes[vb]
 		if !sameType(na.kind, nb.kind) {
 			out = append(out, diffKey{path, Type, val(ta, va), val(tb, vb)})
@@ -329,15 +359,15 @@ func referenceDiffs(t *testing.T, primary, candidate string) []diffKey {
 			for _, name := range oa {
 				p := path + "." + string(appendGjsonEscaped(nil, []byte(name)))
 				if kb, ok := mb[name]; ok {
-					walk(p, ma[name]+1, kb+1)
+					walk(p, sec(name), ma[name]+1, kb+1)
 				} else {
-					out = append(out, diffKey{p, Missing, val(ta, ma[name]+1), ""})
+					out = append(out, diffKey{p, Missing, renderJSON(ta.raw(ma[name]+1), sec(name)), ""})
 				}
 			}
 			for _, name := range ob {
 				if _, ok := ma[name]; !ok {
 					p := path + "." + string(appendGjsonEscaped(nil, []byte(name)))
-					out = append(out, diffKey{p, Extra, "", val(tb, mb[name]+1)})
+					out = append(out, diffKey{p, Extra, "", renderJSON(tb.raw(mb[name]+1), sec(name))})
 				}
 			}
 		case jArray:
@@ -350,7 +380,7 @@ func referenceDiffs(t *testing.T, primary, candidate string) []diffKey {
 				case i >= len(ea):
 					out = append(out, diffKey{p, Extra, "", val(tb, eb[i])})
 				default:
-					walk(p, ea[i], eb[i])
+					walk(p, secret, ea[i], eb[i])
 				}
 			}
 		case jNumber:
@@ -367,7 +397,7 @@ func referenceDiffs(t *testing.T, primary, candidate string) []diffKey {
 			}
 		}
 	}
-	walk("body", 0, 0)
+	walk("body", false, 0, 0)
 	slices.SortStableFunc(out, func(x, y diffKey) int {
 		if n := comparePaths(x.Path, y.Path); n != 0 {
 			return n
