@@ -165,7 +165,20 @@ func (a *Aggregator) countedRoutes() int {
 
 // Snapshot returns the current statistics. Observations keep flowing while it
 // is taken; each route is copied under its own lock.
-func (a *Aggregator) Snapshot() *Snapshot {
+func (a *Aggregator) Snapshot() *Snapshot { return a.snapshot(withHistograms) }
+
+// SnapshotSummary is Snapshot without the encoded latency histograms: the same
+// counts and quantiles, for a reader that only shows them (the live dashboard,
+// which asks every few seconds). Encoding a histogram that moved costs about a
+// millisecond and a megabyte of garbage; a summary costs neither. A summary
+// cannot be merged (see Merge).
+func (a *Aggregator) SnapshotSummary() *Snapshot {
+	s := a.snapshot(withoutHistograms)
+	s.HistogramsOmitted = true
+	return s
+}
+
+func (a *Aggregator) snapshot(hist histMode) *Snapshot {
 	a.mu.RLock()
 	accs := make([]*routeAcc, 0, len(a.routes))
 	for _, r := range a.routes {
@@ -184,7 +197,7 @@ func (a *Aggregator) Snapshot() *Snapshot {
 	}
 	for _, r := range accs {
 		r.mu.Lock()
-		st, err := r.stats(a.lim.ExamplesPerPath, false)
+		st, err := r.stats(a.lim.ExamplesPerPath, false, hist)
 		r.noiseStats(&st)
 		r.mu.Unlock()
 		if err != nil {

@@ -55,19 +55,25 @@ func latencyOf(h *hdrhistogram.PackedHistogram) (Latency, error) {
 	if h == nil || h.TotalCount() == 0 {
 		return Latency{}, nil
 	}
-	q := h.ValueAtPercentilesSlice([]float64{50, 90, 99})
 	enc, err := h.Encode()
 	if err != nil {
 		return Latency{}, fmt.Errorf("encode latency histogram: %w", err)
 	}
+	l := quantiles(h)
+	l.HDR = string(enc)
+	return l, nil
+}
+
+// quantiles summarises a non-empty h without its encoding.
+func quantiles(h *hdrhistogram.PackedHistogram) Latency {
+	q := h.ValueAtPercentilesSlice([]float64{50, 90, 99})
 	return Latency{
 		Count: h.TotalCount(),
 		P50:   usToMs(q[0]),
 		P90:   usToMs(q[1]),
 		P99:   usToMs(q[2]),
 		Max:   usToMs(h.Max()),
-		HDR:   string(enc),
-	}, nil
+	}
 }
 
 // cachedLatencyOf is latencyOf, re-encoding h only when its count moved since the
@@ -84,6 +90,29 @@ func cachedLatencyOf(h *hdrhistogram.PackedHistogram, cache *Latency) (Latency, 
 		*cache = l
 	}
 	return l, err
+}
+
+// histMode says whether a snapshot carries the encoded histograms.
+type histMode bool
+
+const (
+	withHistograms    histMode = true
+	withoutHistograms histMode = false
+)
+
+// quantilesOf is latencyOf without the encoding: from cache when h's count has
+// not moved since it was made (its HDR left out), else computed afresh, leaving
+// the cache to the next full snapshot.
+func quantilesOf(h *hdrhistogram.PackedHistogram, cache *Latency) Latency {
+	if h == nil || h.TotalCount() == 0 {
+		return Latency{}
+	}
+	if cache.Count == h.TotalCount() {
+		l := *cache
+		l.HDR = ""
+		return l
+	}
+	return quantiles(h)
 }
 
 // histogram decodes l's histogram; an empty Latency gives an empty histogram.

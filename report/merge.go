@@ -68,7 +68,7 @@ func (r *routeAcc) trimExamples(n int) {
 
 // stats returns r as snapshot statistics. With trim, examples are first cut to
 // n per group (Merge); the Aggregator already holds at most n.
-func (r *routeAcc) stats(n int, trim bool) (RouteStats, error) {
+func (r *routeAcc) stats(n int, trim bool, hist histMode) (RouteStats, error) {
 	if trim {
 		r.trimExamples(n)
 	}
@@ -95,12 +95,17 @@ func (r *routeAcc) stats(n int, trim bool) (RouteStats, error) {
 			s.Errors[k] = v
 		}
 	}
-	var err error
-	if s.Latency.Primary, err = cachedLatencyOf(r.primary, &r.latencyCache[0]); err != nil {
-		return s, err
-	}
-	if s.Latency.Candidate, err = cachedLatencyOf(r.candidate, &r.latencyCache[1]); err != nil {
-		return s, err
+	if hist == withoutHistograms {
+		s.Latency.Primary = quantilesOf(r.primary, &r.latencyCache[0])
+		s.Latency.Candidate = quantilesOf(r.candidate, &r.latencyCache[1])
+	} else {
+		var err error
+		if s.Latency.Primary, err = cachedLatencyOf(r.primary, &r.latencyCache[0]); err != nil {
+			return s, err
+		}
+		if s.Latency.Candidate, err = cachedLatencyOf(r.candidate, &r.latencyCache[1]); err != nil {
+			return s, err
+		}
 	}
 	for k, g := range r.groups {
 		s.Differences = append(s.Differences, DiffGroup{

@@ -35,6 +35,10 @@ type Snapshot struct {
 	// Series is the traffic of the last SeriesMinutes minutes over every route,
 	// one point per minute that saw any, oldest first.
 	Series []SeriesPoint `json:"series,omitempty"`
+	// HistogramsOmitted marks a summary (Aggregator.SnapshotSummary): quantiles
+	// without the encoded histograms, for display only; it cannot be read back
+	// or merged.
+	HistogramsOmitted bool `json:"histograms_omitted,omitempty"`
 }
 
 // RouteStats is one route's statistics.
@@ -243,6 +247,9 @@ func ReadSnapshot(r io.Reader) (*Snapshot, error) {
 // validate checks what a merge relies on: non-negative, consistent counts,
 // decodable histograms and unique routes.
 func (s *Snapshot) validate() error {
+	if s.HistogramsOmitted {
+		return errors.New("snapshot is a summary without latency histograms (report.json?histograms=0), which cannot be merged or judged: read report.json without the query")
+	}
 	if err := validateSeries(s.Series); err != nil {
 		return err
 	}
@@ -356,6 +363,9 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 		if s.Version != SnapshotVersion {
 			return nil, fmt.Errorf("merge snapshots: snapshot %d has version %d, want %d", i, s.Version, SnapshotVersion)
 		}
+		if s.HistogramsOmitted {
+			return nil, fmt.Errorf("merge snapshots: snapshot %d is a summary without latency histograms", i)
+		}
 		if out.Started.IsZero() || (!s.Started.IsZero() && s.Started.Before(out.Started)) {
 			out.Started = s.Started
 		}
@@ -383,7 +393,7 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 	examples := out.Limits.withDefaults().ExamplesPerPath
 	out.Routes = make([]RouteStats, 0, len(acc))
 	for _, a := range acc {
-		r, err := a.stats(examples, true)
+		r, err := a.stats(examples, true, withHistograms)
 		if err != nil {
 			return nil, fmt.Errorf("merge snapshots: route %q: %w", a.route, err)
 		}

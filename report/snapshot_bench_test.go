@@ -39,3 +39,29 @@ func benchmarkSnapshot(b *testing.B, busy bool) {
 		}
 	}
 }
+
+// BenchmarkSnapshotSummaryBusy is BenchmarkSnapshotBusy without the encoded
+// histograms: what the live dashboard polls.
+func BenchmarkSnapshotSummaryBusy(b *testing.B) {
+	a := NewAggregator(Limits{})
+	observe := func(i int) {
+		for r := 0; r < 100; r++ {
+			a.Observe(Observation{
+				Route: fmt.Sprintf("GET /api/r%d", r), Method: "GET",
+				PrimaryStatus: 200, CandidateStatus: 200,
+				PrimaryLatency:   time.Duration(1000+i%900) * time.Microsecond,
+				CandidateLatency: time.Duration(1200+i%700) * time.Microsecond,
+			})
+		}
+	}
+	for i := 0; i < 200; i++ {
+		observe(i)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		observe(i)
+		if s := a.SnapshotSummary(); len(s.Routes) != 100 {
+			b.Fatalf("%d routes", len(s.Routes))
+		}
+	}
+}

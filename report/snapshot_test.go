@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -200,5 +201,52 @@ func TestWilson(t *testing.T) {
 				t.Errorf("Wilson(%d, %d) = %v, want %v", tc.matched, tc.n, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestSnapshotSummary: a summary has the full snapshot's counts and quantiles and
+// no histogram encodings, follows observations made since the last full
+// snapshot, and cannot be merged.
+func TestSnapshotSummary(t *testing.T) {
+	a := NewAggregator(Limits{})
+	observe := func(from, to int) {
+		for i := from; i < to; i++ {
+			a.Observe(Observation{Route: "GET /api/a", Method: "GET", PrimaryStatus: 200, CandidateStatus: 200,
+				PrimaryLatency: time.Duration(i+1) * time.Millisecond, CandidateLatency: time.Duration(2*i+1) * time.Millisecond})
+		}
+	}
+	stripped := func(s *Snapshot) []RouteStats {
+		rs := slices.Clone(s.Routes)
+		for i := range rs {
+			rs[i].Latency.Primary.HDR, rs[i].Latency.Candidate.HDR = "", ""
+		}
+		return rs
+	}
+	for _, step := range []struct {
+		name     string
+		from, to int
+	}{{"fresh", 0, 100}, {"cached", 100, 100}, {"moved since", 100, 250}} {
+		observe(step.from, step.to)
+		sum := a.SnapshotSummary()
+		full := a.Snapshot()
+		if diff := cmp.Diff(stripped(full), sum.Routes); diff != "" {
+			t.Errorf("%s: summary differs from the full snapshot (-full +summary):\n%s", step.name, diff)
+		}
+		if l := full.Routes[0].Latency.Primary; l.HDR == "" || l.Count != int64(max(step.to, 100)) {
+			t.Errorf("%s: full snapshot latency %+v, want an encoding of %d values", step.name, l, step.to)
+		}
+		if !sum.HistogramsOmitted || full.HistogramsOmitted {
+			t.Errorf("%s: HistogramsOmitted %v (summary), %v (full); want true, false", step.name, sum.HistogramsOmitted, full.HistogramsOmitted)
+		}
+		if _, err := Merge(sum); err == nil || !strings.Contains(err.Error(), "summary without latency histograms") {
+			t.Errorf("%s: Merge(summary) = %v, want an error saying it is a summary", step.name, err)
+		}
+		var buf bytes.Buffer
+		if err := WriteSnapshot(&buf, sum); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadSnapshot(&buf); err == nil || !strings.Contains(err.Error(), "histograms=0") {
+			t.Errorf("%s: ReadSnapshot(summary) = %v, want an error naming the query", step.name, err)
+		}
 	}
 }

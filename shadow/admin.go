@@ -15,6 +15,10 @@ type Admin struct {
 	Report func(w io.Writer) error
 	// Snapshot writes the live snapshot as JSON (/parity/report.json).
 	Snapshot func(w io.Writer) error
+	// Summary writes it without the encoded latency histograms
+	// (/parity/report.json?histograms=0, what the live dashboard polls); nil
+	// serves Snapshot there too.
+	Summary func(w io.Writer) error
 	// Ready reports whether the proxy takes traffic (/readyz): configuration
 	// loaded, listeners up, not shutting down. nil = always ready.
 	Ready func() bool
@@ -36,7 +40,18 @@ func NewAdminHandler(a Admin) http.Handler {
 		mux.Handle("GET /parity/report", rendered("text/html; charset=utf-8", a.Report))
 	}
 	if a.Snapshot != nil {
-		mux.Handle("GET /parity/report.json", rendered("application/json", a.Snapshot))
+		full := rendered("application/json", a.Snapshot)
+		summary := full
+		if a.Summary != nil {
+			summary = rendered("application/json", a.Summary)
+		}
+		mux.HandleFunc("GET /parity/report.json", func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("histograms") == "0" {
+				summary.ServeHTTP(w, r)
+				return
+			}
+			full.ServeHTTP(w, r)
+		})
 	}
 	if a.Profiling {
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)

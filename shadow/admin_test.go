@@ -82,3 +82,39 @@ func TestAdminHandlerProfiling(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminHandlerSummary: /parity/report.json?histograms=0 serves the summary,
+// any other form the full snapshot; without a summary both serve the snapshot.
+func TestAdminHandlerSummary(t *testing.T) {
+	full := func(w io.Writer) error { _, err := io.WriteString(w, `{"full":true}`); return err }
+	summary := func(w io.Writer) error { _, err := io.WriteString(w, `{"full":false}`); return err }
+	tests := []struct {
+		name        string
+		withSummary bool
+		query, want string
+	}{
+		{"plain", true, "", `{"full":true}`},
+		{"summary", true, "?histograms=0", `{"full":false}`},
+		{"histograms asked for", true, "?histograms=1", `{"full":true}`},
+		{"no summary configured", false, "?histograms=0", `{"full":true}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := Admin{Snapshot: full}
+			if tc.withSummary {
+				a.Summary = summary
+			}
+			srv := httptest.NewServer(NewAdminHandler(a))
+			defer srv.Close()
+			res, err := http.Get(srv.URL + "/parity/report.json" + tc.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || string(b) != tc.want || res.Header.Get("Content-Type") != "application/json" {
+				t.Errorf("got %d %q (%s), want 200 %q", res.StatusCode, b, res.Header.Get("Content-Type"), tc.want)
+			}
+		})
+	}
+}

@@ -172,10 +172,12 @@ func (s *Server) adminConfig() Admin {
 	}
 	if agg := s.Aggregator; agg != nil {
 		if a.Report == nil {
-			a.Report = func(w io.Writer) error { return report.RenderHTML(w, agg.Snapshot(), s.RenderOptions) }
+			// The page shows quantiles only; its histograms would be dead weight.
+			a.Report = func(w io.Writer) error { return report.RenderHTML(w, agg.SnapshotSummary(), s.RenderOptions) }
 		}
 		if a.Snapshot == nil {
 			a.Snapshot = func(w io.Writer) error { return report.WriteSnapshot(w, agg.Snapshot()) }
+			a.Summary = func(w io.Writer) error { return report.WriteSnapshot(w, agg.SnapshotSummary()) }
 		}
 	}
 	extra := a.Ready

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"io"
 	"math/big"
@@ -240,6 +241,18 @@ func TestServerAdminListener(t *testing.T) {
 			t.Fatalf("live snapshot never showed the comparison: %s", body)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+	// The dashboard's poll: the same counts, no histogram encodings.
+	for query, wantHDR := range map[string]bool{"": true, "?histograms=0": false} {
+		_, body := get(t, http.DefaultClient, admin+"/parity/report.json"+query)
+		var s report.Snapshot
+		if err := json.Unmarshal([]byte(body), &s); err != nil {
+			t.Fatalf("report.json%s: %v", query, err)
+		}
+		r := s.Route("GET /api/sessions")
+		if r == nil || r.Compared != 1 || r.Latency.Primary.Count != 1 || (r.Latency.Primary.HDR != "") != wantHDR || s.HistogramsOmitted == wantHDR {
+			t.Errorf("report.json%s: route %+v, want 1 comparison, histogram encoded: %v", query, r, wantHDR)
+		}
 	}
 	if status, body := get(t, http.DefaultClient, admin+"/parity/report"); status != 200 || !strings.Contains(body, "/api/sessions") {
 		t.Errorf("report: %d %.300s, want 200 naming the route", status, body)

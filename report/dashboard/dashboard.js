@@ -788,7 +788,7 @@
   }
   function tick() {
     var t0 = performance.now();
-    fetch('report.json', { cache: 'no-store', headers: { Accept: 'application/json' } }).then(function (res) {
+    fetch('report.json?histograms=0', { cache: 'no-store', headers: { Accept: 'application/json' } }).then(function (res) {
       if (res.status === 404 && !loaded) return null;
       if (!res.ok) throw new Error('report.json: HTTP ' + res.status);
       return res.json();
