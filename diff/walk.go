@@ -691,6 +691,17 @@ func (w *walker) sameName(x nameKey, tx *tape, kx int32, y nameKey, ty *tape, ky
 	return x == y && (x.n&longName == 0 || w.sameKey(tx, kx, ty, ky))
 }
 
+// shadowed reports whether member i of t (key nodes ks, names kn, in order) is
+// followed by one of the same name: JSON.parse keeps the later one.
+func (w *walker) shadowed(t *tape, ks []int32, kn []nameKey, i int) bool {
+	for j := i + 1; j < len(ks); j++ {
+		if w.sameName(kn[i], t, ks[i], kn[j], t, ks[j]) {
+			return true
+		}
+	}
+	return false
+}
+
 // planLookup fills w.plan[off:off+na+nb] for the members w.keys[off:off+na] of a and
 // w.keys[off+na:off+na+nb] of b by comparing their decoded names, makes it template
 // t, and returns how many of b's members are extra.
@@ -711,22 +722,14 @@ func (w *walker) planLookup(off, na, nb int, t *template) int32 {
 	pb := plan[na:]
 	for j := range kb {
 		pb[j] = planExtra
-		for j2 := j + 1; j2 < len(kb); j2++ {
-			if w.sameName(nkb[j], w.b, kb[j], nkb[j2], w.b, kb[j2]) {
-				pb[j] = planTaken
-				break
-			}
+		if w.shadowed(w.b, kb, nkb, j) {
+			pb[j] = planTaken
 		}
 	}
 	for i := range ka {
 		plan[i] = planMissing
-		for i2 := i + 1; i2 < len(ka); i2++ {
-			if w.sameName(nka[i], w.a, ka[i], nka[i2], w.a, ka[i2]) {
-				plan[i] = planShadowed
-				break
-			}
-		}
-		if plan[i] == planShadowed {
+		if w.shadowed(w.a, ka, nka, i) {
+			plan[i] = planShadowed
 			continue
 		}
 		for j := len(kb) - 1; j >= 0; j-- { // the last occurrence wins
