@@ -45,4 +45,3 @@ func benchmarkSnapshot(b *testing.B, busy bool, snapshot func(*Aggregator) *Snap
 		}
 	}
 }
-
