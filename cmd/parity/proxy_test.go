@@ -283,3 +283,40 @@ func (s *syncBuf) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestProxyPprofFlag: --pprof serves the runtime profiles on the admin listener;
+// on the public listener the same path still goes to the primary.
+func TestProxyPprofFlag(t *testing.T) {
+	primary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "primary")
+	}))
+	defer primary.Close()
+	listen, admin := freeAddr(t), freeAddr(t)
+	cmd := exec.Command(parityBin, "proxy", "--listen", listen, "--admin-listen", admin,
+		"--primary", primary.URL, "--candidate", primary.URL, "--pprof", "--log-level", "error")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		cmd.Process.Kill()
+		<-exited
+	}()
+	waitFor(t, "http://"+admin+"/readyz", exited)
+
+	for _, tc := range []struct{ url, want string }{
+		{"http://" + admin + "/debug/pprof/goroutine?debug=1", "goroutine profile:"},
+		{"http://" + listen + "/debug/pprof/goroutine?debug=1", "primary"},
+	} {
+		res, err := http.Get(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(b), tc.want) {
+			t.Errorf("%s: %d %.80q, want 200 with %q", tc.url, res.StatusCode, b, tc.want)
+		}
+	}
+}
