@@ -299,7 +299,7 @@ func newRouteAcc(route, method string) *routeAcc {
 // observe records o under lim's caps. Called with r.mu held.
 func (r *routeAcc) observe(o *Observation, lim *Limits) {
 	if o.Skipped != "" {
-		countCapped(r.skipped, o.Skipped, maxSkipReasons)
+		countCapped(r.skipped, string(o.Skipped), maxSkipReasons)
 		return
 	}
 	recordLatency(r.primary, o.PrimaryLatency)

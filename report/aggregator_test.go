@@ -92,7 +92,7 @@ func TestAggregatorCounts(t *testing.T) {
 			name: "skips count by reason only",
 			obs: []Observation{{Route: route, Skipped: SkipWriteMethod}, {Route: route, Skipped: SkipWriteMethod},
 				{Route: route, Skipped: SkipSampledOut, PrimaryStatus: 200}},
-			want: RouteStats{Skipped: map[string]int64{SkipWriteMethod: 2, SkipSampledOut: 1}},
+			want: RouteStats{Skipped: map[string]int64{string(SkipWriteMethod): 2, string(SkipSampledOut): 1}},
 		},
 		{
 			name: "noise is counted per pattern and does not cost parity",
@@ -201,7 +201,7 @@ func TestAggregatorConcurrent(t *testing.T) {
 		compared += r.Compared
 		matchedN += r.Matched
 		errs += r.CandidateErrors
-		skipped += r.Skipped[SkipQueueFull]
+		skipped += r.Skipped[string(SkipQueueFull)]
 		for _, d := range r.Differences {
 			diffs += d.Count
 		}
@@ -282,7 +282,7 @@ func TestAggregatorCaps(t *testing.T) {
 	t.Run("skip reasons and error messages", func(t *testing.T) {
 		a := NewAggregator(lim)
 		for i := 0; i < 1000; i++ {
-			a.Observe(Observation{Route: "GET /api/x", Skipped: fmt.Sprintf("reason%d", i)})
+			a.Observe(Observation{Route: "GET /api/x", Skipped: SkipReason(fmt.Sprintf("reason%d", i))})
 			a.Observe(Observation{Route: "GET /api/x", PrimaryStatus: 200, CandidateError: fmt.Sprintf("dial tcp: port %d", i)})
 		}
 		r := a.Snapshot().Route("GET /api/x")

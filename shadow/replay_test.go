@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/shadow/rules"
+	"github.com/parity-dev/parity/shadow/traffic"
 )
 
 // countingBackend is a real loopback server that records what it receives.
@@ -97,9 +99,9 @@ func (o *observationLog) byRoute() map[string]report.Observation {
 	return m
 }
 
-func ndjsonTraffic(t testing.TB, lines ...string) TrafficReader {
+func ndjsonTraffic(t testing.TB, lines ...string) traffic.Reader {
 	t.Helper()
-	tr, err := OpenTraffic("test.ndjson", strings.NewReader(strings.Join(lines, "\n")+"\n"))
+	tr, err := traffic.Open("test.ndjson", strings.NewReader(strings.Join(lines, "\n")+"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,6 +127,20 @@ var replayTraffic = []string{
 
 const replayConfig = "cutover:\n  enabled: true\n  routes: [/api/sessions]\nshadow:\n  sample: 0\n  write_routes: [/api/tools/]\n  exclude: [/api/metrics]\n"
 
+// yamlRouter is the Router of a configuration file's text.
+func yamlRouter(t testing.TB, yaml string) *rules.Router {
+	t.Helper()
+	cfg, err := rules.ParseConfig("parity.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := rules.NewRouter(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt
+}
+
 func TestReplayEligibility(t *testing.T) {
 	for _, allowWrites := range []bool{false, true} {
 		t.Run(fmt.Sprintf("allow writes %v", allowWrites), func(t *testing.T) {
@@ -132,7 +148,7 @@ func TestReplayEligibility(t *testing.T) {
 			obs := &observationLog{}
 			rp := &Replayer{
 				Primary: parseTestURL(t, primary.URL), Candidate: parseTestURL(t, candidate.URL),
-				Router: stepRouter(t, replayConfig, nil), Observer: obs, AllowWrites: allowWrites,
+				Router: yamlRouter(t, replayConfig), Observer: obs, AllowWrites: allowWrites,
 			}
 			stats, err := rp.Run(context.Background(), ndjsonTraffic(t, replayTraffic...))
 			if err != nil {
@@ -160,12 +176,12 @@ func TestReplayEligibility(t *testing.T) {
 				"GET /api/v1/workflows/9/../8/./runs",
 				"POST /api/tools/execute",
 			}
-			wantSkips := map[string]int{report.SkipAuth: 3, report.SkipAmbiguous: 1, report.SkipExcluded: 1,
+			wantSkips := map[report.SkipReason]int{report.SkipAuth: 3, report.SkipAmbiguous: 1, report.SkipExcluded: 1,
 				report.SkipWriteMethod: 3, report.SkipBodyTooLarge: 1}
 			if allowWrites {
 				wantCandidate = append(wantCandidate, "DELETE /api/sessions/7", "GET /api/v1/search?q=a;b=2&c=%zz", "POST /api/sessions")
 				sort.Strings(wantCandidate)
-				wantSkips = map[string]int{report.SkipAuth: 3, report.SkipAmbiguous: 1, report.SkipExcluded: 1, report.SkipBodyTooLarge: 1}
+				wantSkips = map[report.SkipReason]int{report.SkipAuth: 3, report.SkipAmbiguous: 1, report.SkipExcluded: 1, report.SkipBodyTooLarge: 1}
 			}
 			if diff := cmp.Diff(wantPrimary, primary.targets()); diff != "" {
 				t.Errorf("primary receivedRequest (-want +got):\n%s", diff)
@@ -241,14 +257,14 @@ func TestReplayConcurrentPerRequest(t *testing.T) {
 			select {
 			case <-arrived[other]:
 				return 200, `{"ok":true}`
-			case <-time.After(liveWait):
+			case <-time.After(waitLimit):
 				return 599, `{"sequential":true}`
 			}
 		}
 	}
 	primary, candidate := newCountingBackend(t, hold("p", "c")), newCountingBackend(t, hold("c", "p"))
 	obs := &observationLog{}
-	rp := &Replayer{Primary: parseTestURL(t, primary.URL), Candidate: parseTestURL(t, candidate.URL), Observer: obs, Timeout: 2 * liveWait}
+	rp := &Replayer{Primary: parseTestURL(t, primary.URL), Candidate: parseTestURL(t, candidate.URL), Observer: obs, Timeout: 2 * waitLimit}
 	if _, err := rp.Run(context.Background(), ndjsonTraffic(t, `{"method":"GET","url":"/api/activity"}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +341,7 @@ func TestReplayFailures(t *testing.T) {
 func TestReplayTruncatedTraffic(t *testing.T) {
 	primary, candidate := newCountingBackend(t, nil), newCountingBackend(t, nil)
 	har := `{"log":{"entries":[{"request":{"method":"GET","url":"https://h/api/a"}},{"request":{"method":"GET","url":"https://h/api/b"}},{"requ`
-	tr, err := OpenTraffic("cut.har", strings.NewReader(har))
+	tr, err := traffic.Open("cut.har", strings.NewReader(har))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +373,7 @@ func TestReplayInterrupted(t *testing.T) {
 	obs := &observationLog{}
 	var progress []int
 	rp := &Replayer{Primary: parseTestURL(t, primary.URL), Candidate: parseTestURL(t, candidate.URL), Observer: obs,
-		Concurrency: 2, Timeout: 2 * liveWait, Total: 50, Progress: func(done, total int) { progress = append(progress, done) }}
+		Concurrency: 2, Timeout: 2 * waitLimit, Total: 50, Progress: func(done, total int) { progress = append(progress, done) }}
 	ctx, cancel := context.WithCancel(context.Background())
 	type result struct {
 		stats ReplayStats
@@ -372,7 +388,7 @@ func TestReplayInterrupted(t *testing.T) {
 	for range 4 {
 		select {
 		case <-arrivals:
-		case <-time.After(liveWait):
+		case <-time.After(waitLimit):
 			t.Fatal("requests did not arrive")
 		}
 	}
@@ -381,7 +397,7 @@ func TestReplayInterrupted(t *testing.T) {
 	var res result
 	select {
 	case res = <-done:
-	case <-time.After(liveWait):
+	case <-time.After(waitLimit):
 		t.Fatal("Run did not return after cancel")
 	}
 	if res.err != nil {
@@ -402,7 +418,7 @@ func TestReplayInterrupted(t *testing.T) {
 func TestReplayRawTargetAndBody(t *testing.T) {
 	primary, candidate := newCountingBackend(t, nil), newCountingBackend(t, nil)
 	prefixed := parseTestURL(t, candidate.URL+"/base/")
-	rp := &Replayer{Primary: parseTestURL(t, primary.URL), Candidate: prefixed, Router: stepRouter(t, "shadow:\n  write_routes: [/api/tools/]\n", nil)}
+	rp := &Replayer{Primary: parseTestURL(t, primary.URL), Candidate: prefixed, Router: yamlRouter(t, "shadow:\n  write_routes: [/api/tools/]\n")}
 	_, err := rp.Run(context.Background(), ndjsonTraffic(t,
 		`{"method":"POST","url":"/api/tools/x/%7Euser/./a?z=1&a=%zz;b","headers":{"Content-Length":["999"],"Connection":["X-Drop"],"X-Drop":["1"],"Host":["evil"]},"body":"{\"a\":1}"}`))
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 	"unicode"
 
 	"github.com/parity-dev/parity/diff"
-	"github.com/parity-dev/parity/shadow"
+	"github.com/parity-dev/parity/shadow/rules"
 	"golang.org/x/term"
 )
 
@@ -42,7 +42,7 @@ func runDiff(_ context.Context, c *cli, args []string) int {
 	if *configPath != "" {
 		// The same loader and mapping as the proxy's: strict, validated, errors
 		// naming the file and line.
-		cfg, err := shadow.LoadConfig(*configPath)
+		cfg, err := rules.LoadConfig(*configPath)
 		if err != nil {
 			return c.fail(exitUsage, fmt.Errorf("diff: --config: %s", oneLine(err.Error())))
 		}

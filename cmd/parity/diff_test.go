@@ -16,7 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/parity-dev/parity/diff"
-	"github.com/parity-dev/parity/shadow"
+	"github.com/parity-dev/parity/shadow/rules"
 )
 
 // The package's -update flag rewrites golden files. It is registered here only when no
@@ -212,7 +212,7 @@ func TestFixtureIgnoreEachPath(t *testing.T) {
 			// fixture decodes to more than a few kilobytes otherwise.
 			base := []diff.Option{diff.MaxDecodedBytes(1 << 20)}
 			if cfg := filepath.Join(fc.dir, "parity.yaml"); fileExists(cfg) {
-				c, err := shadow.LoadConfig(cfg)
+				c, err := rules.LoadConfig(cfg)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/parity-dev/parity/shadow"
+	"github.com/parity-dev/parity/shadow/rules"
 )
 
 // newFlags returns a FlagSet for a command whose errors parse reports on one line.
@@ -61,7 +61,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 // overrideBackends sets the backend URLs given as flags over those of the environment
 // and the config file; an empty flag leaves the value as it is.
-func overrideBackends(cfg *shadow.Config, primary, candidate, secondary string) {
+func overrideBackends(cfg *rules.Config, primary, candidate, secondary string) {
 	for _, o := range []struct {
 		dst *string
 		v   string

@@ -1,4 +1,4 @@
-package report
+package route
 
 import (
 	"strings"
@@ -16,48 +16,59 @@ import (
 // A Keyer is immutable and safe for concurrent use; a nil *Keyer uses the identifier
 // rules alone.
 type Keyer struct {
-	templates []routeTemplate
+	templates []Template
 }
 
-type routeTemplate struct {
-	method   string   // "" = any method
-	segments []string // split path; ":name" matches one segment
-	path     string   // the template path as written, normalised
-}
-
-// NewKeyer compiles templates. Empty entries are ignored; a template without a
-// leading "/" gets one.
+// NewKeyer compiles templates written loosely (see Template): empty entries are
+// ignored, a method is upper-cased, a path without a leading "/" gets one.
 func NewKeyer(templates []string) *Keyer {
 	k := &Keyer{}
-	for _, t := range templates {
-		t = strings.TrimSpace(t)
-		if t == "" {
-			continue
+	for _, s := range templates {
+		if t, ok := looseTemplate(s); ok {
+			k.templates = append(k.templates, t)
 		}
-		var method string
-		if i := strings.IndexByte(t, ' '); i >= 0 {
-			method, t = strings.ToUpper(strings.TrimSpace(t[:i])), strings.TrimSpace(t[i+1:])
-		}
-		p := cleanPath(t)
-		k.templates = append(k.templates, routeTemplate{method: method, segments: splitPath(p), path: p})
 	}
 	return k
 }
 
+// KeyerOf returns a Keyer over templates already parsed (ParseTemplate), in order.
+func KeyerOf(templates []Template) *Keyer {
+	return &Keyer{templates: templates}
+}
+
 // Key returns the route key of a request: the upper-case method, a space, and the
-// matching template or the path with identifiers replaced by ":id".
+// matching template or the path with identifiers replaced by ":id". The method is
+// upper-cased before templates are matched.
 func (k *Keyer) Key(method, path string) string {
 	method = keyMethod(method)
 	path = cleanPath(path)
-	if k != nil {
-		for i := range k.templates {
-			t := &k.templates[i]
-			if (t.method == "" || t.method == method) && t.matches(path) {
-				return method + " " + t.path
-			}
+	return k.KeyAt(k.Match(method, path), method, path)
+}
+
+// Match returns the index of the first template that fits method and path
+// (Template.Match), or -1.
+func (k *Keyer) Match(method, path string) int {
+	if k == nil {
+		return -1
+	}
+	for i := range k.templates {
+		if k.templates[i].Match(method, path) {
+			return i
 		}
 	}
-	return genericKey(method, path)
+	return -1
+}
+
+// KeyAt is the route key of a request that Match found at index i (-1 for none):
+// the template's path when there is one, else the path with identifiers replaced.
+// The rules a caller applies for template i and the key it reports thus come from
+// the same match.
+func (k *Keyer) KeyAt(i int, method, path string) string {
+	method = keyMethod(method)
+	if i >= 0 {
+		return method + " " + k.templates[i].Path
+	}
+	return genericKey(method, cleanPath(path))
 }
 
 // keyMethod upper-cases a method; empty is GET, and anything that is not an
@@ -75,33 +86,6 @@ func keyMethod(m string) string {
 	return strings.ToUpper(m)
 }
 
-// matches reports whether path has the template's segments, ":name" matching any
-// one non-empty segment.
-func (t *routeTemplate) matches(path string) bool {
-	rest := strings.TrimPrefix(path, "/")
-	for i, want := range t.segments {
-		if rest == "" && i < len(t.segments) {
-			return false
-		}
-		seg := rest
-		if j := strings.IndexByte(rest, '/'); j >= 0 {
-			seg, rest = rest[:j], rest[j+1:]
-		} else {
-			rest = ""
-		}
-		if strings.HasPrefix(want, ":") {
-			if seg == "" {
-				return false
-			}
-			continue
-		}
-		if seg != want {
-			return false
-		}
-	}
-	return rest == ""
-}
-
 // cleanPath drops the query and fragment and a trailing slash (but not the root).
 func cleanPath(p string) string {
 	if i := strings.IndexAny(p, "?#"); i >= 0 {
@@ -114,14 +98,6 @@ func cleanPath(p string) string {
 		p = p[:len(p)-1]
 	}
 	return p
-}
-
-func splitPath(p string) []string {
-	p = strings.TrimPrefix(p, "/")
-	if p == "" {
-		return nil
-	}
-	return strings.Split(p, "/")
 }
 
 // genericKey returns method, a space and path with identifier-like segments

@@ -1,4 +1,4 @@
-package shadow
+package rules
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/parity-dev/parity/diff"
+	"github.com/parity-dev/parity/report/route"
 )
 
 // Defaults of the configuration, as DESIGN.md fixes them.
@@ -513,6 +514,10 @@ var (
 
 func knownMethod(m string) bool { return safeMethods[m] || writeMethods[m] || m == "CONNECT" }
 
+// SafeMethod reports whether m is a safe method (GET, HEAD, OPTIONS, TRACE): one
+// that may be asked twice.
+func SafeMethod(m string) bool { return safeMethods[m] }
+
 // Validate checks the whole configuration and returns the first problem on one line,
 // naming the file and line (or the environment variable) it came from: backend URLs
 // (http or https), the sample rate, route matches, methods, prefixes, the comparison
@@ -570,7 +575,7 @@ func (c *Config) Validate() error {
 		if err != nil {
 			return c.fieldError(key, r.Match, "%v", err)
 		}
-		if r.MirrorWrites && m.mayMatchAuth() {
+		if r.MirrorWrites && m.MayMatchAuth() {
 			return c.fieldError(key, r.Match, "mirror_writes on a route that matches /api/auth: auth is never mirrored")
 		}
 		if err := c.checkRules(fmt.Sprintf("routes[%d]", i), r.CompareConfig); err != nil {
@@ -619,7 +624,7 @@ func (c *Config) checkPrefix(key, p string, api bool) error {
 	if !strings.HasPrefix(p, "/") {
 		return c.fieldError(key, p, "prefix %q must start with /", p)
 	}
-	canon, amb := Canonicalize(p)
+	canon, amb := route.Canonicalize(p)
 	if amb {
 		return c.fieldError(key, p, "prefix %q is ambiguous (encoded separators, control or non-ASCII bytes)", p)
 	}
@@ -629,28 +634,11 @@ func (c *Config) checkPrefix(key, p string, api bool) error {
 	if !api {
 		return nil
 	}
-	if coversAuth(p) {
+	if route.CoversAuth(p) {
 		return c.fieldError(key, p, "prefix %q covers /api/auth, which never goes to the candidate", p)
 	}
-	if !isUnder(strings.ToLower(p), "/api/") {
+	if !route.UnderFold(p, route.API+"/") {
 		return c.fieldError(key, p, "prefix %q is not under /api/; only /api paths go to the candidate", p)
 	}
 	return nil
-}
-
-// coversAuth reports whether a prefix could match a path under /api/auth, comparing
-// case-insensitively: it is /api/auth, an ancestor of it (/api, /api/, /) or a prefix
-// below it (/api/auth/callback).
-func coversAuth(prefix string) bool {
-	p := strings.TrimSuffix(strings.ToLower(prefix), "/")
-	return isUnder(authPrefix, p) || isUnder(p, authPrefix)
-}
-
-// isUnder reports whether path is base or below it on a segment boundary. A base
-// ending in "/" matches every path that starts with it.
-func isUnder(path, base string) bool {
-	if strings.HasSuffix(base, "/") {
-		return strings.HasPrefix(path, base)
-	}
-	return len(path) >= len(base) && path[:len(base)] == base && (len(path) == len(base) || path[len(base)] == '/')
 }

@@ -12,16 +12,18 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/report/route"
+	"github.com/parity-dev/parity/shadow/rules"
 )
 
 // hostileRouter is the real router in shadow mode, with writes to /api/sessions
 // mirrored (their bodies buffered) and /api/notes not (their bodies streamed).
-func hostileRouter(t *testing.T, cfg *Config) *Router {
+func hostileRouter(t *testing.T, cfg *rules.Config) *rules.Router {
 	t.Helper()
 	if cfg == nil {
-		cfg = &Config{Shadow: ShadowConfig{WriteRoutes: []string{"/api/sessions"}}}
+		cfg = &rules.Config{Shadow: rules.ShadowConfig{WriteRoutes: []string{"/api/sessions"}}}
 	}
-	rt, err := NewRouter(cfg)
+	rt, err := rules.NewRouter(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +158,7 @@ func TestHostileSmuggling(t *testing.T) {
 					default:
 						reached = append(reached, b.name+" "+s.method+" "+s.target)
 					}
-					if b == candidate && literalAuth(s.target) {
+					if b == candidate && route.ReadsAsAuth(route.TargetPath(s.target)) {
 						t.Errorf("the candidate received %s %s", s.method, s.target)
 					}
 				}
@@ -202,7 +204,7 @@ var sortStrings = cmp.Transformer("sort", func(in []string) []string {
 // offered beside h2c still go through); the HTTP/2 connection preface is not
 // proxied at all.
 func TestHostileH2C(t *testing.T) {
-	rt := hostileRouter(t, &Config{Cutover: CutoverConfig{Enabled: true}})
+	rt := hostileRouter(t, &rules.Config{Cutover: rules.CutoverConfig{Enabled: true}})
 	tests := []struct {
 		name, request string
 		served        bool // answered by the candidate (else refused)
@@ -399,7 +401,7 @@ func TestHostileBodyCapPlusOne(t *testing.T) {
 			if ob.Skipped != report.SkipBodyTooLarge || candidate.count() != 0 {
 				t.Errorf("observation %+v, candidate received %d: want skipped %s and nothing sent", ob, candidate.count(), report.SkipBodyTooLarge)
 			}
-			if v := metricValue(t, m, "parity_mirror_dropped_total", map[string]string{"reason": report.SkipBodyTooLarge}); v != 1 {
+			if v := metricValue(t, m, "parity_mirror_dropped_total", map[string]string{"reason": string(report.SkipBodyTooLarge)}); v != 1 {
 				t.Errorf("dropped{body_too_large} = %v, want 1", v)
 			}
 		})

@@ -1,4 +1,4 @@
-package shadow
+package rules
 
 import (
 	"context"
@@ -315,5 +315,36 @@ func TestLiveOverride(t *testing.T) {
 	cfg, _ := l.Current()
 	if cfg.Candidate != "http://env:3001" || !cfg.Shadow.VerifyCutover {
 		t.Errorf("got candidate %q verify %v; want the environment's and the override's", cfg.Candidate, cfg.Shadow.VerifyCutover)
+	}
+}
+
+// TestReloadEmptyFileKeepsConfig: a SIGHUP (Reload) that finds the file empty —
+// a writer between truncating and writing — keeps the configuration in force
+// rather than loading the defaults; a file holding only a comment does load them,
+// and so does an empty file at the first load.
+func TestReloadEmptyFileKeepsConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parity.yaml")
+	writeConfigFile(t, path, "")
+	live := &Live{Path: path}
+	if err := live.Reload(); err != nil {
+		t.Fatalf("first load of an empty file: %v", err)
+	}
+	writeConfigFile(t, path, cfgOn)
+	if err := live.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	writeConfigFile(t, path, " \n")
+	if err := live.Reload(); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("Reload of an emptied file = %v, want an error saying it is empty", err)
+	}
+	if cfg, _ := live.Current(); !cfg.Cutover.Enabled {
+		t.Error("the emptied file replaced the configuration in force")
+	}
+	writeConfigFile(t, path, "# the defaults\n")
+	if err := live.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, _ := live.Current(); cfg.Cutover.Enabled {
+		t.Error("a file holding only a comment did not load the defaults")
 	}
 }

@@ -1,4 +1,4 @@
-package shadow
+package rules
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/parity-dev/parity/diff"
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/report/route"
 )
 
 // Router holds a configuration compiled once for the per-request Decide: cutover
@@ -26,7 +27,7 @@ type Router struct {
 	routes       []compiledRoute
 	defaultRules *diff.Rules
 	noise        NoisePolicy
-	keyer        *report.Keyer
+	keyer        *route.Keyer // over the routes' templates, in order: index i is routes[i]
 
 	// random returns a number in [0,1) for sampling; rand.Float64 by default.
 	random func() float64
@@ -36,7 +37,6 @@ type Router struct {
 }
 
 type compiledRoute struct {
-	match        routeMatch
 	rules        *diff.Rules
 	refetch      bool
 	mirrorWrites bool
@@ -72,9 +72,9 @@ func NewRouter(cfg *Config) (*Router, error) {
 	if rt.defaultRules, err = compileRules(cfg.Compare, nil); err != nil {
 		return nil, fmt.Errorf("compile compare rules: %w", err)
 	}
-	var templates []string
+	var templates []route.Template
 	for i, r := range cfg.Routes {
-		m, err := parseMatch(r.Match)
+		t, err := parseMatch(r.Match)
 		if err != nil {
 			return nil, fmt.Errorf("routes[%d].match: %w", i, err)
 		}
@@ -82,11 +82,11 @@ func NewRouter(cfg *Config) (*Router, error) {
 		if err != nil {
 			return nil, fmt.Errorf("compile rules of routes[%d]: %w", i, err)
 		}
-		rt.routes = append(rt.routes, compiledRoute{match: m, rules: rules, refetch: r.Refetch, mirrorWrites: r.MirrorWrites,
+		rt.routes = append(rt.routes, compiledRoute{rules: rules, refetch: r.Refetch, mirrorWrites: r.MirrorWrites,
 			noise: cfg.Noise.ruleFor(r.Noise)})
-		templates = append(templates, strings.TrimSpace(r.Match))
+		templates = append(templates, t)
 	}
-	rt.keyer = report.NewKeyer(templates)
+	rt.keyer = route.KeyerOf(templates)
 	return rt, nil
 }
 
@@ -94,7 +94,7 @@ func NewRouter(cfg *Config) (*Router, error) {
 func (rt *Router) Config() *Config { return rt.cfg }
 
 // Keyer returns the report keyer built from the configuration's route templates.
-func (rt *Router) Keyer() *report.Keyer { return rt.keyer }
+func (rt *Router) Keyer() *route.Keyer { return rt.keyer }
 
 // Decide applies the routing rules to one request and fills every field of Decision.
 // The target is r.RequestURI when set (a server's inbound request), else r.URL's
@@ -108,6 +108,10 @@ func (rt *Router) Keyer() *report.Keyer { return rt.keyer }
 // (mirror_writes or shadow.write_routes) and never to the primary of a cut-over route;
 // CONNECT and unknown methods never — and that are sampled in. A cut-over request is
 // mirrored (to the primary) only with shadow.verify_cutover. Otherwise Skip says why.
+//
+// The route whose rules apply and the route key reported are the same template's
+// (route.Keyer.Match). Auth is the canonical path under /api/auth, or a raw target
+// that reads as it before dot segments are resolved (route.ReadsAsAuth).
 func (rt *Router) Decide(r *http.Request) Decision {
 	target := r.RequestURI
 	if target == "" && r.URL != nil {
@@ -117,25 +121,23 @@ func (rt *Router) Decide(r *http.Request) Decision {
 	if method == "" {
 		method = http.MethodGet
 	}
-	path, amb := Canonicalize(target)
+	path, amb := route.Canonicalize(target)
+	i := rt.keyer.Match(method, path)
 	d := Decision{
 		Path:      path,
 		Ambiguous: amb,
-		Auth:      underFold(path, authPrefix),
-		API:       underFold(path, apiPrefix),
-		Route:     rt.keyer.Key(method, path),
+		Auth:      route.IsAuth(path) || route.ReadsAsAuth(route.TargetPath(target)),
+		API:       route.IsAPI(path),
+		Route:     rt.keyer.KeyAt(i, method, path),
 		Rules:     rt.defaultRules,
 		Noise:     rt.noise,
 	}
-	var route *compiledRoute
-	for i := range rt.routes {
-		if rt.routes[i].match.matches(method, path) {
-			route = &rt.routes[i]
-			d.Rules = route.rules
-			d.Refetch = route.refetch && safeMethods[method]
-			d.Noise.Rule = route.noise
-			break
-		}
+	var cr *compiledRoute
+	if i >= 0 {
+		cr = &rt.routes[i]
+		d.Rules = cr.rules
+		d.Refetch = cr.refetch && safeMethods[method]
+		d.Noise.Rule = cr.noise
 	}
 	if rt.enabled && d.API && !d.Auth && !d.Ambiguous && rt.cutOver(path) {
 		d.Serve = Candidate
@@ -152,7 +154,7 @@ func (rt *Router) Decide(r *http.Request) Decision {
 		d.Skip = report.SkipCutOver
 	case rt.excluded(path):
 		d.Skip = report.SkipExcluded
-	case !rt.methodMirrored(r, method, path, route, d.Serve):
+	case !rt.methodMirrored(r, method, path, cr, d.Serve):
 		d.Skip = report.SkipWriteMethod
 	case rt.sample < 1 && (rt.sample <= 0 || rt.random() >= rt.sample):
 		d.Skip = report.SkipSampledOut
@@ -169,10 +171,10 @@ func (rt *Router) Decide(r *http.Request) Decision {
 // backends route).
 func (rt *Router) cutOver(path string) bool {
 	if len(rt.cutover) == 0 {
-		return strings.HasPrefix(path, apiPrefix+"/")
+		return route.Under(path, route.API+"/")
 	}
 	for _, p := range rt.cutover {
-		if isUnder(path, p) {
+		if route.Under(path, p) {
 			return true
 		}
 	}
@@ -182,18 +184,18 @@ func (rt *Router) cutOver(path string) bool {
 // excluded matches shadow.exclude ignoring case: excluding too much is the safe side.
 func (rt *Router) excluded(path string) bool {
 	for _, p := range rt.exclude {
-		if underFoldPrefix(path, p) {
+		if route.UnderFold(path, p) {
 			return true
 		}
 	}
 	return false
 }
 
-// forReplay returns a copy of rt for replaying recorded traffic: nothing is cut
+// ForReplay returns a copy of rt for replaying recorded traffic: nothing is cut
 // over and nothing sampled out — those flags are about live traffic, and a replay
 // compares every eligible request, including routes of earlier rollout steps — and,
 // with allowWrites, writes are sent to the candidate too.
-func (rt *Router) forReplay(allowWrites bool) *Router {
+func (rt *Router) ForReplay(allowWrites bool) *Router {
 	c := *rt
 	c.enabled = false
 	c.sample = 1
@@ -201,7 +203,7 @@ func (rt *Router) forReplay(allowWrites bool) *Router {
 	return &c
 }
 
-func (rt *Router) methodMirrored(r *http.Request, method, path string, route *compiledRoute, serve Backend) bool {
+func (rt *Router) methodMirrored(r *http.Request, method, path string, cr *compiledRoute, serve Backend) bool {
 	if rt.allowWrites && serve == Primary && method != http.MethodConnect && (!safeMethods[method] || overridden(r.Header, method)) {
 		return true
 	}
@@ -214,11 +216,11 @@ func (rt *Router) methodMirrored(r *http.Request, method, path string, route *co
 	if !writeMethods[method] || serve == Candidate {
 		return false
 	}
-	if route != nil && route.mirrorWrites {
+	if cr != nil && cr.mirrorWrites {
 		return true
 	}
 	for _, p := range rt.writeRoutes {
-		if isUnder(path, p) {
+		if route.Under(path, p) {
 			return true
 		}
 	}
@@ -240,96 +242,14 @@ func overridden(h http.Header, method string) bool {
 	return false
 }
 
-// underFoldPrefix is isUnder ignoring ASCII case.
-func underFoldPrefix(path, base string) bool {
-	if strings.HasSuffix(base, "/") {
-		return len(path) >= len(base) && strings.EqualFold(path[:len(base)], base)
+// parseMatch parses a routes[].match entry: a route template whose method, when
+// given, is one parity knows.
+func parseMatch(s string) (route.Template, error) {
+	t, err := route.ParseTemplate(s)
+	if err == nil && t.Method != "" && !knownMethod(t.Method) {
+		err = fmt.Errorf("unknown method %q in match %q (methods are upper case)", t.Method, s)
 	}
-	return underFold(path, base)
-}
-
-// routeMatch is a compiled routes[].match: "[METHOD ]/template/:name".
-type routeMatch struct {
-	method string   // "" = any method
-	segs   []string // ":name" matches any one non-empty segment
-}
-
-func parseMatch(s string) (routeMatch, error) {
-	var m routeMatch
-	f := strings.Fields(s)
-	var tpl string
-	switch len(f) {
-	case 1:
-		tpl = f[0]
-	case 2:
-		m.method, tpl = f[0], f[1]
-		if !knownMethod(m.method) {
-			return m, fmt.Errorf("unknown method %q in match %q (methods are upper case)", m.method, s)
-		}
-	default:
-		return m, fmt.Errorf("match %q: want \"[METHOD ]/path/:name\"", s)
-	}
-	if !strings.HasPrefix(tpl, "/") {
-		return m, fmt.Errorf("match %q: the path must start with /", s)
-	}
-	if canon, amb := Canonicalize(tpl); amb || canon != tpl {
-		return m, fmt.Errorf("match %q: the path is not canonical (write %q)", s, canon)
-	}
-	for _, seg := range strings.Split(strings.Trim(tpl, "/"), "/") {
-		if seg == "" {
-			continue
-		}
-		if strings.HasPrefix(seg, ":") && !paramName(seg[1:]) {
-			return m, fmt.Errorf("match %q: bad parameter %q (want :name)", s, seg)
-		}
-		m.segs = append(m.segs, seg)
-	}
-	return m, nil
-}
-
-func paramName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
-// matches reports whether a canonical path fits the template; a trailing "/" is not
-// significant. It does not allocate.
-func (m *routeMatch) matches(method, path string) bool {
-	if m.method != "" && m.method != method {
-		return false
-	}
-	rest := strings.Trim(path, "/")
-	for _, want := range m.segs {
-		if rest == "" {
-			return false
-		}
-		seg := rest
-		if j := strings.IndexByte(rest, '/'); j >= 0 {
-			seg, rest = rest[:j], rest[j+1:]
-		} else {
-			rest = ""
-		}
-		if want[0] != ':' && want != seg {
-			return false
-		}
-	}
-	return rest == ""
-}
-
-// mayMatchAuth reports whether the template can match a path under /api/auth.
-func (m *routeMatch) mayMatchAuth() bool {
-	if len(m.segs) < 2 || !strings.EqualFold(m.segs[0], "api") {
-		return false
-	}
-	return m.segs[1][0] == ':' || strings.EqualFold(m.segs[1], "auth")
+	return t, err
 }
 
 // compileRules builds the comparison rules of the global compare: section followed by

@@ -1,12 +1,21 @@
-package shadow
+// Package route owns what a request path means to parity: the canonical form of a
+// request target, segment-boundary prefixes, the /api/auth rule, ambiguity, and
+// route templates and the route keys reported for them. The report side (plans,
+// gates, keys) and the proxy side (routing, the last check before the candidate)
+// both call it, so each of these rules has this one home.
+//
+// It promises that the auth rule is one scanner, used on canonical paths and on
+// raw request targets alike, and that the route key of a request and the template
+// whose rules apply to it come from the same match. It is pure: no I/O, no state.
+package route
 
 import "strings"
 
 // The prefixes the routing rules hinge on. Both are compared case-insensitively:
 // /API/Auth is auth.
 const (
-	apiPrefix  = "/api"
-	authPrefix = "/api/auth"
+	API  = "/api"
+	Auth = "/api/auth"
 )
 
 // Canonicalize turns a raw request target — origin-form "/a/b?q" or absolute-form
@@ -23,17 +32,18 @@ const (
 // first segment (so "is it under /api?" cannot be answered) or anywhere under /api.
 // Case is kept; the auth rule folds it.
 func Canonicalize(target string) (path string, ambiguous bool) {
-	p := stripToPath(target)
+	p := TargetPath(target)
 	if !isClean(p) {
 		p = rewrite(p)
 	}
 	return p, isAmbiguous(p)
 }
 
-// stripToPath removes an absolute-form target's scheme and authority, the query and
-// the fragment, and makes sure the path starts with "/" (or "\").
-func stripToPath(t string) string {
-	if n := schemeLen(t); n > 0 {
+// TargetPath is the raw path of a request target, byte for byte as it was sent:
+// an absolute-form target's scheme and authority, the query and the fragment are
+// removed, and a path that does not start with "/" (or "\") gets a "/".
+func TargetPath(t string) string {
+	if n := len(Scheme(t)); n > 0 {
 		rest := t[n+3:]
 		if i := strings.IndexAny(rest, "/\\?#"); i >= 0 {
 			t = rest[i:]
@@ -50,7 +60,12 @@ func stripToPath(t string) string {
 	return t
 }
 
-// schemeLen returns the length of "scheme" when t starts with "scheme://", else 0.
+// Scheme returns the scheme of an absolute-form request target, "scheme" when t
+// starts with "scheme://", else "".
+func Scheme(t string) string {
+	return t[:schemeLen(t)]
+}
+
 func schemeLen(t string) int {
 	for i := 0; i < len(t); i++ {
 		c := t[i]
@@ -234,13 +249,4 @@ func unhex(c byte) byte {
 		return c - 'a' + 10
 	}
 	return c - 'A' + 10
-}
-
-// underFold reports whether path is base or below it on a segment boundary, ignoring
-// ASCII case (canonical paths are ASCII).
-func underFold(path, base string) bool {
-	if len(path) < len(base) || !strings.EqualFold(path[:len(base)], base) {
-		return false
-	}
-	return len(path) == len(base) || path[len(base)] == '/'
 }

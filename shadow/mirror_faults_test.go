@@ -27,6 +27,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/shadow/rules"
 )
 
 // faultAnswer is the primary's answer in the fault cases.
@@ -77,6 +78,22 @@ func candidateFaults() []candidateFault {
 				resetConn(c)
 			})
 		}, outcomes: []string{OutcomeCandidateError}},
+		{name: "answers garbage", candidate: func(t *testing.T) *url.URL {
+			return rawServer(t, func(c net.Conn) { readRequest(c); io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n\r\n") })
+		}, outcomes: []string{OutcomeCandidateError}},
+		{name: "slower than the mirror deadline", hangs: true, candidate: func(t *testing.T) *url.URL {
+			return newBackend(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }).url(t)
+		}, outcomes: []string{OutcomeCandidateError}},
+		{name: "stops reading a mirrored body under the cap", method: "POST", body: strings.Repeat("x", 900<<10), hangs: true,
+			candidate: func(t *testing.T) *url.URL {
+				stop := make(chan struct{})
+				u := rawServer(t, func(c net.Conn) {
+					bufio.NewReader(c).ReadString('\n') // the request line, then nothing more
+					<-stop
+				})
+				t.Cleanup(func() { close(stop) }) // runs before rawServer's own cleanup
+				return u
+			}, outcomes: []string{OutcomeCandidateError}},
 		// The client's 6 MiB must reach the primary before the deadline, under -race.
 		{name: "stops reading a large mirrored body (zero window)", method: "POST", body: zeroWindowBody, bodyCap: 8 << 20,
 			hangs: true, deadline: 5 * time.Second,
@@ -183,14 +200,13 @@ func candidateFaults() []candidateFault {
 	}
 }
 
-// TestFaultsCandidate runs every candidate fault of issue 9 at once, each behind
-// its own proxy: each client gets exactly what it gets when the candidate is
-// down (status, headers, bytes), and gets it before the mirror ends — for a
-// candidate that never ends on its own, the mirror ends at its deadline with a
-// timeout; every mirror is observed and counted; afterwards goroutines and file
-// descriptors are back to their baseline. TestMirrorCandidateFaults checks the
-// resource baseline case by case.
-func TestFaultsCandidate(t *testing.T) {
+// TestMirrorCandidateFaults runs every candidate fault at once, each behind its own
+// proxy: each client gets exactly what it gets when the candidate is down (status,
+// headers, bytes), and gets it before the mirror ends — for a candidate that never
+// ends on its own, the mirror ends at its deadline with a timeout; every mirror is
+// observed and counted; afterwards goroutines and file descriptors are back to
+// their baseline.
+func TestMirrorCandidateFaults(t *testing.T) {
 	goroutines, fds := runtime.NumGoroutine(), openFDs(t)
 	// All at once, whatever -parallel says: most cases wait for a deadline.
 	var wg sync.WaitGroup
@@ -225,7 +241,7 @@ func runCandidateFault(t *testing.T, tc candidateFault) {
 
 	// The baseline: the same request with the candidate down (the primary's
 	// answer does not depend on the body).
-	down := newHarness(t, &Proxy{Primary: primary, Candidate: deadURL(t), Decide: decideFixed(Primary, true)})
+	down := newHarness(t, &Proxy{Primary: primary, Candidate: deadURL(t), Decide: decideFixed(rules.Primary, true)})
 	want, err := ask(down, "x")
 	if err != nil || want.Status != 200 || want.Body != faultAnswer {
 		t.Fatalf("baseline with the candidate down: %+v, %v", want, err)
@@ -237,7 +253,7 @@ func runCandidateFault(t *testing.T, tc candidateFault) {
 	if tc.hangs {
 		deadline = stdcmp.Or(tc.deadline, hangDeadline)
 	}
-	h := newHarness(t, &Proxy{Primary: primary, Candidate: tc.candidate(t), Decide: decideFixed(Primary, true),
+	h := newHarness(t, &Proxy{Primary: primary, Candidate: tc.candidate(t), Decide: decideFixed(rules.Primary, true),
 		Observer: obs, Metrics: m, MirrorTimeout: deadline, MirrorBodyCap: tc.bodyCap})
 	clients := max(tc.clients, 1)
 	var wg sync.WaitGroup
@@ -298,7 +314,7 @@ func TestFaultsPrimaryResetMidBody(t *testing.T) {
 			var logs syncBuffer
 			obs := newObserver()
 			m := NewMetrics(0)
-			h := newHarness(t, &Proxy{Primary: primary, Candidate: candidate.url(t), Decide: decideFixed(Primary, true),
+			h := newHarness(t, &Proxy{Primary: primary, Candidate: candidate.url(t), Decide: decideFixed(rules.Primary, true),
 				Observer: obs, Metrics: m, Logger: zerolog.New(&logs)})
 			res, err := h.client.Get(h.server.URL + "/api/sessions")
 			if err != nil {
@@ -354,7 +370,7 @@ func TestFaultsClientAbortAfterHeaders(t *testing.T) {
 	var logs syncBuffer
 	obs := newObserver()
 	m := NewMetrics(0)
-	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true),
+	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(rules.Primary, true),
 		Observer: obs, Metrics: m, Logger: zerolog.New(&logs)})
 
 	conn, err := net.Dial("tcp", h.server.Listener.Addr().String())
@@ -414,7 +430,7 @@ func TestFaultsSlowCandidateStillCompared(t *testing.T) {
 		io.WriteString(w, `{"ok":true}`)
 	})
 	obs := newObserver()
-	p := &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true), Observer: obs}
+	p := &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(rules.Primary, true), Observer: obs}
 	var lateReads atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		done := &atomic.Bool{}
@@ -514,7 +530,7 @@ func BenchmarkFaultsClientP99(b *testing.B) {
 	}
 	for _, bc := range tests {
 		b.Run(bc.name, func(b *testing.B) {
-			p := &Proxy{Primary: benchBackend(b), Candidate: bc.candidate(b), Decide: decideFixed(Primary, true),
+			p := &Proxy{Primary: benchBackend(b), Candidate: bc.candidate(b), Decide: decideFixed(rules.Primary, true),
 				MirrorTimeout: time.Second}
 			srv := httptest.NewServer(p)
 			defer srv.Close()

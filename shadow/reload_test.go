@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,6 +16,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/parity-dev/parity/report/route"
+	"github.com/parity-dev/parity/shadow/rules"
 )
 
 // reloadVersions are the valid configurations the reload test cycles through.
@@ -46,7 +50,7 @@ var reloadInvalid = []string{
 	"cutover:\n  enabled: true\n  routes: [/api/health]\nshadow:\n  write_routes: [/api/AUTH/x]\n",
 }
 
-func fingerprint(c *Config) string {
+func fingerprint(c *rules.Config) string {
 	return fmt.Sprintf("%v|%q|%q|%+v|%v", c.Cutover, c.Compare.Ignore, c.Shadow.Exclude, c.Routes, c.Shadow.SampleRate())
 }
 
@@ -62,7 +66,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	versions := reloadVersions()
 	valid := map[string]int{}
 	for i, v := range versions {
-		cfg, err := ParseConfig("v", []byte(v))
+		cfg, err := rules.ParseConfig("v", []byte(v))
 		if err != nil {
 			t.Fatalf("version %d: %v", i, err)
 		}
@@ -75,10 +79,10 @@ func TestReloadUnderLoad(t *testing.T) {
 	loaded := make(chan int, 1024)     // version index of each configuration loaded
 	rejected := make(chan error, 1024) // each rejection
 	var bad atomic.Int64
-	live := &Live{
+	live := &rules.Live{
 		Path:     path,
 		Debounce: time.Millisecond, // the watcher's loads race with the SIGHUP ones
-		OnReload: func(c *Config) {
+		OnReload: func(c *rules.Config) {
 			v, ok := valid[fingerprint(c)]
 			if !ok {
 				bad.Add(1)
@@ -115,7 +119,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	var authToCandidate atomic.Int64
 	answer := func(name string) *url.URL {
 		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if name == "candidate" && literalAuth(r.RequestURI) {
+			if name == "candidate" && route.ReadsAsAuth(route.TargetPath(r.RequestURI)) {
 				authToCandidate.Add(1)
 			}
 			io.Copy(io.Discard, r.Body)
@@ -125,7 +129,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		return parseTestURL(t, s.URL)
 	}
 	p := &Proxy{Primary: answer("primary"), Candidate: answer("candidate"), Metrics: NewMetrics(0),
-		Decide: func(r *http.Request) Decision { return live.Router().Decide(r) }}
+		Decide: func(r *http.Request) rules.Decision { return live.Router().Decide(r) }}
 	h := newHarness(t, p)
 
 	// Traffic until the changes are done.
@@ -286,33 +290,127 @@ func (w *configWriter) write(i int, content string) {
 	}
 }
 
-// TestReloadEmptyFileKeepsConfig: a SIGHUP (Reload) that finds the file empty —
-// a writer between truncating and writing — keeps the configuration in force
-// rather than loading the defaults; a file holding only a comment does load them,
-// and so does an empty file at the first load.
-func TestReloadEmptyFileKeepsConfig(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "parity.yaml")
-	writeConfigFile(t, path, "")
-	live := &Live{Path: path}
-	if err := live.Reload(); err != nil {
-		t.Fatalf("first load of an empty file: %v", err)
-	}
-	writeConfigFile(t, path, cfgOn)
-	if err := live.Reload(); err != nil {
+func writeConfigFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	writeConfigFile(t, path, " \n")
-	if err := live.Reload(); err == nil || !strings.Contains(err.Error(), "empty") {
-		t.Errorf("Reload of an emptied file = %v, want an error saying it is empty", err)
+}
+
+// TestReloadRollsBackWithoutRestart is the guide's "instant rollback, no
+// restart": with the cutover on, /api/health is served by the candidate; the
+// config file is rewritten with the cutover off (by rename, then by SIGHUP after
+// an in-place edit) and the next request on the same client connection is served
+// by the primary. An invalid file (one that would send /api/auth to the
+// candidate) is rejected, counted, and the configuration in force keeps serving.
+func TestReloadRollsBackWithoutRestart(t *testing.T) {
+	primary := newBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "primary") })
+	candidate := newBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "candidate") })
+	dir := t.TempDir()
+	path := filepath.Join(dir, "parity.yaml")
+	write := func(content string, rename bool) {
+		t.Helper()
+		target := path
+		if rename {
+			target = filepath.Join(dir, "parity.yaml.tmp")
+		}
+		if err := os.WriteFile(target, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if rename {
+			if err := os.Rename(target, path); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	if cfg, _ := live.Current(); !cfg.Cutover.Enabled {
-		t.Error("the emptied file replaced the configuration in force")
+	const on = "cutover:\n  enabled: true\n  routes: [/api/health]\n"
+	const off = "cutover:\n  enabled: false\n  routes: [/api/health]\n"
+	const invalid = "cutover:\n  enabled: true\n  routes: [/api/health, /api/auth]\n"
+	write(on, false)
+
+	m := NewMetrics(0)
+	reloaded := make(chan bool, 16)
+	live := &rules.Live{
+		Path:     path,
+		OnReload: func(*rules.Config) { m.ConfigReload(true); reloaded <- true },
+		OnReject: func(error) { m.ConfigReload(false); reloaded <- false },
 	}
-	writeConfigFile(t, path, "# the defaults\n")
 	if err := live.Reload(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("initial load: %v", err)
 	}
-	if cfg, _ := live.Current(); cfg.Cutover.Enabled {
-		t.Error("a file holding only a comment did not load the defaults")
+	<-reloaded
+	ctx, cancel := context.WithCancel(context.Background())
+	hup := make(chan os.Signal, 1)
+	watched := make(chan error, 1)
+	go func() { watched <- live.Watch(ctx, hup) }()
+	defer func() {
+		cancel()
+		if err := <-watched; err != nil {
+			t.Errorf("watch: %v", err)
+		}
+	}()
+
+	p := &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Metrics: m,
+		Decide: func(r *http.Request) rules.Decision { return live.Router().Decide(r) }}
+	h := newHarness(t, p)
+	h.client.Transport.(*http.Transport).MaxConnsPerHost = 1
+
+	var conns int
+	ask := func() string {
+		t.Helper()
+		trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+			if !info.Reused {
+				conns++
+			}
+		}}
+		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", h.server.URL+"/api/health", nil)
+		res, body := h.do(t, req)
+		if res.StatusCode != 200 {
+			t.Fatalf("status %d", res.StatusCode)
+		}
+		return body
+	}
+	expectReload := func(want bool) {
+		t.Helper()
+		select {
+		case ok := <-reloaded:
+			if ok != want {
+				t.Fatalf("reload succeeded = %v, want %v", ok, want)
+			}
+		case <-time.After(waitLimit):
+			t.Fatal("no reload")
+		}
+	}
+
+	if got := ask(); got != "candidate" {
+		t.Fatalf("cutover on: served by %s", got)
+	}
+	write(off, true)
+	expectReload(true)
+	if got := ask(); got != "primary" {
+		t.Errorf("after rollback by rename: served by %s", got)
+	}
+	write(invalid, true)
+	expectReload(false)
+	if got := ask(); got != "primary" {
+		t.Errorf("after a rejected file: served by %s, want the configuration in force", got)
+	}
+	write(on, true)
+	expectReload(true)
+	if got := ask(); got != "candidate" {
+		t.Errorf("cutover on again: served by %s", got)
+	}
+	// An edit in place, announced by SIGHUP.
+	write(off, false)
+	hup <- syscall.SIGHUP
+	expectReload(true)
+	if got := ask(); got != "primary" {
+		t.Errorf("after SIGHUP: served by %s", got)
+	}
+	if conns != 1 {
+		t.Errorf("the client opened %d connections, want 1: a reload must not drop one", conns)
+	}
+	if v := metricValue(t, m, "parity_config_reloads_total", map[string]string{"result": "failure"}); v != 1 {
+		t.Errorf("failed reloads = %v, want 1", v)
 	}
 }

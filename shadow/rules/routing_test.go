@@ -1,4 +1,4 @@
-package shadow
+package rules
 
 import (
 	"fmt"
@@ -48,7 +48,7 @@ func stepRouter(t testing.TB, yaml string, env map[string]string) *Router {
 type outcome struct {
 	Serve  Backend
 	Mirror bool
-	Skip   string
+	Skip   report.SkipReason
 }
 
 func TestDecide(t *testing.T) {

@@ -1,4 +1,4 @@
-package shadow
+package traffic
 
 import (
 	"bufio"
@@ -15,15 +15,12 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"unicode/utf8"
 
-	"github.com/parity-dev/parity/diff"
+	"github.com/parity-dev/parity/report/route"
 )
 
-// TrafficRequest is one recorded request, as a traffic file holds it.
-type TrafficRequest struct {
+// Request is one recorded request, as a traffic file holds it.
+type Request struct {
 	Method string
 	// URL is the request target in origin-form, path and raw query exactly as
 	// recorded ("/api/sessions?limit=10"); an absolute URL's scheme and host are
@@ -40,12 +37,12 @@ type TrafficRequest struct {
 	Line int
 }
 
-// TrafficReader reads recorded requests one at a time, streaming: a file of any size
+// Reader reads recorded requests one at a time, streaming: a file of any size
 // never sits in memory.
-type TrafficReader interface {
+type Reader interface {
 	// Next returns the next request, io.EOF at the end, or an error naming the file
 	// and where it broke (a truncated HAR, a file that is not traffic at all).
-	Next() (*TrafficRequest, error)
+	Next() (*Request, error)
 	// Skipped lists the bad NDJSON lines and HAR entries passed over so far (the
 	// first MaxSkippedKept of them); SkippedCount counts them all.
 	Skipped() []LineError
@@ -72,10 +69,10 @@ const (
 	MaxSkippedKept = 1000     // bad lines listed by Skipped; later ones only counted
 )
 
-// OpenTraffic sniffs a traffic file — HAR 1.2 or NDJSON, either possibly gzipped —
+// Open sniffs a traffic file — HAR 1.2 or NDJSON, either possibly gzipped —
 // and returns a streaming reader over it. name is used in errors only. A file that is
 // neither is an error naming it.
-func OpenTraffic(name string, r io.Reader) (TrafficReader, error) {
+func Open(name string, r io.Reader) (Reader, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
@@ -161,7 +158,7 @@ type ndjsonReader struct {
 	skipList
 }
 
-func (n *ndjsonReader) Next() (*TrafficRequest, error) {
+func (n *ndjsonReader) Next() (*Request, error) {
 	for {
 		line, err := n.readLine()
 		if err != nil {
@@ -229,12 +226,12 @@ func (n *ndjsonReader) readLine() ([]byte, error) {
 	}
 }
 
-func parseNDJSON(line []byte) (*TrafficRequest, error) {
+func parseNDJSON(line []byte) (*Request, error) {
 	var rec ndjsonRecord
 	if err := json.Unmarshal(line, &rec); err != nil {
 		return nil, fmt.Errorf("bad JSON: %w", jsonErr(err))
 	}
-	req := &TrafficRequest{Method: rec.Method, BodyMissing: rec.BodyMissing}
+	req := &Request{Method: rec.Method, BodyMissing: rec.BodyMissing}
 	var err error
 	if req.URL, err = originForm(rec.URL); err != nil {
 		return nil, err
@@ -302,8 +299,8 @@ func originForm(u string) (string, error) {
 			return "", fmt.Errorf("url %q has a space, control or non-ASCII byte", clipText(u, 80))
 		}
 	}
-	if n := schemeLen(u); n > 0 {
-		scheme := strings.ToLower(u[:n])
+	if scheme := strings.ToLower(route.Scheme(u)); scheme != "" {
+		n := len(scheme)
 		if scheme != "http" && scheme != "https" {
 			return "", fmt.Errorf("url %q: not http or https", clipText(u, 80))
 		}
@@ -401,7 +398,7 @@ func newHARReader(name string, r io.Reader) *harReader {
 	return &harReader{name: name, dec: json.NewDecoder(r)}
 }
 
-func (h *harReader) Next() (*TrafficRequest, error) {
+func (h *harReader) Next() (*Request, error) {
 	if h.done {
 		return nil, io.EOF
 	}
@@ -496,7 +493,7 @@ func (h *harReader) finish() error {
 
 // readEntry reads one element of log.entries; it returns nil, nil for an entry that
 // was skipped (and counted).
-func (h *harReader) readEntry() (*TrafficRequest, error) {
+func (h *harReader) readEntry() (*Request, error) {
 	tok, err := h.dec.Token()
 	if err != nil {
 		return nil, h.broke(err)
@@ -609,10 +606,10 @@ func (h *harReader) broke(err error) error {
 	return fmt.Errorf("read %s %s: %w", h.name, where, err)
 }
 
-// traffic turns a HAR request into a TrafficRequest: HTTP/2 pseudo-headers dropped,
+// traffic turns a HAR request into a Request: HTTP/2 pseudo-headers dropped,
 // the body from postData text (base64 when its encoding or comment says so) or
 // params (form or multipart encoded per mimeType).
-func (r *harRequest) traffic() (*TrafficRequest, error) {
+func (r *harRequest) traffic() (*Request, error) {
 	if err := checkMethod(r.Method); err != nil {
 		return nil, err
 	}
@@ -620,7 +617,7 @@ func (r *harRequest) traffic() (*TrafficRequest, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr := &TrafficRequest{Method: r.Method, URL: target, Header: http.Header{}}
+	tr := &Request{Method: r.Method, URL: target, Header: http.Header{}}
 	for _, h := range r.Headers {
 		if strings.HasPrefix(h.Name, ":") {
 			continue
@@ -700,240 +697,3 @@ func (pd *harPostData) body(h http.Header) ([]byte, error) {
 
 // quoteEscaper escapes a multipart parameter as mime/multipart does.
 var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"")
-
-// Defaults of the Recorder.
-const (
-	DefaultRecordBodyCap = 256 << 10
-	DefaultRecordQueue   = 1024
-)
-
-// Recorder writes requests as NDJSON traffic (the format OpenTraffic reads), one line
-// per request, with secrets redacted: secret headers (diff.RedactHeader), secret query
-// parameters (diff.RedactQuery), secret JSON members (diff.RedactJSON) and form
-// fields; a body that may hold secrets it cannot redact in place is left out and
-// marked "redacted", one over BodyCap is cut and marked "truncated" (a replay skips
-// both). Record never blocks: lines go through a bounded queue to a writer goroutine,
-// and what finds the queue full is dropped and counted. It is safe for concurrent use;
-// Close flushes and stops it.
-type Recorder struct {
-	// BodyCap is the largest body recorded (0 = DefaultRecordBodyCap).
-	BodyCap int
-	// Queue is how many lines may wait for the writer (0 = DefaultRecordQueue).
-	Queue int
-
-	w       io.Writer
-	once    sync.Once
-	lines   chan []byte
-	done    chan struct{}
-	mu      sync.Mutex // guards closed and the send on lines
-	closed  bool
-	err     error
-	written atomic.Int64
-	dropped atomic.Int64
-}
-
-// NewRecorder returns a Recorder writing to w. Set its fields before the first Record.
-func NewRecorder(w io.Writer) *Recorder { return &Recorder{w: w} }
-
-func (rec *Recorder) start() {
-	rec.once.Do(func() {
-		q := rec.Queue
-		if q <= 0 {
-			q = DefaultRecordQueue
-		}
-		rec.lines = make(chan []byte, q)
-		rec.done = make(chan struct{})
-		go rec.run()
-	})
-}
-
-func (rec *Recorder) run() {
-	defer close(rec.done)
-	bw := bufio.NewWriterSize(rec.w, 64<<10)
-	for line := range rec.lines {
-		if rec.err != nil {
-			rec.dropped.Add(1)
-			continue
-		}
-		if _, err := bw.Write(line); err != nil {
-			rec.err = err
-			rec.dropped.Add(1)
-			continue
-		}
-		rec.written.Add(1)
-		if len(rec.lines) == 0 {
-			if err := bw.Flush(); err != nil {
-				rec.err = err
-			}
-		}
-	}
-	if rec.err == nil {
-		rec.err = bw.Flush()
-	}
-}
-
-// Record queues one request (as received, with its whole buffered body). It matches
-// Proxy.Record: it neither blocks, nor keeps r or body, nor changes them.
-func (rec *Recorder) Record(r *http.Request, body []byte) {
-	rec.start()
-	line := rec.encode(r, body)
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	if rec.closed {
-		rec.dropped.Add(1)
-		return
-	}
-	select {
-	case rec.lines <- line:
-	default:
-		rec.dropped.Add(1)
-	}
-}
-
-// Written is the number of lines written, Dropped the number of requests lost to a
-// full queue, a write error or a closed Recorder.
-func (rec *Recorder) Written() int64 { return rec.written.Load() }
-func (rec *Recorder) Dropped() int64 { return rec.dropped.Load() }
-
-// Close writes what is queued and stops the writer; it returns the first write error.
-// It does not close the underlying writer.
-func (rec *Recorder) Close() error {
-	rec.start()
-	rec.mu.Lock()
-	if !rec.closed {
-		rec.closed = true
-		close(rec.lines)
-	}
-	rec.mu.Unlock()
-	<-rec.done
-	return rec.err
-}
-
-// hopHeaders are not recorded nor replayed: they belong to one connection.
-var recordDropHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade", "Host", "Content-Length"}
-
-func (rec *Recorder) encode(r *http.Request, body []byte) []byte {
-	target := r.RequestURI
-	if target == "" && r.URL != nil {
-		target = r.URL.RequestURI()
-	}
-	if u, err := originForm(target); err == nil {
-		target = u
-	}
-	if p, q, ok := strings.Cut(target, "?"); ok {
-		target = p + "?" + diff.RedactQuery(q)
-	}
-	h := diff.RedactHeader(r.Header)
-	for _, name := range recordDropHeaders {
-		delete(h, name)
-	}
-	for name := range h {
-		if strings.HasPrefix(textproto.CanonicalMIMEHeaderKey(name), parityHeaderPrefix) {
-			delete(h, name)
-		}
-	}
-	method := r.Method
-	if method == "" {
-		method = http.MethodGet
-	}
-	rr := ndjsonRecord{Method: method, URL: target}
-	var b []byte
-	var missing string
-	if len(body) > 0 {
-		var decoded bool
-		b, missing, decoded = redactEncodedBody(r.Header, body)
-		if decoded {
-			// The body is recorded decoded, its secrets redacted.
-			delete(h, "Content-Encoding")
-		}
-	}
-	if len(h) > 0 {
-		rr.Headers = make(map[string]json.RawMessage, len(h))
-		for name, vs := range h {
-			raw, _ := json.Marshal(vs)
-			rr.Headers[name] = raw
-		}
-	}
-	if len(body) > 0 {
-		limit := rec.BodyCap
-		if limit <= 0 {
-			limit = DefaultRecordBodyCap
-		}
-		if len(b) > limit {
-			b, missing = b[:limit], "truncated"
-		}
-		rr.BodyMissing = missing
-		if missing != "redacted" {
-			if utf8.Valid(b) {
-				s := string(b)
-				rr.Body = &s
-			} else {
-				s := base64.StdEncoding.EncodeToString(b)
-				rr.BodyBase64 = &s
-			}
-		}
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(rr); err != nil {
-		// Unreachable with these types; keep the request countable anyway.
-		buf.Reset()
-		fmt.Fprintf(&buf, "{\"method\":%q,\"url\":\"/\",\"body_missing\":\"redacted\"}\n", method)
-	}
-	return buf.Bytes()
-}
-
-// parityHeaderPrefix marks the proxy's own headers, never recorded.
-const parityHeaderPrefix = "X-Parity-"
-
-// redactBody redacts a request body for a recording. JSON and form bodies are
-// redacted member by member; any other body that mentions a secret word is left out
-// ("redacted"), since its secrets cannot be found reliably.
-func redactBody(contentType string, body []byte) ([]byte, string) {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	switch {
-	case (mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "") && json.Valid(body):
-		return diff.RedactJSON(body), ""
-	case mt == "application/x-www-form-urlencoded":
-		return []byte(diff.RedactQuery(string(body))), ""
-	}
-	lower := bytes.ToLower(body)
-	for _, w := range bodySecretWords {
-		if bytes.Contains(lower, []byte(w)) {
-			return nil, "redacted"
-		}
-	}
-	// Secrets may also hide encoded; base64 of a secret word cannot be searched for,
-	// but binary bodies are rarely credentials.
-	return body, ""
-}
-
-// redactEncodedBody is redactBody for a body that may carry a Content-Encoding:
-// such a body is decoded (up to maxDecodedSecretBody) and redacted; when nothing
-// in it was secret the encoded bytes are kept as sent, else the redacted decoded
-// body is returned with decoded set, to be recorded without its Content-Encoding.
-// One that cannot be decoded cannot be searched, and is left out as "redacted".
-func redactEncodedBody(h http.Header, body []byte) (b []byte, missing string, decoded bool) {
-	ct := h.Get("Content-Type")
-	if h.Get("Content-Encoding") == "" {
-		b, missing = redactBody(ct, body)
-		return b, missing, false
-	}
-	plain, err := decodeContent(h, body, maxDecodedSecretBody)
-	if err != nil {
-		return nil, "redacted", false
-	}
-	if len(plain) == len(body) && bytes.Equal(plain, body) {
-		b, missing = redactBody(ct, body) // identity only
-		return b, missing, false
-	}
-	b, missing = redactBody(ct, plain)
-	if missing == "" && bytes.Equal(b, plain) {
-		return body, "", false
-	}
-	return b, missing, true
-}
-
-// bodySecretWords make a body that cannot be parsed unsafe to record.
-var bodySecretWords = []string{"passw", "pwd", "token", "secret", "key", "session", "credential", "authorization", "cookie", "signature", "bearer"}

@@ -1,4 +1,4 @@
-package shadow
+package traffic
 
 import (
 	"bytes"
@@ -7,14 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
+	"maps"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -23,9 +22,9 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // readAllTraffic reads every request of a traffic reader.
-func readAllTraffic(t testing.TB, tr TrafficReader) []*TrafficRequest {
+func readAllTraffic(t testing.TB, tr Reader) []*Request {
 	t.Helper()
-	var out []*TrafficRequest
+	var out []*Request
 	for {
 		req, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -38,7 +37,7 @@ func readAllTraffic(t testing.TB, tr TrafficReader) []*TrafficRequest {
 	}
 }
 
-// goldenRequest is a TrafficRequest as the golden files show it.
+// goldenRequest is a Request as the golden files show it.
 type goldenRequest struct {
 	Line        int         `json:"line"`
 	Method      string      `json:"method"`
@@ -54,7 +53,7 @@ type goldenTraffic struct {
 	Skipped  []string        `json:"skipped"`
 }
 
-func toGolden(reqs []*TrafficRequest, skipped []LineError) goldenTraffic {
+func toGolden(reqs []*Request, skipped []LineError) goldenTraffic {
 	g := goldenTraffic{Skipped: []string{}}
 	for _, r := range reqs {
 		gr := goldenRequest{Line: r.Line, Method: r.Method, URL: r.URL, Header: r.Header, BodyMissing: r.BodyMissing}
@@ -84,7 +83,7 @@ func checkGolden(t *testing.T, name string, got any) {
 		t.Fatal(err)
 	}
 	data := buf.Bytes()
-	path := filepath.Join("testdata", "traffic", name)
+	path := filepath.Join("testdata", name)
 	if *update {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
@@ -99,16 +98,16 @@ func checkGolden(t *testing.T, name string, got any) {
 	}
 }
 
-func openFile(t testing.TB, path string) TrafficReader {
+func openFile(t testing.TB, path string) Reader {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
-	tr, err := OpenTraffic(path, f)
+	tr, err := Open(path, f)
 	if err != nil {
-		t.Fatalf("OpenTraffic: %v", err)
+		t.Fatalf("Open: %v", err)
 	}
 	return tr
 }
@@ -117,7 +116,7 @@ func openFile(t testing.TB, path string) TrafficReader {
 func TestTrafficFiles(t *testing.T) {
 	for _, name := range []string{"browser.har", "recorded.ndjson"} {
 		t.Run(name, func(t *testing.T) {
-			tr := openFile(t, filepath.Join("testdata", "traffic", name))
+			tr := openFile(t, filepath.Join("testdata", name))
 			reqs := readAllTraffic(t, tr)
 			checkGolden(t, name+".golden.json", toGolden(reqs, tr.Skipped()))
 			if tr.SkippedCount() != len(tr.Skipped()) {
@@ -130,14 +129,14 @@ func TestTrafficFiles(t *testing.T) {
 // TestHARDetails checks what the golden file shows, so that a rewritten golden file
 // cannot hide a regression of these promises.
 func TestHARDetails(t *testing.T) {
-	reqs := readAllTraffic(t, openFile(t, filepath.Join("testdata", "traffic", "browser.har")))
-	byURL := map[string]*TrafficRequest{}
+	reqs := readAllTraffic(t, openFile(t, filepath.Join("testdata", "browser.har")))
+	byURL := map[string]*Request{}
 	for _, r := range reqs {
 		byURL[r.Method+" "+r.URL] = r
 	}
 	get := byURL["GET /api/sessions?limit=10&cursor=abc"]
 	if get == nil {
-		t.Fatalf("host not dropped or query lost: %v", keys(byURL))
+		t.Fatalf("host not dropped or query lost: %v", slices.Sorted(maps.Keys(byURL)))
 	}
 	for name := range get.Header {
 		if strings.HasPrefix(name, ":") {
@@ -165,17 +164,15 @@ func TestHARDetails(t *testing.T) {
 	}
 }
 
-func bodyOf(r *TrafficRequest) string {
+func bodyOf(r *Request) string {
 	if r == nil {
 		return "<missing request>"
 	}
 	return string(r.Body)
 }
 
-func keys[V any](m map[string]V) []string { return sortedKeys(m) }
-
 func TestNDJSONBadLines(t *testing.T) {
-	tr := openFile(t, filepath.Join("testdata", "traffic", "recorded.ndjson"))
+	tr := openFile(t, filepath.Join("testdata", "recorded.ndjson"))
 	reqs := readAllTraffic(t, tr)
 	var lines []int
 	for _, r := range reqs {
@@ -196,7 +193,7 @@ func TestNDJSONBadLines(t *testing.T) {
 // TestTrafficErrors: a file that is not traffic, or a truncated HAR, is an error
 // naming the file and where it broke.
 func TestTrafficErrors(t *testing.T) {
-	har, err := os.ReadFile(filepath.Join("testdata", "traffic", "browser.har"))
+	har, err := os.ReadFile(filepath.Join("testdata", "browser.har"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +234,7 @@ func TestTrafficErrors(t *testing.T) {
 
 // readErr reads data to the end and returns the first error other than io.EOF.
 func readErr(name string, data []byte) error {
-	tr, err := OpenTraffic(name, bytes.NewReader(data))
+	tr, err := Open(name, bytes.NewReader(data))
 	if err != nil {
 		return err
 	}
@@ -253,7 +250,7 @@ func readErr(name string, data []byte) error {
 }
 
 func TestTrafficGzipAndBOM(t *testing.T) {
-	nd, err := os.ReadFile(filepath.Join("testdata", "traffic", "recorded.ndjson"))
+	nd, err := os.ReadFile(filepath.Join("testdata", "recorded.ndjson"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +258,7 @@ func TestTrafficGzipAndBOM(t *testing.T) {
 	zw := gzip.NewWriter(&gz)
 	zw.Write(append([]byte("\xef\xbb\xbf"), nd...))
 	zw.Close()
-	tr, err := OpenTraffic("t.ndjson.gz", &gz)
+	tr, err := Open("t.ndjson.gz", &gz)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,159 +270,10 @@ func TestTrafficGzipAndBOM(t *testing.T) {
 // canaries are secrets that must never appear in a recording, in any encoding.
 var canaries = []string{"c4n4ry-auth", "c4n4ry-cookie", "c4n4ry-cookie2", "c4n4ry-proxy", "c4n4ry-apikey", "c4n4ry-query", "c4n4ry-json", "c4n4ry-deep", "c4n4ry-form", "c4n4ry-text"}
 
-func assertNoCanary(t *testing.T, out []byte) {
-	t.Helper()
-	for _, c := range canaries {
-		for _, enc := range []string{c, base64.StdEncoding.EncodeToString([]byte(c)), url.QueryEscape(c), base64.StdEncoding.EncodeToString([]byte("x:" + c))} {
-			if bytes.Contains(out, []byte(enc)) {
-				t.Errorf("recording holds %q (%s)", enc, c)
-			}
-		}
-	}
-}
-
-func TestRecorderRedactsAndRoundTrips(t *testing.T) {
-	var out bytes.Buffer
-	rec := NewRecorder(&out)
-	rec.BodyCap = 128
-	mk := func(method, target string, h http.Header, body string) {
-		r := &http.Request{Method: method, RequestURI: target, Header: h}
-		rec.Record(r, []byte(body))
-	}
-	mk("GET", "/api/sessions?limit=10&token=c4n4ry-query", http.Header{
-		"Authorization":       {"Bearer c4n4ry-auth"},
-		"Cookie":              {"sid=c4n4ry-cookie", "theme=dark; csrf=c4n4ry-cookie2"},
-		"Proxy-Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("x:c4n4ry-proxy"))},
-		"X-Api-Key":           {"c4n4ry-apikey"},
-		"Accept":              {"application/json"},
-		"Connection":          {"keep-alive"},
-		"X-Parity-Shadow":     {"1"},
-		"X-Request-Id":        {"rid-1"},
-	}, "")
-	mk("POST", "/api/setup/idp", http.Header{"Content-Type": {"application/json"}},
-		`{"name":"okta","Password":"c4n4ry-json","nested":{"a":[{"access_token":"c4n4ry-deep"}]}}`)
-	mk("POST", "/api/tools/approve", http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, "approved=true&client_secret=c4n4ry-form")
-	mk("POST", "/api/notes", http.Header{"Content-Type": {"text/plain"}}, "my secret is c4n4ry-text")
-	mk("PUT", "/api/v1/workflows/9/icon", http.Header{"Content-Type": {"image/png"}}, "\x89PNG\r\n\x1a\n")
-	mk("POST", "/api/chat", http.Header{"Content-Type": {"application/json"}}, `{"message":"`+strings.Repeat("x", 200)+`"}`)
-	if err := rec.Close(); err != nil {
-		t.Fatal(err)
-	}
-	assertNoCanary(t, out.Bytes())
-	if rec.Written() != 6 || rec.Dropped() != 0 {
-		t.Errorf("written %d dropped %d, want 6 and 0", rec.Written(), rec.Dropped())
-	}
-	tr, err := OpenTraffic("rec.ndjson", bytes.NewReader(out.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reqs := readAllTraffic(t, tr)
-	if len(tr.Skipped()) > 0 {
-		t.Fatalf("recording has bad lines: %v", tr.Skipped())
-	}
-	checkGolden(t, "recorder.golden.json", toGolden(reqs, nil))
-	if len(reqs) != 6 {
-		t.Fatalf("read back %d requests, want 6", len(reqs))
-	}
-	first := reqs[0]
-	for _, h := range []string{"Connection", "X-Parity-Shadow"} {
-		if first.Header.Get(h) != "" {
-			t.Errorf("%s recorded", h)
-		}
-	}
-	if first.Header.Get("X-Request-Id") != "rid-1" || first.Header.Get("Accept") != "application/json" {
-		t.Errorf("plain headers lost: %v", first.Header)
-	}
-	if !strings.HasPrefix(first.URL, "/api/sessions?limit=10&token=") {
-		t.Errorf("url = %q", first.URL)
-	}
-	if reqs[3].BodyMissing != "redacted" || len(reqs[3].Body) != 0 {
-		t.Errorf("text body with a secret: missing %q body %q", reqs[3].BodyMissing, reqs[3].Body)
-	}
-	if !bytes.Equal(reqs[4].Body, []byte("\x89PNG\r\n\x1a\n")) {
-		t.Errorf("binary body = %q", reqs[4].Body)
-	}
-	if reqs[5].BodyMissing != "truncated" || len(reqs[5].Body) != 128 {
-		t.Errorf("big body: missing %q, %d bytes", reqs[5].BodyMissing, len(reqs[5].Body))
-	}
-}
-
-func TestRecorderConcurrent(t *testing.T) {
-	var out bytes.Buffer
-	rec := NewRecorder(&out)
-	rec.Queue = 1000
-	var wg sync.WaitGroup
-	for g := range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 25 {
-				rec.Record(&http.Request{Method: "GET", RequestURI: fmt.Sprintf("/api/x/%d/%d", g, i), Header: http.Header{}}, nil)
-			}
-		}()
-	}
-	wg.Wait()
-	if err := rec.Close(); err != nil {
-		t.Fatal(err)
-	}
-	tr, err := OpenTraffic("rec", &out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := len(readAllTraffic(t, tr))
-	if int64(got) != rec.Written() || rec.Written()+rec.Dropped() != 500 {
-		t.Errorf("read %d, written %d, dropped %d; want read = written and written+dropped = 500", got, rec.Written(), rec.Dropped())
-	}
-	rec.Record(&http.Request{Method: "GET", RequestURI: "/late", Header: http.Header{}}, nil)
-	if rec.Dropped() == 0 {
-		t.Error("a request recorded after Close was not counted as dropped")
-	}
-}
-
-// blockingWriter blocks every Write until released.
-type blockingWriter struct {
-	entered chan struct{}
-	release chan struct{}
-	bytes.Buffer
-}
-
-func (w *blockingWriter) Write(p []byte) (int, error) {
-	select {
-	case w.entered <- struct{}{}:
-	default:
-	}
-	<-w.release
-	return w.Buffer.Write(p)
-}
-
-// TestRecorderNeverBlocks: with the writer stuck, Record returns and drops.
-func TestRecorderNeverBlocks(t *testing.T) {
-	w := &blockingWriter{entered: make(chan struct{}, 1), release: make(chan struct{})}
-	rec := NewRecorder(w)
-	rec.Queue = 2
-	rec.BodyCap = 1
-	// Lines go through a 64 KiB buffer before the writer; big bodies fill it fast.
-	body := bytes.Repeat([]byte("y"), 1)
-	for i := range 5000 {
-		rec.Record(&http.Request{Method: "GET", RequestURI: fmt.Sprintf("/api/%s/%d", strings.Repeat("p", 200), i), Header: http.Header{}}, body)
-	}
-	<-w.entered // the writer is stuck in Write
-	if rec.Dropped() == 0 {
-		t.Error("nothing dropped while the writer was stuck")
-	}
-	close(w.release)
-	if err := rec.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if rec.Written()+rec.Dropped() != 5000 {
-		t.Errorf("written %d + dropped %d != 5000", rec.Written(), rec.Dropped())
-	}
-}
-
 func FuzzTraffic(f *testing.F) {
 	// Small seeds: the fuzzer minimises every new input, and big ones make that slow.
 	for _, name := range []string{"browser.har", "recorded.ndjson", "page.html"} {
-		data, err := os.ReadFile(filepath.Join("testdata", "traffic", name))
+		data, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -439,7 +287,7 @@ func FuzzTraffic(f *testing.F) {
 	f.Add([]byte(`{"log":{"entries":[[1,{"a":[]}],"x",{"request":{"method":1}}]}}`))
 	f.Add([]byte(`{"method":"GET","url":"/","headers":{"A":1}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tr, err := OpenTraffic("fuzz.traffic", bytes.NewReader(data))
+		tr, err := Open("fuzz.traffic", bytes.NewReader(data))
 		if err != nil {
 			if !strings.Contains(err.Error(), "fuzz.traffic") {
 				t.Fatalf("error does not name the file: %v", err)

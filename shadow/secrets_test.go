@@ -20,6 +20,8 @@ import (
 
 	"github.com/parity-dev/parity/diff"
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/shadow/rules"
+	"github.com/parity-dev/parity/shadow/traffic"
 )
 
 // secretCanaries are distinct secret values, each in one place a client or a
@@ -133,7 +135,7 @@ func secretsBackend(t *testing.T, candidate bool) *backend {
 func TestSecretsNeverLeave(t *testing.T) {
 	c := secretCanaries
 	primary, candidate := secretsBackend(t, false), secretsBackend(t, true)
-	rt, err := NewRouter(&Config{Shadow: ShadowConfig{WriteRoutes: []string{"/api/login", "/api/profile", "/api/upload"}}})
+	rt, err := rules.NewRouter(&rules.Config{Shadow: rules.ShadowConfig{WriteRoutes: []string{"/api/login", "/api/profile", "/api/upload"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +147,7 @@ func TestSecretsNeverLeave(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer recFile.Close()
-	rec := NewRecorder(recFile)
+	rec := traffic.NewRecorder(recFile)
 	agg := report.NewAggregator(report.Limits{})
 	obs := newObserver()
 	p := &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: rt.Decide,
@@ -242,7 +244,7 @@ func TestSecretsNeverLeave(t *testing.T) {
 		t.Fatal(err)
 	}
 	outputs["recording"] = recorded
-	tr, err := OpenTraffic("recorded.ndjson", bytes.NewReader(recorded))
+	tr, err := traffic.Open("recorded.ndjson", bytes.NewReader(recorded))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +308,7 @@ func TestSecretsNeverLeave(t *testing.T) {
 func TestSecretsNeverLeaveReplay(t *testing.T) {
 	c := secretCanaries
 	primary, candidate := secretsBackend(t, false), secretsBackend(t, true)
-	rt, err := NewRouter(&Config{Shadow: ShadowConfig{WriteRoutes: []string{"/api/login"}}})
+	rt, err := rules.NewRouter(&rules.Config{Shadow: rules.ShadowConfig{WriteRoutes: []string{"/api/login"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,63 +400,6 @@ func TestScrubObservation(t *testing.T) {
 			want := []diff.Difference{{Path: "body", Primary: `{"ok":true}`, Candidate: tc.want}}
 			if d := cmp.Diff(want, o.Differences); d != "" {
 				t.Errorf("scrubbed (-want +got):\n%s", d)
-			}
-		})
-	}
-}
-
-// TestRecorderEncodedBodies: a content-encoded body is searched decoded. One with
-// nothing secret is recorded as sent; one with secrets is recorded decoded and
-// redacted, without its Content-Encoding; one that cannot be decoded is left out.
-func TestRecorderEncodedBodies(t *testing.T) {
-	tests := []struct {
-		name        string
-		encoding    string
-		body        []byte
-		wantBody    string // decoded as the recording will be replayed
-		wantEnc     string
-		wantMissing string
-	}{
-		{"nothing secret: kept as sent", "gzip", gzipBytes(t, `{"title":"t"}`), `{"title":"t"}`, "gzip", ""},
-		{"secret: decoded and redacted", "gzip", gzipBytes(t, `{"title":"t","password":"gz-secret-77"}`),
-			`{"title":"t","password":"` + diff.Redact("gz-secret-77") + `"}`, "", ""},
-		{"undecodable: left out", "gzip", []byte("not gzip at all"), "", "gzip", "redacted"},
-		{"unknown coding: left out", "zstd", []byte{0x28, 0xb5, 0x2f, 0xfd}, "", "zstd", "redacted"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var out bytes.Buffer
-			rec := NewRecorder(&out)
-			rec.Record(&http.Request{Method: "POST", RequestURI: "/api/x", Header: http.Header{
-				"Content-Type": {"application/json"}, "Content-Encoding": {tc.encoding},
-			}}, tc.body)
-			if err := rec.Close(); err != nil {
-				t.Fatal(err)
-			}
-			assertNoLeak(t, "recording", out.Bytes(), []string{"gz-secret-77"})
-			tr, err := OpenTraffic("rec.ndjson", &out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := tr.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			body := r.Body
-			if enc := r.Header.Get("Content-Encoding"); enc != tc.wantEnc {
-				t.Errorf("Content-Encoding %q, want %q", enc, tc.wantEnc)
-			} else if enc == "gzip" && r.BodyMissing == "" {
-				if !bytes.Equal(body, tc.body) {
-					t.Errorf("encoded body not kept as sent")
-				}
-				zr, err := gzip.NewReader(bytes.NewReader(body))
-				if err != nil {
-					t.Fatal(err)
-				}
-				body, _ = io.ReadAll(zr)
-			}
-			if string(body) != tc.wantBody || r.BodyMissing != tc.wantMissing {
-				t.Errorf("recorded body %q (missing %q), want %q (missing %q)", body, r.BodyMissing, tc.wantBody, tc.wantMissing)
 			}
 		})
 	}
