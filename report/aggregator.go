@@ -349,12 +349,17 @@ func (r *routeAcc) observe(o *Observation, lim *Limits) {
 		}
 	}
 	for _, p := range o.Noise {
+		// Looked up as stored: a long pattern is kept shortened, so it is found
+		// shortened, as difference groups are.
+		if len(p) > lim.ValueBytes {
+			p = shorten(p, lim.ValueBytes)
+		}
 		if _, ok := r.noise[p]; !ok {
 			if len(r.noise) >= lim.PathsPerRoute {
 				r.noiseDropped++
 				continue
 			}
-			p = shorten(p, lim.ValueBytes)
+			p = strings.Clone(p)
 		}
 		r.noise[p]++
 	}

@@ -279,6 +279,29 @@ func TestAggregatorCaps(t *testing.T) {
 		}
 	})
 
+	// A long pattern is stored shortened; it must be found again as stored, so
+	// that a full map keeps counting it instead of dropping it as overflow.
+	t.Run("long noise patterns keep counting once the map is full", func(t *testing.T) {
+		a := NewAggregator(lim)
+		long := "body.items.#.a-very-long-field-name-that-is-over-the-value-cap"
+		for i := 0; i < lim.PathsPerRoute-1; i++ {
+			a.Observe(Observation{Route: "GET /api/x", PrimaryStatus: 200, CandidateStatus: 200, Noise: []string{fmt.Sprintf("body.n%d", i)}})
+		}
+		for range 3 {
+			a.Observe(Observation{Route: "GET /api/x", PrimaryStatus: 200, CandidateStatus: 200, Noise: []string{long}})
+		}
+		r := a.Snapshot().Route("GET /api/x")
+		var got int64
+		for _, nc := range r.Noise {
+			if nc.Path == shorten(long, lim.ValueBytes) {
+				got = nc.Count
+			}
+		}
+		if got != 3 || r.NoiseDropped != 0 {
+			t.Errorf("long pattern counted %d, %d dropped; want 3, 0 dropped", got, r.NoiseDropped)
+		}
+	})
+
 	t.Run("skip reasons and error messages", func(t *testing.T) {
 		a := NewAggregator(lim)
 		for i := 0; i < 1000; i++ {

@@ -348,40 +348,6 @@ func TestDiffConfig(t *testing.T) {
 	}
 }
 
-func TestWriteDiffText(t *testing.T) {
-	ds := []diff.Difference{
-		{Path: "body.a", Kind: diff.Changed, Primary: "1", Candidate: "2", Note: "a note"},
-		{Path: "body.b", Kind: diff.Missing, Primary: `"x"`},
-		{Path: "header.X-Y", Kind: diff.Extra, Candidate: ""},
-		{Path: "body.k\ney", Kind: diff.Type, Primary: "1", Candidate: `"1"`},
-	}
-	tests := []struct {
-		name  string
-		color bool
-		want  string
-	}{
-		{"plain", false, "body.a  changed  1 → 2  (a note)\n" +
-			"body.b  missing  \"x\" → (absent)\n" +
-			"header.X-Y  extra  (absent) → \"\"\n" +
-			"\"body.k\\ney\"  type  1 → \"1\"\n"},
-		{"colour", true, "\x1b[1mbody.a\x1b[0m  \x1b[33mchanged\x1b[0m  1 → 2  \x1b[2m(a note)\x1b[0m\n" +
-			"\x1b[1mbody.b\x1b[0m  \x1b[31mmissing\x1b[0m  \"x\" → (absent)\n" +
-			"\x1b[1mheader.X-Y\x1b[0m  \x1b[32mextra\x1b[0m  (absent) → \"\"\n" +
-			"\x1b[1m\"body.k\\ney\"\x1b[0m  \x1b[35mtype\x1b[0m  1 → \"1\"\n"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var b bytes.Buffer
-			if err := writeDiffText(&b, ds, tc.color); err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, b.String()); diff != "" {
-				t.Errorf("text output (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
 // TestDiffNoColourWhenNotATerminal: output to a pipe or a buffer carries no escape codes.
 func TestDiffNoColourWhenNotATerminal(t *testing.T) {
 	c := &cli{getenv: func(string) string { return "" }}
