@@ -406,7 +406,8 @@ func TestReaskLimiter(t *testing.T) {
 		var l reaskLimiter
 		pol := rules.NoisePolicy{ReaskConcurrency: 2}
 		ctx := context.Background()
-		if !l.acquire(ctx, pol, false) || !l.acquire(ctx, pol, false) {
+		first, second := l.acquire(ctx, pol, false), l.acquire(ctx, pol, false)
+		if !first || !second {
 			t.Fatal("two slots not granted")
 		}
 		if l.acquire(ctx, pol, false) {

@@ -89,16 +89,6 @@ func (o *observationLog) Observe(x report.Observation) {
 	o.mu.Unlock()
 }
 
-func (o *observationLog) byRoute() map[string]report.Observation {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	m := map[string]report.Observation{}
-	for _, x := range o.all {
-		m[x.Route] = x
-	}
-	return m
-}
-
 func ndjsonTraffic(t testing.TB, lines ...string) traffic.Reader {
 	t.Helper()
 	tr, err := traffic.Open("test.ndjson", strings.NewReader(strings.Join(lines, "\n")+"\n"))
