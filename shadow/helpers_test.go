@@ -409,3 +409,17 @@ func metricValue(t *testing.T, m *Metrics, name string, labels map[string]string
 	}
 	return sum
 }
+
+// yamlRouter is the Router of a configuration file's text.
+func yamlRouter(t testing.TB, yaml string) *rules.Router {
+	t.Helper()
+	cfg, err := rules.ParseConfig("parity.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := rules.NewRouter(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt
+}

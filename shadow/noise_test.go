@@ -52,15 +52,7 @@ func startStandins(t *testing.T) *standins {
 
 func exampleRouter(t *testing.T) *rules.Router {
 	t.Helper()
-	cfg, err := rules.ParseConfig("parity.yaml", fixtures.ExampleConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := rules.NewRouter(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rt
+	return yamlRouter(t, string(fixtures.ExampleConfig))
 }
 
 // step1Routes are the routes of the plan's first step: all their recorded

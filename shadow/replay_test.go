@@ -15,7 +15,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/parity-dev/parity/report"
-	"github.com/parity-dev/parity/shadow/rules"
 	"github.com/parity-dev/parity/shadow/traffic"
 )
 
@@ -116,20 +115,6 @@ var replayTraffic = []string{
 }
 
 const replayConfig = "cutover:\n  enabled: true\n  routes: [/api/sessions]\nshadow:\n  sample: 0\n  write_routes: [/api/tools/]\n  exclude: [/api/metrics]\n"
-
-// yamlRouter is the Router of a configuration file's text.
-func yamlRouter(t testing.TB, yaml string) *rules.Router {
-	t.Helper()
-	cfg, err := rules.ParseConfig("parity.yaml", []byte(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := rules.NewRouter(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rt
-}
 
 func TestReplayEligibility(t *testing.T) {
 	for _, allowWrites := range []bool{false, true} {
