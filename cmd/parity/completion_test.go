@@ -31,7 +31,6 @@ func completeBash(t *testing.T, script string, words ...string) []string {
 	return strings.Fields(string(out))
 }
 
-
 func TestBashCompletion(t *testing.T) {
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("bash not installed")
