@@ -89,6 +89,7 @@ func renderHTML(w io.Writer, s *Snapshot, opts RenderOptions, refresh time.Durat
 		Charts:      newCharts(s, v.Thresholds),
 		NoisyRoutes: noisyRoutes(v),
 		Icon:        verdictIcons[v.Verdict],
+		Footer:      opts.footerLine(),
 		Config:      htmlConfig{RefreshMs: refresh.Milliseconds(), Icons: verdictIcons, Top: opts.top(), Thresholds: v.Thresholds},
 	}
 	p.Next = v.nextStep()
@@ -128,6 +129,7 @@ type htmlPage struct {
 	OverallRatio float64      // the same as a ratio
 	Next         int          // the step the rollout waits on (1-based), 0 when all pass or no plan
 	Icon         template.URL // the tab's icon, in the verdict's colour
+	Footer       string       // which parity rendered the page
 	Config       htmlConfig
 }
 

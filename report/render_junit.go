@@ -62,7 +62,7 @@ func RenderJUnit(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	}
 	suite := junitSuite{Name: xmlText(v.Title), Timestamp: v.Updated, Properties: []junitProperty{
 		{"started", v.Started}, {"updated", v.Updated}, {"verdict", string(v.Verdict)}, {"headline", xmlText(v.Headline)},
-		{"thresholds", xmlText(thresholdsLine(v.Thresholds))},
+		{"thresholds", xmlText(thresholdsLine(v.Thresholds))}, {"build", xmlText(opts.build().String())},
 	}}
 	for _, st := range v.Steps {
 		suite.Properties = append(suite.Properties, junitProperty{fmt.Sprintf("step %d", st.Number),

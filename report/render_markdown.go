@@ -91,6 +91,7 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 		}
 		fmt.Fprintln(ew)
 	}
+	fmt.Fprintf(ew, "<sub>%s</sub>\n", mdText(opts.footerLine()))
 	return ew.err
 }
 
