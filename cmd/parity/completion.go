@@ -130,12 +130,11 @@ _parity() {
 	for _, cs := range specs {
 		var valued []string
 		for _, f := range cs.flags {
-			if f.value {
+			switch {
+			case f.value && len(f.name) == 1:
+				valued = append(valued, "-"+f.name)
+			case f.value:
 				valued = append(valued, "--"+f.name, "-"+f.name)
-				if len(f.name) == 1 {
-					valued = valued[:len(valued)-2]
-					valued = append(valued, "-"+f.name)
-				}
 			}
 		}
 		fmt.Fprintf(w, "    %s) flags=%q; valued=%q; words=%q ;;\n", cs.name,
@@ -193,10 +192,6 @@ func fishQuote(s string) string {
 }
 
 func writeFishCompletion(w io.Writer, specs []cmdSpec) {
-	var names []string
-	for _, cs := range specs {
-		names = append(names, cs.name)
-	}
 	fmt.Fprint(w, "# fish completion for parity: parity completion fish > ~/.config/fish/completions/parity.fish\n")
 	fmt.Fprint(w, "complete -c parity -f\n")
 	for _, cs := range specs {
