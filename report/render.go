@@ -147,7 +147,11 @@ func RenderTable(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	}, paint: verdictCell(1)}
 	for i := range v.Routes {
 		r := &v.Routes[i]
-		t.rows = append(t.rows, []string{termText(r.Route), string(r.Verdict), fmtCount(r.Compared), fmtParity(r.RouteStats),
+		verdict := string(r.Verdict)
+		if r.NeverMirrored {
+			verdict = neverMirroredLabel
+		}
+		t.rows = append(t.rows, []string{termText(r.Route), verdict, fmtCount(r.Compared), fmtParity(r.RouteStats),
 			fmtLower(r.RouteStats), fmtErrors(r.RouteStats), fmt.Sprint(r.CandidateAuthFailures),
 			fmtLatency(r.Latency.Primary), fmtLatency(r.Latency.Candidate), termText(topDifference(r))})
 	}
