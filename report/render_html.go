@@ -90,7 +90,7 @@ func renderHTML(w io.Writer, s *Snapshot, opts RenderOptions, refresh time.Durat
 		NoisyRoutes: noisyRoutes(v),
 		Icon:        verdictIcons[v.Verdict],
 		Footer:      opts.footerLine(),
-		Config:      htmlConfig{RefreshMs: refresh.Milliseconds(), Icons: verdictIcons, Top: opts.top(), Thresholds: v.Thresholds,
+		Config: htmlConfig{RefreshMs: refresh.Milliseconds(), Icons: verdictIcons, Top: opts.top(), Thresholds: v.Thresholds,
 			NeverMirrored: [2]string{neverMirroredLabel, neverMirroredReason}},
 	}
 	p.Next = v.nextStep()

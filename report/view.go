@@ -35,9 +35,9 @@ type routeView struct {
 	// it saw was skipped under the auth rule): inconclusive for the gate, but
 	// no evidence will ever come, and no one should wait for it.
 	NeverMirrored bool
-	Step      int // first plan step that sends it; 0 for none or no plan
-	Top       []DiffGroup
-	MoreDiffs int // groups beyond Top
+	Step          int // first plan step that sends it; 0 for none or no plan
+	Top           []DiffGroup
+	MoreDiffs     int // groups beyond Top
 }
 
 type stepView struct {
