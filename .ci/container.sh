@@ -46,8 +46,8 @@ grep -q '^parity ' <<<"$(pod run --rm "${parity_opts[@]}" localhost/parity:ci ve
 start=$(date +%s)
 # The SvelteKit stand-in holds the namespace and its published ports; Fastify and
 # parity join it, so all three talk over its loopback.
-pod run -d --name "$id-net" "${run_opts[@]}" -p 127.0.0.1::8080 -p 127.0.0.1::9090 -p 127.0.0.1::3001 \
-  localhost/parity-standin:ci --backend sveltekit --listen 127.0.0.1:3000 >/dev/null
+pod run -d --name "$id-net" "${run_opts[@]}" -p 127.0.0.1::8080 -p 127.0.0.1::9090 -p 127.0.0.1::3000 -p 127.0.0.1::3001 \
+  localhost/parity-standin:ci --backend sveltekit --listen :3000 >/dev/null
 pod run -d --name "$id-fastify" "${run_opts[@]}" --network "container:$id-net" \
   localhost/parity-standin:ci --backend fastify --listen :3001 >/dev/null
 podman volume create "$id-state" >/dev/null
@@ -55,7 +55,8 @@ pod run -d --name "$id" "${parity_opts[@]}" --network "container:$id-net" -v "$i
   -e SVELTEKIT_URL=http://127.0.0.1:3000 -e FASTIFY_URL=http://127.0.0.1:3001 \
   localhost/parity:ci >/dev/null
 port() { podman port "$id-net" "$1/tcp" | head -n1 | sed 's/.*://'; }
-public="127.0.0.1:$(port 8080)" admin="127.0.0.1:$(port 9090)" fastify="127.0.0.1:$(port 3001)"
+public="127.0.0.1:$(port 8080)" admin="127.0.0.1:$(port 9090)"
+sveltekit="127.0.0.1:$(port 3000)" fastify="127.0.0.1:$(port 3001)"
 
 healthy=""
 for _ in $(seq 1 50); do
@@ -91,9 +92,23 @@ echo "$seen" | jq -e 'keys | map(select(test("/api/auth"))) | length == 0' >/dev
 curl -fsS "http://$admin/readyz" >/dev/null || fail "/readyz not ready"
 echo "-- served, mirrored ($compared comparisons), /metrics in $(elapsed)"
 
-# Drains on SIGTERM within docker stop's 10 s, exits 0, and leaves its snapshot.
+# Drains on SIGTERM within docker stop's 10 s: a request in flight when the signal
+# comes (the primary answers it after 2 s) still gets its answer; then parity exits 0
+# and leaves its snapshot.
+inflight="$(mktemp)"
+curl -sS -o "$inflight" -w '%{http_code}' "http://$public/__standin/slow?ms=2000" >"$inflight.code" 2>&1 &
+curl_pid=$!
+for _ in $(seq 1 50); do # until the primary holds it
+  [ "$(curl -fsS "http://$sveltekit/__standin/slow/inflight")" = 1 ] && break
+  sleep 0.1
+done
+[ "$(curl -fsS "http://$sveltekit/__standin/slow/inflight")" = 1 ] || fail "the slow request never reached the primary"
 stop_start=$(date +%s%N)
 pod stop -t 10 "$id" >/dev/null
+wait "$curl_pid" || true
+[ "$(cat "$inflight.code")" = 200 ] && grep -q 'slept 2000ms' "$inflight" ||
+  fail "the request in flight at SIGTERM was cut: $(cat "$inflight.code") $(cat "$inflight")"
+rm -f "$inflight" "$inflight.code"
 stop_ms=$(( ($(date +%s%N) - stop_start) / 1000000 ))
 code=$(podman inspect --format '{{.State.ExitCode}}' "$id")
 [ "$code" = 0 ] || fail "parity exited $code on SIGTERM, want 0"
@@ -103,4 +118,4 @@ grep -q '"message":"stopped"' <<<"$logs" || fail "no 'stopped' log line after SI
 snap=$(pod run --rm "${parity_opts[@]}" -v "$id-state:/var/lib/parity:ro" localhost/parity:ci \
   report --format json /var/lib/parity/snapshot.json) || fail "the snapshot on the volume does not read"
 echo "$snap" | jq -e '[.routes[].compared] | add == 21' >/dev/null || fail "the snapshot does not hold the 21 compared requests"
-echo "-- stopped in ${stop_ms}ms with exit 0; snapshot on the volume has $(echo "$snap" | jq '[.routes[].compared] | add') compared"
+echo "-- drained an in-flight request and stopped in ${stop_ms}ms with exit 0; snapshot on the volume has $(echo "$snap" | jq '[.routes[].compared] | add') compared"
