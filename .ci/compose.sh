@@ -7,9 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
+script=compose.sh
+# shellcheck source=podman-lib.sh
+. .ci/podman-lib.sh
 
 work="$(mktemp -d)"
 proj="parity-ci-$$"
+parity_ctr="${proj}_parity_1"
 podlog="$work/podman.log"
 # This machine's podman needs runc; podman-compose reads the engine from here.
 printf '[engine]\nruntime = "runc"\n' >"$work/containers.conf"
@@ -26,15 +30,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() {
-  echo "compose.sh: $*" >&2
-  tail -n 20 "$podlog" >&2
-  podman logs "${proj}_parity_1" 2>&1 | tail -n 20 >&2 || true
-  exit 1
-}
-elapsed() { echo "$(( $(date +%s) - start ))s"; }
 port() { podman port "${proj}_$1_1" "$2/tcp" | head -n1 | sed 's/.*://'; }
-auth=(-H "Authorization: Bearer ci-token")
 # served_by PATH: which backend answered, by its Content-Type habit (SvelteKit's has
 # no charset, Fastify's has one).
 served_by() {
@@ -64,9 +60,7 @@ set_env() { # FASTIFY_ENABLED FASTIFY_PROXY_ROUTES: edit .env as the guide says,
 }
 
 start=$(date +%s)
-"$root/fixtures/deploy/build-image.sh" parity localhost/parity:ci >/dev/null
-"$root/fixtures/deploy/build-image.sh" standin localhost/parity-standin:ci >/dev/null
-"$root/fixtures/deploy/build-image.sh" prometheus localhost/parity-prometheus:ci >/dev/null
+build_images parity standin prometheus
 echo "-- images built in $(elapsed)"
 
 start=$(date +%s)

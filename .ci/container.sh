@@ -6,12 +6,14 @@
 # SIGTERM drains and writes its snapshot to its volume.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-# This machine's podman: runc, and ulimits below the host's.
-run_opts=(--runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+root="$PWD"
+script=container.sh
+# shellcheck source=podman-lib.sh
+. .ci/podman-lib.sh
 # No systemd here to time the image's health check: the checks below run it.
 parity_opts=("${run_opts[@]}" --health-interval disable)
 id="parity-ci-$$"
+parity_ctr="$id"
 # podman's own complaints (no systemd here for health-check timers) go to a log,
 # shown when something fails.
 podlog="$(mktemp)"
@@ -22,17 +24,9 @@ cleanup() {
   rm -f "$podlog"
 }
 trap cleanup EXIT
-fail() {
-  echo "container.sh: $*" >&2
-  tail -n 20 "$podlog" >&2
-  podman logs "$id" 2>&1 | tail -n 30 >&2 || true
-  exit 1
-}
-elapsed() { echo "$(( $(date +%s) - start ))s"; }
 
 start=$(date +%s)
-fixtures/deploy/build-image.sh parity localhost/parity:ci >/dev/null
-fixtures/deploy/build-image.sh standin localhost/parity-standin:ci >/dev/null
+build_images parity standin
 echo "-- images built in $(elapsed)"
 
 # The image is what the recipe promises: non-root, no shell, a health check.
@@ -67,7 +61,6 @@ done
 echo "-- healthy in $(elapsed)"
 
 # Serves: from SvelteKit (its Content-Type has no charset; Fastify's does).
-auth=(-H "Authorization: Bearer ci-token")
 ct=$(curl -fsS "${auth[@]}" -o /dev/null -w '%{content_type}' "http://$public/api/sessions") || fail "GET /api/sessions through parity failed"
 [ "$ct" = "application/json" ] || fail "GET /api/sessions served with Content-Type $ct, want SvelteKit's application/json"
 for path in /api/health /api/sessions /api/activity /api/v1/search?q=x /api/sessions/s1001 /api/auth/session; do
