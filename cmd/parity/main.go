@@ -116,7 +116,7 @@ func runHelp(ctx context.Context, c *cli, args []string) int {
 	fmt.Fprintln(c.stdout, "parity makes a backend migration safe to roll out.")
 	fmt.Fprintln(c.stdout, "\nUsage: parity <command> [flags] [args]\n\nCommands:")
 	for _, cmd := range commands {
-		fmt.Fprintf(c.stdout, "  %-11s %s\n", cmd.name, cmd.summary)
+		fmt.Fprintf(c.stdout, "  %-12s %s\n", cmd.name, cmd.summary)
 	}
 	fmt.Fprintln(c.stdout, "\nRun 'parity help <command>' or 'parity <command> -h' for a command's flags.")
 	fmt.Fprintln(c.stdout, "Every flag can also be set in the environment: PARITY_<FLAG>, e.g. PARITY_ADMIN_LISTEN.")
