@@ -19,7 +19,9 @@ parity_ctr="$id"
 podlog="$(mktemp)"
 pod() { podman "$@" 2>>"$podlog"; }
 cleanup() {
-  podman rm -f -t 0 "$id" "$id-fastify" "$id-net" >/dev/null 2>&1 || true
+  # The namespace's holder last: the others depend on it.
+  podman rm -f -t 0 "$id" "$id-fastify" >/dev/null 2>&1 || true
+  podman rm -f -t 0 "$id-net" >/dev/null 2>&1 || true
   podman volume rm -f "$id-state" >/dev/null 2>&1 || true
   rm -f "$podlog"
 }
