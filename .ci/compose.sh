@@ -27,6 +27,8 @@ compose() { podman-compose -p "$proj" -f compose.yaml -f compose.ci.yaml "$@" >>
 cleanup() {
   (cd "$work/deploy" && podman-compose -p "$proj" -f compose.yaml -f compose.ci.yaml down -v >/dev/null 2>&1) || true
   podman volume rm -f "${proj}_parity-state" "${proj}_prometheus-data" >/dev/null 2>&1 || true
+  # podman-compose 1.0 leaves the project's networks behind.
+  podman network rm -f "${proj}_edge" "${proj}_apps" "${proj}_monitoring" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
