@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/report/buildinfo"
 	"github.com/parity-dev/parity/shadow/rules"
 )
 
@@ -115,7 +116,8 @@ func NewMetrics(maxRoutes int) *Metrics {
 	}
 	m.reg.MustRegister(m.requestDuration, m.mirrorDuration, m.comparisons, m.dropped, m.skipped, m.reasks,
 		m.queueDepth, m.inFlight, m.reloads, m.backendUnavailable,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildinfo.NewCollector())
 	// Reasons and results are few and known: make them visible at zero, so rate()
 	// and alerts work before the first event.
 	for _, r := range []report.SkipReason{report.SkipQueueFull, report.SkipConcurrency, report.SkipBodyTooLarge, report.SkipUpgrade} {

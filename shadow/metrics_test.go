@@ -223,3 +223,18 @@ func TestMetricLabelsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsNameTheBuild checks that the proxy's registry exports parity_build_info,
+// so a fleet's versions can be counted from /metrics.
+func TestMetricsNameTheBuild(t *testing.T) {
+	families := exportedFamilies(t)
+	labels, ok := families["parity_build_info"]
+	if !ok {
+		t.Fatal("parity_build_info is not exported")
+	}
+	for _, l := range []string{"version", "commit", "goversion"} {
+		if !labels[l] {
+			t.Errorf("parity_build_info has no %q label; labels %v", l, labels)
+		}
+	}
+}

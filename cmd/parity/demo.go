@@ -61,6 +61,18 @@ func runDemo(ctx context.Context, c *cli, args []string) int {
 	case *htmlPath != "" && *outDir != "":
 		return c.usagef("demo: give -o FILE or --out DIR, not both")
 	}
+	color, width := *format == "table" && c.colorTerminal(), 0
+	if *format == "table" {
+		// The whole story fits the terminal: the report's table is fitted,
+		// every other long line wrapped at word boundaries.
+		if width = c.termWidth(); width > 0 {
+			lw := report.NewLineWrapper(c.stdout, width)
+			defer lw.Flush()
+			wrapped := *c
+			wrapped.stdout = lw
+			c = &wrapped
+		}
+	}
 	out := demoOutputs{html: *htmlPath, dir: *outDir}
 	if err := out.prepare(); err != nil {
 		return c.usagef("demo: %s", oneLineError(err))
@@ -79,14 +91,14 @@ func runDemo(ctx context.Context, c *cli, args []string) int {
 	}
 	writeDemoIntro(say, run)
 
-	opts := report.RenderOptions{Title: "parity demo", Plan: run.plan}
+	opts := report.RenderOptions{Title: "parity demo", Plan: run.plan, Build: c.buildInfo()}
 	ttyOpts := opts
-	ttyOpts.Color = *format == "table" && c.colorTerminal()
+	ttyOpts.Color, ttyOpts.Width = color, width
 	if err := render.report(c.stdout, run.snapshot, ttyOpts); err != nil {
 		return c.fail(exitUsage, fmt.Errorf("demo: render report: %w", err))
 	}
-	fmt.Fprintf(say, "\nThe gate, step by step (the cutover guide's rollout plan). Each step re-checks the\n"+
-		"routes of the steps before it; only the routes it adds are listed.\n\n")
+	fmt.Fprintf(say, "\nThe gate, step by step (the cutover guide's rollout plan). Each step re-checks\n"+
+		"the routes of the steps before it; only the routes it adds are listed.\n\n")
 	for _, g := range run.gates {
 		if *format != "json" {
 			g = addedRoutes(g)

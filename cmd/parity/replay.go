@@ -137,7 +137,7 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 			return c.usagef("replay: --snapshot: %s", oneLineError(err))
 		}
 	}
-	if err := report.RenderTable(c.stdout, snap, report.RenderOptions{Title: "parity replay", Plan: plan, Color: c.colorTerminal()}); err != nil {
+	if err := report.RenderTable(c.stdout, snap, report.RenderOptions{Title: "parity replay", Plan: plan, Color: c.colorTerminal(), Width: c.termWidth(), Build: c.buildInfo()}); err != nil {
 		return c.fail(exitUsage, fmt.Errorf("replay: render report: %w", err))
 	}
 	fmt.Fprintln(c.stderr, summaryLine(sum, total, f.snapshot))
