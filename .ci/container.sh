@@ -81,6 +81,7 @@ done
 [ "$compared" -eq 21 ] || fail "$compared comparisons on /metrics, want the 21 mirrored requests"
 metrics=$(curl -fsS "http://$admin/metrics")
 grep -q '^http_request_duration_seconds_count' <<<"$metrics" || fail "/metrics lacks http_request_duration_seconds"
+grep -q '^parity_build_info{' <<<"$metrics" || fail "/metrics lacks parity_build_info"
 seen=$(curl -fsS "http://$fastify/__standin/requests")
 echo "$seen" | jq -e '."GET /api/sessions" >= 4' >/dev/null || fail "Fastify did not receive the mirrored GET /api/sessions: $seen"
 echo "$seen" | jq -e 'keys | map(select(test("/api/auth"))) | length == 0' >/dev/null || fail "Fastify received /api/auth: $seen"
