@@ -21,7 +21,10 @@ import (
 //     case-insensitive; a missing charset equals charset=utf-8 (Fastify adds it to every
 //     JSON and text reply, SvelteKit's json() does not).
 //   - JSON key order is irrelevant, and numbers compare by exact value (1 ≡ 1.0 ≡ 1e0),
-//     strings by their decoded text ("\u00e9" ≡ "é").
+//     strings (and member names) by their decoded text ("\u00e9" ≡ "é") as a
+//     JavaScript client decodes it: a lone surrogate ("\ud800") is kept as itself,
+//     unequal to another one and to U+FFFD, and bytes that are not UTF-8 read as
+//     U+FFFD.
 //   - Content-Encoding: bodies are compared decoded, so whenever both bodies could be
 //     decoded (gzip, deflate, br, within MaxDecodedBytes) the Content-Encoding header
 //     and an "Accept-Encoding" token in Vary are transport details and not compared:

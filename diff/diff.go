@@ -10,7 +10,9 @@
 // "body.<gjson path>". A Difference carries the exact path (array indexes as numbers)
 // and its Pattern, where "#" stands for any array index; either, pasted into an
 // Ignore rule, silences that difference. Keys are escaped the gjson way (body.a\.b for
-// the key "a.b"), so a body path also selects its value with gjson.
+// the key "a.b"), so a body path also selects its value with gjson; a key holding a
+// lone surrogate, which gjson cannot select, shows it as \uXXXX (body.\ud800), and
+// Ignore reads that back.
 //
 // What is compared how, with no rules at all, is documented in defaults.go; event
 // streams in sse.go. Bodies are decoded (gzip, deflate, br) up to MaxDecodedBytes and

@@ -237,7 +237,8 @@ type parsedPath struct {
 }
 
 // parsePath parses a path in the one syntax: status, header.<Name>, body[.<gjson
-// path>], where a backslash escapes the next character.
+// path>], where a backslash escapes the next character, and \uXXXX with XXXX from
+// D800 to DFFF stands for a key's lone surrogate (see appendPathKey).
 func parsePath(p string) (parsedPath, error) {
 	if p == "" {
 		return parsedPath{}, errors.New("empty path")
@@ -312,6 +313,16 @@ func splitPath(p string) ([]segment, error) {
 		switch {
 		case escaped:
 			escaped = false
+			if r, ok := surrogateEscape(p[i:]); ok {
+				// \uD800: a key's lone surrogate, as appendPathKey writes it
+				n := len(cur)
+				cur = appendSurrogate(cur, r)
+				for _, b := range cur[n:] {
+					pat = append(pat, globChar{c: b, escaped: true})
+				}
+				i += 4
+				continue
+			}
 			cur = append(cur, c)
 			pat = append(pat, globChar{c: c, escaped: true})
 		case c == '\\':
@@ -337,6 +348,21 @@ func splitPath(p string) ([]segment, error) {
 		return nil, err
 	}
 	return segs, nil
+}
+
+// surrogateEscape reads "uXXXX" at the start of s, XXXX a lone surrogate's code point
+// (D800 to DFFF) in hex.
+func surrogateEscape(s string) (rune, bool) {
+	if len(s) < 5 || s[0] != 'u' {
+		return 0, false
+	}
+	for i := 1; i < 5; i++ {
+		if !isHex(s[i]) {
+			return 0, false
+		}
+	}
+	r := rune(hex4([]byte(s[1:5])))
+	return r, r >= 0xd800 && r <= 0xdfff
 }
 
 // ---- globs ----

@@ -1049,7 +1049,7 @@ func (w *walker) render(seg pathSeg, hasSeg bool) (path, pattern string, secret 
 }
 
 // appendSeg renders one step in gjson syntax: the key unescaped from JSON and escaped
-// the gjson way, or the index (or "#" in a pattern).
+// the gjson way (appendPathKey), or the index (or "#" in a pattern).
 func (w *walker) appendSeg(dst []byte, s *pathSeg, pattern bool) []byte {
 	dst = append(dst, '.')
 	if s.isIdx {
@@ -1059,7 +1059,7 @@ func (w *walker) appendSeg(dst []byte, s *pathSeg, pattern bool) []byte {
 		return strconv.AppendInt(dst, int64(s.idx), 10)
 	}
 	w.bufB = w.appendSegKey(w.bufB[:0], s)
-	return appendGjsonEscaped(dst, w.bufB)
+	return appendPathKey(dst, w.bufB)
 }
 
 // appendSegKey appends the unescaped name of a key step.
