@@ -6,12 +6,19 @@ import (
 	"strings"
 )
 
-// Result is the outcome of Compare.
+// Result is the outcome of Compare. It is bounded whatever the input: at most
+// MaxDifferences differences and MaxResultBytes of them (see the options).
 type Result struct {
 	// Differences sorted by path (array indexes numerically), each path once per kind.
 	Differences []Difference
-	// Truncated is set when the comparison stopped at the rules' MaxDifferences: the
-	// list is then not complete.
+	// Omitted counts differences found but not listed: listing them would have taken
+	// the result over its bound. When nothing else is listed, Differences holds one
+	// difference at "body" that says so, so that the result never reads as equal.
+	Omitted int
+	// Stopped is set when the comparison stopped looking at MaxDifferences
+	// differences found: more may exist than Differences and Omitted count.
+	Stopped bool
+	// Truncated is set when the list is not complete: Omitted > 0 or Stopped.
 	Truncated bool
 	// Notes say what a default left uncompared on this pair and why (an HTML error
 	// page against a JSON error, see defaults.go), sorted. They are not differences.
@@ -19,7 +26,7 @@ type Result struct {
 }
 
 // Equal reports whether no difference was found.
-func (r Result) Equal() bool { return len(r.Differences) == 0 }
+func (r Result) Equal() bool { return len(r.Differences) == 0 && r.Omitted == 0 && !r.Stopped }
 
 // comparison is the state of one Compare call.
 type comparison struct {
@@ -35,7 +42,7 @@ type comparison struct {
 }
 
 // Compare compares the primary's response with the candidate's under rules (nil =
-// defaults): status, then bodies (decoded), then headers. It is pure and safe for
+// defaults): status, then headers, then bodies (decoded). It is pure and safe for
 // concurrent use with a shared *Rules. A nil response compares as an empty one.
 func Compare(primary, candidate *Response, rules *Rules) Result {
 	if rules == nil {
@@ -54,14 +61,18 @@ func Compare(primary, candidate *Response, rules *Rules) Result {
 		c.out = append(c.out, Difference{Path: "status", Pattern: "status", Kind: Changed,
 			Primary: strconv.Itoa(primary.Status), Candidate: strconv.Itoa(candidate.Status)})
 	}
-	if note, ok := c.errorPagePair(); ok {
+	note, errorPages := c.errorPagePair()
+	if errorPages {
 		c.errorPages = true
 		c.notes = append(c.notes, note)
-	} else {
-		c.body(&c.p, &c.q)
 	}
+	// Headers before the body: differences are listed in the order found until the
+	// result's bound, and a header's are few and short where a body's may be many.
 	if len(primary.Header) > 0 || len(candidate.Header) > 0 {
 		c.headers()
+	}
+	if !errorPages {
+		c.body(&c.p, &c.q)
 	}
 	return c.result()
 }
@@ -108,9 +119,38 @@ func (c *comparison) decodable(r *Response, s *side) bool {
 	return err == nil
 }
 
-// result sorts, de-duplicates and bounds the differences.
+// result bounds, sorts and de-duplicates the differences. They are bounded in the
+// order found (status, headers, body), which is the order of their importance; the
+// JSON walk has bounded its own already and counted what it left out (see
+// walker.compare).
 func (c *comparison) result() Result {
-	d := c.out
+	res := Result{Stopped: c.truncated}
+	left := c.r.maxResult
+	d := c.out[:0]
+	for _, x := range c.out {
+		if x.Kind == kindOmitted {
+			n, _ := strconv.Atoi(x.Note)
+			res.Omitted += n
+			continue
+		}
+		if len(d) >= c.r.maxDiffs {
+			res.Omitted++
+			continue
+		}
+		n := differenceSize(&x)
+		if n > left {
+			res.Omitted++
+			left = 0
+			continue
+		}
+		left -= n
+		d = append(d, x)
+	}
+	if len(d) == 0 && res.Omitted > 0 {
+		d = append(d, Difference{Path: "body", Pattern: "body", Kind: Changed,
+			Note: strconv.Itoa(res.Omitted) + " differences left out: listing them would take the result over " +
+				strconv.Itoa(c.r.maxResult) + " bytes"})
+	}
 	if len(d) > 1 {
 		slices.SortStableFunc(d, func(x, y Difference) int {
 			if n := comparePaths(x.Path, y.Path); n != 0 {
@@ -120,13 +160,13 @@ func (c *comparison) result() Result {
 		})
 		d = slices.CompactFunc(d, func(x, y Difference) bool { return x == y })
 	}
-	res := Result{Differences: d, Truncated: c.truncated}
+	if len(d) > 0 {
+		res.Differences = d
+	}
+	res.Truncated = res.Stopped || res.Omitted > 0
 	if len(c.notes) > 0 {
 		res.Notes = c.notes
 		slices.Sort(res.Notes)
-	}
-	if len(d) > c.r.maxDiffs {
-		res.Differences, res.Truncated = d[:c.r.maxDiffs], true
 	}
 	return res
 }

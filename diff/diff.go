@@ -33,6 +33,10 @@ const (
 	Missing Kind = "missing" // present in the primary, absent in the candidate
 	Extra   Kind = "extra"   // present only in the candidate
 	Type    Kind = "type"    // JSON types differ (string vs number, object vs array, ...)
+
+	// kindOmitted marks no difference: the JSON walk's count of differences it left
+	// out travels to Result.Omitted as the Note of one such entry (see walker.compare).
+	kindOmitted Kind = "\x00omitted"
 )
 
 // Response is one side of a comparison as it came off the wire: transfer-encoding
@@ -58,4 +62,8 @@ type Difference struct {
 	Primary   string `json:"primary"`
 	Candidate string `json:"candidate"`
 	Note      string `json:"note,omitempty"`
+	// Security, when set, names how the difference weakens what protects the client
+	// — a cookie that lost HttpOnly, CORS opened wider, a 403 answered 200 — so that
+	// it can be flagged as a security regression whatever the parity (security.go).
+	Security Security `json:"security,omitempty"`
 }

@@ -26,6 +26,7 @@ type Rules struct {
 	maxBody        int64
 	maxDecoded     int64
 	maxDiffs       int
+	maxResult      int
 	strictEnvelope bool
 	strictPages    bool
 }
@@ -42,6 +43,7 @@ const (
 	DefaultMaxBodyBytes    = 8 << 20  // bodies over this are compared by length and hash
 	DefaultMaxDecodedBytes = 16 << 20 // decoding a body stops here: a bomb is a difference
 	DefaultMaxDifferences  = 1000     // the walk stops after this many differences
+	DefaultMaxResultBytes  = 1 << 20  // differences listed in a result, encoded as JSON
 	maxLimit               = 1 << 30  // no limit may exceed 1 GiB (tape offsets are int32)
 )
 
@@ -59,6 +61,7 @@ func NewRules(opts ...Option) (*Rules, error) {
 		maxBody:     DefaultMaxBodyBytes,
 		maxDecoded:  DefaultMaxDecodedBytes,
 		maxDiffs:    DefaultMaxDifferences,
+		maxResult:   DefaultMaxResultBytes,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -176,14 +179,29 @@ func MaxDecodedBytes(n int64) Option {
 	})
 }
 
-// MaxDifferences stops a comparison after n differences (default
-// DefaultMaxDifferences); Result.Truncated then says so.
+// MaxDifferences stops a comparison after n differences found (default
+// DefaultMaxDifferences); Result.Stopped then says so.
 func MaxDifferences(n int) Option {
 	return optionFunc(func(r *Rules) error {
 		if n <= 0 {
 			return fmt.Errorf("max differences %d: must be at least 1", n)
 		}
 		r.maxDiffs = n
+		return nil
+	})
+}
+
+// MaxResultBytes bounds the differences a result lists, as their JSON encoding
+// measures them (default DefaultMaxResultBytes). Differences are listed in the order
+// found — status, headers, then the body in document order — until one does not fit;
+// the rest are counted in Result.Omitted. Paths are never cut, so every path listed
+// can still be pasted into Ignore.
+func MaxResultBytes(n int) Option {
+	return optionFunc(func(r *Rules) error {
+		if n < 1024 || n > maxLimit {
+			return fmt.Errorf("max result bytes %d: must be between 1024 and %d", n, maxLimit)
+		}
+		r.maxResult = n
 		return nil
 	})
 }

@@ -93,8 +93,11 @@ type walker struct {
 	envelope int  // the candidate's status when the error-envelope default applies
 
 	out     []Difference
-	max     int
-	stopped bool
+	max     int  // differences found (listed, omitted or in out before the walk) before stopping
+	stopped bool // max was reached
+	omitted int  // differences found but not listed: over the result's bound
+	left    int  // bytes of the result's bound left for differences, once sized
+	sized   bool // left is known
 
 	stack      []frame
 	arena      []*ruleNode
@@ -125,7 +128,7 @@ func getWalker(a, b *tape, r *Rules) *walker {
 }
 
 func putWalker(w *walker) {
-	if cap(w.stack) > 1<<12 || cap(w.arena) > 1<<12 || cap(w.keys) > 1<<14 {
+	if cap(w.stack) > 1<<12 || cap(w.arena) > 1<<12 || cap(w.keys) > 1<<14 || cap(w.path) > 1<<14 {
 		return
 	}
 	*w = walker{stack: w.stack[:0], arena: w.arena[:0], path: w.path[:0], bufA: w.bufA[:0], bufB: w.bufB[:0],
@@ -145,10 +148,15 @@ func (w *walker) rootRules() ruleSet {
 	return ruleSet{off: off, n: 1}
 }
 
-// compare walks the two values and records their differences.
+// compare walks the two values and records their differences. How many it found but
+// left out (report) follows them as one entry of kind kindOmitted, which
+// comparison.result takes off the list.
 func (w *walker) compare(va, vb int32, rules ruleSet, shape bool) {
 	w.visit(va, vb, pathSeg{}, false, rules, shape, -1)
 	w.run()
+	if w.omitted > 0 {
+		w.out = append(w.out, Difference{Kind: kindOmitted, Note: strconv.Itoa(w.omitted)})
+	}
 }
 
 // child returns the rule set reached from parent by seg.
@@ -1000,24 +1008,42 @@ func (w *walker) report(kind Kind, seg pathSeg, hasSeg bool, va, vb int32, note 
 	if w.probe {
 		return
 	}
-	if len(w.out) >= w.max {
+	if len(w.out)+w.omitted >= w.max {
 		w.stopped = true
 		return
 	}
-	path, pattern, secret := w.render(seg, hasSeg)
-	d := Difference{Path: path, Pattern: pattern, Kind: kind, Note: note}
-	if va >= 0 {
-		d.Primary = renderJSON(w.a.raw(va), secret)
+	if !w.sized {
+		w.left, w.sized = w.r.maxResult, true
+		for i := range w.out {
+			w.left -= differenceSize(&w.out[i])
+		}
 	}
-	if vb >= 0 {
-		d.Candidate = renderJSON(w.b.raw(vb), secret)
+	// Differences are listed until one does not fit; the rest are only counted, so a
+	// deep or long path is rendered at most once past the bound.
+	if w.left > 0 {
+		if path, pattern, secret, ok := w.render(seg, hasSeg, w.left); ok {
+			d := Difference{Path: path, Pattern: pattern, Kind: kind, Note: note}
+			if va >= 0 {
+				d.Primary = renderJSON(w.a.raw(va), secret)
+			}
+			if vb >= 0 {
+				d.Candidate = renderJSON(w.b.raw(vb), secret)
+			}
+			if n := differenceSize(&d); n <= w.left {
+				w.left -= n
+				w.out = append(w.out, d)
+				return
+			}
+		}
+		w.left = 0
 	}
-	w.out = append(w.out, d)
+	w.omitted++
 }
 
 // render builds the exact path and pattern of seg under the open frames, and whether
-// the nearest member name on the path looks secret.
-func (w *walker) render(seg pathSeg, hasSeg bool) (path, pattern string, secret bool) {
+// the nearest member name on the path looks secret; ok is false, and nothing is
+// built, when the two are longer than limit bytes together.
+func (w *walker) render(seg pathSeg, hasSeg bool, limit int) (path, pattern string, secret, ok bool) {
 	nearest := func(s *pathSeg) bool {
 		w.bufA = w.appendSegKey(w.bufA[:0], s)
 		secret = hasSecretWord(w.bufA)
@@ -1040,8 +1066,11 @@ func (w *walker) render(seg pathSeg, hasSeg bool) (path, pattern string, secret 
 		if hasSeg {
 			w.path = w.appendSeg(w.path, &seg, pattern)
 		}
+		if len(path)+len(w.path) > limit {
+			return "", "", false, false
+		}
 		if pattern {
-			return path, string(w.path), secret
+			return path, string(w.path), secret, true
 		}
 		path = string(w.path)
 	}
