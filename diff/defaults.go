@@ -41,9 +41,11 @@ import (
 //     Set-Cookie as a set of cookies. Whitespace around commas never counts.
 //   - Error envelope: on error responses (status >= 400 on both sides) with JSON bodies,
 //     Fastify adds "statusCode" (the status) and "error" (the status text) to every
-//     error reply. When these top-level members are present only in the candidate and
-//     hold exactly those values, they are not differences. StrictErrorEnvelope turns
-//     this off.
+//     error reply, and "code" (FST_ERR_VALIDATION, FST_ERR_CTP_INVALID_MEDIA_TYPE, ...)
+//     to those of errors that carry one. When these top-level members are present only
+//     in the candidate and hold exactly those values — "code" an error code (upper-case
+//     letters, digits and underscores) beside such a "statusCode" — they are not
+//     differences. StrictErrorEnvelope turns this off.
 //   - Error pages: on an unknown route both frameworks answer the same error status,
 //     but SvelteKit renders its HTML error page (text/html, with modulepreload Link
 //     headers and X-Sveltekit-Page: true) where Fastify answers its JSON 404

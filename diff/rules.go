@@ -221,8 +221,8 @@ func IncludeHeaders(names ...string) Option {
 }
 
 // StrictErrorEnvelope turns off the error-envelope default: the candidate's
-// "statusCode" and "error" members on error responses are then reported like any
-// other extra member.
+// "statusCode", "error" and "code" members on error responses are then reported like
+// any other extra member.
 func StrictErrorEnvelope() Option {
 	return optionFunc(func(r *Rules) error {
 		r.strictEnvelope = true

@@ -853,20 +853,51 @@ func (w *walker) bigPos(f *frame, k int32) int {
 }
 
 // isEnvelopeMember reports whether b's root member k is Fastify's error envelope:
-// "statusCode" holding the status, or "error" holding its reason phrase.
+// "statusCode" holding the status, "error" holding its reason phrase, or "code"
+// holding an error code (FST_ERR_VALIDATION) beside such a "statusCode".
 func (w *walker) isEnvelopeMember(k int32) bool {
 	name := w.b.raw(k)
 	v := k + 1
 	switch string(name) {
 	case `"statusCode"`:
-		return w.b.nodes[v].kind == jNumber && numbersEqual(w.b.raw(v), strconv.AppendInt(nil, int64(w.envelope), 10))
+		return w.isStatusCode(v)
 	case `"error"`:
 		if w.b.nodes[v].kind != jString {
 			return false
 		}
 		return isStatusText(w.envelope, string(unquote(nil, w.b.raw(v))))
+	case `"code"`:
+		if w.b.nodes[v].kind != jString || !isErrorCode(w.b.raw(v)) {
+			return false
+		}
+		for m := int32(1); m < w.b.nodes[0].next; m = w.b.nodes[m+1].next {
+			if string(w.b.raw(m)) == `"statusCode"` && w.isStatusCode(m+1) {
+				return true
+			}
+		}
 	}
 	return false
+}
+
+// isStatusCode reports whether b's node v is the number of the candidate's status.
+func (w *walker) isStatusCode(v int32) bool {
+	return w.b.nodes[v].kind == jNumber && numbersEqual(w.b.raw(v), strconv.AppendInt(nil, int64(w.envelope), 10))
+}
+
+// isErrorCode reports whether the raw JSON string s is an error code as Fastify and
+// Node write them: upper-case letters, digits and underscores (FST_ERR_VALIDATION,
+// ERR_INVALID_ARG_TYPE).
+func isErrorCode(s []byte) bool {
+	s = s[1 : len(s)-1]
+	if len(s) == 0 || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // ---- unordered arrays ----
