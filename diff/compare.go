@@ -59,7 +59,8 @@ func Compare(primary, candidate *Response, rules *Rules) Result {
 		q: side{name: "candidate", encodings: contentEncodings(candidate.Header), raw: candidate.Body}}
 	if primary.Status != candidate.Status && !rules.ignoreStatus {
 		c.out = append(c.out, Difference{Path: "status", Pattern: "status", Kind: Changed,
-			Primary: strconv.Itoa(primary.Status), Candidate: strconv.Itoa(candidate.Status)})
+			Primary: strconv.Itoa(primary.Status), Candidate: strconv.Itoa(candidate.Status),
+			Security: statusSecurity(primary.Status, candidate.Status)})
 	}
 	note, errorPages := c.errorPagePair()
 	if errorPages {

@@ -32,8 +32,9 @@ func d(path string, kind Kind, primary, candidate string) Difference {
 	return Difference{Path: path, Pattern: path, Kind: kind, Primary: primary, Candidate: candidate}
 }
 
-func withNote(x Difference, note string) Difference { x.Note = note; return x }
-func withPattern(x Difference, p string) Difference { x.Pattern = p; return x }
+func withNote(x Difference, note string) Difference    { x.Note = note; return x }
+func withPattern(x Difference, p string) Difference    { x.Pattern = p; return x }
+func withSecurity(x Difference, s Security) Difference { x.Security = s; return x }
 
 func gz(s string) string {
 	var b bytes.Buffer
@@ -174,7 +175,7 @@ func TestCompare(t *testing.T) {
 		{name: "header changed, missing, extra", primary: resp(200, "", "Cache-Control", "no-store", "X-Request-Id", "r1"),
 			candidate: resp(200, "", "Cache-Control", "max-age=60", "Access-Control-Allow-Origin", "*"),
 			want: []Difference{
-				d("header.Access-Control-Allow-Origin", Extra, "", "*"),
+				withSecurity(d("header.Access-Control-Allow-Origin", Extra, "", "*"), CORSAnyOrigin),
 				d("header.Cache-Control", Changed, "no-store", "max-age=60"),
 				d("header.X-Request-Id", Missing, "r1", ""),
 			}},
@@ -188,7 +189,7 @@ func TestCompare(t *testing.T) {
 		{name: "secret headers are redacted", primary: resp(200, "", "Set-Cookie", "sid=abc; Path=/", "X-Api-Key", "k1"),
 			candidate: resp(200, "", "Set-Cookie", "sid=xyz; Path=/", "X-Api-Key", "k2"),
 			want: []Difference{
-				d("header.Set-Cookie", Changed, "sid="+Redact("abc")+"; Path=/", "sid="+Redact("xyz")+"; Path=/"),
+				d("header.Set-Cookie.sid.Value", Changed, Redact("abc"), Redact("xyz")),
 				d("header.X-Api-Key", Changed, Redact("k1"), Redact("k2")),
 			}},
 		{name: "secret query parameters of a redirect are redacted", primary: resp(302, "", "Location", "/cb?code=abc&state=s1"), candidate: resp(302, "", "Location", "/cb?code=xyz&state=s1"),

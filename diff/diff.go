@@ -22,7 +22,10 @@
 // concurrent use with a shared *Rules.
 package diff
 
-import "net/http"
+import (
+	"net/http"
+	"net/url"
+)
 
 // Kind says how a value differs.
 type Kind string
@@ -50,6 +53,23 @@ type Response struct {
 	Body      []byte
 	Truncated bool
 	Size      int64 // full body length; -1 when unknown
+	// Request is the request this response answers, as the client sent it; nil when
+	// unknown, and then the other side's is used. Location, Content-Location, a
+	// cookie's default Path and the CORS headers are judged against it (see
+	// defaults.go and security.go).
+	Request *Request
+}
+
+// Request is what the comparison needs to know of the request both responses answer.
+type Request struct {
+	// URL is the request's URL as the client addressed it: scheme, host (its Host
+	// header), path and query. A Location is resolved against it, and one of the same
+	// origin compares by path and query, so that "/x" ≡ "http://host/x" and two
+	// backends behind different hosts compare alike.
+	URL *url.URL
+	// Origin is the request's Origin header, "" when it had none: a candidate that
+	// allows it by CORS where the primary did not is a security regression.
+	Origin string
 }
 
 // Difference is one place where the two responses differ. Values are rendered

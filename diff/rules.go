@@ -18,6 +18,7 @@ type Rules struct {
 	headerNames  map[string]bool // canonical names ignored
 	headerGlobs  []glob          // lower-cased name patterns ignored
 	include      map[string]bool // canonical names taken off the default ignore list
+	cookies      []cookieRule    // header.Set-Cookie.<cookie>[.<Attribute>] ignored
 
 	body    *ruleNode // body rules as a trie over path segments
 	hasBody bool      // the trie holds at least one rule
@@ -76,7 +77,9 @@ func NewRules(opts ...Option) (*Rules, error) {
 
 // Ignore silences paths: exact ("body.items.3.id"), with # for any array index
 // ("body.items.#.id"), or a whole subtree ("body.meta", "header", "body"). Header
-// names match case-insensitively. Within a segment, unescaped * and ? are globs as in
+// names match case-insensitively; a cookie, or one attribute of it, is
+// "header.Set-Cookie.sid" or "header.Set-Cookie.sid.HttpOnly" (attribute names in any
+// case). Within a segment, unescaped * and ? are globs as in
 // gjson ("header.X-Ratelimit-*"); a literal *, ?, . or # is escaped with a backslash,
 // as every path a Difference shows already is.
 func Ignore(paths ...string) Option {
@@ -93,6 +96,18 @@ func Ignore(paths ...string) Option {
 				switch {
 				case len(ps.segs) == 0:
 					r.headerAll = true
+				case len(ps.segs) > 1:
+					cr := cookieRule{name: ps.segs[1]}
+					if len(ps.segs) == 3 {
+						a := ps.segs[2]
+						if a.glob != nil {
+							a.glob = lowerGlob(a.glob)
+						} else {
+							a.lit = cookieAttrName(a.lit)
+						}
+						cr.attr = &a
+					}
+					r.cookies = append(r.cookies, cr)
 				case ps.segs[0].glob != nil:
 					r.headerGlobs = append(r.headerGlobs, lowerGlob(ps.segs[0].glob))
 				default:
@@ -276,14 +291,21 @@ func parsePath(p string) (parsedPath, error) {
 			return parsedPath{}, errors.New(`"status" has no sub-paths`)
 		}
 	case "header":
-		if len(ps.segs) > 1 {
-			return parsedPath{}, errors.New(`a header path names one header: header.<Name> (escape a dot in a name with \.)`)
+		if len(ps.segs) > 1 && (ps.segs[0].glob != nil || !strings.EqualFold(ps.segs[0].lit, "Set-Cookie")) {
+			return parsedPath{}, errors.New(`a header path names one header: header.<Name> (escape a dot in a name with \.); only Set-Cookie has sub-paths, header.Set-Cookie.<cookie>.<Attribute>`)
 		}
-		if len(ps.segs) == 1 && ps.segs[0].any {
-			return parsedPath{}, errors.New(`"#" is an array index; headers are not arrays`)
+		if len(ps.segs) > 3 {
+			return parsedPath{}, errors.New(`a Set-Cookie path is header.Set-Cookie.<cookie>.<Attribute> (escape a dot in a cookie name with \.)`)
 		}
-		if len(ps.segs) == 1 && ps.segs[0].lit == "" && ps.segs[0].glob == nil {
-			return parsedPath{}, errors.New("empty header name")
+		for i, s := range ps.segs {
+			switch {
+			case s.any:
+				return parsedPath{}, errors.New(`"#" is an array index; headers are not arrays`)
+			case s.lit == "" && s.glob == nil && i == 0:
+				return parsedPath{}, errors.New("empty header name")
+			case s.lit == "" && s.glob == nil:
+				return parsedPath{}, errors.New("empty cookie or attribute name")
+			}
 		}
 	}
 	return ps, nil
@@ -532,6 +554,29 @@ func (n *ruleNode) childIndex(dst []*ruleNode, i int) []*ruleNode {
 		dst = n.childKey(dst, k)
 	}
 	return dst
+}
+
+// cookieRule ignores a cookie of Set-Cookie (attr nil), or one of its attributes.
+type cookieRule struct {
+	name segment  // the cookie's name, case-sensitive as cookie names are
+	attr *segment // the attribute as cookieAttrName spells it, or a lower-cased glob
+}
+
+// cookieIgnored reports whether a rule ignores the cookie name (attr "") or its
+// attribute attr, as cookieAttrName spells it ("Value" for its value).
+func (r *Rules) cookieIgnored(name, attr string) bool {
+	for _, cr := range r.cookies {
+		if cr.name.lit != name && (cr.name.glob == nil || !cr.name.glob.match(name)) {
+			continue
+		}
+		if cr.attr == nil {
+			return true
+		}
+		if attr != "" && (cr.attr.lit == attr && cr.attr.glob == nil || cr.attr.glob != nil && cr.attr.glob.match(strings.ToLower(attr))) {
+			return true
+		}
+	}
+	return false
 }
 
 // headerIgnored reports whether a rule ignores the header with this canonical name.
