@@ -83,3 +83,26 @@ func TestMaxResultBytesValidated(t *testing.T) {
 		}
 	}
 }
+
+// TestResultBoundIsDeterministic: when headers alone are over the bound, the same
+// ones are listed every time, in path order.
+func TestResultBoundIsDeterministic(t *testing.T) {
+	var hp, hq []string
+	for i := 0; i < 40; i++ {
+		name := "X-H" + itoa(i)
+		hp = append(hp, name, strings.Repeat("a", 150))
+		hq = append(hq, name, strings.Repeat("b", 150))
+	}
+	rules := mustRules(t, MaxResultBytes(4096))
+	first := Compare(resp(200, "", hp...), resp(200, "", hq...), rules)
+	if first.Omitted == 0 || len(first.Differences) == 0 {
+		t.Fatalf("%d listed, %d omitted: want both", len(first.Differences), first.Omitted)
+	}
+	for i := 0; i < 20; i++ {
+		again := Compare(resp(200, "", hp...), resp(200, "", hq...), rules)
+		if len(again.Differences) != len(first.Differences) || again.Differences[0].Path != first.Differences[0].Path ||
+			again.Differences[len(again.Differences)-1].Path != first.Differences[len(first.Differences)-1].Path {
+			t.Fatalf("run %d listed %d differences, another %d", i, len(again.Differences), len(first.Differences))
+		}
+	}
+}

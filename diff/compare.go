@@ -67,8 +67,8 @@ func Compare(primary, candidate *Response, rules *Rules) Result {
 		c.errorPages = true
 		c.notes = append(c.notes, note)
 	}
-	// Headers before the body: differences are listed in the order found until the
-	// result's bound, and a header's are few and short where a body's may be many.
+	// Headers before the body: the JSON walk bounds its differences counting those
+	// already found, and a header's are few and short where a body's may be many.
 	if len(primary.Header) > 0 || len(candidate.Header) > 0 {
 		c.headers()
 	}
@@ -120,13 +120,12 @@ func (c *comparison) decodable(r *Response, s *side) bool {
 	return err == nil
 }
 
-// result bounds, sorts and de-duplicates the differences. They are bounded in the
-// order found (status, headers, body), which is the order of their importance; the
-// JSON walk has bounded its own already and counted what it left out (see
-// walker.compare).
+// result sorts, bounds and de-duplicates the differences. The JSON walk has bounded
+// its own already and counted what it left out (see walker.compare); the bound is then
+// applied in sorted order, status and headers first, as they are few, short and
+// listed whatever the body holds.
 func (c *comparison) result() Result {
 	res := Result{Stopped: c.truncated}
-	left := c.r.maxResult
 	d := c.out[:0]
 	for _, x := range c.out {
 		if x.Kind == kindOmitted {
@@ -134,23 +133,7 @@ func (c *comparison) result() Result {
 			res.Omitted += n
 			continue
 		}
-		if len(d) >= c.r.maxDiffs {
-			res.Omitted++
-			continue
-		}
-		n := differenceSize(&x)
-		if n > left {
-			res.Omitted++
-			left = 0
-			continue
-		}
-		left -= n
 		d = append(d, x)
-	}
-	if len(d) == 0 && res.Omitted > 0 {
-		d = append(d, Difference{Path: "body", Pattern: "body", Kind: Changed,
-			Note: strconv.Itoa(res.Omitted) + " differences left out: listing them would take the result over " +
-				strconv.Itoa(c.r.maxResult) + " bytes"})
 	}
 	if len(d) > 1 {
 		slices.SortStableFunc(d, func(x, y Difference) int {
@@ -159,6 +142,14 @@ func (c *comparison) result() Result {
 			}
 			return strings.Compare(string(x.Kind), string(y.Kind))
 		})
+	}
+	d = c.bound(d, &res.Omitted)
+	if len(d) == 0 && res.Omitted > 0 {
+		d = append(d, Difference{Path: "body", Pattern: "body", Kind: Changed,
+			Note: strconv.Itoa(res.Omitted) + " differences left out: listing them would take the result over " +
+				strconv.Itoa(c.r.maxResult) + " bytes"})
+	}
+	if len(d) > 1 {
 		d = slices.CompactFunc(d, func(x, y Difference) bool { return x == y })
 	}
 	if len(d) > 0 {
@@ -170,4 +161,41 @@ func (c *comparison) result() Result {
 		slices.Sort(res.Notes)
 	}
 	return res
+}
+
+// bound keeps of the sorted differences d those that fit MaxDifferences and
+// MaxResultBytes — status and headers first, then the body's, each until one does
+// not fit — and counts the others in omitted.
+func (c *comparison) bound(d []Difference, omitted *int) []Difference {
+	total := 0
+	for i := range d {
+		total += differenceSize(&d[i])
+	}
+	if len(d) <= c.r.maxDiffs && total <= c.r.maxResult {
+		return d
+	}
+	keep := make([]bool, len(d))
+	n, left := 0, c.r.maxResult
+	for _, body := range []bool{false, true} {
+		for i := range d {
+			if strings.HasPrefix(d[i].Path, "body") != body {
+				continue
+			}
+			size := differenceSize(&d[i])
+			if n >= c.r.maxDiffs || size > left {
+				left = 0
+				continue
+			}
+			keep[i], n, left = true, n+1, left-size
+		}
+	}
+	kept := d[:0]
+	for i := range d {
+		if keep[i] {
+			kept = append(kept, d[i])
+		} else {
+			*omitted++
+		}
+	}
+	return kept
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -238,4 +239,47 @@ func refEqual(a, b any) bool {
 	default:
 		return a == b
 	}
+}
+
+// FuzzCompareHeaders: header values of any shape, under the names compared by meaning,
+// never panic; a response equals itself; every path reported is accepted by Ignore
+// and silences its difference.
+func FuzzCompareHeaders(f *testing.F) {
+	seeds := [][3]string{
+		{"Set-Cookie", "sid=1; Path=/; HttpOnly; Secure; SameSite=Lax", "sid=2; path=/; samesite=none"},
+		{"Set-Cookie", "a.b#c=1; Domain=.x.com; Expires=Mon, 01 Dec 2025 11:00:00 GMT", "a.b#c=1; Max-Age=0; Priority=High"},
+		{"Set-Cookie", "garbage", "=; ;;"},
+		{"Location", "../a/./b?x=1#f", "HTTP://Host:80/a/b?x=1"},
+		{"Content-Security-Policy", "default-src 'self'; script-src 'nonce-a'", "script-src *, frame-ancestors 'none'"},
+		{"Strict-Transport-Security", "max-age=31536000; includeSubDomains", `max-age="x"`},
+		{"Cache-Control", `no-cache="a, b", max-age=1`, `max-age="1", no-cache="a,b"`},
+		{"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT", "0"},
+		{"Referrer-Policy", "no-referrer, unsafe-url", "bogus"},
+		{"Access-Control-Allow-Origin", "*", "https://a.example"},
+		{"X-Frame-Options", "DENY", "ALLOW-FROM https://a"},
+	}
+	for _, s := range seeds {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, name, a, b string) {
+		u, _ := url.Parse("https://host/api/x/y")
+		p := resp(200, "", name, a, "Date", "Mon, 01 Dec 2025 10:00:00 GMT")
+		q := resp(200, "", name, b)
+		p.Request = &Request{URL: u, Origin: "https://a.example"}
+		if res := Compare(p, p, nil); !res.Equal() {
+			t.Fatalf("%s: %q against itself: %v", name, a, res.Differences)
+		}
+		res := Compare(p, q, nil)
+		for _, x := range res.Differences {
+			rules, err := NewRules(Ignore(x.Path))
+			if err != nil {
+				t.Fatalf("path %q is not accepted by Ignore: %v", x.Path, err)
+			}
+			for _, y := range Compare(p, q, rules).Differences {
+				if y.Path == x.Path && y.Kind == x.Kind {
+					t.Fatalf("Ignore(%q) leaves it", x.Path)
+				}
+			}
+		}
+	})
 }

@@ -22,20 +22,22 @@ func headerValues(h http.Header, canon string) []string {
 	return v
 }
 
-// headers compares the headers of both responses, in name order.
+// headers compares the headers of both responses.
 func (c *comparison) headers() {
 	p, q := c.primary.Header, c.candidate.Header
-	names := make([]string, 0, len(p)+len(q))
-	for _, h := range []http.Header{p, q} {
-		for k := range h {
-			if name := textproto.CanonicalMIMEHeaderKey(k); !c.headerSkipped(name) {
-				names = append(names, name)
-			}
+	for k := range p {
+		name := textproto.CanonicalMIMEHeaderKey(k)
+		if c.headerSkipped(name) {
+			continue
 		}
-	}
-	slices.Sort(names)
-	for _, name := range slices.Compact(names) {
 		c.header(name, headerValues(p, name), headerValues(q, name))
+	}
+	for k := range q {
+		name := textproto.CanonicalMIMEHeaderKey(k)
+		if c.headerSkipped(name) || headerValues(p, name) != nil {
+			continue
+		}
+		c.header(name, nil, headerValues(q, name))
 	}
 }
 

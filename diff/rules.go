@@ -207,10 +207,10 @@ func MaxDifferences(n int) Option {
 }
 
 // MaxResultBytes bounds the differences a result lists, as their JSON encoding
-// measures them (default DefaultMaxResultBytes). Differences are listed in the order
-// found — status, headers, then the body in document order — until one does not fit;
-// the rest are counted in Result.Omitted. Paths are never cut, so every path listed
-// can still be pasted into Ignore.
+// measures them (default DefaultMaxResultBytes). Status and header differences are
+// listed first, then the body's in the order the walk finds them, until one does not
+// fit; the rest are counted in Result.Omitted. Paths are never cut, so every path
+// listed can still be pasted into Ignore.
 func MaxResultBytes(n int) Option {
 	return optionFunc(func(r *Rules) error {
 		if n < 1024 || n > maxLimit {
