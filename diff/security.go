@@ -199,11 +199,11 @@ func pathWithin(p, q string) bool {
 
 // ---- Strict-Transport-Security ----
 
+// hsts is a Strict-Transport-Security header as a browser reads it.
 type hsts struct {
-	valid          bool
-	maxAge         int64
-	subs, preload  bool
-	directiveNames []string
+	valid         bool // it has a valid max-age
+	maxAge        int64
+	subs, preload bool
 }
 
 func parseHSTS(vs []string) hsts {
