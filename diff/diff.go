@@ -18,7 +18,8 @@
 // streams in sse.go. Bodies are decoded (gzip, deflate, br) up to MaxDecodedBytes and
 // compared semantically up to MaxBodyBytes, by length and hash beyond. JSON is parsed
 // iteratively, so nesting depth costs memory, never stack. Values in a Difference are
-// bounded (MaxValueBytes) and secret ones redacted (see redact.go). Compare is safe for
+// bounded (MaxValueBytes) and secret ones redacted (see redact.go); a Result is
+// bounded too (MaxDifferences, MaxResultBytes), counting what it leaves out. Compare is safe for
 // concurrent use with a shared *Rules.
 package diff
 
