@@ -274,13 +274,15 @@ type routeAcc struct {
 	noise                     map[string]int64
 	noiseDropped              int64
 	learn                     noiseLearner
+	sets                      mismatchSets
 }
 
 type groupKey struct{ path, kind string }
 
 type groupAcc struct {
-	count    int64
-	examples []Example
+	count       int64
+	examples    []Example
+	first, last time.Time
 }
 
 func newRouteAcc(route, method string) *routeAcc {
@@ -320,6 +322,10 @@ func (r *routeAcc) observe(o *Observation, lim *Limits) {
 	if isAuthFailure(o.CandidateStatus) && !isAuthFailure(o.PrimaryStatus) {
 		r.candAuth++
 	}
+	var seen []groupKey
+	if len(o.Differences) > 0 {
+		seen = make([]groupKey, 0, len(o.Differences))
+	}
 	for i := range o.Differences {
 		d := &o.Differences[i]
 		pattern := d.Pattern
@@ -329,6 +335,7 @@ func (r *routeAcc) observe(o *Observation, lim *Limits) {
 		if len(pattern) > lim.ValueBytes {
 			pattern = shorten(pattern, lim.ValueBytes)
 		}
+		seen = append(seen, groupKey{pattern, string(d.Kind)})
 		g := r.groups[groupKey{pattern, string(d.Kind)}]
 		if g == nil {
 			if len(r.groups) >= lim.PathsPerRoute {
@@ -339,14 +346,22 @@ func (r *routeAcc) observe(o *Observation, lim *Limits) {
 			r.groups[groupKey{strings.Clone(pattern), string(d.Kind)}] = g
 		}
 		g.count++
+		g.seenAt(o.Time)
 		if len(g.examples) < lim.ExamplesPerPath {
-			g.examples = append(g.examples, Example{
+			e := Example{
 				RequestID: shorten(o.RequestID, lim.ValueBytes),
 				Path:      shorten(d.Path, lim.ValueBytes),
 				Primary:   shorten(d.Primary, lim.ValueBytes),
 				Candidate: shorten(d.Candidate, lim.ValueBytes),
-			})
+			}
+			if len(g.examples) == 0 {
+				e.Request = o.Request // the group's first occurrence is its reproducer
+			}
+			g.examples = append(g.examples, e)
 		}
+	}
+	if len(seen) > 0 {
+		r.sets.add(seen, 1)
 	}
 	for _, p := range o.Noise {
 		// Looked up as stored: a long pattern is kept shortened, so it is found

@@ -193,6 +193,9 @@ func JudgeRoute(r *RouteStats, th Thresholds) (v Verdict, reason string, needed 
 	}
 	enough := r.Compared >= th.MinSamples
 	var fails []string
+	for _, e := range r.AcceptanceExpired {
+		fails = append(fails, expiredReason(e))
+	}
 	if r.CandidateAuthFailures > 0 && !th.AllowCandidateAuthFailures {
 		fails = append(fails, fmt.Sprintf("candidate answered 401/403 %d times where the primary did not", r.CandidateAuthFailures))
 	}

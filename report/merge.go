@@ -44,7 +44,13 @@ func (r *routeAcc) add(s *RouteStats) error {
 		}
 		g.count += d.Count
 		g.examples = append(g.examples, d.Examples...)
+		g.seenAt(d.FirstSeen)
+		g.seenAt(d.LastSeen)
 	}
+	for _, m := range s.MismatchSets {
+		r.sets.addSet(m)
+	}
+	r.sets.dropped += s.MismatchSetsDropped
 	r.groupsDropped += s.DifferencesDropped
 	for _, n := range s.Noise {
 		r.noise[n.Path] += n.Count
@@ -110,12 +116,14 @@ func (r *routeAcc) stats(n int, trim bool, hist histMode) (RouteStats, error) {
 	for k, g := range r.groups {
 		s.Differences = append(s.Differences, DiffGroup{
 			Path: k.path, Kind: k.kind, Count: g.count,
-			Examples: slices.Clone(g.examples),
+			Examples:  slices.Clone(g.examples),
+			FirstSeen: g.first, LastSeen: g.last,
 		})
 	}
 	for p, c := range r.noise {
 		s.Noise = append(s.Noise, NoiseCount{Path: p, Count: c})
 	}
+	s.MismatchSets, s.MismatchSetsDropped = r.sets.list(), r.sets.dropped
 	s.finish()
 	return s, nil
 }

@@ -33,6 +33,11 @@ type Observation struct {
 	// the pair matched.
 	Differences []diff.Difference
 
+	// Request is the request, redacted, that a reproducer sends again; set only
+	// when there are Differences (the aggregator keeps it for a group's first
+	// occurrence).
+	Request *Request
+
 	// Noise lists the patterns that differed in this request but were shown to
 	// differ between two primaries too (or were already learned as noise).
 	Noise []string

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/olekukonko/tablewriter/tw"
 
@@ -33,6 +34,24 @@ type RenderOptions struct {
 	// Build is the parity build every report's footer names; zero means the
 	// running binary's (buildinfo.Get).
 	Build buildinfo.Info
+	// Accepted, when set, gives the acceptances (the config's accept:) that
+	// every renderer applies (Accept) at Now before judging; nil = none.
+	Accepted func() []Acceptance
+	// Now is the clock acceptances are judged by; nil = time.Now.
+	Now func() time.Time
+}
+
+// Judged returns s with o's acceptances applied (see Accept); s itself when
+// there are none.
+func (o RenderOptions) Judged(s *Snapshot) *Snapshot {
+	if o.Accepted == nil {
+		return s
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	return Accept(s, o.Accepted(), now())
 }
 
 // runningBuild is the build a zero RenderOptions.Build stands for; tests pin it.
@@ -54,6 +73,7 @@ func RenderJSON(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	if s == nil {
 		return fmt.Errorf("render: no snapshot")
 	}
+	s = opts.Judged(s)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)

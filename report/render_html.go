@@ -35,6 +35,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"ms":        fmtMs,
 	"pct":       func(f float64) string { return fmt.Sprintf("%.1f", math.Max(0, math.Min(100, f*100))) },
 	"silence":   silenceYAML,
+	"seen":      func(d DiffGroup) string { return seenLine(&d) },
 	"skipped":   skippedSummary,
 	"absent":    func(s string) bool { return s == "" },
 	"oneline":   oneLineControl,

@@ -51,6 +51,9 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 			top := ""
 			if len(r.Top) > 0 {
 				top = fmt.Sprintf("%s %s ×%d", mdCode(r.Top[0].Path), r.Top[0].Kind, r.Top[0].Count)
+				if m := acceptedMark(&r.Top[0]); m != "" {
+					top += " (" + m + ")"
+				}
 			}
 			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s | %s | %d | %s | %s / %s | %s / %s | %s |\n",
 				mdCode(r.Route), mdVerdict(r), fmtCount(r.Compared), fmtParity(r.RouteStats), fmtLower(r.RouteStats),
@@ -77,13 +80,23 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 			if d.ExamplesDropped > 0 {
 				fmt.Fprintf(ew, " (%d examples shown)", len(d.Examples))
 			}
-			fmt.Fprint(ew, "\n\n")
+			fmt.Fprintf(ew, " — %s\n\n", mdText(seenLine(&d)))
+			if d.Accepted != nil {
+				mark := "✔️"
+				if d.Accepted.Expired {
+					mark = "⚠️"
+				}
+				fmt.Fprintf(ew, "  %s %s\n\n", mark, mdText(d.Accepted.Note))
+			}
 			if len(d.Examples) > 0 {
 				fmt.Fprint(ew, "  | Request | Path | Primary | Candidate |\n  | --- | --- | --- | --- |\n")
 				for _, e := range d.Examples {
 					fmt.Fprintf(ew, "  | %s | %s | %s | %s |\n", mdCode(e.RequestID), mdCode(e.Path), mdValue(e.Primary), mdValue(e.Candidate))
 				}
 				fmt.Fprintln(ew)
+			}
+			if d.Reproducer != "" {
+				fmt.Fprintf(ew, "  Reproduce it:\n\n%s\n", mdFence("sh", d.Reproducer, "  "))
 			}
 			fmt.Fprintf(ew, "  If this difference is expected, silence it in the config:\n\n%s\n", mdFence("yaml", silenceYAML(r.Route, d.Path), "  "))
 		}

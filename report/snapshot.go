@@ -88,6 +88,20 @@ type RouteStats struct {
 	// due but not made or not answered (re-ask limits, deadline, error).
 	Reasks       int64 `json:"reasks,omitempty"`
 	ReaskDropped int64 `json:"reask_dropped,omitempty"`
+
+	// MismatchSets counts the mismatched requests by the set of difference
+	// groups they showed, so that accepting groups (Accept) can tell exactly
+	// which requests then match; at most maxMismatchSets sets are kept, the
+	// requests of others are counted in MismatchSetsDropped (and never credited).
+	MismatchSets        []MismatchSet `json:"mismatch_sets,omitempty"`
+	MismatchSetsDropped int64         `json:"mismatch_sets_dropped,omitempty"`
+
+	// AcceptedMatched, set only in a judged copy (Accept), counts the requests
+	// counted as matched because every difference they showed was accepted.
+	AcceptedMatched int64 `json:"accepted_matched,omitempty"`
+	// AcceptanceExpired, set only in a judged copy, lists the acceptances past
+	// their date whose differences were observed: the gate fails the route.
+	AcceptanceExpired []AcceptedBy `json:"acceptance_expired,omitempty"`
 }
 
 // DiffGroup is one (path pattern, kind) a route's responses differed at.
@@ -99,6 +113,21 @@ type DiffGroup struct {
 	// ExamplesDropped counts occurrences not kept as examples (Count minus
 	// len(Examples)).
 	ExamplesDropped int64 `json:"examples_dropped"`
+
+	// FirstSeen and LastSeen are when the group was first and last observed
+	// (zero in snapshots older than them); Merge keeps the earliest and latest.
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+	// Share is the part of the route's compared requests the group affects,
+	// Count over Compared (derived).
+	Share float64 `json:"share"`
+	// Reproducer is the group's reproducer as a shell script (Repro), empty
+	// when no example kept its request (derived: recomputed whenever a
+	// snapshot is read or made).
+	Reproducer string `json:"reproducer,omitempty"`
+	// Accepted, set only in a judged copy (Accept), names the acceptance that
+	// covers the group; snapshots keep raw counts and never hold it.
+	Accepted *AcceptedBy `json:"accepted,omitempty"`
 }
 
 // Example is one occurrence of a difference: the request, the exact path and
@@ -108,6 +137,10 @@ type Example struct {
 	Path      string `json:"path"`
 	Primary   string `json:"primary"`
 	Candidate string `json:"candidate"`
+	// Request, when kept, is the redacted request that produced the example:
+	// what a reproducer sends again (see Reproducer). A group keeps it for the
+	// first occurrence it saw.
+	Request *Request `json:"request,omitempty"`
 }
 
 // NoiseCount is one noise pattern and how often it was left out of a route's
@@ -203,7 +236,16 @@ func (r *RouteStats) finish() {
 		}
 		slices.SortFunc(g.Examples, compareExamples)
 		g.ExamplesDropped = g.Count - int64(len(g.Examples))
+		g.Share = 0
+		if r.Compared > 0 {
+			g.Share = round6(float64(g.Count) / float64(r.Compared))
+		}
+		g.Reproducer = ""
+		if rp, ok := g.Repro(r.Route); ok {
+			g.Reproducer = rp.Script()
+		}
 	}
+	slices.SortFunc(r.MismatchSets, compareMismatchSets)
 	slices.SortFunc(r.Differences, func(a, b DiffGroup) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Path, b.Path), cmp.Compare(a.Kind, b.Kind))
 	})
@@ -215,8 +257,11 @@ func (r *RouteStats) finish() {
 	})
 }
 
+// compareExamples orders examples that keep their request first, then by
+// request id: any total order keeps Merge's "least n of the union" commutative
+// and associative, and this one never trims the last reproducible example away.
 func compareExamples(a, b Example) int {
-	return cmp.Or(cmp.Compare(a.RequestID, b.RequestID), cmp.Compare(a.Path, b.Path),
+	return cmp.Or(cmp.Compare(boolRank(a.Request == nil), boolRank(b.Request == nil)), cmp.Compare(a.RequestID, b.RequestID), cmp.Compare(a.Path, b.Path),
 		cmp.Compare(a.Primary, b.Primary), cmp.Compare(a.Candidate, b.Candidate))
 }
 

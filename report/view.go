@@ -80,6 +80,7 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 	if s == nil {
 		return nil, fmt.Errorf("render: no snapshot")
 	}
+	s = opts.Judged(s)
 	th := opts.thresholds()
 	v := &view{
 		Title:            opts.title(),

@@ -317,6 +317,9 @@ func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency tim
 	o := x.Observation()
 	release()
 	pr.scrub(&o) // a backend may have echoed the request's secrets
+	if len(o.Differences) > 0 {
+		o.Request = pr.reproRequest()
+	}
 	outcome := outcomeOf(&o)
 	p.Metrics.comparison(pr.dec.Route, outcome)
 	p.Logger.Debug().Str("request_id", pr.id).Str("route", pr.dec.Route).Str("outcome", outcome).

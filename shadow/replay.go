@@ -278,6 +278,9 @@ func (run *replayRun) one(ctx context.Context, req *traffic.Request) {
 	}
 	o := x.Observation()
 	scrubTraffic(&o, req) // a backend may have echoed the request's secrets
+	if len(o.Differences) > 0 {
+		o.Request = reproRequest(req.Method, req.URL, req.Header, req.Body)
+	}
 	run.count(func(st *ReplayStats) {
 		switch {
 		case o.Skipped != "":

@@ -59,6 +59,16 @@
     var m = /T(\d\d:\d\d:\d\d)/.exec(s || '');
     return m ? m[1] + ' UTC' : '-';
   }
+  // seenLine is the server's: the share of requests and when a group was seen.
+  function seenClock(s) {
+    var m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)/.exec(s || '');
+    return m ? m[1] + ' ' + m[2] + ' UTC' : '';
+  }
+  function seenLine(d) {
+    var parts = [fmtPercent(d.share || 0) + ' of requests'];
+    if (d.first_seen) parts.push('first seen ' + seenClock(d.first_seen), 'last seen ' + seenClock(d.last_seen));
+    return parts.join(' · ');
+  }
   function sortedKeys(m) { return Object.keys(m || {}).sort(); }
   function summary(m) {
     return sortedKeys(m).map(function (k) { return k + ' ' + m[k]; }).join(', ');
@@ -147,6 +157,7 @@
     }
     var enough = r.compared >= th.min_samples;
     var fails = [];
+    (r.acceptance_expired || []).forEach(function (e) { fails.push(e.note); });
     if (r.candidate_auth_failures > 0 && !th.allow_candidate_auth_failures) {
       fails.push('candidate answered 401/403 ' + r.candidate_auth_failures + ' times where the primary did not');
     }
@@ -558,6 +569,8 @@
       var head = add(el('div', 'dg-h'), code(d.path), ' ', el('span', 'kind', d.kind), ' ',
         el('span', 'muted', '×' + fmtCount(d.count) + (d.examples_dropped ? ', ' + examples.length + ' examples kept' : '')));
       var g = add(el('div', 'dg'), head);
+      add(g, el('p', 'meta seen', seenLine(d)));
+      if (d.accepted) add(g, el('p', 'meta accepted' + (d.accepted.expired ? ' expired' : ''), d.accepted.note));
       if (examples.length) {
         var tb = el('tbody');
         examples.forEach(function (e) {
@@ -569,6 +582,11 @@
       }
       var copy = el('button', 'copy js-only', 'copy');
       copy.type = 'button';
+      if (d.reproducer) {
+        var rcopy = el('button', 'copy js-only', 'copy');
+        rcopy.type = 'button';
+        add(g, add(el('div', 'silence repro'), el('span', 'muted', 'Reproduce it:'), ' ', rcopy, el('pre', null, d.reproducer)));
+      }
       add(g, add(el('div', 'silence'), el('span', 'muted', 'Silence it, if expected:'), ' ', copy, el('pre', null, silenceYAML(rv.route, d.path))));
       out.push(g);
     });

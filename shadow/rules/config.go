@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/parity-dev/parity/diff"
+	"github.com/parity-dev/parity/report"
 	"github.com/parity-dev/parity/report/route"
 )
 
@@ -47,6 +48,9 @@ type Config struct {
 	Routes    []RouteConfig `yaml:"routes"`
 	Shadow    ShadowConfig  `yaml:"shadow"`
 	Noise     NoiseConfig   `yaml:"noise"`
+	// Accept lists the differences the team lives with until a date (see
+	// report.Acceptance); applied when reports and the gate judge.
+	Accept []report.Acceptance `yaml:"accept"`
 
 	// src remembers where each value came from (file line or environment variable),
 	// so that Validate can name it.
@@ -295,6 +299,9 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, key string) error {
 		if n.Kind != yaml.MappingNode {
 			return w.errorf(n, key, "want a mapping of keys, got %s", describe(n))
 		}
+		if key != "" {
+			w.pos[key] = valuePos{line: n.Line} // where an entry missing a key is
+		}
 		fields := yamlFields(t)
 		seen := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -335,7 +342,7 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, key string) error {
 	}
 	switch t.Kind() {
 	case reflect.String:
-		if tag := n.ShortTag(); tag != "!!str" && tag != "!!int" && tag != "!!float" {
+		if tag := n.ShortTag(); tag != "!!str" && tag != "!!int" && tag != "!!float" && tag != "!!timestamp" {
 			return w.errorf(n, key, "want a string, got %s", describe(n))
 		}
 	case reflect.Bool:
@@ -584,6 +591,9 @@ func (c *Config) Validate() error {
 		if err := c.checkNoiseRule(fmt.Sprintf("routes[%d].noise", i), r.Noise); err != nil {
 			return err
 		}
+	}
+	if err := c.checkAccept(); err != nil {
+		return err
 	}
 	return c.checkNoise()
 }

@@ -1,0 +1,123 @@
+package shadow
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/parity-dev/parity/diff"
+	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/shadow/internal/hop"
+	"github.com/parity-dev/parity/shadow/traffic"
+)
+
+// ReproBodyBytes caps the request body a reproducer keeps: a difference
+// group keeps one request, so a route's worst case is PathsPerRoute of them.
+const ReproBodyBytes = 4 << 10
+
+// proxyAdded are request headers the proxy itself adds or that only describe
+// the hop to it: a reproducer leaves them out, and says so.
+var proxyAdded = []string{"Host", "Content-Length", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Forwarded"}
+
+// reproRequest is the request of a difference's reproducer, redacted as a
+// recording is: secret headers and secret query values left out and named (the
+// engineer fills them in), hop-by-hop and proxy headers left out and named, the
+// body redacted member by member and capped at ReproBodyBytes.
+func reproRequest(method, target string, h http.Header, body []byte) *report.Request {
+	if method == "" {
+		method = http.MethodGet
+	}
+	q := &report.Request{Method: method}
+	q.Target, q.SecretParams = reproTarget(target)
+
+	kept := h.Clone()
+	if kept == nil {
+		kept = http.Header{}
+	}
+	hop.Remove(kept)
+	removed := map[string]bool{}
+	for name := range h {
+		if _, ok := kept[name]; !ok {
+			removed[textproto.CanonicalMIMEHeaderKey(name)] = true
+		}
+	}
+	for name := range kept {
+		cn := textproto.CanonicalMIMEHeaderKey(name)
+		switch {
+		case diff.IsSecretHeader(cn):
+			q.SecretHeaders = append(q.SecretHeaders, cn)
+			delete(kept, name)
+		case slices.Contains(proxyAdded, cn) || strings.HasPrefix(cn, "X-Parity-"):
+			removed[cn] = true
+			delete(kept, name)
+		}
+	}
+	for name := range removed {
+		q.RemovedHeaders = append(q.RemovedHeaders, name)
+	}
+	slices.Sort(q.SecretHeaders)
+	slices.Sort(q.RemovedHeaders)
+
+	if len(body) > 0 {
+		b, missing, decoded := traffic.RedactBody(h, body)
+		switch {
+		case missing != "":
+			q.Incomplete = "body left out: it may hold secrets that cannot be redacted in place"
+		case !utf8.Valid(b):
+			q.Incomplete = fmt.Sprintf("binary body of %d bytes left out", len(b))
+		case len(b) > ReproBodyBytes:
+			q.Body = strings.ToValidUTF8(string(b[:ReproBodyBytes]), "")
+			q.Incomplete = fmt.Sprintf("body cut at %d of %d bytes", ReproBodyBytes, len(b))
+		default:
+			q.Body = string(b)
+		}
+		if decoded {
+			kept.Del("Content-Encoding")
+		}
+	}
+	if len(kept) > 0 {
+		q.Header = make(map[string][]string, len(kept))
+		for name, vs := range kept {
+			q.Header[textproto.CanonicalMIMEHeaderKey(name)] = slices.Clone(vs)
+		}
+	}
+	return q
+}
+
+// reproTarget empties the values of secret query parameters and names them.
+func reproTarget(target string) (string, []string) {
+	path, query, ok := strings.Cut(target, "?")
+	if !ok {
+		return target, nil
+	}
+	pairs := strings.Split(query, "&")
+	var secret []string
+	for i, p := range pairs {
+		if diff.RedactQuery(p) == p {
+			continue
+		}
+		name, _, _ := strings.Cut(p, "=")
+		pairs[i] = name + "="
+		if n, err := url.QueryUnescape(name); err == nil && !slices.Contains(secret, n) {
+			secret = append(secret, n)
+		}
+	}
+	return path + "?" + strings.Join(pairs, "&"), secret
+}
+
+// reproRequest is the reproducer's request of a mirrored pair.
+func (pr *pair) reproRequest() *report.Request {
+	var body []byte
+	if pr.req.GetBody != nil {
+		if rc, err := pr.req.GetBody(); err == nil {
+			body, _ = io.ReadAll(rc)
+			rc.Close()
+		}
+	}
+	return reproRequest(pr.method, pr.req.URL.RequestURI(), pr.req.Header, body)
+}
