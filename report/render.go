@@ -197,6 +197,9 @@ func RenderTable(w io.Writer, s *Snapshot, opts RenderOptions) error {
 				line += fmt.Sprintf("  e.g. %s %s: %s → %s", termText(e.RequestID), termText(e.Path), showValue(e.Primary), showValue(e.Candidate))
 			}
 			wrapProse(ew, line, width, "    ", "        ")
+			if d.Accepted != nil {
+				wrapProse(ew, termText(d.Accepted.Note), width, "      ", "        ")
+			}
 		}
 		if r.MoreDiffs > 0 {
 			fmt.Fprintf(ew, "    … and %d more difference paths\n", r.MoreDiffs)

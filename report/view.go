@@ -287,7 +287,11 @@ func topDifference(r *routeView) string {
 		return ""
 	}
 	d := r.Top[0]
-	return fmt.Sprintf("%s %s ×%d", d.Path, d.Kind, d.Count)
+	s := fmt.Sprintf("%s %s ×%d", d.Path, d.Kind, d.Count)
+	if m := acceptedMark(&d); m != "" {
+		s += " (" + m + ")"
+	}
+	return s
 }
 
 // silenceYAML is the config that would silence difference path p on route.

@@ -174,7 +174,9 @@ func (s *Server) adminConfig() Admin {
 		}
 		if a.Snapshot == nil {
 			a.Snapshot = func(w io.Writer) error { return report.WriteSnapshot(w, agg.Snapshot()) }
-			a.Summary = func(w io.Writer) error { return report.WriteSnapshot(w, agg.SnapshotSummary()) }
+			// The dashboard's summary is judged as its page is: acceptances
+			// applied (a summary is never merged; the full snapshot keeps raw counts).
+			a.Summary = func(w io.Writer) error { return report.WriteSnapshot(w, s.RenderOptions.Judged(agg.SnapshotSummary())) }
 		}
 	}
 	extra := a.Ready

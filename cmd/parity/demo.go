@@ -140,6 +140,12 @@ type demoRun struct {
 // configuration, and judges every step of the built-in plan. The stand-ins are
 // stopped before it returns.
 func runDemoLoop(ctx context.Context, seed int64) (run *demoRun, err error) {
+	return runDemoLoopFixed(ctx, seed, nil)
+}
+
+// runDemoLoopFixed is runDemoLoop on a Fastify stand-in without the planted
+// regressions fixed names (standin.Options.Fixed): the next build.
+func runDemoLoopFixed(ctx context.Context, seed int64, fixed []string) (run *demoRun, err error) {
 	run = &demoRun{primary: &standin.Counter{}, secondary: &standin.Counter{}, candidate: &standin.Counter{}}
 	backends := []struct {
 		h   http.Handler
@@ -147,7 +153,7 @@ func runDemoLoop(ctx context.Context, seed int64) (run *demoRun, err error) {
 	}{
 		{standin.NewSvelteKit(standin.Options{Instance: "sveltekit-1", Seed: seed, Counter: run.primary}), &run.primaryURL},
 		{standin.NewSvelteKit(standin.Options{Instance: "sveltekit-2", Seed: seed, Counter: run.secondary}), &run.secondaryURL},
-		{standin.NewFastify(standin.Options{Instance: "fastify-1", Seed: seed, Counter: run.candidate}), &run.candidateURL},
+		{standin.NewFastify(standin.Options{Instance: "fastify-1", Seed: seed, Counter: run.candidate, Fixed: fixed}), &run.candidateURL},
 	}
 	for _, b := range backends {
 		srv, err := standin.Start(b.h)

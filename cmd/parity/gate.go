@@ -8,7 +8,7 @@ import (
 	"github.com/parity-dev/parity/report"
 )
 
-const gateSynopsis = "--step N [--plan F] [--min-samples N] [--format text|markdown|json] SNAPSHOT..."
+const gateSynopsis = "--step N [--plan F] [--config F] [--min-samples N] [--format text|markdown|json] SNAPSHOT..."
 
 var gateRenderers = map[string]func(io.Writer, *report.GateResult) error{
 	"text":     report.RenderGateText,
@@ -25,6 +25,7 @@ func runGate(ctx context.Context, c *cli, args []string) int {
 	planPath := flags.String("plan", "", "rollout plan `file` (default: the guide's plan, built in)")
 	minSamples := flags.Int64("min-samples", -1, "compared requests a route needs, overriding the plan's min_samples (`N` ≥ 0)")
 	format := flags.String("format", "text", "output `format`: text, markdown or json")
+	configPath := flags.String("config", "", "config `file` whose accept: entries apply (an expired one fails its route)")
 	pos, code, ok := c.parse(flags, args)
 	if !ok {
 		return code
@@ -53,11 +54,15 @@ func runGate(ctx context.Context, c *cli, args []string) int {
 	if *minSamples >= 0 {
 		th.MinSamples = *minSamples
 	}
+	accept, err := c.acceptOptions(*configPath, report.RenderOptions{})
+	if err != nil {
+		return c.fail(exitUsage, fmt.Errorf("gate: %w", err))
+	}
 	snap, err := loadSnapshots(ctx, pos)
 	if err != nil {
 		return c.fail(exitUsage, fmt.Errorf("gate: %w", err))
 	}
-	res, err := report.Judge(snap, plan, *step, th)
+	res, err := report.Judge(accept.Judged(snap), plan, *step, th)
 	if err != nil {
 		return c.fail(exitUsage, fmt.Errorf("gate: %w", err))
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/parity-dev/parity/report/buildinfo"
 )
@@ -35,6 +36,8 @@ type cli struct {
 	// onFlags, when set, is given every FlagSet a command makes (completion
 	// reads the commands' flags through it).
 	onFlags func(*flag.FlagSet)
+	// now is the clock acceptances are judged by; nil = time.Now.
+	now func() time.Time
 }
 
 // buildInfo is the build this command runs as.
@@ -63,6 +66,8 @@ func init() {
 		{"gate", "judge a rollout step from snapshots: pass, fail or inconclusive", runGate},
 		{"plan", "plan check: hold a rollout plan against the route matrix", runPlan},
 		{"diff", "compare two saved HTTP responses", runDiff},
+		{"repro", "print the reproducer of a difference: two curl commands and the diff line", runRepro},
+		{"config", "config check: validate a config and list acceptances expiring soon", runConfig},
 		{"version", "print the version, commit, build date and Go version", runVersion},
 		{"healthcheck", "probe a URL (the admin /healthz): exit 0 when it answers 2xx", runHealthcheck},
 		{"completion", "print a shell completion script: bash, zsh or fish", runCompletion},

@@ -232,7 +232,8 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *rul
 		Grace:            f.grace,
 		Logger:           logger,
 		Admin:            shadow.Admin{Ready: func() bool { return live.Router() != nil }, Profiling: f.pprof},
-		RenderOptions:    report.RenderOptions{Title: "parity — live", Plan: plan},
+		RenderOptions: report.RenderOptions{Title: "parity — live", Plan: plan, Now: c.now,
+			Accepted: func() []report.Acceptance { cfg, _ := live.Current(); return liveAcceptances(cfg) }},
 	}
 	return srv, live, nil
 }

@@ -20,7 +20,7 @@ import (
 	"github.com/parity-dev/parity/shadow"
 )
 
-const reportSynopsis = "[--format table|markdown|json|junit|html] [-o FILE] [--plan F] [--title T] [--color auto|always|never] SNAPSHOT..."
+const reportSynopsis = "[--format table|markdown|json|junit|html] [-o FILE] [--plan F] [--config F] [--title T] [--color auto|always|never] SNAPSHOT...\n       parity report --baseline OLD.json [--format table|markdown|json] [-o FILE] NEW.json"
 
 // snapshotFetchTimeout bounds fetching one snapshot from a running proxy.
 const snapshotFetchTimeout = 15 * time.Second
@@ -46,6 +46,8 @@ func runReport(ctx context.Context, c *cli, args []string) int {
 	planPath := flags.String("plan", "", "rollout plan `file` for step readiness and thresholds (default: the guide's plan, built in)")
 	title := flags.String("title", "", "report `title` (default \"parity report\")")
 	color := flags.String("color", "auto", "colour the table: auto (on a terminal, unless NO_COLOR is set), always or never")
+	configPath := flags.String("config", "", "config `file` whose accept: entries apply (accepted differences shown, not counted)")
+	baseline := flags.String("baseline", "", "compare with this older `snapshot`: exit 1 when a route got worse beyond its confidence")
 	pos, code, ok := c.parse(flags, args)
 	if !ok {
 		return code
@@ -64,29 +66,71 @@ func runReport(ctx context.Context, c *cli, args []string) int {
 	if err != nil {
 		return c.fail(exitUsage, fmt.Errorf("report: %w", err))
 	}
-	snap, err := loadSnapshots(ctx, pos)
-	if err != nil {
-		return c.fail(exitUsage, fmt.Errorf("report: %w", err))
-	}
 	opts := report.RenderOptions{Title: *title, Plan: plan, Build: c.buildInfo(),
 		Color: *format == "table" && (*color == "always" || *color == "auto" && *out == "" && c.colorTerminal())}
 	if *out == "" {
 		opts.Width = c.termWidth()
 	}
-	var buf bytes.Buffer
-	if err := render(&buf, snap, opts); err != nil {
+	if opts, err = c.acceptOptions(*configPath, opts); err != nil {
 		return c.fail(exitUsage, fmt.Errorf("report: %w", err))
+	}
+	var buf bytes.Buffer
+	result := exitOK
+	if *baseline != "" {
+		if result, err = c.compareBaseline(ctx, &buf, *baseline, pos, *format, opts); err != nil {
+			return c.fail(exitUsage, fmt.Errorf("report: %w", err))
+		}
+	} else {
+		snap, err := loadSnapshots(ctx, pos)
+		if err != nil {
+			return c.fail(exitUsage, fmt.Errorf("report: %w", err))
+		}
+		if err := render(&buf, snap, opts); err != nil {
+			return c.fail(exitUsage, fmt.Errorf("report: %w", err))
+		}
 	}
 	if *out == "" {
 		if _, err := c.stdout.Write(buf.Bytes()); err != nil {
 			return c.fail(exitUsage, fmt.Errorf("report: write output: %w", err))
 		}
-		return exitOK
+		return result
 	}
 	if err := report.WriteFileAtomic(*out, writeBytes(buf.Bytes())); err != nil {
 		return c.fail(exitUsage, fmt.Errorf("report: -o %s: %w", *out, err))
 	}
-	return exitOK
+	return result
+}
+
+var comparisonRenderers = map[string]func(io.Writer, *report.Comparison, report.RenderOptions) error{
+	"table":    report.RenderComparisonTable,
+	"markdown": report.RenderComparisonMarkdown,
+	"json":     report.RenderComparisonJSON,
+}
+
+// compareBaseline renders the comparison of the old snapshot with the new
+// (pos, merged), both judged under opts' acceptances, and returns exit 1 when
+// a route got worse beyond its confidence.
+func (c *cli) compareBaseline(ctx context.Context, w io.Writer, old string, pos []string, format string, opts report.RenderOptions) (int, error) {
+	render, ok := comparisonRenderers[format]
+	if !ok {
+		return exitUsage, fmt.Errorf("--format %q: --baseline renders table, markdown or json", format)
+	}
+	before, err := loadSnapshot(ctx, old)
+	if err != nil {
+		return exitUsage, fmt.Errorf("--baseline: %w", err)
+	}
+	after, err := loadSnapshots(ctx, pos)
+	if err != nil {
+		return exitUsage, err
+	}
+	cmp := report.CompareSnapshots(opts.Judged(before), opts.Judged(after), report.WilsonInterval)
+	if err := render(w, cmp, opts); err != nil {
+		return exitUsage, err
+	}
+	if cmp.Worse {
+		return exitDifferent, nil
+	}
+	return exitOK, nil
 }
 
 // colorTerminal reports whether standard output is a terminal that takes colour.
