@@ -67,7 +67,15 @@ func parseHTTP(data []byte) (*Response, error) {
 			resp.Body.Close()
 			continue
 		}
-		body, err := io.ReadAll(resp.Body)
+		var body []byte
+		if len(resp.TransferEncoding) > 0 && !startsChunked(br) {
+			// curl -i saves a chunked answer decoded, under its
+			// Transfer-Encoding header: the body is what follows.
+			body, err = io.ReadAll(br)
+			resp.Header.Del("Transfer-Encoding")
+		} else {
+			body, err = io.ReadAll(resp.Body)
+		}
 		resp.Body.Close()
 		if err != nil {
 			switch {
@@ -85,6 +93,27 @@ func parseHTTP(data []byte) (*Response, error) {
 		}
 		return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, Size: int64(len(body))}, nil
 	}
+}
+
+// startsChunked reports whether br starts with a chunk-size line: hex digits,
+// an optional extension, CRLF.
+func startsChunked(br *bufio.Reader) bool {
+	head, _ := br.Peek(64)
+	line, _, ok := bytes.Cut(head, []byte("\r\n"))
+	if !ok {
+		return false
+	}
+	size, _, _ := bytes.Cut(line, []byte(";"))
+	size = bytes.TrimRight(size, " \t")
+	if len(size) == 0 {
+		return false
+	}
+	for _, c := range size {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // statusLine11 returns a reader for the next response in br whose status line says

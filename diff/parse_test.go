@@ -22,6 +22,8 @@ func TestParseResponse(t *testing.T) {
 			&Response{Status: 404, Header: http.Header{"Content-Type": {"text/plain"}, "Content-Length": {"2"}}, Body: []byte("no"), Size: 2}},
 		{"chunked is decoded", crlf("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n3\nabc\n2\nde\n0\n\n"),
 			&Response{Status: 200, Header: http.Header{}, Body: []byte("abcde"), Size: 5}},
+		{"chunked as curl -i saves it, already decoded", crlf("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n") + "data: {\"a\":1}\n\n",
+			&Response{Status: 200, Header: http.Header{}, Body: []byte("data: {\"a\":1}\n\n"), Size: 15}},
 		{"content-encoding is kept", crlf("HTTP/1.1 200 OK\nContent-Encoding: gzip\nContent-Length: 3\n\n") + "\x1f\x8b\x08",
 			&Response{Status: 200, Header: http.Header{"Content-Encoding": {"gzip"}, "Content-Length": {"3"}}, Body: []byte("\x1f\x8b\x08"), Size: 3}},
 		{"100 Continue is skipped", crlf("HTTP/1.1 100 Continue\n\nHTTP/1.1 201 Created\nContent-Length: 2\n\n") + "ok",

@@ -26,6 +26,9 @@ type Request struct {
 	RemovedHeaders []string `json:"removed_headers,omitempty"`
 	// SecretParams names the query parameters whose values were left out.
 	SecretParams []string `json:"secret_params,omitempty"`
+	// SecretBody names the placeholders, ${BODY_SECRET_1} and so on, that
+	// stand in Body for its redacted secret values.
+	SecretBody []string `json:"secret_body,omitempty"`
 	Body         string   `json:"body,omitempty"`
 	// Incomplete says why the request cannot be sent again exactly as it was
 	// (a body cut, or left out because it may hold secrets); empty when it can.
@@ -85,13 +88,16 @@ func (rp *Reproducer) Script() string {
 func (rp *Reproducer) Notes() []string {
 	q := rp.Request
 	notes := []string{"set PRIMARY and CANDIDATE to the two backends' base URLs"}
-	if len(q.SecretHeaders) > 0 || len(q.SecretParams) > 0 {
+	if len(q.SecretHeaders) > 0 || len(q.SecretParams) > 0 || len(q.SecretBody) > 0 {
 		var fill []string
 		for _, h := range q.SecretHeaders {
 			fill = append(fill, placeholderVar(h)+" ("+h+" header)")
 		}
 		for _, p := range q.SecretParams {
 			fill = append(fill, paramVar(p)+" ("+p+" parameter)")
+		}
+		for _, v := range q.SecretBody {
+			fill = append(fill, v+" (in the body)")
 		}
 		notes = append(notes, "secrets were redacted; fill in "+strings.Join(fill, ", "))
 	}
@@ -148,7 +154,7 @@ func (q *Request) curl(base, out string) string {
 		fmt.Fprintf(&b, ` -H "%s: ${%s:?fill in the %s header}"`, n, placeholderVar(n), n)
 	}
 	if q.Body != "" {
-		b.WriteString(" --data-binary " + shellQuote(q.Body))
+		b.WriteString(" --data-binary " + q.body())
 	}
 	b.WriteString(" -o " + out)
 	return b.String()
@@ -176,6 +182,16 @@ func (q *Request) target() string {
 		b.WriteString(shellQuote(pair))
 	}
 	return b.String()
+}
+
+// body renders the body for the shell: single-quoted, each secret a
+// placeholder.
+func (q *Request) body() string {
+	s := shellQuote(q.Body)
+	for _, v := range q.SecretBody {
+		s = strings.ReplaceAll(s, "${"+v+"}", fmt.Sprintf(`'"${%s:?fill in the secret of the body}"'`, v))
+	}
+	return s
 }
 
 // shellQuote quotes s for a POSIX shell.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -76,6 +77,7 @@ func reproRequest(method, target string, h http.Header, body []byte) *report.Req
 		default:
 			q.Body = string(b)
 		}
+		q.Body, q.SecretBody = bodyPlaceholders(q.Body)
 		if decoded {
 			kept.Del("Content-Encoding")
 		}
@@ -120,4 +122,25 @@ func (pr *pair) reproRequest() *report.Request {
 		}
 	}
 	return reproRequest(pr.method, pr.req.URL.RequestURI(), pr.req.Header, body)
+}
+
+// redactionMarker matches the markers diff.Redact leaves in a redacted body.
+var redactionMarker = regexp.MustCompile(`\[redacted:[^\]]*\]`)
+
+// bodyPlaceholders replaces each distinct redaction marker in a redacted body
+// with a placeholder the engineer fills, ${BODY_SECRET_1}, ... (equal markers,
+// equal secrets, one placeholder), and names them.
+func bodyPlaceholders(body string) (string, []string) {
+	var names []string
+	seen := map[string]string{}
+	out := redactionMarker.ReplaceAllStringFunc(body, func(m string) string {
+		if n, ok := seen[m]; ok {
+			return n
+		}
+		name := fmt.Sprintf("BODY_SECRET_%d", len(names)+1)
+		names = append(names, name)
+		seen[m] = "${" + name + "}"
+		return seen[m]
+	})
+	return out, names
 }
