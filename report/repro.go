@@ -29,7 +29,7 @@ type Request struct {
 	// SecretBody names the placeholders, ${BODY_SECRET_1} and so on, that
 	// stand in Body for its redacted secret values.
 	SecretBody []string `json:"secret_body,omitempty"`
-	Body         string   `json:"body,omitempty"`
+	Body       string   `json:"body,omitempty"`
 	// Incomplete says why the request cannot be sent again exactly as it was
 	// (a body cut, or left out because it may hold secrets); empty when it can.
 	Incomplete string `json:"incomplete,omitempty"`
