@@ -47,7 +47,7 @@ type flagSpec struct {
 // commandWords are the fixed words a command takes as its first argument.
 func commandWords(name string) []string {
 	switch name {
-	case "plan":
+	case "plan", "config":
 		return []string{"check"}
 	case "completion":
 		return []string{"bash", "fish", "zsh"}
@@ -213,7 +213,7 @@ func writeFishCompletion(w io.Writer, specs []cmdSpec) {
 			}
 			fmt.Fprintf(w, "complete -c parity -n %s %s %s%s -d %s\n", cond, kind, f.name, opt, fishQuote(f.usage))
 		}
-		if !slices.Contains([]string{"version", "completion", "help", "plan"}, cs.name) {
+		if !slices.Contains([]string{"version", "completion", "help", "plan", "config"}, cs.name) {
 			fmt.Fprintf(w, "complete -c parity -n %s -F\n", cond)
 		}
 	}
