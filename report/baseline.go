@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -104,7 +105,7 @@ func CompareSnapshots(old, new *Snapshot, interval Interval) *Comparison {
 		keys[r.Route] = true
 	}
 	var worse []string
-	for _, k := range slices.Sorted(mapKeys(keys)) {
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
 		rc := compareRoute(old.Route(k), new.Route(k), interval)
 		rc.Route = k
 		if rc.Worse {
@@ -119,16 +120,6 @@ func CompareSnapshots(old, new *Snapshot, interval Interval) *Comparison {
 		c.Reason = fmt.Sprintf("no route of %d got worse beyond its confidence", len(c.Routes))
 	}
 	return c
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 var emptyRoute RouteStats
