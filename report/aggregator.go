@@ -322,10 +322,8 @@ func (r *routeAcc) observe(o *Observation, lim *Limits) {
 	if isAuthFailure(o.CandidateStatus) && !isAuthFailure(o.PrimaryStatus) {
 		r.candAuth++
 	}
-	var seen []groupKey
-	if len(o.Differences) > 0 {
-		seen = make([]groupKey, 0, len(o.Differences))
-	}
+	var seenBuf [8]groupKey
+	seen := seenBuf[:0] // the request's difference set, for acceptances
 	for i := range o.Differences {
 		d := &o.Differences[i]
 		pattern := d.Pattern

@@ -43,27 +43,32 @@ type mismatchSets struct {
 }
 
 func setKey(groups []GroupRef) string {
-	var b strings.Builder
+	var b []byte
 	for _, g := range groups {
-		b.WriteString(g.Path)
-		b.WriteByte(0)
-		b.WriteString(g.Kind)
-		b.WriteByte(0)
+		b = appendSetKey(b, g.Path, g.Kind)
 	}
-	return b.String()
+	return string(b)
+}
+
+func appendSetKey(b []byte, path, kind string) []byte {
+	b = append(b, path...)
+	b = append(b, 0)
+	b = append(b, kind...)
+	return append(b, 0)
 }
 
 // add counts n requests that showed the groups keys (any order, repeats
-// allowed), under the cap.
+// allowed), under the cap. keys is sorted in place. A known set costs no
+// allocation: its key is built on the stack and looked up as bytes.
 func (s *mismatchSets) add(keys []groupKey, n int64) {
-	groups := make([]GroupRef, len(keys))
-	for i, k := range keys {
-		groups[i] = GroupRef{Path: k.path, Kind: k.kind}
+	slices.SortFunc(keys, func(a, b groupKey) int { return cmp.Or(cmp.Compare(a.path, b.path), cmp.Compare(a.kind, b.kind)) })
+	keys = slices.Compact(keys)
+	var buf [256]byte
+	kb := buf[:0]
+	for _, k := range keys {
+		kb = appendSetKey(kb, k.path, k.kind)
 	}
-	slices.SortFunc(groups, compareGroupRefs)
-	groups = slices.Compact(groups)
-	k := setKey(groups)
-	if e := s.m[k]; e != nil {
+	if e := s.m[string(kb)]; e != nil {
 		e.Count += n
 		return
 	}
@@ -71,7 +76,11 @@ func (s *mismatchSets) add(keys []groupKey, n int64) {
 		s.dropped += n
 		return
 	}
-	s.put(k, MismatchSet{Groups: cloneRefs(groups), Count: n})
+	groups := make([]GroupRef, len(keys))
+	for i, k := range keys {
+		groups[i] = GroupRef{Path: strings.Clone(k.path), Kind: k.kind}
+	}
+	s.put(string(kb), MismatchSet{Groups: groups, Count: n})
 }
 
 // addSet adds a snapshot's set without the cap (the snapshot bounds them).
@@ -92,13 +101,6 @@ func (s *mismatchSets) put(k string, m MismatchSet) {
 		s.m = map[string]*MismatchSet{}
 	}
 	s.m[k] = &m
-}
-
-func cloneRefs(gs []GroupRef) []GroupRef {
-	for i := range gs {
-		gs[i] = GroupRef{Path: strings.Clone(gs[i].Path), Kind: gs[i].Kind}
-	}
-	return gs
 }
 
 // list returns the sets, sorted, as a snapshot holds them (nil for none).
