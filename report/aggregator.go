@@ -16,8 +16,9 @@ import (
 // into OtherRoute, differences and noise patterns not grouped, examples not kept.
 //
 // With the defaults the worst case is about 50 KB per route for differences and
-// examples and a few KB for its two sparse latency histograms, so a full 1,000
-// routes stay well under 100 MB.
+// examples and a few KB for its two sparse latency histograms; each difference
+// group also keeps one reproducer request (the proxy caps it at about 12 KB),
+// and a route counts up to 64 difference sets for acceptances.
 type Limits struct {
 	// Routes is the number of distinct routes kept; later routes are counted
 	// under OtherRoute. Default 1000.

@@ -17,9 +17,14 @@ import (
 	"github.com/parity-dev/parity/shadow/traffic"
 )
 
-// ReproBodyBytes caps the request body a reproducer keeps: a difference
-// group keeps one request, so a route's worst case is PathsPerRoute of them.
-const ReproBodyBytes = 4 << 10
+// Caps on what a reproducer's request keeps: a difference group keeps one
+// request, so a route's worst case is PathsPerRoute of them (about 800 KB with
+// the defaults, more than the rest of the route's statistics).
+const (
+	ReproBodyBytes   = 4 << 10 // body
+	ReproHeaderBytes = 4 << 10 // header names and values together
+	ReproTargetBytes = 4 << 10 // path and query
+)
 
 // proxyAdded are request headers the proxy itself adds or that only describe
 // the hop to it: a reproducer leaves them out, and says so.
@@ -82,13 +87,51 @@ func reproRequest(method, target string, h http.Header, body []byte) *report.Req
 			kept.Del("Content-Encoding")
 		}
 	}
-	if len(kept) > 0 {
-		q.Header = make(map[string][]string, len(kept))
-		for name, vs := range kept {
-			q.Header[textproto.CanonicalMIMEHeaderKey(name)] = slices.Clone(vs)
-		}
+	keepHeaders(q, kept)
+	if len(q.Target) > ReproTargetBytes {
+		q.Incomplete = joinNote(q.Incomplete, fmt.Sprintf("target cut at %d of %d bytes", ReproTargetBytes, len(q.Target)))
+		q.Target = strings.ToValidUTF8(q.Target[:ReproTargetBytes], "")
 	}
 	return q
+}
+
+// keepHeaders keeps the headers of kept, by name, up to ReproHeaderBytes; the
+// others are named as removed, and the request marked incomplete.
+func keepHeaders(q *report.Request, kept http.Header) {
+	names := make([]string, 0, len(kept))
+	for name := range kept {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	used, cut := 0, false
+	for _, name := range names {
+		n := len(name)
+		for _, v := range kept[name] {
+			n += len(v) + 4
+		}
+		cn := textproto.CanonicalMIMEHeaderKey(name)
+		if used+n > ReproHeaderBytes {
+			q.RemovedHeaders = append(q.RemovedHeaders, cn)
+			cut = true
+			continue
+		}
+		used += n
+		if q.Header == nil {
+			q.Header = make(map[string][]string, len(kept))
+		}
+		q.Header[cn] = slices.Clone(kept[name])
+	}
+	if cut {
+		slices.Sort(q.RemovedHeaders)
+		q.Incomplete = joinNote(q.Incomplete, fmt.Sprintf("headers over %d bytes left out", ReproHeaderBytes))
+	}
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
 
 // reproTarget empties the values of secret query parameters and names them.

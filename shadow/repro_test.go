@@ -3,6 +3,7 @@ package shadow
 import (
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,6 +53,11 @@ func TestReproRequestIsRedacted(t *testing.T) {
 	big := reproRequest("PUT", "/api/y", http.Header{"Content-Type": {"text/plain"}}, []byte(strings.Repeat("a", ReproBodyBytes+10)))
 	if len(big.Body) != ReproBodyBytes || big.Incomplete != "body cut at 4096 of 4106 bytes" {
 		t.Errorf("big body: %d bytes kept, incomplete %q", len(big.Body), big.Incomplete)
+	}
+	huge := reproRequest("GET", "/api/y?q="+strings.Repeat("b", ReproTargetBytes), http.Header{"X-Big": {strings.Repeat("c", ReproHeaderBytes)}, "Accept": {"*/*"}}, nil)
+	if len(huge.Target) != ReproTargetBytes || huge.Header["X-Big"] != nil || huge.Header["Accept"] == nil ||
+		huge.Incomplete != "headers over 4096 bytes left out; target cut at 4096 of 4105 bytes" || !slices.Contains(huge.RemovedHeaders, "X-Big") {
+		t.Errorf("huge request: target %d bytes, headers %v, removed %v, incomplete %q", len(huge.Target), huge.Header, huge.RemovedHeaders, huge.Incomplete)
 	}
 	opaque := reproRequest("PUT", "/api/y", http.Header{"Content-Type": {"text/plain"}}, []byte("my password is hunter2"))
 	if opaque.Body != "" || !strings.Contains(opaque.Incomplete, "may hold secrets") {
