@@ -18,8 +18,8 @@ import (
 )
 
 // Caps on what a reproducer's request keeps: a difference group keeps one
-// request, so a route's worst case is PathsPerRoute of them (about 800 KB with
-// the defaults, more than the rest of the route's statistics).
+// request, so a route's worst case is PathsPerRoute of them (up to about
+// 600 KB with the defaults, more than the rest of the route's statistics).
 const (
 	ReproBodyBytes   = 4 << 10 // body
 	ReproHeaderBytes = 4 << 10 // header names and values together
