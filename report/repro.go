@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -140,12 +141,7 @@ func (q *Request) curl(base, out string) string {
 		b.WriteString(" -X " + shellQuote(q.Method))
 	}
 	b.WriteString(` "$` + base + `"` + q.target())
-	names := make([]string, 0, len(q.Header))
-	for n := range q.Header {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(q.Header)) {
 		for _, v := range q.Header[n] {
 			b.WriteString(" -H " + shellQuote(n+": "+v))
 		}
