@@ -32,6 +32,7 @@ type proxyFlags struct {
 	mirrorTimeout                     time.Duration
 	trustForwarded                    bool
 	pprof                             bool
+	adminHosts                        stringList
 }
 
 func runProxy(ctx context.Context, c *cli, args []string) int {
@@ -56,6 +57,7 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 	fs.IntVar(&f.mirrorQueue, "mirror-queue", shadow.DefaultMirrorQueue, "mirrors that may wait for a worker (negative: none)")
 	fs.DurationVar(&f.mirrorTimeout, "mirror-timeout", shadow.DefaultMirrorTimeout, "deadline of a mirror, from queueing to comparison")
 	fs.BoolVar(&f.trustForwarded, "trust-forwarded", false, "keep the client's X-Forwarded-* headers (behind a trusted load balancer)")
+	fs.Var(&f.adminHosts, "admin-host", "`name` the admin listener also answers to, besides its own address and localhost (repeatable; env PARITY_ADMIN_HOSTS, config admin.hosts)")
 	fs.BoolVar(&f.pprof, "pprof", false, "serve runtime profiles (net/http/pprof) on the admin listener under /debug/pprof/")
 	pos, code, ok := c.parse(fs, args)
 	if !ok {
@@ -134,6 +136,9 @@ func (f *proxyFlags) override(cfg *rules.Config) error {
 	overrideBackends(cfg, f.primary, f.candidate, f.secondary)
 	if f.verifyCutover {
 		cfg.Shadow.VerifyCutover = true
+	}
+	if len(f.adminHosts) > 0 {
+		cfg.Admin.Hosts = f.adminHosts
 	}
 	return nil
 }
@@ -219,7 +224,7 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *rul
 		TLSKeyFile:       f.tlsKey,
 		Grace:            f.grace,
 		Logger:           logger,
-		Admin:            shadow.Admin{Ready: func() bool { return live.Router() != nil }, Profiling: f.pprof},
+		Admin:            shadow.Admin{Ready: func() bool { return live.Router() != nil }, Profiling: f.pprof, Hosts: cfg.Admin.Hosts},
 		RenderOptions:    report.RenderOptions{Title: "parity — live", Plan: plan},
 	}
 	return srv, live, nil

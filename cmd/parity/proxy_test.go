@@ -50,6 +50,7 @@ func TestProxyUsageErrors(t *testing.T) {
 		{"cert without key", nil, []string{"--tls-cert", "c.pem"}, "--tls-key"},
 		{"bad FASTIFY_ENABLED", []string{"FASTIFY_ENABLED=maybe"}, nil, "FASTIFY_ENABLED"},
 		{"bad FASTIFY_URL", []string{"FASTIFY_URL=ftp://x"}, nil, "FASTIFY_URL"},
+		{"bad PARITY_ADMIN_HOSTS", []string{"PARITY_ADMIN_HOSTS=http://x/"}, nil, "PARITY_ADMIN_HOSTS"},
 		{"missing config", nil, []string{"--config", filepath.Join(dir, "none.yaml")}, "none.yaml"},
 		{"config sending auth to the candidate", nil, []string{"--config", authCfg}, "auth.yaml"},
 		{"config with a typo", nil, []string{"--config", typo}, "enabeld"},
