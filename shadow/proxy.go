@@ -2,7 +2,6 @@ package shadow
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -476,7 +475,7 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 			http.NewResponseController(rw).Flush()
 			st.err = fmt.Errorf("read %s body: %w", st.dec.Serve, rerr)
 			p.Logger.Warn().Str("request_id", st.id).Str("backend", st.dec.Serve.String()).
-				Str("error", rerr.Error()).Msg("Backend failed mid-body")
+				Str("error", errorText(rerr)).Msg("Backend failed mid-body")
 		}
 		p.settle(st, res.StatusCode, res.Header, capt, st.err, latency)
 		if r.Context().Value(http.ServerContextKey) != nil {
@@ -572,17 +571,6 @@ func WithoutURL(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-// errorText describes a transport error without its URL (WithoutURL).
-func errorText(err error) string { return WithoutURL(err).Error() }
-
-func isTimeout(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // copyResponse streams res.Body to rw, teeing into capt when set, flushing after

@@ -354,7 +354,7 @@ func (run *replayRun) send(ctx context.Context, base *url.URL, req *traffic.Requ
 	}
 	f := fetch(run.transport, out, run.captureCap)
 	if f.err != nil {
-		run.rp.Logger.Debug().Str("backend", base.Host).Str("request_id", id).Err(WithoutURL(f.err)).Msg("replay request failed")
+		run.rp.Logger.Debug().Str("backend", base.Host).Str("request_id", id).Str("error", errorText(f.err)).Msg("replay request failed")
 	}
 	return f
 }

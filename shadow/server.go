@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -93,7 +91,7 @@ func (s *Server) Open() error {
 		return err
 	}
 
-	errLog := log.New(logWriter{s.Logger}, "", 0)
+	errLog := NetLog(s.Logger) // TLS handshake errors, bad requests: scrubbed, at debug
 	s.public = &http.Server{
 		Handler:           s.Proxy,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -309,13 +307,4 @@ func (s *Server) Close() error {
 		}
 	})
 	return errors.Join(errs...)
-}
-
-// logWriter turns the HTTP servers' log lines (TLS handshake errors, bad
-// requests) into debug entries.
-type logWriter struct{ l zerolog.Logger }
-
-func (w logWriter) Write(p []byte) (int, error) {
-	w.l.Debug().Str("error", strings.TrimSpace(string(p))).Msg("http server")
-	return len(p), nil
 }

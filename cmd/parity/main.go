@@ -8,9 +8,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/rs/zerolog"
+
+	"github.com/parity-dev/parity/shadow"
 )
 
 // Exit codes, as DESIGN.md fixes them.
@@ -52,6 +57,9 @@ func init() {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Go's HTTP transport writes what a broken backend sent through the standard
+	// log; until a command names its logger, that goes nowhere.
+	routeStandardLog(zerolog.Nop())
 	code := run(ctx, &cli{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -72,6 +80,20 @@ func run(ctx context.Context, c *cli, args []string) int {
 		}
 	}
 	return c.usagef("unknown command %q (see 'parity help')", name)
+}
+
+// routeStandardLog sends the standard log package's lines to logger, scrubbed,
+// at debug level (shadow.NetLog), and returns what puts the previous output back.
+func routeStandardLog(logger zerolog.Logger) (restore func()) {
+	w, flags, prefix := log.Writer(), log.Flags(), log.Prefix()
+	log.SetOutput(shadow.NetLog(logger).Writer())
+	log.SetFlags(0)
+	log.SetPrefix("")
+	return func() {
+		log.SetOutput(w)
+		log.SetFlags(flags)
+		log.SetPrefix(prefix)
+	}
 }
 
 func runHelp(_ context.Context, c *cli, _ []string) int {

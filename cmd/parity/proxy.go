@@ -74,6 +74,7 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 		return c.usagef("proxy: --log-level %q: want debug, info, warn or error", f.logLevel)
 	}
 	logger := zerolog.New(c.stderr).Level(level).With().Timestamp().Logger()
+	defer routeStandardLog(logger)()
 
 	srv, live, err := f.server(c, logger)
 	if err != nil {
