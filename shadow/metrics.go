@@ -13,6 +13,7 @@ import (
 
 	"github.com/parity-dev/parity/report"
 	"github.com/parity-dev/parity/shadow/rules"
+	"github.com/parity-dev/parity/shadow/traffic"
 )
 
 // Comparison outcomes, the values of parity_comparisons_total's outcome label.
@@ -48,6 +49,7 @@ type Metrics struct {
 	inFlight           prometheus.Gauge
 	reloads            *prometheus.CounterVec // result
 	backendUnavailable *prometheus.CounterVec // backend
+	recordDropped      *prometheus.CounterVec // reason
 
 	maxRoutes int
 	mu        sync.RWMutex
@@ -112,9 +114,13 @@ func NewMetrics(maxRoutes int) *Metrics {
 			Name: "parity_backend_unavailable_total",
 			Help: "Client requests answered 502 or 504 because the serving backend could not be reached, by backend.",
 		}, []string{"backend"}),
+		recordDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parity_record_dropped_total",
+			Help: "Requests --record did not write, by reason: queue_full, write_error (a full disk; recording goes on once writes succeed), closed.",
+		}, []string{"reason"}),
 	}
 	m.reg.MustRegister(m.requestDuration, m.mirrorDuration, m.comparisons, m.dropped, m.skipped, m.reasks,
-		m.queueDepth, m.inFlight, m.reloads, m.backendUnavailable,
+		m.queueDepth, m.inFlight, m.reloads, m.backendUnavailable, m.recordDropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Reasons and results are few and known: make them visible at zero, so rate()
 	// and alerts work before the first event.
@@ -130,7 +136,19 @@ func NewMetrics(maxRoutes int) *Metrics {
 	for _, b := range []string{rules.Primary.String(), rules.Candidate.String()} {
 		m.backendUnavailable.WithLabelValues(b)
 	}
+	for _, r := range traffic.DropReasons() {
+		m.recordDropped.WithLabelValues(r.String())
+	}
 	return m
+}
+
+// RecordDropped counts a request the recorder did not write (traffic.Recorder's
+// OnDrop).
+func (m *Metrics) RecordDropped(reason traffic.DropReason) {
+	if m == nil {
+		return
+	}
+	m.recordDropped.WithLabelValues(reason.String()).Inc()
 }
 
 // Registry is the registry the collectors live in, for /metrics and for tests.

@@ -91,6 +91,8 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 			return c.usagef("proxy: --record: %v", err)
 		}
 		rec := traffic.NewRecorder(file)
+		rec.Logger = logger.With().Str("file", f.record).Logger()
+		rec.OnDrop = srv.Proxy.Metrics.RecordDropped
 		srv.Proxy.Record = rec.Record
 		defer func() {
 			// After Run: no handler records any more.
