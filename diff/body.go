@@ -192,7 +192,7 @@ func (c *comparison) body(p, q *side) {
 func (c *comparison) render(s *side, b []byte) string {
 	switch {
 	case validJSON(b) == nil:
-		return renderJSON(b, false)
+		return renderJSON(b, false, c.r.redactor)
 	case isTextMedia(s.media) || isJSONMedia(s.media) || utf8.Valid(b):
 		return c.renderText(s, b, 0)
 	}
@@ -201,7 +201,7 @@ func (c *comparison) render(s *side, b []byte) string {
 
 func (c *comparison) renderText(s *side, b []byte, from int) string {
 	if s.media == "application/x-www-form-urlencoded" {
-		return quoteText([]byte(RedactQuery(string(b))), 0)
+		return quoteText([]byte(c.r.redactor.Query(string(b))), 0)
 	}
 	return quoteText(b, from)
 }

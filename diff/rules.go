@@ -28,6 +28,7 @@ type Rules struct {
 	maxDiffs       int
 	strictEnvelope bool
 	strictPages    bool
+	redactor       *Redactor // markers of secret values; nil = unkeyed
 }
 
 // Option is one comparison rule; see NewRules.

@@ -1007,28 +1007,27 @@ func (w *walker) report(kind Kind, seg pathSeg, hasSeg bool, va, vb int32, note 
 	path, pattern, secret := w.render(seg, hasSeg)
 	d := Difference{Path: path, Pattern: pattern, Kind: kind, Note: note}
 	if va >= 0 {
-		d.Primary = renderJSON(w.a.raw(va), secret)
+		d.Primary = renderJSON(w.a.raw(va), secret, w.r.redactor)
 	}
 	if vb >= 0 {
-		d.Candidate = renderJSON(w.b.raw(vb), secret)
+		d.Candidate = renderJSON(w.b.raw(vb), secret, w.r.redactor)
 	}
 	w.out = append(w.out, d)
 }
 
 // render builds the exact path and pattern of seg under the open frames, and whether
-// the nearest member name on the path looks secret.
+// a member name on the path is secret (IsSecretKey): everything under one is.
 func (w *walker) render(seg pathSeg, hasSeg bool) (path, pattern string, secret bool) {
-	nearest := func(s *pathSeg) bool {
-		w.bufA = w.appendSegKey(w.bufA[:0], s)
-		secret = hasSecretWord(w.bufA)
-		return true
-	}
-	if !hasSeg || seg.isIdx || !nearest(&seg) {
-		for i := len(w.stack) - 1; i >= 0; i-- {
-			if f := &w.stack[i]; f.hasSeg && !f.seg.isIdx && nearest(&f.seg) {
-				break
-			}
+	isSecret := func(s *pathSeg) bool {
+		if s.isIdx {
+			return false
 		}
+		w.bufA = w.appendSegKey(w.bufA[:0], s)
+		return isSecretName(w.bufA)
+	}
+	secret = hasSeg && isSecret(&seg)
+	for i := len(w.stack) - 1; i >= 0 && !secret; i-- {
+		secret = w.stack[i].hasSeg && isSecret(&w.stack[i].seg)
 	}
 	for _, pattern := range []bool{false, true} {
 		w.path = append(w.path[:0], "body"...)

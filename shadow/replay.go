@@ -277,7 +277,7 @@ func (run *replayRun) one(ctx context.Context, req *traffic.Request) {
 		}
 	}
 	o := x.Observation()
-	scrubTraffic(&o, req) // a backend may have echoed the request's secrets
+	scrubTraffic(&o, req, d.Rules.Redactor()) // a backend may have echoed the request's secrets
 	run.count(func(st *ReplayStats) {
 		switch {
 		case o.Skipped != "":

@@ -33,6 +33,7 @@ type proxyFlags struct {
 	trustForwarded                    bool
 	pprof                             bool
 	adminHosts                        stringList
+	redaction                         redaction
 }
 
 func runProxy(ctx context.Context, c *cli, args []string) int {
@@ -57,6 +58,7 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 	fs.IntVar(&f.mirrorQueue, "mirror-queue", shadow.DefaultMirrorQueue, "mirrors that may wait for a worker (negative: none)")
 	fs.DurationVar(&f.mirrorTimeout, "mirror-timeout", shadow.DefaultMirrorTimeout, "deadline of a mirror, from queueing to comparison")
 	fs.BoolVar(&f.trustForwarded, "trust-forwarded", false, "keep the client's X-Forwarded-* headers (behind a trusted load balancer)")
+	fs.StringVar(&f.redaction.flagFile, "redaction-key-file", "", redactionKeyUsage)
 	fs.Var(&f.adminHosts, "admin-host", "`name` the admin listener also answers to, besides its own address and localhost (repeatable; env PARITY_ADMIN_HOSTS, config admin.hosts)")
 	fs.BoolVar(&f.pprof, "pprof", false, "serve runtime profiles (net/http/pprof) on the admin listener under /debug/pprof/")
 	pos, code, ok := c.parse(fs, args)
@@ -91,6 +93,7 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 			return c.usagef("proxy: --record: %v", err)
 		}
 		rec := traffic.NewRecorder(file)
+		rec.Redactor = f.redaction.red
 		rec.Logger = logger.With().Str("file", f.record).Logger()
 		rec.OnDrop = srv.Proxy.Metrics.RecordDropped
 		srv.Proxy.Record = rec.Record
@@ -104,6 +107,7 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 		}()
 	}
 
+	logger.Info().Str("key", f.redaction.from).Msg("redaction markers keyed")
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -143,13 +147,14 @@ func (f *proxyFlags) override(cfg *rules.Config) error {
 	if len(f.adminHosts) > 0 {
 		cfg.Admin.Hosts = f.adminHosts
 	}
-	return nil
+	return f.redaction.apply(cfg)
 }
 
 // server loads the configuration (file, then environment, then flags) and wires
 // the proxy, its metrics, the aggregator and the server around them.
 func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *rules.Live, error) {
 	metrics := shadow.NewMetrics(0)
+	f.redaction.snapshot, f.redaction.getenv = f.snapshot, c.getenv
 	var backends [2]*url.URL
 	started := false // the first load's failure is the command's error, not a log line
 	live := &rules.Live{

@@ -26,6 +26,7 @@ type replayFlags struct {
 	traffic                       stringList
 	primary, candidate, secondary string
 	config, plan, snapshot        string
+	redaction                     redaction
 	concurrency                   int
 	rate                          float64
 	timeout                       time.Duration
@@ -49,6 +50,7 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 	fs.StringVar(&f.config, "config", "", "configuration `file` (YAML): comparison rules, exclusions, write routes")
 	fs.StringVar(&f.plan, "plan", "", "rollout plan `file` for the report (default: the guide's five steps)")
 	fs.StringVar(&f.snapshot, "snapshot", "", "write the snapshot (JSON) to this `file`")
+	fs.StringVar(&f.redaction.flagFile, "redaction-key-file", "", redactionKeyUsage)
 	fs.IntVar(&f.concurrency, "concurrency", shadow.DefaultReplayConcurrency, "requests in flight at once")
 	fs.Float64Var(&f.rate, "rate", 0, "requests started per second (0: unlimited)")
 	fs.DurationVar(&f.timeout, "timeout", shadow.DefaultReplayTimeout, "deadline of each request, body included")
@@ -75,6 +77,7 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 		}
 	}
 
+	f.redaction.snapshot, f.redaction.getenv = f.snapshot, c.getenv
 	live := &rules.Live{Path: f.config, Getenv: c.getenv, Override: f.override}
 	if err := live.Reload(); err != nil {
 		return c.usagef("replay: %s", oneLineError(err))
@@ -150,7 +153,7 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 // override applies the flags that were given over the environment and the file.
 func (f *replayFlags) override(cfg *rules.Config) error {
 	overrideBackends(cfg, f.primary, f.candidate, f.secondary)
-	return nil
+	return f.redaction.apply(cfg)
 }
 
 // openTraffic opens a traffic file ("-" is standard input).

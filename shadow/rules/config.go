@@ -50,6 +50,11 @@ type Config struct {
 	Admin     AdminConfig     `yaml:"admin"`
 	Redaction RedactionConfig `yaml:"redaction"`
 
+	// Redactor marks secret values in the differences of every route: the
+	// deployment's key, loaded from Redaction.KeyFile or elsewhere by the command
+	// (nil: unkeyed markers). It is not read from the file.
+	Redactor *diff.Redactor `yaml:"-"`
+
 	// src remembers where each value came from (file line or environment variable),
 	// so that Validate can name it.
 	src *configSource
@@ -645,7 +650,7 @@ func (c *Config) checkRules(key string, cc CompareConfig) error {
 	if t := cc.Tolerance; t < 0 || math.IsNaN(t) || math.IsInf(t, 0) {
 		return c.fieldError(key+".tolerance", strconv.FormatFloat(t, 'g', -1, 64), "must be a finite number >= 0, got %g", t)
 	}
-	if _, err := compileRules(cc, nil); err != nil {
+	if _, err := compileRules(cc, nil, nil); err != nil {
 		return c.fieldError(key, "", "%v", err)
 	}
 	return nil

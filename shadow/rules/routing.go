@@ -69,7 +69,7 @@ func NewRouter(cfg *Config) (*Router, error) {
 		rt.methods[m] = true
 	}
 	var err error
-	if rt.defaultRules, err = compileRules(cfg.Compare, nil); err != nil {
+	if rt.defaultRules, err = compileRules(cfg.Compare, nil, cfg.Redactor); err != nil {
 		return nil, fmt.Errorf("compile compare rules: %w", err)
 	}
 	var templates []route.Template
@@ -78,7 +78,7 @@ func NewRouter(cfg *Config) (*Router, error) {
 		if err != nil {
 			return nil, fmt.Errorf("routes[%d].match: %w", i, err)
 		}
-		rules, err := compileRules(cfg.Compare, &r.CompareConfig)
+		rules, err := compileRules(cfg.Compare, &r.CompareConfig, cfg.Redactor)
 		if err != nil {
 			return nil, fmt.Errorf("compile rules of routes[%d]: %w", i, err)
 		}
@@ -253,12 +253,14 @@ func parseMatch(s string) (route.Template, error) {
 }
 
 // compileRules builds the comparison rules of the global compare: section followed by
-// a route's entry (nil for none); later options add to earlier ones.
-func compileRules(global CompareConfig, route *CompareConfig) (*diff.Rules, error) {
+// a route's entry (nil for none); later options add to earlier ones. Secret values
+// are marked by red.
+func compileRules(global CompareConfig, route *CompareConfig, red *diff.Redactor) (*diff.Rules, error) {
 	opts := global.Options()
 	if route != nil {
 		opts = append(opts, route.Options()...)
 	}
+	opts = append(opts, diff.Redaction(red))
 	return diff.NewRules(opts...)
 }
 

@@ -28,11 +28,12 @@ const (
 )
 
 // Recorder writes requests as NDJSON traffic (the format Open reads), one line
-// per request, with secrets redacted: secret headers (diff.RedactHeader), secret query
-// parameters (diff.RedactQuery), secret JSON members (diff.RedactJSON) and form
-// fields; a body that may hold secrets it cannot redact in place is left out and
-// marked "redacted", one over BodyCap is cut and marked "truncated" (a replay skips
-// both). Record never blocks: lines go through a bounded queue to a writer goroutine,
+// per request, with secrets redacted by Redactor: secret headers, secret query and
+// path parameters, everything under secret JSON members, secret form fields; a body
+// that should parse for redaction and does not (JSON, a content coding) is not
+// recorded (a drop, unparsable_body); another body that may hold secrets it cannot
+// redact in place is left out and marked "redacted", one over BodyCap is cut and
+// marked "truncated" (a replay skips both). Record never blocks: lines go through a bounded queue to a writer goroutine,
 // and what finds the queue full is dropped and counted. It is safe for concurrent use;
 // Close flushes and stops it.
 //
@@ -52,6 +53,10 @@ type Recorder struct {
 	// OnDrop, when set, is called for every request dropped, with its reason; the
 	// proxy counts them in its metrics.
 	OnDrop func(DropReason)
+	// Redactor writes the markers of redacted values: the deployment's key, so
+	// that a replay's reports and the recording mark a secret alike. nil: unkeyed
+	// markers.
+	Redactor *diff.Redactor
 
 	w       io.Writer
 	once    sync.Once
@@ -79,15 +84,20 @@ const (
 	DropQueueFull  DropReason = iota // the writer could not keep up
 	DropWriteError                   // the write failed (a full disk)
 	DropClosed                       // recorded after Close
+	// DropUnparsableBody: the body should have parsed for redaction (JSON, or
+	// content-encoded) and did not, so its secrets cannot be found.
+	DropUnparsableBody
 	numDropReasons
 )
 
-var dropReasonNames = [numDropReasons]string{"queue_full", "write_error", "closed"}
+var dropReasonNames = [numDropReasons]string{"queue_full", "write_error", "closed", "unparsable_body"}
 
 func (r DropReason) String() string { return dropReasonNames[r] }
 
 // DropReasons lists every reason, for counters that show them at zero.
-func DropReasons() []DropReason { return []DropReason{DropQueueFull, DropWriteError, DropClosed} }
+func DropReasons() []DropReason {
+	return []DropReason{DropQueueFull, DropWriteError, DropClosed, DropUnparsableBody}
+}
 
 // dropNoteEvery rate-limits the log line about drops.
 const dropNoteEvery = time.Minute
@@ -211,14 +221,18 @@ func (rec *Recorder) note(reason DropReason, err error) {
 	if err != nil {
 		e = e.Str("error", err.Error())
 	}
-	e.Msg("recording dropped requests; it goes on once writes succeed (counted in parity_record_dropped_total)")
+	e.Msg("recording dropped requests (counted by reason in parity_record_dropped_total; this line at most once a minute)")
 }
 
 // Record queues one request (as received, with its whole buffered body). It matches
 // Proxy.Record: it neither blocks, nor keeps r or body, nor changes them.
 func (rec *Recorder) Record(r *http.Request, body []byte) {
 	rec.start()
-	line := rec.encode(r, body)
+	line, why := rec.encode(r, body)
+	if line == nil {
+		rec.countDrop(why)
+		return
+	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if rec.closed {
@@ -261,7 +275,8 @@ func (rec *Recorder) Close() error {
 	return rec.err
 }
 
-func (rec *Recorder) encode(r *http.Request, body []byte) []byte {
+// encode returns the line of r, or the reason r is not recorded.
+func (rec *Recorder) encode(r *http.Request, body []byte) ([]byte, DropReason) {
 	target := r.RequestURI
 	if target == "" && r.URL != nil {
 		target = r.URL.RequestURI()
@@ -269,10 +284,8 @@ func (rec *Recorder) encode(r *http.Request, body []byte) []byte {
 	if u, err := originForm(target); err == nil {
 		target = u
 	}
-	if p, q, ok := strings.Cut(target, "?"); ok {
-		target = p + "?" + diff.RedactQuery(q)
-	}
-	h := diff.RedactHeader(r.Header)
+	target = rec.Redactor.Target(target)
+	h := rec.Redactor.Header(r.Header)
 	hop.Remove(h)
 	delete(h, "Host")
 	delete(h, "Content-Length")
@@ -290,7 +303,10 @@ func (rec *Recorder) encode(r *http.Request, body []byte) []byte {
 	var missing string
 	if len(body) > 0 {
 		var decoded bool
-		b, missing, decoded = redactEncodedBody(r.Header, body)
+		b, missing, decoded = rec.redactEncodedBody(r.Header, body)
+		if missing == unparsable {
+			return nil, DropUnparsableBody
+		}
 		if decoded {
 			// The body is recorded decoded, its secrets redacted.
 			delete(h, "Content-Encoding")
@@ -330,22 +346,34 @@ func (rec *Recorder) encode(r *http.Request, body []byte) []byte {
 		buf.Reset()
 		fmt.Fprintf(&buf, "{\"method\":%q,\"url\":\"/\",\"body_missing\":\"redacted\"}\n", method)
 	}
-	return buf.Bytes()
+	return buf.Bytes(), 0
 }
 
 // parityHeaderPrefix marks the proxy's own headers, never recorded.
 const parityHeaderPrefix = "X-Parity-"
 
+// unparsable marks a body that should have parsed for redaction and did not.
+const unparsable = "unparsable"
+
 // redactBody redacts a request body for a recording. JSON and form bodies are
-// redacted member by member; any other body that mentions a secret word is left out
-// ("redacted"), since its secrets cannot be found reliably.
-func redactBody(contentType string, body []byte) ([]byte, string) {
+// redacted member by member; a body that says it is JSON (or looks like it) and does
+// not parse cannot be, and is not recorded (unparsable); any other body that
+// mentions a secret name, escapes decoded, is left out ("redacted"), since its
+// secrets cannot be found reliably.
+func (rec *Recorder) redactBody(contentType string, body []byte) ([]byte, string) {
 	mt, _, _ := mime.ParseMediaType(contentType)
+	isJSON := mt == "application/json" || strings.HasSuffix(mt, "+json")
+	if mt == "" {
+		trimmed := bytes.TrimLeft(body, " \t\r\n")
+		isJSON = len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')
+	}
 	switch {
-	case (mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "") && json.Valid(body):
-		return diff.RedactJSON(body), ""
+	case isJSON && json.Valid(body):
+		return rec.Redactor.JSON(body), ""
+	case isJSON:
+		return nil, unparsable
 	case mt == "application/x-www-form-urlencoded":
-		return []byte(diff.RedactQuery(string(body))), ""
+		return []byte(rec.Redactor.Query(string(body))), ""
 	}
 	if diff.MentionsSecret(body) {
 		return nil, "redacted"
@@ -363,22 +391,22 @@ const MaxDecodedBody = 4 << 20
 // such a body is decoded (up to MaxDecodedBody) and redacted; when nothing
 // in it was secret the encoded bytes are kept as sent, else the redacted decoded
 // body is returned with decoded set, to be recorded without its Content-Encoding.
-// One that cannot be decoded cannot be searched, and is left out as "redacted".
-func redactEncodedBody(h http.Header, body []byte) (b []byte, missing string, decoded bool) {
+// One that cannot be decoded cannot be searched, and is not recorded (unparsable).
+func (rec *Recorder) redactEncodedBody(h http.Header, body []byte) (b []byte, missing string, decoded bool) {
 	ct := h.Get("Content-Type")
 	if h.Get("Content-Encoding") == "" {
-		b, missing = redactBody(ct, body)
+		b, missing = rec.redactBody(ct, body)
 		return b, missing, false
 	}
 	plain, err := diff.DecodeContent(h, body, MaxDecodedBody)
 	if err != nil {
-		return nil, "redacted", false
+		return nil, unparsable, false
 	}
 	if len(plain) == len(body) && bytes.Equal(plain, body) {
-		b, missing = redactBody(ct, body) // identity only
+		b, missing = rec.redactBody(ct, body) // identity only
 		return b, missing, false
 	}
-	b, missing = redactBody(ct, plain)
+	b, missing = rec.redactBody(ct, plain)
 	if missing == "" && bytes.Equal(b, plain) {
 		return body, "", false
 	}

@@ -29,6 +29,7 @@ func assertNoCanary(t *testing.T, out []byte) {
 func TestRecorderRedactsAndRoundTrips(t *testing.T) {
 	var out bytes.Buffer
 	rec := NewRecorder(&out)
+	rec.Redactor = testRedactor
 	rec.BodyCap = 128
 	mk := func(method, target string, h http.Header, body string) {
 		r := &http.Request{Method: method, RequestURI: target, Header: h}
@@ -95,6 +96,7 @@ func TestRecorderRedactsAndRoundTrips(t *testing.T) {
 func TestRecorderConcurrent(t *testing.T) {
 	var out bytes.Buffer
 	rec := NewRecorder(&out)
+	rec.Redactor = testRedactor
 	rec.Queue = 1000
 	var wg sync.WaitGroup
 	for g := range 20 {
@@ -178,14 +180,15 @@ func TestRecorderEncodedBodies(t *testing.T) {
 	}{
 		{"nothing secret: kept as sent", "gzip", gzipped(t, `{"title":"t"}`), `{"title":"t"}`, "gzip", ""},
 		{"secret: decoded and redacted", "gzip", gzipped(t, `{"title":"t","password":"gz-secret-77"}`),
-			`{"title":"t","password":"` + diff.Redact("gz-secret-77") + `"}`, "", ""},
-		{"undecodable: left out", "gzip", []byte("not gzip at all"), "", "gzip", "redacted"},
-		{"unknown coding: left out", "zstd", []byte{0x28, 0xb5, 0x2f, 0xfd}, "", "zstd", "redacted"},
+			`{"title":"t","password":"` + testRedactor.Mark("gz-secret-77") + `"}`, "", ""},
+		{"undecodable: not recorded", "gzip", []byte("not gzip at all"), "", "gzip", "dropped"},
+		{"unknown coding: not recorded", "zstd", []byte{0x28, 0xb5, 0x2f, 0xfd}, "", "zstd", "dropped"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
 			rec := NewRecorder(&out)
+			rec.Redactor = testRedactor
 			rec.Record(&http.Request{Method: "POST", RequestURI: "/api/x", Header: http.Header{
 				"Content-Type": {"application/json"}, "Content-Encoding": {tc.encoding},
 			}}, tc.body)
@@ -194,6 +197,12 @@ func TestRecorderEncodedBodies(t *testing.T) {
 			}
 			if bytes.Contains(out.Bytes(), []byte("gz-secret-77")) {
 				t.Errorf("the recording holds the secret: %s", out.Bytes())
+			}
+			if tc.wantMissing == "dropped" {
+				if out.Len() != 0 || rec.DroppedFor(DropUnparsableBody) != 1 {
+					t.Errorf("recorded %q, dropped %d as unparsable_body; want nothing recorded, 1 dropped", out.Bytes(), rec.DroppedFor(DropUnparsableBody))
+				}
+				return
 			}
 			tr, err := Open("rec.ndjson", &out)
 			if err != nil {
@@ -222,6 +231,15 @@ func TestRecorderEncodedBodies(t *testing.T) {
 		})
 	}
 }
+
+// testRedactor is a deployment's Redactor in these tests.
+var testRedactor = func() *diff.Redactor {
+	r, err := diff.NewRedactor([]byte("traffic-test-key-0123456789"))
+	if err != nil {
+		panic(err)
+	}
+	return r
+}()
 
 func gzipped(t *testing.T, s string) []byte {
 	t.Helper()
