@@ -160,6 +160,16 @@ func TestCompare(t *testing.T) {
 				withPattern(d("body.list.0.password", Changed, testRedactor.Mark(`"p"`), testRedactor.Mark(`"q"`)), "body.list.#.password"),
 				d("body.u.apiKey", Changed, testRedactor.Mark(`"k1"`), testRedactor.Mark(`"k2"`)),
 			}},
+		{name: "short secret names and values nested under a secret name are redacted",
+			primary:   jsonResp(`{"pass":"p1","jwt":"j1","password2":{"value":"v1"},"credentials":{"pass":"c1","n":1}}`),
+			candidate: jsonResp(`{"pass":"p2","jwt":"j2","password2":{"value":"v2"},"credentials":{"pass":"c2","n":2}}`),
+			want: []Difference{
+				d("body.credentials.n", Changed, testRedactor.Mark("1"), testRedactor.Mark("2")),
+				d("body.credentials.pass", Changed, testRedactor.Mark(`"c1"`), testRedactor.Mark(`"c2"`)),
+				d("body.jwt", Changed, testRedactor.Mark(`"j1"`), testRedactor.Mark(`"j2"`)),
+				d("body.pass", Changed, testRedactor.Mark(`"p1"`), testRedactor.Mark(`"p2"`)),
+				d("body.password2.value", Changed, testRedactor.Mark(`"v1"`), testRedactor.Mark(`"v2"`)),
+			}},
 		{name: "secret members inside a shown value are redacted", primary: jsonResp(`{"u":{"token":"abc"}}`), candidate: jsonResp(`{"u":null}`),
 			want: []Difference{withNote(d("body.u", Type, `{"token":"`+testRedactor.Mark("abc")+`"}`, "null"), "primary is an object, candidate a null")}},
 

@@ -336,6 +336,30 @@ func (r *Redactor) Target(target string) string {
 // pathParams redacts the values of secret ";name=value" parameters of a path's
 // segments.
 func (r *Redactor) pathParams(path string) string {
+	return editSecretPathParams(path, func(val string) string {
+		if v, err := url.PathUnescape(val); err == nil {
+			val = v
+		}
+		return r.Mark(val)
+	})
+}
+
+// PathParamValues calls add with the value of each secret path parameter of path,
+// as written and unescaped.
+func PathParamValues(path string, add func(string)) {
+	editSecretPathParams(path, func(val string) string {
+		add(val)
+		if v, err := url.PathUnescape(val); err == nil {
+			add(v)
+		}
+		return val
+	})
+}
+
+// editSecretPathParams returns path with the value of each secret ";name=value"
+// parameter of its segments (IsSecretParam, the name unescaped) replaced by
+// edit's result.
+func editSecretPathParams(path string, edit func(val string) string) string {
 	if !strings.Contains(path, ";") {
 		return path
 	}
@@ -355,44 +379,13 @@ func (r *Redactor) pathParams(path string) string {
 			if err != nil {
 				key = name
 			}
-			if !IsSecretParam(key) {
-				continue
+			if IsSecretParam(key) {
+				ps[j] = name + "=" + edit(val)
 			}
-			if v, err := url.PathUnescape(val); err == nil {
-				val = v
-			}
-			ps[j] = name + "=" + r.Mark(val)
 		}
 		segs[i] = head + ";" + strings.Join(ps, ";")
 	}
 	return strings.Join(segs, "/")
-}
-
-// PathParamValues calls add with the value of each secret path parameter of path,
-// as written and unescaped.
-func PathParamValues(path string, add func(string)) {
-	for seg := range strings.SplitSeq(path, "/") {
-		_, params, ok := strings.Cut(seg, ";")
-		if !ok {
-			continue
-		}
-		for p := range strings.SplitSeq(params, ";") {
-			name, val, ok := strings.Cut(p, "=")
-			if !ok {
-				continue
-			}
-			if key, err := url.PathUnescape(name); err == nil {
-				name = key
-			}
-			if !IsSecretParam(name) {
-				continue
-			}
-			add(val)
-			if v, err := url.PathUnescape(val); err == nil {
-				add(v)
-			}
-		}
-	}
 }
 
 // JSON returns body with every value under a secret member name (IsSecretKey) —

@@ -84,6 +84,56 @@ func brokenCandidate(t *testing.T) string {
 	return "http://" + l.Addr().String()
 }
 
+// proxyBinary is a `parity proxy` process of a test.
+type proxyBinary struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	exited chan error
+}
+
+// startProxyBinary starts the built binary as `parity proxy args...`, its stderr
+// to stderr (nil: discarded), and waits until its admin listener is ready; it is
+// killed at the end of the test unless stop ended it.
+func startProxyBinary(t *testing.T, stderr io.Writer, args ...string) *proxyBinary {
+	t.Helper()
+	admin := ""
+	for i, a := range args {
+		if a == "--admin-listen" && i+1 < len(args) {
+			admin = args[i+1]
+		}
+	}
+	p := &proxyBinary{t: t, cmd: exec.Command(parityBin, append([]string{"proxy"}, args...)...), exited: make(chan error, 1)}
+	p.cmd.Stderr = stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	waitFor(t, "http://"+admin+"/readyz", p.exited)
+	return p
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (p *proxyBinary) stop() {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		p.t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			p.t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		p.t.Fatal("no exit after SIGTERM")
+	}
+}
+
 // TestBrokenCandidateBytesReachNoOutput runs the real binary, at debug level,
 // against a candidate that answers without a status line, with a broken header
 // line, and with a body longer than its Content-Length. The candidate's bytes —
@@ -101,22 +151,9 @@ func TestBrokenCandidateBytesReachNoOutput(t *testing.T) {
 	dir := t.TempDir()
 	snap := filepath.Join(dir, "snapshot.json")
 	listen, admin := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(parityBin, "proxy", "--listen", listen, "--admin-listen", admin,
-		"--primary", primary.URL, "--candidate", candidate, "--snapshot", snap, "--grace", "5s", "--log-level", "debug")
 	var stderr syncBuf
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-exited
-		}
-	}()
-	waitFor(t, "http://"+admin+"/readyz", exited)
+	proxy := startProxyBinary(t, &stderr, "--listen", listen, "--admin-listen", admin,
+		"--primary", primary.URL, "--candidate", candidate, "--snapshot", snap, "--grace", "5s", "--log-level", "debug")
 
 	client := &http.Client{Transport: &http.Transport{}}
 	defer client.CloseIdleConnections()
@@ -166,17 +203,7 @@ func TestBrokenCandidateBytesReachNoOutput(t *testing.T) {
 	}
 	client.CloseIdleConnections()
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no exit after SIGTERM")
-	}
+	proxy.stop()
 	b, err := os.ReadFile(snap)
 	if err != nil {
 		t.Fatal(err)

@@ -5,12 +5,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/parity-dev/parity/shadow"
 )
@@ -32,32 +29,15 @@ func TestProxyAndReplayShareRedactionKey(t *testing.T) {
 	dir := t.TempDir()
 	snap, recording := filepath.Join(dir, "snapshot.json"), filepath.Join(dir, "traffic.ndjson")
 	listen, admin := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(parityBin, "proxy", "--listen", listen, "--admin-listen", admin, "--primary", primary.URL,
+	proxy := startProxyBinary(t, nil, "--listen", listen, "--admin-listen", admin, "--primary", primary.URL,
 		"--candidate", candidate.URL, "--snapshot", snap, "--record", recording, "--log-level", "error")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-exited
-		}
-	}()
-	waitFor(t, "http://"+admin+"/readyz", exited)
 	res, err := http.Get("http://" + listen + "/api/sessions?token=cnry-query-43")
 	if err != nil {
 		t.Fatal(err)
 	}
 	io.Copy(io.Discard, res.Body)
 	res.Body.Close()
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no exit after SIGTERM")
-	}
+	proxy.stop()
 
 	keyFile := filepath.Join(dir, shadow.RedactionKeyFile)
 	st, err := os.Stat(keyFile)
