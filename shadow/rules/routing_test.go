@@ -231,5 +231,5 @@ func ExampleRouter_Decide() {
 	// /api/sessions/42   route="GET /api/sessions/:id"    serve=candidate mirror=false skip="cut_over"
 	// /api/activity      route="GET /api/activity"        serve=primary   mirror=true  skip=""
 	// /API/%61uth/x      route="GET /API/auth/x"          serve=primary   mirror=false skip="auth"
-	// /dashboard         route="GET /dashboard"           serve=primary   mirror=false skip=""
+	// /dashboard         route="GET /*"                   serve=primary   mirror=false skip=""
 }
