@@ -230,6 +230,6 @@ func ExampleRouter_Decide() {
 	// Output:
 	// /api/sessions/42   route="GET /api/sessions/:id"    serve=candidate mirror=false skip="cut_over"
 	// /api/activity      route="GET /api/activity"        serve=primary   mirror=true  skip=""
-	// /API/%61uth/x      route="GET /API/auth/x"          serve=primary   mirror=false skip="auth"
+	// /API/%61uth/x      route="GET /api/auth/x"          serve=primary   mirror=false skip="auth"
 	// /dashboard         route="GET /*"                   serve=primary   mirror=false skip=""
 }
