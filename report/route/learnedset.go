@@ -85,6 +85,12 @@ func (s LearnedSet) Join(o LearnedSet) {
 	s.normalize()
 }
 
+// Add adds one position to s, as Join does.
+func (s LearnedSet) Add(p LearnedPosition) {
+	s.meet(p)
+	s.normalize()
+}
+
 // meet adds p, intersecting the kept values with a position already there.
 func (s LearnedSet) meet(p LearnedPosition) {
 	id := identity(p.Parent)
