@@ -280,3 +280,36 @@ func TestReadSnapshotBadLearned(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestReportsShowLearnedTemplatesAndAuthByDesign: every report lists the learned
+// templates with the config that pins them, and an auth route once, as never
+// mirrored by design rather than waiting for evidence.
+func TestReportsShowLearnedTemplatesAndAuthByDesign(t *testing.T) {
+	a := NewAggregator(Limits{})
+	keyer := route.BuildKeyer(route.Sources{Learner: a.Learner()})
+	for _, o := range observationsOn(9, slugTraffic(9, 800, 100), keyer) {
+		a.Observe(o)
+	}
+	for _, p := range []string{"/api/auth/session", "/API/Auth/session", "/api/AUTH/session"} {
+		a.Observe(Observation{Route: keyer.Key("GET", p), Method: "GET", Skipped: SkipAuth})
+	}
+	s := a.Snapshot()
+	for name, render := range map[string]func(*bytes.Buffer) error{
+		"table":    func(b *bytes.Buffer) error { return RenderTable(b, s, RenderOptions{}) },
+		"markdown": func(b *bytes.Buffer) error { return RenderMarkdown(b, s, RenderOptions{}) },
+	} {
+		var b bytes.Buffer
+		if err := render(&b); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		for _, want := range []string{"/api/v1/workflows/:id", "- match: /api/v1/workflows/export", "never mirrored (by design)"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s report lacks %q:\n%s", name, want, out)
+			}
+		}
+		if n := strings.Count(strings.ToLower(out), "get /api/auth/session"); n != 1 {
+			t.Errorf("%s report shows the auth route %d times, want once:\n%s", name, n, out)
+		}
+	}
+}

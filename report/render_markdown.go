@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-var verdictMark = map[Verdict]string{Pass: "✅ pass", Fail: "❌ fail", Inconclusive: "⏳ inconclusive"}
+var verdictMark = map[Verdict]string{Pass: "✅ pass", Fail: "❌ fail", Inconclusive: "⏳ inconclusive", NeverMirrored: "🔒 never mirrored (by design)"}
 
 // RenderMarkdown writes a Markdown report for a CI job summary or a pull-request
 // comment: the verdict line, step readiness (with a plan), the per-route table
@@ -55,7 +55,7 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 
 	var judged []*routeView
 	for i := range v.Routes {
-		if r := &v.Routes[i]; r.Verdict != Pass || len(r.Top) > 0 {
+		if r := &v.Routes[i]; r.Verdict != Pass && r.Verdict != NeverMirrored || len(r.Top) > 0 {
 			judged = append(judged, r)
 		}
 	}
@@ -84,6 +84,7 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 		}
 	}
 	writeNoiseMarkdown(ew, v)
+	writeLearnedMarkdown(ew, s.Learned)
 	if len(v.Cut) > 0 {
 		fmt.Fprint(ew, "## Cut by memory caps\n\n")
 		for _, c := range v.Cut {
@@ -218,4 +219,20 @@ func oneLineControl(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// writeLearnedMarkdown lists the route templates learned from traffic, each with the
+// configuration that pins it.
+func writeLearnedMarkdown(ew *errWriter, learned []LearnedRoute) {
+	if len(learned) == 0 {
+		return
+	}
+	fmt.Fprint(ew, "## Route templates learned from traffic\n\n")
+	for _, l := range learned {
+		fmt.Fprintf(ew, "- %s", mdCode(l.Template))
+		if len(l.Keep) > 0 {
+			fmt.Fprintf(ew, " (kept apart: %s)", mdText(strings.Join(l.Keep, ", ")))
+		}
+		fmt.Fprintf(ew, "; pin it in the config:\n\n%s\n", mdFence("yaml", l.Config, "  "))
+	}
 }

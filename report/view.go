@@ -27,6 +27,10 @@ type view struct {
 	Cut                                                                   []string // what caps cut, one sentence each
 }
 
+// NeverMirrored is how reports show an auth route: not a verdict of the gate, which
+// never judges auth, but the reason it holds no evidence and never will.
+const NeverMirrored Verdict = "never mirrored (by design)"
+
 type routeView struct {
 	*RouteStats
 	Verdict   Verdict
@@ -87,6 +91,9 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 	for i := range s.Routes {
 		r := &s.Routes[i]
 		verdict, reason, _ := JudgeRoute(r, th)
+		if r.MirroredCount() == 0 && IsAuthPath(RoutePath(r.Route)) {
+			verdict, reason = NeverMirrored, "never mirrored (by design): /api/auth stays on the primary"
+		}
 		rv := routeView{RouteStats: r, Verdict: verdict, Reason: reason}
 		if opts.Plan != nil {
 			if p := RoutePath(r.Route); p != "" {
@@ -105,6 +112,7 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 		switch verdict {
 		case Pass:
 			v.Pass++
+		case NeverMirrored:
 		case Fail:
 			v.Fail++
 		default:
