@@ -65,6 +65,7 @@ func RenderTable(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	if err != nil {
 		return err
 	}
+	v.markNeverMirrored()
 	ew := &errWriter{w: w}
 	c := opts.Color
 	fmt.Fprintf(ew, "%s\n", paint(c, ansiBold, termText(v.Title)))

@@ -17,6 +17,7 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	if err != nil {
 		return err
 	}
+	v.markNeverMirrored()
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "# %s\n\n", mdText(v.Title))
 	fmt.Fprintf(ew, "**Verdict: %s** — %s\n\n", verdictMark[v.Verdict], mdText(v.Headline))

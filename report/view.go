@@ -91,9 +91,6 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 	for i := range s.Routes {
 		r := &s.Routes[i]
 		verdict, reason, _ := JudgeRoute(r, th)
-		if r.MirroredCount() == 0 && IsAuthPath(RoutePath(r.Route)) {
-			verdict, reason = NeverMirrored, "never mirrored (by design): /api/auth stays on the primary"
-		}
 		rv := routeView{RouteStats: r, Verdict: verdict, Reason: reason}
 		if opts.Plan != nil {
 			if p := RoutePath(r.Route); p != "" {
@@ -112,7 +109,6 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 		switch verdict {
 		case Pass:
 			v.Pass++
-		case NeverMirrored:
 		case Fail:
 			v.Fail++
 		default:
@@ -137,6 +133,19 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 		v.Verdict, v.Headline = v.routesVerdict()
 	}
 	return v, nil
+}
+
+// markNeverMirrored shows auth routes that hold no evidence as NeverMirrored
+// rather than inconclusive: they never will hold any. (The text reports do; the
+// live dashboard's script judges routes as the gate does.)
+func (v *view) markNeverMirrored() {
+	for i := range v.Routes {
+		r := &v.Routes[i]
+		if r.Verdict == Inconclusive && r.MirroredCount() == 0 && IsAuthPath(RoutePath(r.Route)) {
+			r.Verdict, r.Reason = NeverMirrored, "never mirrored (by design): /api/auth stays on the primary"
+			v.Inconclusive--
+		}
+	}
 }
 
 // worstFirst orders routes by parity, lowest first; routes with nothing

@@ -45,6 +45,7 @@ func init() {
 		{"report", "render merged snapshots as table, markdown, json, junit or html", runReport},
 		{"gate", "judge a rollout step from snapshots: pass, fail or inconclusive", runGate},
 		{"plan", "plan check: hold a rollout plan against the route matrix", runPlan},
+		{"routes", "list the route templates in force, where each came from and its traffic", runRoutes},
 		{"diff", "compare two saved HTTP responses", runDiff},
 		{"help", "list the commands", runHelp},
 	}

@@ -423,9 +423,9 @@ type LearnedTemplate struct {
 	Hits     int64  // paths keyed through it
 }
 
-// nonAPIGroups is how many first segments of non-API paths get a group of their
+// NonAPIGroups is how many first segments of non-API paths get a group of their
 // own; the others share "/*".
-const nonAPIGroups = 16
+const NonAPIGroups = 16
 
 // NonAPIRule documents how paths outside the API are keyed.
 const NonAPIRule = `paths outside /api (and outside every declared template) are keyed coarsely: "/" as itself, a path of one segment as "/*", a longer one by its first segment, "/_app/*", for the first 16 first segments seen (ignoring case; segments shaped like ids excluded), the rest as "/*"`
@@ -443,7 +443,7 @@ func (l *Learner) nonAPIKey(method, path string) string {
 	defer l.mu.Unlock()
 	k := foldLookup(l.nonAPI, first)
 	if k == nil {
-		if len(l.nonAPI) >= nonAPIGroups {
+		if len(l.nonAPI) >= NonAPIGroups {
 			return starKeys.key(method)
 		}
 		if l.nonAPI == nil {

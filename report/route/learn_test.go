@@ -245,8 +245,8 @@ func TestKeyerNonAPIPaths(t *testing.T) {
 		}
 		seen[key] = true
 	}
-	if len(seen) > nonAPIGroups+1 {
-		t.Errorf("%d non-API groups, want at most %d", len(seen), nonAPIGroups+1)
+	if len(seen) > NonAPIGroups+1 {
+		t.Errorf("%d non-API groups, want at most %d", len(seen), NonAPIGroups+1)
 	}
 	if got, want := k.Key("GET", "/api/sessions/s-1"), "GET /api/sessions/:id"; got != want {
 		t.Errorf("API key after many non-API paths = %q, want %q", got, want)
