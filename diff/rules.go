@@ -461,9 +461,6 @@ func globEqual(a, b glob) bool {
 	return true
 }
 
-// leaf reports whether the node has no children (a rule can only end here).
-func (n *ruleNode) leaf() bool { return len(n.lit) == 0 && n.any == nil && len(n.globs) == 0 }
-
 // childKey appends to dst the nodes reached from n by the object key k.
 func (n *ruleNode) childKey(dst []*ruleNode, k []byte) []*ruleNode {
 	if c := n.lit[string(k)]; c != nil {

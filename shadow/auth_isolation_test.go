@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/parity-dev/parity/shadow/rules"
@@ -36,42 +39,16 @@ func TestAuthNeverReachesTheCandidate(t *testing.T) {
 	candidate.next(t)
 	before := candidate.count()
 
-	targets := []string{
-		"/api/auth/session",
-		"/api/auth",
-		"/api/auth/",
-		"/api/auth?next=/api/sessions",
-		"/api//auth/session",
-		"//api/auth/session",
-		"/api/%61uth/session",
-		"/api/aut%68/session",
-		"/api/%41UTH/session",
-		"/%61pi/auth/session",
-		"/api/x/../auth/session",
-		"/api/./auth/session",
-		"/api/v1/../../api/auth/session",
-		"/api/%2e%2e/api/auth/session",
-		"/api/sessions/%2E%2E/../auth/session",
-		"/API/AUTH/session",
-		"/api/Auth/session",
-		"/api/auth;v=1/session",
-		"/api;x=1/auth/session",
-		"/api\\auth\\session",
-		"/api/auth\\session",
-		"/api/%5Cauth/session",
-		"/api/auth%2Fsession",
-		"/api%2Fauth/session",
-		"/api/auth%2fsession",
-		"/api/%2561uth/session",
-		"/api/%252e%252e/auth/session",
-		"/api/auth%00/session",
-		"/api/auth/..;/session",
-		"/api/\xef\xbd\x81uth/session",
-		"/api/auth%20/session",
-		"http://app/api/auth/session",
-		"HTTP://app/api//auth/session",
-		"http://app/api/%61uth/session",
-		"http://app:80/api/x/../auth/session",
+	// The spellings the routing tests hold too, one raw target a line.
+	spellings, err := os.ReadFile(filepath.Join("rules", "testdata", "auth-spellings.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var targets []string
+	for _, line := range strings.Split(strings.TrimSpace(string(spellings)), "\n") {
+		if !strings.HasPrefix(line, "#") {
+			targets = append(targets, line)
+		}
 	}
 	for _, method := range []string{"GET", "POST"} {
 		for _, target := range targets {

@@ -363,15 +363,6 @@ func newSignal() *signal { return &signal{ch: make(chan struct{})} }
 
 func (s *signal) fire() { s.once.Do(func() { close(s.ch) }) }
 
-func (s *signal) fired() bool {
-	select {
-	case <-s.ch:
-		return true
-	default:
-		return false
-	}
-}
-
 // wait fails the test when the signal does not fire within the wait limit.
 func (s *signal) wait(t *testing.T, what string) {
 	t.Helper()
@@ -417,4 +408,18 @@ func metricValue(t *testing.T, m *Metrics, name string, labels map[string]string
 		}
 	}
 	return sum
+}
+
+// yamlRouter is the Router of a configuration file's text.
+func yamlRouter(t testing.TB, yaml string) *rules.Router {
+	t.Helper()
+	cfg, err := rules.ParseConfig("parity.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := rules.NewRouter(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt
 }

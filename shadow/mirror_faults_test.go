@@ -61,8 +61,9 @@ type candidateFault struct {
 }
 
 // hangDeadline ends the mirrors of candidates that never answer. The clients'
-// answers must all be in long before it.
-const hangDeadline = 2 * time.Second
+// answers must all be in long before it, with every case running at once under
+// -race on a loaded machine.
+const hangDeadline = 4 * time.Second
 
 func candidateFaults() []candidateFault {
 	zeroWindowBody := strings.Repeat("z", 6<<20) // beyond what the kernel buffers when nobody reads
@@ -85,7 +86,7 @@ func candidateFaults() []candidateFault {
 			return newBackend(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }).url(t)
 		}, outcomes: []string{OutcomeCandidateError}},
 		{name: "stops reading a mirrored body under the cap", method: "POST", body: strings.Repeat("x", 900<<10), hangs: true,
-			candidate: func(t *testing.T) *url.URL {
+			deadline: 5 * time.Second, candidate: func(t *testing.T) *url.URL {
 				stop := make(chan struct{})
 				u := rawServer(t, func(c net.Conn) {
 					bufio.NewReader(c).ReadString('\n') // the request line, then nothing more

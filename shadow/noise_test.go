@@ -52,15 +52,7 @@ func startStandins(t *testing.T) *standins {
 
 func exampleRouter(t *testing.T) *rules.Router {
 	t.Helper()
-	cfg, err := rules.ParseConfig("parity.yaml", fixtures.ExampleConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := rules.NewRouter(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rt
+	return yamlRouter(t, string(fixtures.ExampleConfig))
 }
 
 // step1Routes are the routes of the plan's first step: all their recorded
@@ -406,7 +398,8 @@ func TestReaskLimiter(t *testing.T) {
 		var l reaskLimiter
 		pol := rules.NoisePolicy{ReaskConcurrency: 2}
 		ctx := context.Background()
-		if !l.acquire(ctx, pol, false) || !l.acquire(ctx, pol, false) {
+		first, second := l.acquire(ctx, pol, false), l.acquire(ctx, pol, false)
+		if !first || !second {
 			t.Fatal("two slots not granted")
 		}
 		if l.acquire(ctx, pol, false) {

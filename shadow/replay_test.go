@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/parity-dev/parity/report"
-	"github.com/parity-dev/parity/shadow/rules"
 	"github.com/parity-dev/parity/shadow/traffic"
 )
 
@@ -89,16 +89,6 @@ func (o *observationLog) Observe(x report.Observation) {
 	o.mu.Unlock()
 }
 
-func (o *observationLog) byRoute() map[string]report.Observation {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	m := map[string]report.Observation{}
-	for _, x := range o.all {
-		m[x.Route] = x
-	}
-	return m
-}
-
 func ndjsonTraffic(t testing.TB, lines ...string) traffic.Reader {
 	t.Helper()
 	tr, err := traffic.Open("test.ndjson", strings.NewReader(strings.Join(lines, "\n")+"\n"))
@@ -126,20 +116,6 @@ var replayTraffic = []string{
 }
 
 const replayConfig = "cutover:\n  enabled: true\n  routes: [/api/sessions]\nshadow:\n  sample: 0\n  write_routes: [/api/tools/]\n  exclude: [/api/metrics]\n"
-
-// yamlRouter is the Router of a configuration file's text.
-func yamlRouter(t testing.TB, yaml string) *rules.Router {
-	t.Helper()
-	cfg, err := rules.ParseConfig("parity.yaml", []byte(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := rules.NewRouter(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rt
-}
 
 func TestReplayEligibility(t *testing.T) {
 	for _, allowWrites := range []bool{false, true} {
@@ -461,5 +437,29 @@ func BenchmarkReplay(b *testing.B) {
 		if _, err := rp.Run(context.Background(), ndjsonTraffic(b, lines...)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestReplayNeverSendsAuthByDotSegments: a recorded target that leaves /api/auth
+// only once its dot segments are resolved is auth to a backend that does not
+// resolve them, and the replay sends its targets as recorded: it stays with the
+// primary, as it does in the proxy.
+func TestReplayNeverSendsAuthByDotSegments(t *testing.T) {
+	primary, candidate := newCountingBackend(t, nil), newCountingBackend(t, nil)
+	rp := &Replayer{Primary: parseTestURL(t, primary.URL), Candidate: parseTestURL(t, candidate.URL), AllowWrites: true}
+	stats, err := rp.Run(context.Background(), ndjsonTraffic(t,
+		`{"method":"GET","url":"/api/sessions"}`,
+		`{"method":"GET","url":"/api/auth/../sessions"}`,
+		`{"method":"POST","url":"/api/auth/%2e%2e/sessions"}`,
+		`{"method":"GET","url":"/API/Auth/./../v1/search?q=x"}`,
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := candidate.targets(), []string{"GET /api/sessions"}; !slices.Equal(got, want) {
+		t.Errorf("the candidate received %q, want only %q", got, want)
+	}
+	if stats.Skipped[report.SkipAuth] != 3 || len(primary.targets()) != 4 {
+		t.Errorf("skipped %v, primary received %q: want 3 auth skips and all 4 at the primary", stats.Skipped, primary.targets())
 	}
 }

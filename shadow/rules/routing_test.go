@@ -233,3 +233,30 @@ func ExampleRouter_Decide() {
 	// /API/%61uth/x      route="GET /api/auth/x"          serve=primary   mirror=false skip="auth"
 	// /dashboard         route="GET /*"                   serve=primary   mirror=false skip=""
 }
+
+// TestDecideRulesAndKeyFromOneTemplate: the comparison rules a request gets and
+// the route key it is reported under come from the same template match, whatever
+// the method's case or a trailing slash.
+func TestDecideRulesAndKeyFromOneTemplate(t *testing.T) {
+	rt := stepRouter(t, "routes:\n  - match: GET /api/items/:name\n    ignore: [body.x]\n", nil)
+	for _, tc := range []struct {
+		method, target string
+		template       bool
+	}{
+		{"GET", "/api/items/alpha", true},
+		{"GET", "/api/items/alpha/", true},
+		{"GET", "/api/items/alpha?x=1", true},
+		{"get", "/api/items/alpha", false}, // HTTP methods are case-sensitive
+		{"POST", "/api/items/alpha", false},
+		{"GET", "/API/items/alpha", false},
+		{"GET", "/api/items", false},
+	} {
+		d := rt.Decide(newRequest(tc.method, tc.target))
+		keyed := d.Route == "GET /api/items/:name"
+		ruled := d.Rules != rt.defaultRules
+		if keyed != tc.template || ruled != tc.template {
+			t.Errorf("%s %s: key %q (from the template: %v), template rules %v; want both %v",
+				tc.method, tc.target, d.Route, keyed, ruled, tc.template)
+		}
+	}
+}
