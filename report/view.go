@@ -146,6 +146,9 @@ func (v *view) markNeverMirrored() {
 			v.Inconclusive--
 		}
 	}
+	if len(v.Steps) == 0 {
+		v.Verdict, v.Headline = v.routesVerdict()
+	}
 }
 
 // worstFirst orders routes by parity, lowest first; routes with nothing
@@ -180,6 +183,9 @@ func (v *view) routesVerdict() (Verdict, string) {
 		return Fail, fmt.Sprintf("%d of %d routes fail, %d inconclusive, %d pass", v.Fail, n, v.Inconclusive, v.Pass)
 	case v.Inconclusive > 0:
 		return Inconclusive, fmt.Sprintf("%d of %d routes lack evidence, none fails, %d pass", v.Inconclusive, n, v.Pass)
+	}
+	if v.Pass < n {
+		return Pass, fmt.Sprintf("%d routes pass, %d never mirrored (by design)", v.Pass, n-v.Pass)
 	}
 	return Pass, fmt.Sprintf("all %d routes pass", n)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -351,4 +352,43 @@ func mustParse(t testing.TB, s string) Template {
 		t.Fatal(err)
 	}
 	return tm
+}
+
+// FuzzLearner keys a stream of paths with learning: nothing panics, every key is
+// "METHOD /path" without a query, and once the stream is keyed, keying it again
+// gives stable keys.
+func FuzzLearner(f *testing.F) {
+	f.Add("/api/v1/workflows/a\n/api/v1/workflows/b\n/API/x/../y\n/_app/z.js")
+	f.Add("/api/" + strings.Repeat("s/", 40) + "\n/api/%2F\n/api//x")
+	f.Fuzz(func(t *testing.T, stream string) {
+		l := &Learner{Limit: 64}
+		declared := []Declared{{Template: mustFromPattern(t, "", "/api/v1/teams/{team}"), Source: SourceOpenAPI}}
+		k := BuildKeyer(Sources{Declared: declared, Learner: l})
+		paths := strings.Split(stream, "\n")
+		for range 2 {
+			for _, p := range paths {
+				canon, _ := Canonicalize(p)
+				key := k.Key("GET", canon)
+				if !strings.HasPrefix(key, "GET /") || strings.ContainsAny(key, "?#") {
+					t.Fatalf("Key(%q) = %q", canon, key)
+				}
+			}
+		}
+		g := l.Generation()
+		for _, p := range paths {
+			canon, _ := Canonicalize(p)
+			if a, b := k.Key("GET", canon), k.Key("GET", canon); a != b {
+				t.Errorf("Key(%q) = %q then %q", canon, a, b)
+			}
+		}
+		if l.Generation() != g {
+			t.Errorf("keying known paths again learned something")
+		}
+		set := l.Learned()
+		again := LearnedSet{}
+		again.Join(set)
+		if !cmp.Equal(set, again) {
+			t.Errorf("Join(empty, learned) = %v, want %v", again, set)
+		}
+	})
 }
