@@ -186,12 +186,10 @@ func isPrefixedID(s string) bool {
 	if body == "" {
 		return false
 	}
-	c := classify(body)
-	for i := 0; i < len(body); i++ {
-		if b := body[i]; !(b == '-' || b == '_') && !(b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z') {
-			return false
-		}
+	if !isBase64URL(body) {
+		return false
 	}
+	c := classify(body)
 	if c.digits > 0 {
 		return true
 	}
@@ -202,13 +200,8 @@ func isPrefixedID(s string) bool {
 // a letter, or 22 or more whose letters are at least a quarter of each case; but
 // not a slug made mostly of words ("quarterly-report-2026").
 func isToken(s string, c shape) bool {
-	if len(s) < 16 {
+	if len(s) < 16 || !isBase64URL(s) {
 		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if b := s[i]; !(b == '-' || b == '_' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z') {
-			return false
-		}
 	}
 	if wordy(s) {
 		return false
@@ -234,4 +227,14 @@ func wordy(s string) bool {
 		run = 0
 	}
 	return inWords*2 >= len(s)
+}
+
+// isBase64URL reports whether s is made of the base64url alphabet alone.
+func isBase64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; !(b == '-' || b == '_' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
