@@ -367,3 +367,22 @@ func (y *yamlReader) prefix(n *yaml.Node, p string, step int) string {
 	}
 	return p
 }
+
+// Templates returns the plan's prefixes as declared route templates, each the
+// route it names ("/api/v1/" declares "/api/v1"), in the order of the steps. name
+// is the plan's file, for the origins.
+func (p *Plan) Templates(name string) []route.Declared {
+	var out []route.Declared
+	seen := map[string]bool{}
+	for _, st := range p.Steps {
+		for _, pre := range st.Routes {
+			t, ok := route.FromPattern("", pre)
+			if !ok || seen[t.Path] {
+				continue
+			}
+			seen[t.Path] = true
+			out = append(out, route.Declared{Template: t, Source: route.SourcePlan, Origin: fmt.Sprintf("%s: step %d, %s", name, st.Number, pre)})
+		}
+	}
+	return out
+}

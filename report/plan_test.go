@@ -243,3 +243,30 @@ func TestCheckPlanKinds(t *testing.T) {
 		})
 	}
 }
+
+func TestPlanAndMatrixTemplates(t *testing.T) {
+	p, err := ParsePlan("plan.yaml", []byte("steps:\n  - name: a\n    routes: [/api/health, /api/v1/]\n  - name: b\n    routes: [/api/health, /api/sessions]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range p.Templates("plan.yaml") {
+		got = append(got, d.Template.String()+" ("+d.Source.String()+", "+d.Origin+")")
+	}
+	want := []string{"/api/health (plan, plan.yaml: step 1, /api/health)", "/api/v1 (plan, plan.yaml: step 1, /api/v1/)", "/api/sessions (plan, plan.yaml: step 2, /api/sessions)"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("plan templates (-want +got):\n%s", d)
+	}
+	m, err := ParseMatrix("routes.yaml", []byte("routes:\n  - route: POST /api/chat\n    fastify: true\n  - route: /api/mcp/*\n    fastify: true\n  - route: /api/auth/[...all]\n    fastify: false\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, d := range m.Templates("routes.yaml") {
+		got = append(got, d.Template.String()+" ("+d.Origin+")")
+	}
+	want = []string{"POST /api/chat (routes.yaml: POST /api/chat)", "/api/mcp (routes.yaml: /api/mcp/*)", "/api/auth (routes.yaml: /api/auth/[...all])"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("matrix templates (-want +got):\n%s", d)
+	}
+}

@@ -185,6 +185,19 @@ func RenderTable(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	if err := writeNoiseTable(ew, v, c, width); err != nil {
 		return err
 	}
+	if len(s.Learned) > 0 {
+		fmt.Fprintf(ew, "\n%s\n", paint(c, ansiBold, "Route templates learned from traffic (pin them in the config)"))
+		for _, l := range s.Learned {
+			keep := ""
+			if len(l.Keep) > 0 {
+				keep = " (kept apart: " + strings.Join(l.Keep, ", ") + ")"
+			}
+			fmt.Fprintf(ew, "  %s%s\n", termText(l.Template), termText(keep))
+			for _, line := range strings.Split(strings.TrimSuffix(l.Config, "\n"), "\n") {
+				fmt.Fprintf(ew, "      %s\n", termText(line))
+			}
+		}
+	}
 	if len(v.Cut) > 0 {
 		fmt.Fprintf(ew, "\n%s\n", paint(c, ansiBold, "Cut by memory caps"))
 		for _, line := range v.Cut {

@@ -109,10 +109,12 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 		v.CandidateErrors += r.CandidateErrors
 		v.AuthFailures += r.CandidateAuthFailures
 		v.Skipped += r.SkippedTotal()
-		switch verdict {
-		case Pass:
+		switch {
+		case rv.NeverMirrored:
+			// Neither waiting for evidence nor judged: shown apart.
+		case verdict == Pass:
 			v.Pass++
-		case Fail:
+		case verdict == Fail:
 			v.Fail++
 		default:
 			v.Inconclusive++
@@ -170,6 +172,9 @@ func (v *view) routesVerdict() (Verdict, string) {
 		return Fail, fmt.Sprintf("%d of %d routes fail, %d inconclusive, %d pass", v.Fail, n, v.Inconclusive, v.Pass)
 	case v.Inconclusive > 0:
 		return Inconclusive, fmt.Sprintf("%d of %d routes lack evidence, none fails, %d pass", v.Inconclusive, n, v.Pass)
+	}
+	if v.Pass < n {
+		return Pass, fmt.Sprintf("%d routes pass, %d never mirrored (by design)", v.Pass, n-v.Pass)
 	}
 	return Pass, fmt.Sprintf("all %d routes pass", n)
 }
@@ -319,10 +324,17 @@ const (
 	neverMirroredReason = "never mirrored (by design): /api/auth stays on SvelteKit and is never sent to Fastify"
 )
 
-// neverMirrored reports whether everything r saw was skipped under the auth rule.
+// neverMirrored reports whether r is an auth route that holds no evidence and
+// never will: everything it saw was skipped under the auth rule, or its path is
+// under /api/auth and nothing was mirrored.
 func neverMirrored(r *RouteStats) bool {
-	n := r.Skipped[string(SkipAuth)]
-	return r.Compared == 0 && n > 0 && n == r.SkippedTotal()
+	if r.Compared > 0 {
+		return false
+	}
+	if n := r.Skipped[string(SkipAuth)]; n > 0 && n == r.SkippedTotal() {
+		return true
+	}
+	return r.MirroredCount() == 0 && IsAuthPath(RoutePath(r.Route))
 }
 
 // Label is the route's verdict as the reports word it.

@@ -3,6 +3,7 @@ package shadow
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/parity-dev/parity/report"
 	"github.com/parity-dev/parity/report/buildinfo"
+	"github.com/parity-dev/parity/report/route"
 	"github.com/parity-dev/parity/shadow/rules"
 )
 
@@ -34,8 +36,9 @@ const DefaultMaxRoutes = 256
 // Metrics holds the proxy's Prometheus collectors in a registry of its own (never
 // the global one), so several proxies in one process and tests do not collide.
 // Names follow Prometheus conventions and every label set is bounded: the route
-// label is the route key (which the router's keyer bounds) capped at MaxRoutes,
-// the rest folded into "OTHER". A nil *Metrics records nothing.
+// label is the route key capped at MaxRoutes distinct API routes, the rest folded
+// into "OTHER", plus the coarse groups of non-API paths, which the keyer bounds to
+// route.NonAPIGroups+2 per method. A nil *Metrics records nothing.
 type Metrics struct {
 	reg *prometheus.Registry
 
@@ -157,10 +160,15 @@ func (m *Metrics) ConfigReload(ok bool) {
 }
 
 // route returns the label for a route key: itself while fewer than maxRoutes
-// distinct keys were seen, else "OTHER".
+// distinct keys were seen, else "OTHER". The coarse groups of paths outside the API
+// (route.NonAPIRule: at most route.NonAPIGroups+2 paths per method) are labels of
+// their own outside that count, so they never take label values from API routes.
 func (m *Metrics) route(key string) string {
 	if key == "" {
 		return otherLabel
+	}
+	if method, _, _ := strings.Cut(key, " "); route.IsNonAPIKey(key) && methodLabel(method) != otherLabel {
+		return key
 	}
 	m.mu.RLock()
 	_, ok := m.routes[key]

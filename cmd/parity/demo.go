@@ -169,14 +169,16 @@ func runDemoLoop(ctx context.Context, seed int64) (run *demoRun, err error) {
 		return nil, fmt.Errorf("built-in example config: %w", err)
 	}
 	cfg.Primary, cfg.Secondary, cfg.Candidate = run.primaryURL, run.secondaryURL, run.candidateURL
-	if run.router, err = rules.NewRouter(cfg); err != nil {
+	declared, plan, err := declaredSources("", "")
+	if err != nil {
+		return nil, fmt.Errorf("built-in route sources: %w", err)
+	}
+	run.plan = plan
+	agg := report.NewAggregator(report.Limits{})
+	if run.router, err = rules.NewRouterFrom(cfg, rules.Sources{Declared: declared, Learner: agg.Learner()}); err != nil {
 		return nil, fmt.Errorf("built-in example config: %w", err)
 	}
-	if run.plan, err = report.ParsePlan("plan.yaml", fixtures.Plan); err != nil {
-		return nil, fmt.Errorf("built-in plan: %w", err)
-	}
 
-	agg := report.NewAggregator(report.Limits{})
 	rp := &shadow.Replayer{Router: run.router, Observer: agg}
 	for _, u := range []struct {
 		dst **url.URL

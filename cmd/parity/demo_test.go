@@ -406,3 +406,42 @@ func BenchmarkDemoLoop(b *testing.B) {
 		}
 	}
 }
+
+// TestDemoRouteKeysAreTheStandInsRoutes: on the demo's recorded traffic every
+// compared route's key is a route of the stand-in backends (parameters named as keys
+// name them), one row per route, whatever the ids in the paths. (Routes never
+// mirrored — auth, the setup wizard — show the few values their parameter took, as
+// the learning rule keeps few frequent values literal.)
+func TestDemoRouteKeysAreTheStandInsRoutes(t *testing.T) {
+	run, err := runDemoLoop(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := map[string]bool{}
+	for _, r := range standin.Routes() {
+		real[anyParam(r.Method+" "+r.Pattern)] = true
+		if r.Method == "GET" {
+			real[anyParam("HEAD "+r.Pattern)] = true
+		}
+	}
+	var unknown []string
+	for _, rs := range run.snapshot.Routes {
+		if rs.MirroredCount() > 0 && !real[anyParam(rs.Route)] {
+			unknown = append(unknown, rs.Route)
+		}
+	}
+	if len(unknown) > 0 {
+		t.Errorf("route keys that are no route of the stand-ins: %q", unknown)
+	}
+}
+
+// anyParam writes every ":name" segment of a route key as ":".
+func anyParam(key string) string {
+	segs := strings.Split(key, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, ":") {
+			segs[i] = ":"
+		}
+	}
+	return strings.Join(segs, "/")
+}

@@ -62,6 +62,7 @@ func init() {
 		{"report", "render merged snapshots as table, markdown, json, junit or html", runReport},
 		{"gate", "judge a rollout step from snapshots: pass, fail or inconclusive", runGate},
 		{"plan", "plan check: hold a rollout plan against the route matrix", runPlan},
+		{"routes", "list the route templates in force, where each came from and its traffic", runRoutes},
 		{"diff", "compare two saved HTTP responses", runDiff},
 		{"version", "print the version, commit, build date and Go version", runVersion},
 		{"healthcheck", "probe a URL (the admin /healthz): exit 0 when it answers 2xx", runHealthcheck},
