@@ -23,14 +23,17 @@ type RenderOptions struct {
 	Color bool
 	// TopDifferences is how many difference groups each route shows; default 5.
 	TopDifferences int
+
+	held heldLatency // latency of a display snapshot (see Aggregator.ForDisplay)
 }
 
-// RenderJSON writes the snapshot JSON, as WriteSnapshot does.
-func RenderJSON(w io.Writer, s *Snapshot, _ RenderOptions) error {
+// RenderJSON writes the snapshot JSON, as WriteSnapshot does, with each
+// route's verdict and its evidence beside the routes (see writeJudged).
+func RenderJSON(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	if s == nil {
 		return fmt.Errorf("render: no snapshot")
 	}
-	return WriteSnapshot(w, s)
+	return writeJudged(w, s, opts)
 }
 
 const (
