@@ -90,7 +90,7 @@ steps:
 	fmt.Println("step:", res.Verdict)
 	// Output:
 	// inconclusive /api/metrics: no evidence: no request observed under this prefix
-	// pass GET /api/health: parity 1.0000 [0.9953, 1.0000] over 1000 compared; candidate errors 0% [0%, 0.47%]; p99 3ms [3ms, 3ms] of 1000 vs 2ms [2ms, 2ms] of 1000 (at 95%)
+	// pass GET /api/health: parity 1.0000 [0.9946, 1.0000] over 1000 compared; candidate errors 0% [0%, 0.54%]; p99 3ms [3ms, 3ms] of 1000 vs 2ms [2ms, 2ms] of 1000 (at 95%)
 	// step: inconclusive
 }
 

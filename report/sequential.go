@@ -66,19 +66,22 @@ func (th Thresholds) errorRateMargin() float64 {
 // least 1−α (Ville's inequality), so the set holds p at every n at once, however
 // often it is looked at. The prior, Beta(centre·c, (1−centre)·c), puts its
 // weight near the threshold the rate is held against, where the sequence needs
-// to be tight; it changes the width, never the guarantee.
+// to be tight; a wide mixture gives half its weight to a uniform prior too, so
+// that rates far from the threshold get a tight interval as well (at the cost
+// of ln 2 in the bound). The prior changes the width, never the guarantee.
 type mixture struct {
 	a, b  float64
 	lbAB  float64
+	wide  bool
 	bound float64 // ln(1/α)
 }
 
 // mixtureWeight is c above: the prior's weight in trials.
 const mixtureWeight = 60
 
-func newMixture(centre, alpha float64) mixture {
+func newMixture(centre, alpha float64, wide bool) mixture {
 	centre = min(max(centre, 0.5/mixtureWeight), 1-0.5/mixtureWeight)
-	m := mixture{a: centre * mixtureWeight, b: (1 - centre) * mixtureWeight, bound: -math.Log(alpha)}
+	m := mixture{a: centre * mixtureWeight, b: (1 - centre) * mixtureWeight, wide: wide, bound: -math.Log(alpha)}
 	m.lbAB = lbeta(m.a, m.b)
 	return m
 }
@@ -87,6 +90,10 @@ func newMixture(centre, alpha float64) mixture {
 // failures (real-valued counts allowed, for projections).
 func (m *mixture) logM(s, f, p float64) float64 {
 	l := lbeta(m.a+s, m.b+f) - m.lbAB
+	if m.wide { // ½ the centred prior + ½ Beta(1, 1), whose log-Beta at (1, 1) is 0
+		u := lbeta(1+s, 1+f)
+		l = max(l, u) + math.Log1p(math.Exp(-math.Abs(l-u))) - math.Ln2
+	}
 	if s > 0 {
 		l -= s * math.Log(p)
 	}
@@ -150,7 +157,7 @@ type rateTest struct {
 }
 
 func newRateTest(minRate, margin, alpha float64) rateTest {
-	return rateTest{min: minRate, margin: margin, seq: newMixture(minRate, alpha)}
+	return rateTest{min: minRate, margin: margin, seq: newMixture(minRate, alpha, true)}
 }
 
 // passAt is the rate the sequence's lower end must reach to pass.
@@ -285,7 +292,7 @@ func (t *rateTest) counts(n int64) (failBelow, passAbove int64) {
 // The S for which it does form an interval [lo, hi−1], and an S outside it is
 // exactly an order statistic on the wrong side of the quantile.
 func quantileRanks(n int64, q, alpha float64) (lo, hi int64) {
-	m := newMixture(q, alpha)
+	m := newMixture(q, alpha, false)
 	lo, last := m.inside(n, q)
 	if lo > last { // cannot happen (the mixture is at most the likelihood at its maximum)
 		return 0, n + 1
