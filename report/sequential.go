@@ -307,11 +307,11 @@ func lbeta(a, b float64) float64 {
 	return la + lb - lab
 }
 
-// quantileBound is one side's p99 with its always-valid bounds, in
-// milliseconds; Upper is +Inf while too few samples bound it.
+// quantileBound is one side's always-valid bounds on its p99 over n samples,
+// in milliseconds; upper is +Inf while too few samples bound it.
 type quantileBound struct {
-	n                      int64
-	estimate, lower, upper float64
+	n            int64
+	lower, upper float64
 }
 
 // latencyDecision compares the candidate's p99 with ratio × the primary's,

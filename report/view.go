@@ -88,7 +88,13 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 		r := &s.Routes[i]
 		ev := routeEvidence(r, th, opts.held)
 		verdict := ev.Verdict
-		rv := routeView{RouteStats: r, Verdict: verdict, Reason: ev.Reason}
+		// Every renderer's "lower" is the verdict's: the always-valid bound at the
+		// plan's confidence, not the snapshot's fixed-sample Wilson bound.
+		shown := *r
+		if ev.Parity.Samples > 0 {
+			shown.ParityLower = ev.Parity.Lower
+		}
+		rv := routeView{RouteStats: &shown, Verdict: verdict, Reason: ev.Reason}
 		if opts.Plan != nil {
 			if p := RoutePath(r.Route); p != "" {
 				rv.Step = firstStep(opts.Plan, len(opts.Plan.Steps), p)

@@ -212,6 +212,9 @@
       r.differences = r.differences || [];
       r.noise = r.noise || [];
       var j = judgeRoute(r, verdicts);
+      // The lower bound shown is the verdict's (always valid), not the snapshot's Wilson bound.
+      var ev = verdicts.get(r.route);
+      if (ev && ev.parity && ev.parity.samples > 0) r.parity_lower = ev.parity.lower;
       judged.set(r.route, j);
       var rv = { r: r, route: r.route, verdict: j[0], reason: j[1], step: 0 };
       if (plan) {
