@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"strings"
 	"testing"
@@ -188,5 +189,44 @@ func TestRenderGateGolden(t *testing.T) {
 			}
 			golden(t, f.name, b.Bytes())
 		})
+	}
+}
+
+// TestDisplaySnapshotJudgesLatency: the live dashboard's snapshot has no encoded
+// histograms, yet its verdicts judge latency as the full snapshot's do, on the
+// buckets ForDisplay holds; a summary alone cannot.
+func TestDisplaySnapshotJudgesLatency(t *testing.T) {
+	agg := NewAggregator(Limits{})
+	for _, o := range (traffic{route: "GET /api/health", matched: 1000, primaryMs: 10, candidateMs: 45}).observations() {
+		agg.Observe(o)
+	}
+	full := RouteEvidence(agg.Snapshot().Route("GET /api/health"), DefaultThresholds)
+	snap, opts := agg.ForDisplay(RenderOptions{})
+	var b bytes.Buffer
+	if err := RenderJSON(&b, snap, opts); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Histograms bool `json:"histograms_omitted"`
+		Verdicts   []struct {
+			Route string `json:"route"`
+			*Evidence
+		} `json:"verdicts"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Histograms || len(got.Verdicts) != 1 {
+		t.Fatalf("display JSON: histograms omitted %v, %d verdicts", got.Histograms, len(got.Verdicts))
+	}
+	if d := cmp.Diff(full, got.Verdicts[0].Evidence); d != "" {
+		t.Errorf("display verdict differs from the full snapshot's (-full +display):\n%s", d)
+	}
+	if full.Latency.Verdict != Fail {
+		t.Errorf("latency %s, want fail: %s", full.Latency.Verdict, full.Reason)
+	}
+	summary := RouteEvidence(agg.SnapshotSummary().Route("GET /api/health"), DefaultThresholds)
+	if summary.Latency.Missing == "" || summary.Latency.Verdict != Inconclusive {
+		t.Errorf("a summary without histograms judged latency: %+v", summary.Latency)
 	}
 }
