@@ -230,6 +230,11 @@ type LatencyEvidence struct {
 	Primary   QuantileEvidence `json:"primary"`
 	Candidate QuantileEvidence `json:"candidate"`
 	Needed    int64            `json:"needed,omitempty"`
+	// CandidateSlower is the rank effect size of the whole distributions: the
+	// chance that a request on the candidate took longer than one on the
+	// primary (ties count half; 0.5 is alike), from the histograms' buckets.
+	// Evidence beside the verdict, which the p99 bounds decide.
+	CandidateSlower float64 `json:"candidate_slower"`
 	// Missing says why latency could not be judged at all (a summary snapshot
 	// without histograms); empty otherwise.
 	Missing string `json:"missing,omitempty"`
@@ -340,6 +345,7 @@ func latencyEvidence(r *RouteStats, th Thresholds, held *[2]buckets) LatencyEvid
 	}
 	pb, cb := p.p99(alpha), c.p99(alpha)
 	le.Primary, le.Candidate = pb.evidence(r.Latency.Primary.P99), cb.evidence(r.Latency.Candidate.P99)
+	le.CandidateSlower = round6(c.slowerThan(p))
 	le.Verdict = latencyDecision(cb, pb, th.MaxP99Ratio, th.P99FloorMs)
 	if le.Verdict == Inconclusive {
 		n := min(p.total(), c.total())
@@ -388,6 +394,33 @@ func bucketsOf(h *packedHist) buckets {
 		return true
 	})
 	return b
+}
+
+// slowerThan is the chance that a sample of b exceeds one of o, ties (the same
+// bucket) counting half: the Mann–Whitney U over the product of the counts. Both
+// histograms share one bucket layout, so equal values are equal buckets.
+func (b buckets) slowerThan(o buckets) float64 {
+	nb, no := b.total(), o.total()
+	if nb == 0 || no == 0 {
+		return 0.5
+	}
+	var u float64
+	j := 0
+	var below, prev int64 // o's samples under b's current bucket; b's running count
+	for _, e := range b {
+		c := e.cum - prev
+		prev = e.cum
+		for j < len(o) && o[j].value < e.value {
+			below = o[j].cum
+			j++
+		}
+		tie := int64(0)
+		if j < len(o) && o[j].value == e.value {
+			tie = o[j].cum - below
+		}
+		u += float64(c) * (float64(below) + float64(tie)/2)
+	}
+	return u / (float64(nb) * float64(no))
 }
 
 func (b buckets) total() int64 {

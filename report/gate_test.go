@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -228,5 +229,34 @@ func TestDisplaySnapshotJudgesLatency(t *testing.T) {
 	summary := RouteEvidence(agg.SnapshotSummary().Route("GET /api/health"), DefaultThresholds)
 	if summary.Latency.Missing == "" || summary.Latency.Verdict != Inconclusive {
 		t.Errorf("a summary without histograms judged latency: %+v", summary.Latency)
+	}
+}
+
+// TestCandidateSlower: the rank effect size is 1 when every candidate request
+// is slower, ½ for the same distribution, and what the Mann–Whitney U says for
+// overlapping ones.
+func TestCandidateSlower(t *testing.T) {
+	hist := func(ms ...int) buckets {
+		h := newHistogram()
+		for _, m := range ms {
+			recordLatency(h, time.Duration(m)*time.Millisecond)
+		}
+		return bucketsOf(h)
+	}
+	for _, tc := range []struct {
+		name string
+		c, p buckets
+		want float64
+	}{
+		{"all slower", hist(10, 20, 30), hist(1, 2, 3), 1},
+		{"all faster", hist(1, 2), hist(10, 20), 0},
+		{"alike", hist(1, 2, 3), hist(1, 2, 3), 0.5},
+		{"overlap", hist(2, 4), hist(1, 3), 0.75}, // pairs (2>1) (2<3) (4>1) (4>3): 3 of 4
+		{"ties", hist(5, 5), hist(5, 1), 0.75},    // (5=5)½ (5>1) twice: 3 of 4
+		{"empty", nil, hist(1), 0.5},
+	} {
+		if got := tc.c.slowerThan(tc.p); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("%s: %g, want %g", tc.name, got, tc.want)
+		}
 	}
 }
