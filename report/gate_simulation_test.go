@@ -23,7 +23,10 @@ const (
 
 // simRoute is one simulated route: counts, and both sides' latencies in
 // histograms whose order statistics are followed incrementally, so that each
-// evaluation costs O(1) as it does for a sequential test.
+// evaluation costs O(1) as it does for a sequential test. Each run is one
+// goroutine's own: the per-sample methods are left out of the race detector's
+// instrumentation (//go:norace), which would otherwise multiply the cost of the
+// ten million evaluations a test makes.
 type simRoute struct {
 	th                   Thresholds
 	tabs                 *simTables
@@ -76,6 +79,7 @@ func newSimRoute(th Thresholds, tabs *simTables) *simRoute {
 
 // add records one compared request and returns the route's verdict after it,
 // decided as RouteEvidence decides (same tests, same combination).
+//go:norace
 func (s *simRoute) add(match bool, primary, candidate time.Duration) Verdict {
 	s.compared++
 	if match {
@@ -116,6 +120,7 @@ var simLows = func() (l [simBuckets + 1]float64) {
 	return l
 }()
 
+//go:norace
 func (h *simHist) add(d time.Duration) int {
 	us := max(float64(d)/float64(time.Microsecond), 1)
 	b := min(int(math.Log(us)/simStep), simBuckets-1)
@@ -135,6 +140,7 @@ type cursor struct {
 
 // to moves c to the bucket holding rank k (from 1) after a sample landed in
 // bucket added.
+//go:norace
 func (c *cursor) to(h *simHist, added int, k int64) {
 	if !c.ok {
 		c.b, c.ok = -1, true
@@ -152,6 +158,7 @@ func (c *cursor) to(h *simHist, added int, k int64) {
 	}
 }
 
+//go:norace
 func (c *cursor) lower(h *simHist, added int, k int64) float64 {
 	if k < 1 {
 		if c.ok && added <= c.b {
@@ -163,6 +170,7 @@ func (c *cursor) lower(h *simHist, added int, k int64) float64 {
 	return simLow(c.b)
 }
 
+//go:norace
 func (c *cursor) upper(h *simHist, added int, k, n int64) float64 {
 	if k > n {
 		if c.ok && added <= c.b {
