@@ -61,16 +61,32 @@ func (s *side) decode(limit int64) ([]byte, error) {
 	if s.decodedOK || s.decodeErr != nil {
 		return s.decoded, s.decodeErr
 	}
-	b := s.raw
-	for i := len(s.encodings) - 1; i >= 0; i-- {
+	b, err := decodeAll(s.encodings, s.raw, limit)
+	if err != nil {
+		s.decodeErr = err
+		return nil, err
+	}
+	s.decoded, s.decodedOK = b, true
+	return b, nil
+}
+
+// DecodeContent removes the content codings h's Content-Encoding lists (gzip,
+// deflate, br; identity is none) from body, last applied first, stopping at limit
+// decoded bytes: a body that decodes to more is an error, as is an unknown coding.
+// A body without codings is returned as it is. It is the one content decoder: the
+// comparison, the proxy's secret search and the recorder all use it.
+func DecodeContent(h http.Header, body []byte, limit int64) ([]byte, error) {
+	return decodeAll(contentEncodings(h), body, limit)
+}
+
+// decodeAll removes codings, given in the order applied, from b.
+func decodeAll(codings []string, b []byte, limit int64) ([]byte, error) {
+	for i := len(codings) - 1; i >= 0; i-- {
 		var err error
-		b, err = decodeOne(s.encodings[i], b, limit)
-		if err != nil {
-			s.decodeErr = err
+		if b, err = decodeOne(codings[i], b, limit); err != nil {
 			return nil, err
 		}
 	}
-	s.decoded, s.decodedOK = b, true
 	return b, nil
 }
 

@@ -29,10 +29,11 @@ var secretHeaderNames = map[string]bool{
 	"Set-Cookie":          true,
 }
 
-// secretWords are the case-insensitive substrings that make a JSON key, a header name
-// or a query parameter look secret. "key" also covers apikey and api_key; "passw"
-// covers password and passwd.
-var secretWords = []string{"passw", "pwd", "token", "secret", "key", "session", "credential", "authorization", "cookie", "signature"}
+// secretWords are the case-insensitive substrings that make a JSON key, a header
+// name, a query or form parameter or a difference path look secret, and a body that
+// cannot be parsed unsafe to record. "key" also covers apikey and api_key; "passw"
+// covers password and passwd. It is the one list: every redaction reads it.
+var secretWords = []string{"passw", "pwd", "token", "secret", "key", "session", "credential", "authorization", "cookie", "signature", "bearer"}
 
 // IsSecretHeader reports whether values of the header name are secret: Authorization,
 // Proxy-Authorization, Cookie, Set-Cookie, and any name containing a secret word
@@ -46,8 +47,12 @@ func IsSecretHeader(name string) bool {
 
 // IsSecretKey reports whether a JSON member name looks secret: it contains, in any
 // case, password, pwd, token, secret, key (apikey, api_key), session, credential,
-// authorization, cookie or signature.
+// authorization, cookie, signature or bearer.
 func IsSecretKey(jsonKey string) bool { return hasSecretWord(jsonKey) }
+
+// MentionsSecret reports whether text holds a secret word anywhere, in any case:
+// a body that cannot be parsed member by member and does is unsafe to keep.
+func MentionsSecret(text []byte) bool { return hasSecretWord(text) }
 
 func hasSecretWord[S string | []byte](s S) bool {
 	var buf [64]byte

@@ -299,7 +299,7 @@ func newRouteAcc(route, method string) *routeAcc {
 // observe records o under lim's caps. Called with r.mu held.
 func (r *routeAcc) observe(o *Observation, lim *Limits) {
 	if o.Skipped != "" {
-		countCapped(r.skipped, o.Skipped, maxSkipReasons)
+		countCapped(r.skipped, string(o.Skipped), maxSkipReasons)
 		return
 	}
 	recordLatency(r.primary, o.PrimaryLatency)
@@ -349,12 +349,17 @@ func (r *routeAcc) observe(o *Observation, lim *Limits) {
 		}
 	}
 	for _, p := range o.Noise {
+		// Looked up as stored: a long pattern is kept shortened, so it is found
+		// shortened, as difference groups are.
+		if len(p) > lim.ValueBytes {
+			p = shorten(p, lim.ValueBytes)
+		}
 		if _, ok := r.noise[p]; !ok {
 			if len(r.noise) >= lim.PathsPerRoute {
 				r.noiseDropped++
 				continue
 			}
-			p = shorten(p, lim.ValueBytes)
+			p = strings.Clone(p)
 		}
 		r.noise[p]++
 	}

@@ -92,7 +92,7 @@ func TestAggregatorCounts(t *testing.T) {
 			name: "skips count by reason only",
 			obs: []Observation{{Route: route, Skipped: SkipWriteMethod}, {Route: route, Skipped: SkipWriteMethod},
 				{Route: route, Skipped: SkipSampledOut, PrimaryStatus: 200}},
-			want: RouteStats{Skipped: map[string]int64{SkipWriteMethod: 2, SkipSampledOut: 1}},
+			want: RouteStats{Skipped: map[string]int64{string(SkipWriteMethod): 2, string(SkipSampledOut): 1}},
 		},
 		{
 			name: "noise is counted per pattern and does not cost parity",
@@ -201,7 +201,7 @@ func TestAggregatorConcurrent(t *testing.T) {
 		compared += r.Compared
 		matchedN += r.Matched
 		errs += r.CandidateErrors
-		skipped += r.Skipped[SkipQueueFull]
+		skipped += r.Skipped[string(SkipQueueFull)]
 		for _, d := range r.Differences {
 			diffs += d.Count
 		}
@@ -279,10 +279,33 @@ func TestAggregatorCaps(t *testing.T) {
 		}
 	})
 
+	// A long pattern is stored shortened; it must be found again as stored, so
+	// that a full map keeps counting it instead of dropping it as overflow.
+	t.Run("long noise patterns keep counting once the map is full", func(t *testing.T) {
+		a := NewAggregator(lim)
+		long := "body.items.#.a-very-long-field-name-that-is-over-the-value-cap"
+		for i := 0; i < lim.PathsPerRoute-1; i++ {
+			a.Observe(Observation{Route: "GET /api/x", PrimaryStatus: 200, CandidateStatus: 200, Noise: []string{fmt.Sprintf("body.n%d", i)}})
+		}
+		for range 3 {
+			a.Observe(Observation{Route: "GET /api/x", PrimaryStatus: 200, CandidateStatus: 200, Noise: []string{long}})
+		}
+		r := a.Snapshot().Route("GET /api/x")
+		var got int64
+		for _, nc := range r.Noise {
+			if nc.Path == shorten(long, lim.ValueBytes) {
+				got = nc.Count
+			}
+		}
+		if got != 3 || r.NoiseDropped != 0 {
+			t.Errorf("long pattern counted %d, %d dropped; want 3, 0 dropped", got, r.NoiseDropped)
+		}
+	})
+
 	t.Run("skip reasons and error messages", func(t *testing.T) {
 		a := NewAggregator(lim)
 		for i := 0; i < 1000; i++ {
-			a.Observe(Observation{Route: "GET /api/x", Skipped: fmt.Sprintf("reason%d", i)})
+			a.Observe(Observation{Route: "GET /api/x", Skipped: SkipReason(fmt.Sprintf("reason%d", i))})
 			a.Observe(Observation{Route: "GET /api/x", PrimaryStatus: 200, CandidateError: fmt.Sprintf("dial tcp: port %d", i)})
 		}
 		r := a.Snapshot().Route("GET /api/x")

@@ -75,23 +75,3 @@ func FuzzReadSnapshot(f *testing.F) {
 		}
 	})
 }
-
-func FuzzKey(f *testing.F) {
-	f.Add("GET", "/api/sessions/12?x=1")
-	f.Add("post", "api//a/../b#c")
-	f.Add("", "")
-	k := NewKeyer([]string{"/api/sessions/:id", "GET /api/x/:a/:b"})
-	f.Fuzz(func(t *testing.T, method, path string) {
-		key := k.Key(method, path)
-		i := strings.IndexByte(key, ' ')
-		if i < 0 || !strings.HasPrefix(key[i+1:], "/") {
-			t.Fatalf("key %q is not METHOD /path", key)
-		}
-		if strings.ContainsAny(key[i+1:], "?#") {
-			t.Errorf("key %q holds a query or fragment", key)
-		}
-		if again := k.Key(method, path); again != key {
-			t.Errorf("key not stable: %q then %q", key, again)
-		}
-	})
-}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/parity-dev/parity/report/buildinfo"
 )
 
 // ForDisplay is SnapshotSummary for a reader that judges what it shows (the
@@ -35,7 +37,8 @@ func (a *Aggregator) ForDisplay(opts RenderOptions) (*Snapshot, RenderOptions) {
 // are derived: reading the report back as a snapshot ignores them.
 type judgedReport struct {
 	*Snapshot
-	Verdicts []judgedRoute `json:"verdicts"`
+	Verdicts []judgedRoute  `json:"verdicts"`
+	Build    buildinfo.Info `json:"build"`
 }
 
 type judgedRoute struct {
@@ -43,13 +46,14 @@ type judgedRoute struct {
 	*Evidence
 }
 
-// writeJudged writes s as JSON with a verdicts list beside the routes: each
+// writeJudged writes s as JSON with a verdicts list beside the routes — each
 // route's verdict, reason and evidence (estimate, interval, samples and samples
-// still needed, test by test) under opts' thresholds. The live dashboard reads
-// them from its poll.
+// still needed, test by test) under opts' thresholds — and "build" naming the
+// parity that rendered it. The live dashboard reads the verdicts from its poll;
+// readers of snapshots ignore both.
 func writeJudged(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	th := opts.thresholds()
-	out := judgedReport{Snapshot: s, Verdicts: make([]judgedRoute, len(s.Routes))}
+	out := judgedReport{Snapshot: s, Verdicts: make([]judgedRoute, len(s.Routes)), Build: opts.build()}
 	for i := range s.Routes {
 		out.Verdicts[i] = judgedRoute{Route: s.Routes[i].Route, Evidence: routeEvidence(&s.Routes[i], th, opts.held)}
 	}

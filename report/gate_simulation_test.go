@@ -79,6 +79,7 @@ func newSimRoute(th Thresholds, tabs *simTables) *simRoute {
 
 // add records one compared request and returns the route's verdict after it,
 // decided as RouteEvidence decides (same tests, same combination).
+//
 //go:norace
 func (s *simRoute) add(match bool, primary, candidate time.Duration) Verdict {
 	s.compared++
@@ -140,6 +141,7 @@ type cursor struct {
 
 // to moves c to the bucket holding rank k (from 1) after a sample landed in
 // bucket added.
+//
 //go:norace
 func (c *cursor) to(h *simHist, added int, k int64) {
 	if !c.ok {

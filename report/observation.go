@@ -17,7 +17,7 @@ type Observation struct {
 
 	// Skipped, when not empty, is why the request was not compared (one of the
 	// Skip* reasons); nothing below is read then.
-	Skipped string
+	Skipped SkipReason
 
 	PrimaryStatus    int
 	CandidateStatus  int // 0 when CandidateError is set
@@ -50,18 +50,22 @@ type Observation struct {
 	ReaskDropped bool
 }
 
-// Reasons a request was not compared. Snapshots count skips by these strings.
+// SkipReason is why a request was not compared; the empty reason means it was.
+// Snapshots count skips by these strings.
+type SkipReason string
+
+// Reasons a request was not compared.
 const (
-	SkipWriteMethod      = "write_method"      // unsafe method on a route not opted in
-	SkipExcluded         = "excluded"          // matched shadow.exclude
-	SkipAuth             = "auth"              // /api/auth is never mirrored
-	SkipAmbiguous        = "ambiguous_path"    // path still ambiguous after canonicalisation
-	SkipSampledOut       = "sampled_out"       // not picked by shadow.sample
-	SkipBodyTooLarge     = "body_too_large"    // request body over the mirror cap
-	SkipQueueFull        = "queue_full"        // mirror queue full
-	SkipConcurrency      = "concurrency"       // mirror concurrency limit reached
-	SkipPrimaryFailed    = "primary_failed"    // primary response unusable (reset, transport error)
-	SkipCutOver          = "cut_over"          // served by the candidate, not verified
-	SkipUpgrade          = "upgrade"           // protocol upgrade (WebSocket) is never mirrored
-	SkipStreamUnfinished = "stream_unfinished" // the serving response still streaming at the mirror deadline
+	SkipWriteMethod      SkipReason = "write_method"      // unsafe method on a route not opted in
+	SkipExcluded         SkipReason = "excluded"          // matched shadow.exclude
+	SkipAuth             SkipReason = "auth"              // /api/auth is never mirrored
+	SkipAmbiguous        SkipReason = "ambiguous_path"    // path still ambiguous after canonicalisation
+	SkipSampledOut       SkipReason = "sampled_out"       // not picked by shadow.sample
+	SkipBodyTooLarge     SkipReason = "body_too_large"    // request body over the mirror cap
+	SkipQueueFull        SkipReason = "queue_full"        // mirror queue full
+	SkipConcurrency      SkipReason = "concurrency"       // mirror concurrency limit reached
+	SkipPrimaryFailed    SkipReason = "primary_failed"    // primary response unusable (reset, transport error)
+	SkipCutOver          SkipReason = "cut_over"          // served by the candidate, not verified
+	SkipUpgrade          SkipReason = "upgrade"           // protocol upgrade (WebSocket) is never mirrored
+	SkipStreamUnfinished SkipReason = "stream_unfinished" // the serving response still streaming at the mirror deadline
 )

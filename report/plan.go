@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/parity-dev/parity/report/route"
 )
 
 // Plan is a rollout plan: the steps that move routes to the candidate, in order,
@@ -99,22 +101,12 @@ func (s *Step) Sends(path string) bool {
 
 // PrefixMatch reports whether prefix covers path on segment boundaries:
 // "/api/health" matches "/api/health" and "/api/health/x" but not
-// "/api/healthz"; a prefix ending in "/" matches everything under it.
-func PrefixMatch(prefix, path string) bool {
-	if strings.HasSuffix(prefix, "/") {
-		return strings.HasPrefix(path, prefix)
-	}
-	return path == prefix || strings.HasPrefix(path, prefix) && path[len(prefix)] == '/'
-}
+// "/api/healthz"; a prefix ending in "/" matches everything under it. It is
+// route.Under, the one prefix rule.
+func PrefixMatch(prefix, path string) bool { return route.Under(path, prefix) }
 
-// IsAuthPath reports whether path is under /api/auth, in any letter case.
-func IsAuthPath(path string) bool {
-	const auth = "/api/auth"
-	if len(path) < len(auth) || !strings.EqualFold(path[:len(auth)], auth) {
-		return false
-	}
-	return len(path) == len(auth) || path[len(auth)] == '/'
-}
+// IsAuthPath reports whether path is under /api/auth, in any letter case: route.IsAuth.
+func IsAuthPath(path string) bool { return route.IsAuth(path) }
 
 // Step returns step n (from 1), or nil.
 func (p *Plan) Step(n int) *Step {

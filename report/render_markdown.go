@@ -8,6 +8,14 @@ import (
 
 var verdictMark = map[Verdict]string{Pass: "✅ pass", Fail: "❌ fail", Inconclusive: "⏳ inconclusive"}
 
+// mdVerdict is a route's verdict mark.
+func mdVerdict(r *routeView) string {
+	if r.NeverMirrored {
+		return "🔒 " + neverMirroredLabel
+	}
+	return verdictMark[r.Verdict]
+}
+
 // RenderMarkdown writes a Markdown report for a CI job summary or a pull-request
 // comment: the verdict line, step readiness (with a plan), the per-route table
 // worst parity first, and the top differences with paste-able paths, examples
@@ -45,7 +53,7 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 				top = fmt.Sprintf("%s %s ×%d", mdCode(r.Top[0].Path), r.Top[0].Kind, r.Top[0].Count)
 			}
 			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s | %s | %d | %s | %s / %s | %s / %s | %s |\n",
-				mdCode(r.Route), verdictMark[r.Verdict], fmtCount(r.Compared), fmtParity(r.RouteStats), fmtLower(r.RouteStats),
+				mdCode(r.Route), mdVerdict(r), fmtCount(r.Compared), fmtParity(r.RouteStats), fmtLower(r.RouteStats),
 				fmtErrors(r.RouteStats), r.CandidateAuthFailures, fmtCount(r.SkippedTotal()),
 				fmtLatencyQ(r.Latency.Primary, 50), fmtLatencyQ(r.Latency.Candidate, 50),
 				fmtLatency(r.Latency.Primary), fmtLatency(r.Latency.Candidate), top)
@@ -63,7 +71,7 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 		fmt.Fprint(ew, "## Why, and the top differences\n\n")
 	}
 	for _, r := range judged {
-		fmt.Fprintf(ew, "### %s — %s\n\n%s\n\n", mdCode(r.Route), verdictMark[r.Verdict], mdText(r.Reason))
+		fmt.Fprintf(ew, "### %s — %s\n\n%s\n\n", mdCode(r.Route), mdVerdict(r), mdText(r.Reason))
 		for _, d := range r.Top {
 			fmt.Fprintf(ew, "- %s **%s** ×%d", mdCode(d.Path), d.Kind, d.Count)
 			if d.ExamplesDropped > 0 {
@@ -91,6 +99,7 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 		}
 		fmt.Fprintln(ew)
 	}
+	fmt.Fprintf(ew, "<sub>%s</sub>\n", mdText(opts.footerLine()))
 	return ew.err
 }
 

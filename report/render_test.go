@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/parity-dev/parity/diff"
+	"github.com/parity-dev/parity/report/route"
 )
 
 // renderSnapshot is the snapshot every renderer's golden file shows: a route of
@@ -264,7 +265,7 @@ func TestSilenceYAML(t *testing.T) {
 func TestRenderFromComparisons(t *testing.T) {
 	// Observations as the proxy builds them: diff.Compare on real responses.
 	a := NewAggregator(Limits{})
-	k := NewKeyer(nil)
+	k := route.NewKeyer(nil)
 	primary := &diff.Response{Status: 200, Header: map[string][]string{"Content-Type": {"application/json"}},
 		Body: []byte(`{"items":[{"id":1,"name":"a"}],"total":1}`)}
 	bodies := []string{`{"items":[{"id":1,"name":"a"}],"total":1}`}

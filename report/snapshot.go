@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 )
@@ -304,39 +303,11 @@ func WriteSnapshot(w io.Writer, s *Snapshot) error {
 	return nil
 }
 
-// WriteSnapshotFile writes s to path atomically: a temporary file in the same
-// directory is written, synced and renamed over path, so a reader (or a crash)
-// never sees half a snapshot.
-func WriteSnapshotFile(path string, s *Snapshot) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write snapshot %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = WriteSnapshot(f, s); err != nil {
-		return fmt.Errorf("write snapshot %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("sync snapshot %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("close snapshot %s: %w", path, err)
-	}
-	if err = os.Chmod(f.Name(), 0o644); err != nil {
-		return fmt.Errorf("write snapshot %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("rename snapshot into %s: %w", path, err)
-	}
-	if d, derr := os.Open(dir); derr == nil { // make the rename durable where supported
-		_ = d.Sync()
-		d.Close()
+// WriteSnapshotFile writes s to path atomically (WriteFileAtomic), so a reader (or
+// a crash) never sees half a snapshot.
+func WriteSnapshotFile(path string, s *Snapshot) error {
+	if err := WriteFileAtomic(path, func(w io.Writer) error { return WriteSnapshot(w, s) }); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
 	}
 	return nil
 }

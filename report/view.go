@@ -29,11 +29,15 @@ type view struct {
 
 type routeView struct {
 	*RouteStats
-	Verdict   Verdict
-	Reason    string
-	Step      int // first plan step that sends it; 0 for none or no plan
-	Top       []DiffGroup
-	MoreDiffs int // groups beyond Top
+	Verdict Verdict
+	Reason  string
+	// NeverMirrored marks a route that is never mirrored by design (everything
+	// it saw was skipped under the auth rule): inconclusive for the gate, but
+	// no evidence will ever come, and no one should wait for it.
+	NeverMirrored bool
+	Step          int // first plan step that sends it; 0 for none or no plan
+	Top           []DiffGroup
+	MoreDiffs     int // groups beyond Top
 }
 
 type stepView struct {
@@ -95,6 +99,9 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 			shown.ParityLower = ev.Parity.Lower
 		}
 		rv := routeView{RouteStats: &shown, Verdict: verdict, Reason: ev.Reason}
+		if verdict == Inconclusive && neverMirrored(r) {
+			rv.NeverMirrored, rv.Reason = true, neverMirroredReason
+		}
 		if opts.Plan != nil {
 			if p := RoutePath(r.Route); p != "" {
 				rv.Step = firstStep(opts.Plan, len(opts.Plan.Steps), p)
@@ -312,4 +319,24 @@ func yamlScalar(s string) string {
 		return s
 	}
 	return strconv.Quote(s)
+}
+
+// The words every renderer shows for a route that is never mirrored by design.
+const (
+	neverMirroredLabel  = "never mirrored (by design)"
+	neverMirroredReason = "never mirrored (by design): /api/auth stays on SvelteKit and is never sent to Fastify"
+)
+
+// neverMirrored reports whether everything r saw was skipped under the auth rule.
+func neverMirrored(r *RouteStats) bool {
+	n := r.Skipped[string(SkipAuth)]
+	return r.Compared == 0 && n > 0 && n == r.SkippedTotal()
+}
+
+// Label is the route's verdict as the reports word it.
+func (r *routeView) Label() string {
+	if r.NeverMirrored {
+		return neverMirroredLabel
+	}
+	return verdictLabel(r.Verdict)
 }

@@ -20,9 +20,23 @@ func (p *Proxy) accessLog(r *http.Request, st *serveState) {
 		Dur("duration", time.Since(st.start)).
 		Str("backend", st.dec.Serve.String()).
 		Str("request_id", st.id).
-		Str("mirror", st.mirror)
+		Str("mirror", st.mirrorText())
 	if st.err != nil {
 		e.Str("error", errorText(st.err))
 	}
 	e.Msg("request")
+}
+
+// mirrorText is what the access line says of the mirror: "mirrored", "none", or
+// the reason it was skipped or dropped.
+func (st *serveState) mirrorText() string {
+	switch st.mirror {
+	case mirrorQueued:
+		return "mirrored"
+	case mirrorSkipped, mirrorDropped:
+		return string(st.reason)
+	case mirrorPending:
+		return "pending"
+	}
+	return "none"
 }

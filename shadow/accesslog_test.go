@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parity-dev/parity/shadow/rules"
 	"github.com/rs/zerolog"
 )
 
@@ -41,7 +42,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	m := NewMetrics(0)
 	obs := newObserver()
 	logger := zerolog.New(&logs).Level(zerolog.DebugLevel)
-	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true),
+	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(rules.Primary, true),
 		Logger: logger, Metrics: m, Observer: obs})
 	down := newHarness(t, &Proxy{Primary: deadURL(t), Logger: logger, Metrics: m})
 

@@ -3,12 +3,12 @@ package shadow
 import (
 	"context"
 	"errors"
-	"net/url"
 	"slices"
 	"time"
 
 	"github.com/parity-dev/parity/diff"
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/shadow/rules"
 )
 
 // Observer receives one observation per request; report.Aggregator is one. It must be
@@ -20,7 +20,7 @@ type Observer interface {
 // Exchange is everything known about one request once both backends have answered
 // (or failed): the proxy and the replay both build one and hand it to Observe.
 type Exchange struct {
-	Decision  Decision
+	Decision  rules.Decision
 	Method    string
 	RequestID string
 	Time      time.Time
@@ -115,9 +115,5 @@ func candidateError(err error) string {
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return err.Error()
+	return errorText(err)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/shadow/rules"
 )
 
 // The benchmarks of this file measure the proxy's own work, without a network:
@@ -97,13 +98,13 @@ func benchJSON(size int, variant string) []byte {
 }
 
 // benchRouter routes as `parity proxy` does in shadow mode with sample 1.0.
-func benchRouter(b *testing.B) func(*http.Request) Decision {
+func benchRouter(b *testing.B) func(*http.Request) rules.Decision {
 	b.Helper()
-	cfg, err := ParseConfig("bench.yaml", []byte("shadow:\n  sample: 1.0\n  exclude: [/api/unmirrored/]\n"))
+	cfg, err := rules.ParseConfig("bench.yaml", []byte("shadow:\n  sample: 1.0\n  exclude: [/api/unmirrored/]\n"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	rt, err := NewRouter(cfg)
+	rt, err := rules.NewRouter(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/report/buildinfo"
+	"github.com/parity-dev/parity/shadow/rules"
 )
 
 // Comparison outcomes, the values of parity_comparisons_total's outcome label.
@@ -114,11 +116,12 @@ func NewMetrics(maxRoutes int) *Metrics {
 	}
 	m.reg.MustRegister(m.requestDuration, m.mirrorDuration, m.comparisons, m.dropped, m.skipped, m.reasks,
 		m.queueDepth, m.inFlight, m.reloads, m.backendUnavailable,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildinfo.NewCollector())
 	// Reasons and results are few and known: make them visible at zero, so rate()
 	// and alerts work before the first event.
-	for _, r := range []string{report.SkipQueueFull, report.SkipConcurrency, report.SkipBodyTooLarge, report.SkipUpgrade} {
-		m.dropped.WithLabelValues(r)
+	for _, r := range []report.SkipReason{report.SkipQueueFull, report.SkipConcurrency, report.SkipBodyTooLarge, report.SkipUpgrade} {
+		m.dropped.WithLabelValues(string(r))
 	}
 	for _, r := range []string{"success", "failure"} {
 		m.reloads.WithLabelValues(r)
@@ -126,7 +129,7 @@ func NewMetrics(maxRoutes int) *Metrics {
 	for _, r := range []string{reaskAnswered, reaskDropped, reaskFailed} {
 		m.reasks.WithLabelValues(r)
 	}
-	for _, b := range []string{Primary.String(), Candidate.String()} {
+	for _, b := range []string{rules.Primary.String(), rules.Candidate.String()} {
 		m.backendUnavailable.WithLabelValues(b)
 	}
 	return m
@@ -181,7 +184,7 @@ func (m *Metrics) route(key string) string {
 	return key
 }
 
-func (m *Metrics) observeRequest(route, method string, status int, backend Backend, d time.Duration) {
+func (m *Metrics) observeRequest(route, method string, status int, backend rules.Backend, d time.Duration) {
 	if m == nil {
 		return
 	}
@@ -189,7 +192,7 @@ func (m *Metrics) observeRequest(route, method string, status int, backend Backe
 		Observe(d.Seconds())
 }
 
-func (m *Metrics) observeMirror(route string, backend Backend, status int, err error, d time.Duration) {
+func (m *Metrics) observeMirror(route string, backend rules.Backend, status int, err error, d time.Duration) {
 	if m == nil {
 		return
 	}
@@ -207,11 +210,11 @@ func (m *Metrics) comparison(route, outcome string) {
 	m.comparisons.WithLabelValues(m.route(route), outcome).Inc()
 }
 
-func (m *Metrics) drop(reason string) {
+func (m *Metrics) drop(reason report.SkipReason) {
 	if m == nil {
 		return
 	}
-	m.dropped.WithLabelValues(reason).Inc()
+	m.dropped.WithLabelValues(string(reason)).Inc()
 }
 
 func (m *Metrics) reask(result string) {
@@ -221,11 +224,11 @@ func (m *Metrics) reask(result string) {
 	m.reasks.WithLabelValues(result).Inc()
 }
 
-func (m *Metrics) skip(reason string) {
+func (m *Metrics) skip(reason report.SkipReason) {
 	if m == nil {
 		return
 	}
-	m.skipped.WithLabelValues(reason).Inc()
+	m.skipped.WithLabelValues(string(reason)).Inc()
 }
 
 func (m *Metrics) queue(delta float64) {
@@ -242,7 +245,7 @@ func (m *Metrics) flight(delta float64) {
 	m.inFlight.Add(delta)
 }
 
-func (m *Metrics) unavailable(b Backend) {
+func (m *Metrics) unavailable(b rules.Backend) {
 	if m == nil {
 		return
 	}

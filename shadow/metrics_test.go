@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/parity-dev/parity/shadow/rules"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -21,8 +22,8 @@ func exportedFamilies(t *testing.T) map[string]map[string]bool {
 	primary := newBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
 	candidate := newBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
 	m := NewMetrics(0)
-	decide := func(r *http.Request) Decision {
-		d := Decision{Path: r.URL.Path, API: true, Route: "GET " + r.URL.Path, Serve: Primary, Mirror: true}
+	decide := func(r *http.Request) rules.Decision {
+		d := rules.Decision{Path: r.URL.Path, API: true, Route: "GET " + r.URL.Path, Serve: rules.Primary, Mirror: true}
 		if strings.HasPrefix(r.URL.Path, "/api/auth") {
 			d.Mirror, d.Skip = false, "auth"
 		}
@@ -203,9 +204,9 @@ func TestSelectors(t *testing.T) {
 func TestMetricLabelsBounded(t *testing.T) {
 	m := NewMetrics(2)
 	for _, r := range []string{"GET /a", "GET /b", "GET /c", "GET /a"} {
-		m.observeRequest(r, "GET", 200, Primary, 0)
+		m.observeRequest(r, "GET", 200, rules.Primary, 0)
 	}
-	m.observeRequest("GET /a", "FROBNICATE", 999, Primary, 0)
+	m.observeRequest("GET /a", "FROBNICATE", 999, rules.Primary, 0)
 	tests := []struct {
 		labels map[string]string
 		want   float64
@@ -219,6 +220,21 @@ func TestMetricLabelsBounded(t *testing.T) {
 	for _, tc := range tests {
 		if got := metricValue(t, m, "http_request_duration_seconds", tc.labels); got != tc.want {
 			t.Errorf("requests %v = %v, want %v", tc.labels, got, tc.want)
+		}
+	}
+}
+
+// TestMetricsNameTheBuild checks that the proxy's registry exports parity_build_info,
+// so a fleet's versions can be counted from /metrics.
+func TestMetricsNameTheBuild(t *testing.T) {
+	families := exportedFamilies(t)
+	labels, ok := families["parity_build_info"]
+	if !ok {
+		t.Fatal("parity_build_info is not exported")
+	}
+	for _, l := range []string{"version", "commit", "goversion"} {
+		if !labels[l] {
+			t.Errorf("parity_build_info has no %q label; labels %v", l, labels)
 		}
 	}
 }

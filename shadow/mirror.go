@@ -12,16 +12,17 @@ import (
 
 	"github.com/parity-dev/parity/diff"
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/shadow/rules"
 )
 
 // pair is one mirrored request: the clone sent to the other backend, and the slot
 // where the serving side leaves its result for the comparison.
 type pair struct {
-	dec    Decision
+	dec    rules.Decision
 	method string
 	id     string
 	start  time.Time
-	to     Backend // where the mirror goes
+	to     rules.Backend // where the mirror goes
 	req    *http.Request
 	again  *http.Request // the noise re-ask to a primary, for Refetch routes; nil = none
 	ctx    context.Context
@@ -54,7 +55,7 @@ var errServingIncomplete = errors.New("serving response not complete within the 
 // own header map (marked X-Parity-Shadow), own body reader over the buffered
 // bytes, own context and deadline, so that nothing of the client's request is
 // touched, nor read after its handler returned.
-func (p *Proxy) newPair(r *http.Request, dec *Decision, h http.Header, body []byte, to Backend, id string, start time.Time) *pair {
+func (p *Proxy) newPair(r *http.Request, dec *rules.Decision, h http.Header, body []byte, to rules.Backend, id string, start time.Time) *pair {
 	base, _ := p.backend(to)
 	mh := make(http.Header, len(h)+1)
 	for k, vv := range h {
@@ -63,7 +64,7 @@ func (p *Proxy) newPair(r *http.Request, dec *Decision, h http.Header, body []by
 	delete(mh, "Expect")
 	mh[HeaderShadow] = shadowValue
 
-	ctx, cancel := context.WithTimeout(p.mirrors.ctx, p.MirrorTimeout)
+	ctx, cancel := context.WithTimeout(p.mirrors.ctx, p.mirrorTimeout())
 	req := (&http.Request{
 		Method:        r.Method,
 		URL:           outURL(base, r),
@@ -82,7 +83,7 @@ func (p *Proxy) newPair(r *http.Request, dec *Decision, h http.Header, body []by
 		dec: *dec, method: r.Method, id: id, start: start, to: to,
 		req: req, ctx: ctx, cancel: cancel, servedCh: make(chan struct{}),
 	}
-	if dec.Refetch && dec.Serve == Primary {
+	if dec.Refetch && dec.Serve == rules.Primary {
 		// The route learns noise: the same request goes to a second primary (or the
 		// primary again), marked as a shadow request too.
 		again := p.Secondary
@@ -138,26 +139,26 @@ type mirrorPool struct {
 func (m *mirrorPool) init(p *Proxy) {
 	m.p = p
 	m.ctx, m.cancel = context.WithCancel(context.Background())
-	m.limit = int64(p.MirrorConcurrency + p.MirrorQueue)
+	m.limit = int64(p.mirrorConcurrency() + p.mirrorQueue())
 	m.jobs = make(chan *pair, m.limit)
 }
 
 // submit queues pr and returns "", or the reason it was dropped: queue_full when
 // workers and queue are taken, concurrency when every worker is busy and there
 // is no queue.
-func (m *mirrorPool) submit(pr *pair) string {
+func (m *mirrorPool) submit(pr *pair) report.SkipReason {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if !m.closed {
 		// Started under the lock, so never after close has begun waiting.
 		m.start.Do(func() {
-			for range m.p.MirrorConcurrency {
+			for range m.p.mirrorConcurrency() {
 				m.wg.Go(m.work)
 			}
 		})
 	}
 	reason := report.SkipQueueFull
-	if m.p.MirrorQueue == 0 {
+	if m.p.mirrorQueue() == 0 {
 		reason = report.SkipConcurrency
 	}
 	if m.closed {
@@ -233,7 +234,7 @@ func (p *Proxy) runMirror(pr *pair) {
 	}
 
 	_, transport := p.backend(pr.to)
-	m := p.fetch(transport, pr.req)
+	m := fetch(transport, pr.req, p.captureCap())
 	defer m.release()
 	status := 0
 	if m.resp != nil {
@@ -274,15 +275,16 @@ func (f *fetched) release() {
 	}
 }
 
-// fetch sends req and reads its answer whole, keeping up to CaptureCap of it.
-func (p *Proxy) fetch(transport http.RoundTripper, req *http.Request) fetched {
+// fetch sends req and reads its answer whole, keeping up to limit bytes of it.
+// The mirror, the noise re-ask and the replay all fetch through it.
+func fetch(transport http.RoundTripper, req *http.Request, limit int64) fetched {
 	sent := time.Now()
 	res, err := transport.RoundTrip(req)
 	f := fetched{latency: time.Since(sent), err: err}
 	if err != nil {
 		return f
 	}
-	f.capt = newCapture(p.CaptureCap)
+	f.capt = newCapture(limit)
 	bp := copyBufPool.Get().(*[]byte)
 	_, f.err = io.CopyBuffer(f.capt, res.Body, *bp)
 	copyBufPool.Put(bp)
@@ -302,7 +304,7 @@ func (p *Proxy) fetch(transport http.RoundTripper, req *http.Request) fetched {
 // others make the exchange ask a primary again (see reasker).
 func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency time.Duration, m fetched) {
 	x := Exchange{Decision: pr.dec, Method: pr.method, RequestID: pr.id, Time: pr.start}
-	if pr.dec.Serve == Primary {
+	if pr.dec.Serve == rules.Primary {
 		x.Primary, x.PrimaryErr, x.PrimaryLatency = sresp, serr, slatency
 		x.Candidate, x.CandidateErr, x.CandidateLatency = m.resp, m.err, m.latency
 	} else {
@@ -325,7 +327,7 @@ func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency tim
 }
 
 // dropPair gives up a mirror that was never sent.
-func (p *Proxy) dropPair(pr *pair, reason string) {
+func (p *Proxy) dropPair(pr *pair, reason report.SkipReason) {
 	if !pr.state.CompareAndSwap(pairWaiting, pairAbandoned) {
 		<-pr.servedCh
 		if pr.sCapture != nil {

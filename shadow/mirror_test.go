@@ -2,12 +2,9 @@ package shadow
 
 import (
 	"bufio"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/shadow/rules"
 )
 
 // TestMirrorSendsAClone: the mirror gets the same method, target, body and request
@@ -42,7 +40,7 @@ func TestMirrorSendsAClone(t *testing.T) {
 	})
 	obs := newObserver()
 	m := NewMetrics(0)
-	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true), Observer: obs, Metrics: m})
+	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(rules.Primary, true), Observer: obs, Metrics: m})
 
 	req, _ := http.NewRequest("POST", h.server.URL+"/api/tools/execute?dry=1;x=%zz", strings.NewReader(`{"tool":"t"}`))
 	req.Header.Set("X-Request-Id", "rid-1")
@@ -107,7 +105,7 @@ func TestMirrorBodyCap(t *testing.T) {
 			primary := newBackend(t, nil)
 			candidate := newBackend(t, nil)
 			obs := newObserver()
-			h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true),
+			h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(rules.Primary, true),
 				Observer: obs, MirrorBodyCap: limit})
 			payload := strings.Repeat("x", tc.size-1) + "!"
 			var body io.Reader = strings.NewReader(payload)
@@ -139,184 +137,6 @@ func TestMirrorBodyCap(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestMirrorCandidateFaults: whatever the candidate does, every client gets the
-// primary's status and bytes, the mirror ends by its deadline at the latest and is
-// counted, and goroutines and file descriptors return to their baseline.
-func TestMirrorCandidateFaults(t *testing.T) {
-	const want = `{"sessions":[1,2,3]}`
-	bigBody := strings.Repeat("x", 900<<10) // under the mirror cap: buffered and mirrored
-	tests := []struct {
-		name      string
-		candidate func(t *testing.T) *url.URL
-		method    string
-		body      string
-		header    http.Header
-		clients   int      // concurrent requests (default 1)
-		hangs     bool     // the candidate never finishes: MirrorTimeout ends the mirror
-		outcomes  []string // acceptable outcomes of each comparison
-	}{
-		{name: "refuses connections", candidate: deadURL, outcomes: []string{OutcomeCandidateError}},
-		{name: "accepts and never answers", hangs: true, candidate: func(t *testing.T) *url.URL {
-			return rawServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
-		}, outcomes: []string{OutcomeCandidateError}},
-		{name: "resets mid-body", candidate: func(t *testing.T) *url.URL {
-			return rawServer(t, func(c net.Conn) {
-				readRequest(c)
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"sess")
-				resetConn(c)
-			})
-		}, outcomes: []string{OutcomeCandidateError}},
-		{name: "answers garbage", candidate: func(t *testing.T) *url.URL {
-			return rawServer(t, func(c net.Conn) { readRequest(c); io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n\r\n") })
-		}, outcomes: []string{OutcomeCandidateError}},
-		// Transfer-Encoding wins over Content-Length (RFC 9112 section 6.3): read as
-		// chunked, the body differs from the primary's.
-		{name: "both Transfer-Encoding and Content-Length", candidate: func(t *testing.T) *url.URL {
-			return rawServer(t, func(c net.Conn) {
-				readRequest(c)
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
-			})
-		}, outcomes: []string{OutcomeMismatched}},
-		{name: "chunk size line ending in a bare LF", candidate: func(t *testing.T) *url.URL {
-			return rawServer(t, func(c net.Conn) {
-				readRequest(c)
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n")
-			})
-		}, outcomes: []string{OutcomeCandidateError}},
-		{name: "slower than the mirror deadline", hangs: true, candidate: func(t *testing.T) *url.URL {
-			return newBackend(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }).url(t)
-		}, outcomes: []string{OutcomeCandidateError}},
-		{name: "stops reading a large mirrored body", method: "POST", body: bigBody, hangs: true, candidate: func(t *testing.T) *url.URL {
-			stop := make(chan struct{})
-			u := rawServer(t, func(c net.Conn) {
-				bufio.NewReader(c).ReadString('\n') // the request line, then nothing more
-				<-stop
-			})
-			t.Cleanup(func() { close(stop) }) // runs before rawServer's own cleanup
-			return u
-		}, outcomes: []string{OutcomeCandidateError}},
-		{name: "Connection: close on every response, under load", clients: 16, candidate: func(t *testing.T) *url.URL {
-			return newBackend(t, func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Connection", "close")
-				w.Header().Set("Content-Type", "application/json")
-				io.WriteString(w, want)
-			}).url(t)
-		}, outcomes: []string{OutcomeMatched}},
-		{name: "answers 417 without reading the body", method: "POST", body: "payload",
-			header: http.Header{"Expect": {"100-continue"}}, candidate: func(t *testing.T) *url.URL {
-				return rawServer(t, func(c net.Conn) {
-					http.ReadRequest(bufio.NewReader(c))
-					io.WriteString(c, "HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-				})
-			}, outcomes: []string{OutcomeMismatched, OutcomeCandidateError}},
-		{name: "event stream that never ends", hangs: true, candidate: func(t *testing.T) *url.URL {
-			return newBackend(t, func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "text/event-stream")
-				for {
-					if _, err := io.WriteString(w, "data: tick\n\n"); err != nil {
-						return
-					}
-					w.(http.Flusher).Flush()
-					select {
-					case <-r.Context().Done():
-						return
-					case <-time.After(time.Millisecond):
-					}
-				}
-			}).url(t)
-		}, outcomes: []string{OutcomeCandidateError}},
-		{name: "gzip bomb", candidate: func(t *testing.T) *url.URL {
-			// 40 members of 1 MiB of zeros each: 40 MiB decoded from about 40 KiB, over
-			// the differ's decoding cap.
-			var member, bomb bytes.Buffer
-			zw, _ := gzip.NewWriterLevel(&member, gzip.BestCompression)
-			zw.Write(make([]byte, 1<<20))
-			zw.Close()
-			for range 40 {
-				bomb.Write(member.Bytes())
-			}
-			return newBackend(t, func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				w.Header().Set("Content-Encoding", "gzip")
-				w.Write(bomb.Bytes())
-			}).url(t)
-		}, outcomes: []string{OutcomeMismatched}},
-		{name: "endless concatenated gzip members", hangs: true, candidate: func(t *testing.T) *url.URL {
-			var member bytes.Buffer
-			zw := gzip.NewWriter(&member)
-			zw.Write([]byte(`{"a":1}`))
-			zw.Close()
-			return newBackend(t, func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Encoding", "gzip")
-				for r.Context().Err() == nil {
-					if _, err := w.Write(member.Bytes()); err != nil {
-						return
-					}
-				}
-			}).url(t)
-		}, outcomes: []string{OutcomeCandidateError}},
-	}
-	for _, tc := range tests {
-		goroutines, fds := runtime.NumGoroutine(), openFDs(t)
-		t.Run(tc.name, func(t *testing.T) {
-			primary := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				io.WriteString(w, want)
-			})
-			obs := newObserver()
-			m := NewMetrics(0)
-			// The mirror deadline must leave the primary time to answer even under the
-			// race detector on a loaded machine (a serving side that ends after it is
-			// not compared); it is short only where the candidate hangs, to keep the
-			// test short.
-			deadline := waitLimit
-			if tc.hangs {
-				deadline = time.Second
-			}
-			h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: tc.candidate(t), Decide: decideFixed(Primary, true),
-				Observer: obs, Metrics: m, MirrorTimeout: deadline})
-			method := tc.method
-			if method == "" {
-				method = "GET"
-			}
-			clients := max(tc.clients, 1)
-			var wg sync.WaitGroup
-			for range clients {
-				wg.Go(func() {
-					req, _ := http.NewRequest(method, h.server.URL+"/api/sessions", strings.NewReader(tc.body))
-					maps.Copy(req.Header, tc.header)
-					res, err := h.client.Do(req)
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					b, err := io.ReadAll(res.Body)
-					res.Body.Close()
-					if err != nil || res.StatusCode != 200 || string(b) != want {
-						t.Errorf("client got %d %q %v, want 200 %q", res.StatusCode, b, err, want)
-					}
-				})
-			}
-			wg.Wait()
-			counted := 0.0
-			for range clients {
-				ob := obs.next(t)
-				if got := outcomeOf(&ob); !slices.Contains(tc.outcomes, got) {
-					t.Errorf("outcome %s of %+v, want one of %v", got, ob, tc.outcomes)
-				}
-			}
-			for _, o := range tc.outcomes {
-				counted += metricValue(t, m, "parity_comparisons_total", map[string]string{"outcome": o})
-			}
-			if counted != float64(clients) {
-				t.Errorf("comparisons counted %v, want %d", counted, clients)
-			}
-		})
-		checkGoroutines(t, goroutines)
-		checkFDs(t, fds)
 	}
 }
 
@@ -397,7 +217,7 @@ func TestMirrorDrops(t *testing.T) {
 	tests := []struct {
 		name   string
 		queue  int
-		reason string
+		reason report.SkipReason
 	}{
 		{"no queue: concurrency", -1, report.SkipConcurrency},
 		{"queue of one: queue_full", 1, report.SkipQueueFull},
@@ -412,7 +232,7 @@ func TestMirrorDrops(t *testing.T) {
 			})
 			obs := newObserver()
 			m := NewMetrics(0)
-			h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true),
+			h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(rules.Primary, true),
 				Observer: obs, Metrics: m, MirrorConcurrency: 1, MirrorQueue: tc.queue})
 
 			h.get(t, "/api/a")
@@ -430,7 +250,7 @@ func TestMirrorDrops(t *testing.T) {
 			if ob.Skipped != tc.reason || ob.Route != "GET /api/c" {
 				t.Errorf("observation %+v, want GET /api/c skipped %s", ob, tc.reason)
 			}
-			if v := metricValue(t, m, "parity_mirror_dropped_total", map[string]string{"reason": tc.reason}); v != 1 {
+			if v := metricValue(t, m, "parity_mirror_dropped_total", map[string]string{"reason": string(tc.reason)}); v != 1 {
 				t.Errorf("dropped{%s} = %v, want 1", tc.reason, v)
 			}
 			close(release)
@@ -457,7 +277,7 @@ func TestMirrorOutlivesTheClient(t *testing.T) {
 		io.WriteString(w, "same")
 	})
 	obs := newObserver()
-	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true), Observer: obs})
+	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(rules.Primary, true), Observer: obs})
 	res, body := h.get(t, "/api/x")
 	if res.StatusCode != 200 || body != "same" {
 		t.Fatalf("client got %d %q", res.StatusCode, body)
@@ -477,8 +297,8 @@ func TestDecideSkipsAreObserved(t *testing.T) {
 	candidate := newBackend(t, nil)
 	obs := newObserver()
 	m := NewMetrics(0)
-	decide := func(r *http.Request) Decision {
-		return Decision{Path: r.URL.Path, API: true, Auth: true, Route: "GET /api/auth/:x", Serve: Primary, Skip: report.SkipAuth}
+	decide := func(r *http.Request) rules.Decision {
+		return rules.Decision{Path: r.URL.Path, API: true, Auth: true, Route: "GET /api/auth/:x", Serve: rules.Primary, Skip: report.SkipAuth}
 	}
 	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decide, Observer: obs, Metrics: m})
 	h.get(t, "/api/auth/login")
@@ -486,7 +306,7 @@ func TestDecideSkipsAreObserved(t *testing.T) {
 	if ob.Skipped != report.SkipAuth || ob.Route != "GET /api/auth/:x" || ob.Method != "GET" || ob.RequestID == "" {
 		t.Errorf("observation %+v", ob)
 	}
-	if v := metricValue(t, m, "parity_mirror_skipped_total", map[string]string{"reason": report.SkipAuth}); v != 1 {
+	if v := metricValue(t, m, "parity_mirror_skipped_total", map[string]string{"reason": string(report.SkipAuth)}); v != 1 {
 		t.Errorf("skipped{auth} = %v, want 1", v)
 	}
 	if n := candidate.count(); n != 0 {
@@ -507,7 +327,7 @@ func TestCloseFinishesPendingComparisons(t *testing.T) {
 		obs := newObserver()
 		pu, _ := url.Parse(primary.URL)
 		cu, _ := url.Parse(candidate.URL)
-		p := &Proxy{Primary: pu, Candidate: cu, Decide: decideFixed(Primary, true), Observer: obs, MirrorConcurrency: 2}
+		p := &Proxy{Primary: pu, Candidate: cu, Decide: decideFixed(rules.Primary, true), Observer: obs, MirrorConcurrency: 2}
 		srv := httptestServer(p.ServeHTTP)
 		client := &http.Client{Transport: &http.Transport{}}
 		const n = 5
@@ -551,7 +371,7 @@ func TestCloseCancelsWhenItsContextEnds(t *testing.T) {
 	primary := newBackend(t, nil)
 	candidate := newBackend(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 	obs := newObserver()
-	p := &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true), Observer: obs}
+	p := &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(rules.Primary, true), Observer: obs}
 	h := newHarness(t, p)
 	h.get(t, "/api/x")
 	candidate.next(t)
@@ -584,7 +404,7 @@ func TestClientAbortCancelsBothUpstreams(t *testing.T) {
 	}
 	primary, candidate := newBackend(t, hold(primaryGone)), newBackend(t, hold(candidateGone))
 	obs := newObserver()
-	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true), Observer: obs})
+	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(rules.Primary, true), Observer: obs})
 
 	conn, err := net.Dial("tcp", h.server.Listener.Addr().String())
 	if err != nil {
@@ -623,8 +443,8 @@ func TestMirrorLearnsNoise(t *testing.T) {
 				io.WriteString(w, `{"id":2,"requestId":"c"}`)
 			})
 			obs := newObserver()
-			decide := func(r *http.Request) Decision {
-				d := decideFixed(Primary, true)(r)
+			decide := func(r *http.Request) rules.Decision {
+				d := decideFixed(rules.Primary, true)(r)
 				d.Refetch = true
 				return d
 			}
@@ -688,7 +508,7 @@ func TestMirrorStreamOutlivesDeadline(t *testing.T) {
 		io.WriteString(w, "data: one\n\ndata: two\n\n")
 	})
 	obs := newObserver()
-	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true),
+	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(rules.Primary, true),
 		Observer: obs, MirrorTimeout: 50 * time.Millisecond})
 
 	type answer struct {

@@ -20,6 +20,8 @@ import (
 	"github.com/parity-dev/parity/fixtures"
 	"github.com/parity-dev/parity/fixtures/standin"
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/shadow/rules"
+	"github.com/parity-dev/parity/shadow/traffic"
 )
 
 // standinNoise is the noise the stand-ins plant on the routes the example config
@@ -48,17 +50,9 @@ func startStandins(t *testing.T) *standins {
 	return s
 }
 
-func exampleRouter(t *testing.T) *Router {
+func exampleRouter(t *testing.T) *rules.Router {
 	t.Helper()
-	cfg, err := ParseConfig("parity.yaml", fixtures.ExampleConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := NewRouter(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rt
+	return yamlRouter(t, string(fixtures.ExampleConfig))
 }
 
 // step1Routes are the routes of the plan's first step: all their recorded
@@ -68,9 +62,9 @@ var step1Routes = []string{"GET /api/health", "GET /api/healthz", "GET /api/metr
 // portalTraffic is the recorded portal traffic, cut to keep the test short under
 // -race: every request of step 1's routes and the first perRoute of each other
 // route (enough to learn noise and meet every planted regression).
-func portalTraffic(t *testing.T, rt *Router, perRoute int) TrafficReader {
+func portalTraffic(t *testing.T, rt *rules.Router, perRoute int) traffic.Reader {
 	t.Helper()
-	tr, err := OpenTraffic("portal.ndjson", bytes.NewReader(fixtures.TrafficNDJSON))
+	tr, err := traffic.Open("portal.ndjson", bytes.NewReader(fixtures.TrafficNDJSON))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,11 +87,11 @@ func portalTraffic(t *testing.T, rt *Router, perRoute int) TrafficReader {
 
 // sliceTraffic serves requests held in memory.
 type sliceTraffic struct {
-	reqs []*TrafficRequest
+	reqs []*traffic.Request
 	next int
 }
 
-func (s *sliceTraffic) Next() (*TrafficRequest, error) {
+func (s *sliceTraffic) Next() (*traffic.Request, error) {
 	if s.next == len(s.reqs) {
 		return nil, io.EOF
 	}
@@ -105,10 +99,10 @@ func (s *sliceTraffic) Next() (*TrafficRequest, error) {
 	return s.reqs[s.next-1], nil
 }
 
-func (s *sliceTraffic) Skipped() []LineError { return nil }
-func (s *sliceTraffic) SkippedCount() int    { return 0 }
+func (s *sliceTraffic) Skipped() []traffic.LineError { return nil }
+func (s *sliceTraffic) SkippedCount() int            { return 0 }
 
-// checkStandinFindings checks what issue 7 asks of a run over the stand-ins:
+// checkStandinFindings checks what a run over the stand-ins must find:
 // their noise is classified as noise and learned on its route, the routes whose
 // only differences are noise reach full parity, every planted regression is still
 // found, and the gate passes step 1, whose routes differ only by noise.
@@ -228,7 +222,7 @@ func TestNoiseReplayStandins(t *testing.T) {
 			}
 			// Writes are never asked twice.
 			for key, n := range s.counts.secondary.Counts() {
-				if method, _, _ := strings.Cut(key, " "); !safeMethods[method] {
+				if method, _, _ := strings.Cut(key, " "); !rules.SafeMethod(method) {
 					t.Errorf("the secondary got %d × %s", n, key)
 				}
 			}
@@ -259,7 +253,7 @@ func TestNoiseProxyStandins(t *testing.T) {
 	defer srv.Close()
 
 	tr := portalTraffic(t, rt, 8)
-	reqs := make(chan *TrafficRequest)
+	reqs := make(chan *traffic.Request)
 	var wg sync.WaitGroup
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for range 4 {
@@ -373,13 +367,13 @@ func TestExchangeNoise(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rules, err := diff.NewRules()
+			dr, err := diff.NewRules()
 			if err != nil {
 				t.Fatal(err)
 			}
 			asked := false
 			x := Exchange{
-				Decision: Decision{Route: "GET /api/x", Rules: rules, Noise: NoisePolicy{Rule: report.NoiseRule{Confirm: 2, Window: 4}}},
+				Decision: rules.Decision{Route: "GET /api/x", Rules: dr, Noise: rules.NoisePolicy{Rule: report.NoiseRule{Confirm: 2, Window: 4}}},
 				Primary:  resp(primary), Candidate: resp(tc.candidate), Learned: tc.learned,
 				Reask: func() *diff.Response {
 					asked = true
@@ -403,48 +397,15 @@ func TestExchangeNoise(t *testing.T) {
 	}
 }
 
-// TestRouterNoisePolicy: the noise: section applies to every route, a route's
-// own noise: entry overrides it field by field.
-func TestRouterNoisePolicy(t *testing.T) {
-	cfg, err := ParseConfig("parity.yaml", []byte(`noise:
-  window: 8
-  reask_concurrency: 3
-  reask_rate: 2.5
-routes:
-  - match: GET /api/health
-    refetch: true
-    noise: {confirm: 6}
-  - match: GET /api/other
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := NewRouter(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]NoisePolicy{}
-	for _, path := range []string{"/api/health", "/api/other", "/api/sessions"} {
-		got[path] = rt.Decide(httptest.NewRequest("GET", path, nil)).Noise
-	}
-	want := map[string]NoisePolicy{
-		"/api/health":   {Rule: report.NoiseRule{Confirm: 6, Window: 8}, ReaskConcurrency: 3, ReaskRate: 2.5},
-		"/api/other":    {Rule: report.NoiseRule{Window: 8}, ReaskConcurrency: 3, ReaskRate: 2.5},
-		"/api/sessions": {Rule: report.NoiseRule{Window: 8}, ReaskConcurrency: 3, ReaskRate: 2.5},
-	}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("noise policies (-want +got):\n%s", d)
-	}
-}
-
 // TestReaskLimiter: the concurrency bound drops or makes a caller wait, and the
 // rate bound holds one second's worth of re-asks, on a clock the test moves.
 func TestReaskLimiter(t *testing.T) {
 	t.Run("concurrency", func(t *testing.T) {
 		var l reaskLimiter
-		pol := NoisePolicy{ReaskConcurrency: 2}
+		pol := rules.NoisePolicy{ReaskConcurrency: 2}
 		ctx := context.Background()
-		if !l.acquire(ctx, pol, false) || !l.acquire(ctx, pol, false) {
+		first, second := l.acquire(ctx, pol, false), l.acquire(ctx, pol, false)
+		if !first || !second {
 			t.Fatal("two slots not granted")
 		}
 		if l.acquire(ctx, pol, false) {
@@ -471,7 +432,7 @@ func TestReaskLimiter(t *testing.T) {
 	t.Run("rate", func(t *testing.T) {
 		now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 		l := reaskLimiter{now: func() time.Time { return now }}
-		pol := NoisePolicy{ReaskConcurrency: 100, ReaskRate: 2}
+		pol := rules.NoisePolicy{ReaskConcurrency: 100, ReaskRate: 2}
 		granted := func() int {
 			n := 0
 			for l.acquire(context.Background(), pol, false) {
@@ -511,10 +472,10 @@ func TestProxyReaskDropped(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"at":"c"}`)
 	})
-	decide := func(r *http.Request) Decision {
-		d := decideFixed(Primary, true)(r)
+	decide := func(r *http.Request) rules.Decision {
+		d := decideFixed(rules.Primary, true)(r)
 		d.Refetch = true
-		d.Noise = NoisePolicy{ReaskRate: 0.001} // one re-ask, then none for a long while
+		d.Noise = rules.NoisePolicy{ReaskRate: 0.001} // one re-ask, then none for a long while
 		return d
 	}
 	obs := newObserver()
@@ -556,8 +517,8 @@ func TestLearnedNoiseNeverSilencesAnotherRoute(t *testing.T) {
 		io.WriteString(w, `{"at":"c"}`)
 	})
 	agg := report.NewAggregator(report.Limits{})
-	decide := func(r *http.Request) Decision {
-		d := decideFixed(Primary, true)(r)
+	decide := func(r *http.Request) rules.Decision {
+		d := decideFixed(rules.Primary, true)(r)
 		d.Route = "GET " + r.URL.Path
 		d.Refetch = r.URL.Path == "/api/a" // only route a may re-ask
 		return d
@@ -593,7 +554,7 @@ func (o *learningObserver) Learned(route string) []string { return o.agg.Learned
 // BenchmarkObservationLearnedNoise is the comparison of a health answer whose
 // only differences are learned noise: no re-ask, the differences moved to noise.
 func BenchmarkObservationLearnedNoise(b *testing.B) {
-	rules, err := diff.NewRules()
+	dr, err := diff.NewRules()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -601,7 +562,7 @@ func BenchmarkObservationLearnedNoise(b *testing.B) {
 		return &diff.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(body), Size: int64(len(body))}
 	}
 	x := Exchange{
-		Decision:  Decision{Route: "GET /api/health", Rules: rules},
+		Decision:  rules.Decision{Route: "GET /api/health", Rules: dr},
 		Primary:   resp(`{"status":"ok","version":"2.4.1","uptime":1234.5,"checks":{"database":{"status":"ok"}},"generatedAt":"2025-06-02T08:00:00.250Z"}`),
 		Candidate: resp(`{"status":"ok","version":"2.4.1","uptime":1301.25,"checks":{"database":{"status":"ok"}},"generatedAt":"2025-06-02T08:00:07.500Z"}`),
 		Learned:   []string{"body.generatedAt", "body.uptime"},

@@ -23,6 +23,9 @@ import (
 
 	"github.com/parity-dev/parity/diff"
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/report/route"
+	"github.com/parity-dev/parity/shadow/internal/hop"
+	"github.com/parity-dev/parity/shadow/rules"
 )
 
 // Default timeouts of the Proxy.
@@ -69,7 +72,7 @@ type Proxy struct {
 
 	// Decide routes one request; it must not modify it. nil: every request is
 	// served by the primary and none is mirrored.
-	Decide func(*http.Request) Decision
+	Decide func(*http.Request) rules.Decision
 
 	// Observer receives one observation per compared request, and one per API
 	// request that was not compared (with the reason). nil: observations are dropped
@@ -133,62 +136,72 @@ type Proxy struct {
 	primaryT     http.RoundTripper
 	candidateT   http.RoundTripper
 	ownTransport []*http.Transport
-	idPrefix     string
-	idCounter    atomic.Uint64
+	ids          *requestIDs
 	mirrors      mirrorPool
 }
 
-// init applies the defaults on first use.
+// init sets up the Proxy's own state on first use: transports, the request id
+// prefix, the mirror pool. It never writes an exported field: defaults are read
+// where they are used (the accessors below), as httputil.ReverseProxy does.
 func (p *Proxy) init() {
 	p.once.Do(func() {
-		if p.HeaderTimeout <= 0 {
-			p.HeaderTimeout = DefaultHeaderTimeout
-		}
-		if p.MirrorConcurrency <= 0 {
-			p.MirrorConcurrency = DefaultMirrorConcurrency
-		}
-		if p.MirrorQueue == 0 {
-			p.MirrorQueue = DefaultMirrorQueue
-		} else if p.MirrorQueue < 0 {
-			p.MirrorQueue = 0
-		}
-		if p.MirrorBodyCap <= 0 {
-			p.MirrorBodyCap = DefaultMirrorBodyCap
-		}
-		if p.CaptureCap <= 0 {
-			p.CaptureCap = DefaultCaptureCap
-		}
-		if p.MirrorTimeout <= 0 {
-			p.MirrorTimeout = DefaultMirrorTimeout
-		}
 		p.primaryT = p.Transport
 		if p.primaryT == nil {
-			t := newTransport(p.HeaderTimeout)
+			t := newTransport(p.headerTimeout(), idleConnsPerBackend)
 			p.ownTransport = append(p.ownTransport, t)
 			p.primaryT = t
 		}
 		p.candidateT = p.CandidateTransport
 		if p.candidateT == nil {
-			t := newTransport(p.HeaderTimeout)
+			t := newTransport(p.headerTimeout(), idleConnsPerBackend)
 			p.ownTransport = append(p.ownTransport, t)
 			p.candidateT = t
 		}
-		var b [8]byte
-		rand.Read(b[:])
-		p.idPrefix = hex.EncodeToString(b[:])
+		p.ids = newRequestIDs()
 		p.mirrors.init(p)
 	})
 }
 
+func (p *Proxy) headerTimeout() time.Duration {
+	return orDefault(p.HeaderTimeout, DefaultHeaderTimeout)
+}
+func (p *Proxy) mirrorConcurrency() int {
+	return orDefault(p.MirrorConcurrency, DefaultMirrorConcurrency)
+}
+func (p *Proxy) mirrorBodyCap() int64 { return orDefault(p.MirrorBodyCap, DefaultMirrorBodyCap) }
+func (p *Proxy) captureCap() int64    { return orDefault(p.CaptureCap, DefaultCaptureCap) }
+func (p *Proxy) mirrorTimeout() time.Duration {
+	return orDefault(p.MirrorTimeout, DefaultMirrorTimeout)
+}
+
+// mirrorQueue is MirrorQueue read: 0 is the default, negative is none.
+func (p *Proxy) mirrorQueue() int {
+	if p.MirrorQueue < 0 {
+		return 0
+	}
+	return orDefault(p.MirrorQueue, DefaultMirrorQueue)
+}
+
+// orDefault is v when it is set (positive), else def.
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// idleConnsPerBackend is the idle pool the proxy keeps to each backend.
+const idleConnsPerBackend = 256
+
 // newTransport is a transport to one backend: no environment proxy, no implicit
 // compression (the client's Accept-Encoding decides), a deep idle pool.
-func newTransport(headerTimeout time.Duration) *http.Transport {
+func newTransport(headerTimeout time.Duration, idlePerHost int) *http.Transport {
 	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		Proxy:                 nil,
 		DialContext:           d.DialContext,
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   256,
+		MaxIdleConns:          4 * idlePerHost,
+		MaxIdleConnsPerHost:   idlePerHost,
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		ResponseHeaderTimeout: headerTimeout,
@@ -196,50 +209,51 @@ func newTransport(headerTimeout time.Duration) *http.Transport {
 	}
 }
 
-func (p *Proxy) backend(b Backend) (*url.URL, http.RoundTripper) {
-	if b == Candidate {
+func (p *Proxy) backend(b rules.Backend) (*url.URL, http.RoundTripper) {
+	if b == rules.Candidate {
 		return p.Candidate, p.candidateT
 	}
 	return p.Primary, p.primaryT
 }
 
-func other(b Backend) Backend {
-	if b == Candidate {
-		return Primary
+func other(b rules.Backend) rules.Backend {
+	if b == rules.Candidate {
+		return rules.Primary
 	}
-	return Candidate
+	return rules.Candidate
 }
 
 // ServeHTTP serves r from the backend its decision names and, when decided,
-// mirrors a clone of it to the other backend.
+// mirrors a clone of it to the other backend. Every way through it ends in exit.
 func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	p.init()
-	start := time.Now()
+	st := serveState{method: r.Method, start: time.Now()}
+	defer p.exit(rw, r, &st)
 
-	var dec Decision
 	if p.Decide != nil {
-		dec = p.Decide(r)
+		st.dec = p.Decide(r)
 	} else {
-		dec = Decision{Path: r.URL.Path, Serve: Primary}
+		st.dec = rules.Decision{Path: r.URL.Path, Serve: rules.Primary}
+	}
+	dec := &st.dec
+	if (dec.Serve == rules.Candidate || dec.Mirror) && route.ReadsAsAuth(rawPath(r)) {
+		// The last line before the candidate, with the one auth scanner: whatever
+		// the rules concluded, a target that reads as /api/auth before any dot
+		// segment is resolved (a backend may not resolve "..;") stays with the primary.
+		dec.Auth, dec.Serve, dec.Mirror, dec.Skip = true, rules.Primary, false, report.SkipAuth
 	}
 
-	if (dec.Serve == Candidate || dec.Mirror) && literalAuth(rawPath(r)) {
-		// The last line before the candidate: whatever the rules concluded, a target
-		// that reads as /api/auth before any dot segment is resolved (a backend may
-		// not resolve "..;") stays with the primary.
-		dec.Auth, dec.Serve, dec.Mirror, dec.Skip = true, Primary, false, report.SkipAuth
-	}
-
-	h, id := outHeader(r, p.TrustForwarded, p.newRequestID)
+	var h http.Header
+	h, st.id = outHeader(r, p.TrustForwarded, p.ids.next)
 	if r.Method == http.MethodConnect {
 		// A tunnel request has no path to route on: parity is not a forward proxy.
-		p.fail(rw, r, &dec, id, start, http.StatusMethodNotAllowed, errors.New("CONNECT is not proxied"))
+		st.refuse(http.StatusMethodNotAllowed, errors.New("CONNECT is not proxied"))
 		return
 	}
 	if r.Method == "PRI" && r.RequestURI == "*" {
 		// The HTTP/2 preface of a client speaking h2c by prior knowledge: never
 		// honoured, nor passed on as an HTTP/1.1 request.
-		p.fail(rw, r, &dec, id, start, http.StatusHTTPVersionNotSupported, errors.New("h2c is not served"))
+		st.refuse(http.StatusHTTPVersionNotSupported, errors.New("h2c is not served"))
 		return
 	}
 
@@ -249,7 +263,7 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	upType := upgradeType(r.Header)
 	if upType != "" {
 		if !asciiPrint(upType) {
-			p.fail(rw, r, &dec, id, start, http.StatusBadRequest, fmt.Errorf("client asked to switch to invalid protocol %q", upType))
+			st.refuse(http.StatusBadRequest, fmt.Errorf("client asked to switch to invalid protocol %q", upType))
 			return
 		}
 		h["Connection"] = []string{"Upgrade"}
@@ -259,36 +273,32 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		h["Te"] = []string{"trailers"}
 	}
 
-	st := serveState{dec: &dec, method: r.Method, id: id, start: start, mirror: mirrorNone}
 	mirrorTo := other(dec.Serve)
 	mirrorURL, _ := p.backend(mirrorTo)
 	switch {
 	case !dec.Mirror:
 		if dec.Skip != "" {
-			st.mirror = dec.Skip
+			st.mirror, st.reason = mirrorSkipped, dec.Skip
 		}
 	case upType != "":
-		st.mirror, st.drop = report.SkipUpgrade, true
-	case mirrorURL == nil:
-		st.mirror = mirrorNone
-	default:
+		st.mirror, st.reason = mirrorDropped, report.SkipUpgrade
+	case mirrorURL != nil:
 		st.mirror = mirrorPending
 	}
 
 	body, buffered, err := p.requestBody(r, h, &st)
 	if err != nil {
-		p.fail(rw, r, &dec, id, start, http.StatusBadRequest, err)
+		st.refuse(http.StatusBadRequest, err)
 		return
 	}
-
-	if st.mirror == mirrorPending && p.Record != nil {
-		p.Record(r, buffered)
-	}
 	if st.mirror == mirrorPending {
-		st.pair = p.newPair(r, &dec, h, buffered, mirrorTo, id, start)
+		if p.Record != nil {
+			p.Record(r, buffered)
+		}
+		st.pair = p.newPair(r, dec, h, buffered, mirrorTo, st.id, st.start)
 		if reason := p.mirrors.submit(st.pair); reason != "" {
 			st.pair = nil
-			st.mirror, st.drop = reason, true
+			st.mirror, st.reason = mirrorDropped, reason
 		} else {
 			st.mirror = mirrorQueued
 		}
@@ -302,21 +312,22 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 // what the mirror sends), else streamed untouched, whole and once, and the
 // mirror dropped as body_too_large.
 func (p *Proxy) requestBody(r *http.Request, h http.Header, st *serveState) (body io.ReadCloser, buffered []byte, err error) {
+	limit := p.mirrorBodyCap()
 	switch {
 	case r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0:
 		return nil, nil, nil
 	case st.mirror != mirrorPending:
 		return &noCloseReader{r: r.Body}, nil, nil
-	case r.ContentLength > p.MirrorBodyCap:
-		st.mirror, st.drop = report.SkipBodyTooLarge, true
+	case r.ContentLength > limit:
+		st.mirror, st.reason = mirrorDropped, report.SkipBodyTooLarge
 		return &noCloseReader{r: r.Body}, nil, nil
 	}
-	b, over, err := readCapped(r.Body, p.MirrorBodyCap, r.ContentLength)
+	b, over, err := readCapped(r.Body, limit, r.ContentLength)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read request body: %w", err)
 	}
 	if over {
-		st.mirror, st.drop = report.SkipBodyTooLarge, true
+		st.mirror, st.reason = mirrorDropped, report.SkipBodyTooLarge
 		return &noCloseReader{r: io.MultiReader(bytes.NewReader(b), r.Body)}, nil, nil
 	}
 	// The body is already here: asking the backend whether to send it would only
@@ -325,24 +336,52 @@ func (p *Proxy) requestBody(r *http.Request, h http.Header, st *serveState) (bod
 	return io.NopCloser(bytes.NewReader(b)), b, nil
 }
 
-// Mirror outcomes in the access log besides the skip reasons.
+// mirrorState is what became of a request's mirror. Why it was not sent, when it
+// was not, is the separate reason beside it.
+type mirrorState uint8
+
 const (
-	mirrorNone    = "none"
-	mirrorPending = "pending"
-	mirrorQueued  = "mirrored"
+	mirrorNone    mirrorState = iota // not an API request, or nowhere to mirror to
+	mirrorPending                    // decided; the body and the queue are still to pass
+	mirrorQueued                     // handed to the mirror pool
+	mirrorSkipped                    // the routing rules said no, for reason
+	mirrorDropped                    // the proxy gave it up, for reason (bounds, upgrades)
 )
 
-// serveState is what one request carries from the decision to the access line.
+// serveState is what one request carries from the decision to its exit.
 type serveState struct {
-	dec    *Decision
-	method string
-	id     string
-	start  time.Time
-	mirror string // mirrorNone, mirrorQueued or a skip reason
-	drop   bool   // mirror is a reason the proxy dropped it for (not the routing rules)
-	pair   *pair  // set while a mirror waits for the serving side
-	status int
-	err    error
+	dec     rules.Decision
+	method  string
+	id      string
+	start   time.Time
+	mirror  mirrorState
+	reason  report.SkipReason // why, when mirror is mirrorSkipped or mirrorDropped
+	pair    *pair             // set while a mirror waits for the serving side
+	status  int
+	err     error
+	answer  string // an error answer exit still has to write ("" = none)
+	settled bool   // the serving side's result was handed on
+}
+
+// refuse ends a request that is not forwarded at all: it is answered status, and
+// neither mirrored nor counted as skipped.
+func (st *serveState) refuse(status int, err error) {
+	st.status, st.err, st.answer = status, err, http.StatusText(status)
+	st.mirror, st.reason = mirrorNone, ""
+}
+
+// exit is the one way out of ServeHTTP: the serving side's result goes to the
+// waiting mirror (or the skip is counted), the request is measured, an error answer
+// still due is written, and the access line is logged — in this order, so that
+// what a client can see has been counted.
+func (p *Proxy) exit(rw http.ResponseWriter, r *http.Request, st *serveState) {
+	if !st.settled {
+		p.settle(st, 0, nil, nil, st.err, 0)
+	}
+	if st.answer != "" {
+		writeJSONError(rw, st.status, st.answer, st.dec.Serve, st.id)
+	}
+	p.accessLog(r, st)
 }
 
 // serve sends the outbound request to the serving backend and streams its answer.
@@ -354,7 +393,7 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 	}
 	base, transport := p.backend(st.dec.Serve)
 	if base == nil {
-		p.unavailable(rw, r, st, errors.New("no URL configured for this backend"))
+		p.unavailable(r, st, errors.New("no URL configured for this backend"))
 		return
 	}
 
@@ -375,36 +414,31 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 	res, err := transport.RoundTrip(out)
 	info.end()
 	if err != nil {
-		if r.Context().Err() != nil {
+		switch cr, _ := body.(*noCloseReader); {
+		case r.Context().Err() != nil:
 			// The client left: its upstream request is cancelled with it.
 			st.status, st.err = statusClientClosed, r.Context().Err()
-			p.finishServing(st, 0, nil, nil, err, 0)
-			p.accessLog(r, st)
-			return
-		}
-		if cr, ok := body.(*noCloseReader); ok && cr.readErr() != nil {
+			p.settle(st, 0, nil, nil, err, 0)
+		case cr != nil && cr.readErr() != nil:
 			// The client's own body broke (bad chunking): its fault, not the
 			// backend's, and no reason to report the backend down.
 			st.status, st.err = http.StatusBadRequest, fmt.Errorf("read request body: %w", cr.readErr())
-			p.finishServing(st, 0, nil, nil, st.err, 0)
-			writeJSONError(rw, http.StatusBadRequest, http.StatusText(http.StatusBadRequest), st.dec.Serve, st.id)
-			p.accessLog(r, st)
-			return
+			st.answer = http.StatusText(http.StatusBadRequest)
+		default:
+			p.unavailable(r, st, err)
 		}
-		p.unavailable(rw, r, st, err)
 		return
 	}
 	latency := time.Since(sent)
 
 	if res.StatusCode == http.StatusSwitchingProtocols {
 		st.status = res.StatusCode
-		p.finishServing(st, res.StatusCode, res.Header, nil, errors.New("protocol switched"), latency)
+		p.settle(st, res.StatusCode, res.Header, nil, errors.New("protocol switched"), latency)
 		p.switchProtocols(rw, out, res, st)
-		p.accessLog(r, st)
 		return
 	}
 
-	removeHopByHop(res.Header)
+	hop.Remove(res.Header)
 	rh := rw.Header()
 	for k, vv := range res.Header {
 		rh[k] = vv
@@ -422,35 +456,32 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 
 	var capt *capture
 	if st.pair != nil {
-		capt = newCapture(p.CaptureCap)
+		capt = newCapture(p.captureCap())
 	}
 	flush, headersNow := flushPolicy(res)
 	rerr, werr := copyResponse(rw, res, capt, flush, headersNow)
 	res.Body.Close() // now, to populate res.Trailer
 	if rerr != nil || werr != nil {
-		var err error
 		switch {
 		case werr != nil:
-			err = fmt.Errorf("client left: write: %w", werr)
+			st.err = fmt.Errorf("client left: write: %w", werr)
 			st.status = statusClientClosed
 		case r.Context().Err() != nil:
 			// The client left mid-body, which cancelled the backend's read: not a
 			// failure of the backend.
-			err = fmt.Errorf("client left: %w", rerr)
+			st.err = fmt.Errorf("client left: %w", rerr)
 			st.status = statusClientClosed
 		default:
 			// What the backend sent before failing reaches the client, then the break.
 			http.NewResponseController(rw).Flush()
-			err = fmt.Errorf("read %s body: %w", st.dec.Serve, rerr)
+			st.err = fmt.Errorf("read %s body: %w", st.dec.Serve, rerr)
 			p.Logger.Warn().Str("request_id", st.id).Str("backend", st.dec.Serve.String()).
 				Str("error", rerr.Error()).Msg("Backend failed mid-body")
 		}
-		st.err = err
-		p.finishServing(st, res.StatusCode, res.Header, capt, err, latency)
-		p.accessLog(r, st)
+		p.settle(st, res.StatusCode, res.Header, capt, st.err, latency)
 		if r.Context().Value(http.ServerContextKey) != nil {
 			// All that can be done mid-stream: abort, so the client sees exactly what
-			// the backend sent, then a broken connection.
+			// the backend sent, then a broken connection (exit still runs).
 			panic(http.ErrAbortHandler)
 		}
 		return
@@ -471,17 +502,18 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 			}
 		}
 	}
-	p.finishServing(st, res.StatusCode, res.Header, capt, nil, latency)
-	p.accessLog(r, st)
+	p.settle(st, res.StatusCode, res.Header, capt, nil, latency)
 }
 
 // statusClientClosed stands in logs and metrics for a request whose client left
 // before the answer (nginx's 499).
 const statusClientClosed = 499
 
-// finishServing hands the serving side's result to a waiting mirror, or counts the
-// request as skipped when it was not mirrored.
-func (p *Proxy) finishServing(st *serveState, status int, header http.Header, capt *capture, err error, latency time.Duration) {
+// settle measures the request and hands the serving side's result to a waiting
+// mirror, or counts the request as skipped when it was not mirrored. It runs once
+// per request.
+func (p *Proxy) settle(st *serveState, status int, header http.Header, capt *capture, err error, latency time.Duration) {
+	st.settled = true
 	p.Metrics.observeRequest(st.dec.Route, st.method, st.status, st.dec.Serve, time.Since(st.start))
 	if st.pair != nil {
 		st.pair.served(status, header, capt, err, latency)
@@ -491,50 +523,37 @@ func (p *Proxy) finishServing(st *serveState, status int, header http.Header, ca
 	if capt != nil {
 		capt.release()
 	}
-	reason := st.mirror
-	if reason == mirrorNone || reason == mirrorQueued {
+	switch st.mirror {
+	case mirrorDropped:
+		p.Metrics.drop(st.reason)
+	case mirrorSkipped:
+		p.Metrics.skip(st.reason)
+	default:
 		return
-	}
-	if st.drop {
-		p.Metrics.drop(reason)
-	} else {
-		p.Metrics.skip(reason)
 	}
 	if p.Observer != nil {
 		p.Observer.Observe(report.Observation{
-			Time: st.start, Route: st.dec.Route, Method: st.method, RequestID: st.id, Skipped: reason,
+			Time: st.start, Route: st.dec.Route, Method: st.method, RequestID: st.id, Skipped: st.reason,
 		})
 	}
 }
 
 // unavailable answers 502 (504 after a timeout) when the serving backend could not
 // be reached, with the log line the cutover guide's monitoring greps for.
-func (p *Proxy) unavailable(rw http.ResponseWriter, r *http.Request, st *serveState, err error) {
+func (p *Proxy) unavailable(r *http.Request, st *serveState, err error) {
 	status := http.StatusBadGateway
 	msg := "Backend unavailable"
 	if isTimeout(err) {
 		status, msg = http.StatusGatewayTimeout, "Backend timeout"
 	}
-	cause := errorText(err)
 	p.Metrics.unavailable(st.dec.Serve)
 	p.Logger.Error().Str("backend", st.dec.Serve.String()).Str("request_id", st.id).
-		Str("method", r.Method).Str("path", st.dec.Path).Int("status", status).Str("error", cause).
+		Str("method", r.Method).Str("path", st.dec.Path).Int("status", status).Str("error", errorText(err)).
 		Msg("Backend unavailable")
-	st.status, st.err = status, err
-	p.finishServing(st, 0, nil, nil, err, 0)
-	writeJSONError(rw, status, msg, st.dec.Serve, st.id)
-	p.accessLog(r, st)
+	st.status, st.err, st.answer = status, err, msg
 }
 
-// fail answers a request the proxy cannot forward at all.
-func (p *Proxy) fail(rw http.ResponseWriter, r *http.Request, dec *Decision, id string, start time.Time, status int, err error) {
-	st := &serveState{dec: dec, method: r.Method, id: id, start: start, mirror: mirrorNone, status: status, err: err}
-	p.Metrics.observeRequest(dec.Route, st.method, status, dec.Serve, time.Since(start))
-	writeJSONError(rw, status, http.StatusText(status), dec.Serve, id)
-	p.accessLog(r, st)
-}
-
-func writeJSONError(rw http.ResponseWriter, status int, msg string, b Backend, id string) {
+func writeJSONError(rw http.ResponseWriter, status int, msg string, b rules.Backend, id string) {
 	h := rw.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
@@ -543,15 +562,20 @@ func writeJSONError(rw http.ResponseWriter, status int, msg string, b Backend, i
 	fmt.Fprintf(rw, `{"error":%q,"backend":%q,"request_id":%q}`+"\n", msg, b.String(), id)
 }
 
-// errorText describes a transport error without its URL, whose query may carry
-// secrets.
-func errorText(err error) string {
+// WithoutURL returns err without the *url.Error around it, whose message quotes
+// the request URL — and so its query, where secrets travel. It is the one reading
+// of a transport error: the access log, the observations, the replay's log and the
+// fetch of remote snapshots describe errors through it.
+func WithoutURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		err = ue.Err
+		return ue.Err
 	}
-	return err.Error()
+	return err
 }
+
+// errorText describes a transport error without its URL (WithoutURL).
+func errorText(err error) string { return WithoutURL(err).Error() }
 
 func isTimeout(err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -627,33 +651,6 @@ func isEventStream(ct string) bool {
 	return rest == "" || rest[0] == ';'
 }
 
-// hopHeaders are removed on each hop (RFC 9110 section 7.6.1), besides those
-// named in Connection.
-var hopHeaders = []string{
-	"Connection",
-	"Proxy-Connection",
-	"Keep-Alive",
-	"Proxy-Authenticate",
-	"Proxy-Authorization",
-	"Te",
-	"Trailer",
-	"Transfer-Encoding",
-	"Upgrade",
-}
-
-func removeHopByHop(h http.Header) {
-	for _, f := range h["Connection"] {
-		for sf := range strings.SplitSeq(f, ",") {
-			if sf = textproto.TrimString(sf); sf != "" {
-				h.Del(sf)
-			}
-		}
-	}
-	for _, f := range hopHeaders {
-		delete(h, f)
-	}
-}
-
 // outHeader is the header sent upstream: the client's, without hop-by-hop headers
 // (those named in Connection too), without X-Parity-*, and, unless trusted,
 // without the client's forwarding headers; then the proxy's own, and the request
@@ -664,7 +661,7 @@ func outHeader(r *http.Request, trust bool, newID func() string) (h http.Header,
 	for k, vv := range r.Header {
 		h[k] = vv
 	}
-	removeHopByHop(h)
+	hop.Remove(h)
 	for k := range h {
 		if len(k) >= len(parityPrefix) && strings.EqualFold(k[:len(parityPrefix)], parityPrefix) {
 			delete(h, k)
@@ -773,10 +770,23 @@ func validRequestID(id string) bool {
 	return true
 }
 
-func (p *Proxy) newRequestID() string {
+// requestIDs makes the ids of requests that come without a usable one: a random
+// prefix per Proxy or Replayer and a counter, 32 hex digits, unique without a lock.
+type requestIDs struct {
+	prefix  string
+	counter atomic.Uint64
+}
+
+func newRequestIDs() *requestIDs {
+	var b [8]byte
+	rand.Read(b[:])
+	return &requestIDs{prefix: hex.EncodeToString(b[:])}
+}
+
+func (g *requestIDs) next() string {
 	var b [32]byte
-	copy(b[:16], p.idPrefix)
-	n := p.idCounter.Add(1)
+	copy(b[:16], g.prefix)
+	n := g.counter.Add(1)
 	const digits = "0123456789abcdef"
 	for i := 31; i >= 16; i-- {
 		b[i] = digits[n&0xf]
@@ -805,38 +815,17 @@ func outURL(base *url.URL, r *http.Request) *url.URL {
 	return u
 }
 
-// rawPath is the path of r's request target as it came on the wire.
+// rawPath is the path of r's request target as it came on the wire
+// (route.TargetPath); "*" for OPTIONS *.
 func rawPath(r *http.Request) string {
-	t := r.RequestURI
-	if t == "" || t == "*" {
-		if t == "*" {
-			return "*"
-		}
+	switch t := r.RequestURI; t {
+	case "":
 		return r.URL.EscapedPath()
+	case "*":
+		return t
+	default:
+		return route.TargetPath(t)
 	}
-	if t[0] != '/' {
-		// Absolute form: drop scheme and authority.
-		if i := strings.Index(t, "://"); i >= 0 {
-			t = t[i+3:]
-			if j := strings.IndexByte(t, '/'); j >= 0 {
-				t = t[j:]
-			} else {
-				t = "/"
-			}
-		} else {
-			return r.URL.EscapedPath()
-		}
-	}
-	if i := strings.IndexByte(t, '?'); i >= 0 {
-		t = t[:i]
-	}
-	if i := strings.IndexByte(t, '#'); i >= 0 {
-		t = t[:i]
-	}
-	if t == "" {
-		return "/"
-	}
-	return t
 }
 
 // upgradeType is the comma-separated list of protocols a request's Upgrade
@@ -907,59 +896,4 @@ func diffResponse(status int, h http.Header, c *capture) *diff.Response {
 		d.Size = c.size
 	}
 	return d
-}
-
-// literalAuth reports whether a raw path reads as /api/auth without resolving dot
-// segments: ASCII case folded, unreserved percent-escapes decoded, "\\" read as "/"
-// and runs of "/" merged. After "/api/auth" anything but a character that would
-// continue the segment name counts as auth.
-func literalAuth(raw string) bool {
-	const want = "/api/auth"
-	n := 0 // bytes of want matched
-	prevSlash := false
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c == '%' && i+2 < len(raw) && ishexByte(raw[i+1]) && ishexByte(raw[i+2]) {
-			if d := unhexByte(raw[i+1])<<4 | unhexByte(raw[i+2]); isUnreserved(d) {
-				c = d
-				i += 2
-			}
-		}
-		if c == '\\' {
-			c = '/'
-		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c == '/' && prevSlash {
-			continue
-		}
-		prevSlash = c == '/'
-		if n == len(want) {
-			return !isUnreserved(c)
-		}
-		if c != want[n] {
-			return false
-		}
-		n++
-	}
-	return n == len(want)
-}
-
-func ishexByte(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhexByte(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
-}
-
-func isUnreserved(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
 }

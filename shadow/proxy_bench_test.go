@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/shadow/rules"
 )
 
 // benchBody is a 4 KB JSON answer, the size of a typical API list page.
@@ -100,13 +101,13 @@ func BenchmarkProxy(b *testing.B) {
 		benchThrough(b, httputil.NewSingleHostReverseProxy(benchBackend(b)))
 	})
 	b.Run("parity-not-mirrored", func(b *testing.B) {
-		p := &Proxy{Primary: benchBackend(b), Decide: decideFixed(Primary, false)}
+		p := &Proxy{Primary: benchBackend(b), Decide: decideFixed(rules.Primary, false)}
 		benchThrough(b, p)
 		p.Close(context.Background())
 	})
 	b.Run("parity-mirrored-compared", func(b *testing.B) {
 		obs := &countingObserver{agg: report.NewAggregator(report.Limits{})}
-		p := &Proxy{Primary: benchBackend(b), Candidate: benchBackend(b), Decide: decideFixed(Primary, true), Observer: obs}
+		p := &Proxy{Primary: benchBackend(b), Candidate: benchBackend(b), Decide: decideFixed(rules.Primary, true), Observer: obs}
 		benchThrough(b, p)
 		p.Close(context.Background())
 		b.ReportMetric(float64(obs.compared.Load())/float64(b.N), "compared/op")
@@ -118,7 +119,7 @@ func BenchmarkProxy(b *testing.B) {
 		defer hung.Close()
 		cu, _ := url.Parse(hung.URL)
 		m := NewMetrics(0)
-		p := &Proxy{Primary: benchBackend(b), Candidate: cu, Decide: decideFixed(Primary, true), Metrics: m,
+		p := &Proxy{Primary: benchBackend(b), Candidate: cu, Decide: decideFixed(rules.Primary, true), Metrics: m,
 			MirrorTimeout: time.Second}
 		benchThrough(b, p)
 		ctx, cancel := context.WithCancel(context.Background())

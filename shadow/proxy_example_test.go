@@ -10,6 +10,7 @@ import (
 
 	"github.com/parity-dev/parity/report"
 	"github.com/parity-dev/parity/shadow"
+	"github.com/parity-dev/parity/shadow/rules"
 )
 
 // observations hands each observation to a channel.
@@ -33,7 +34,7 @@ func ExampleProxy() {
 	pu, _ := url.Parse(primary.URL)
 	cu, _ := url.Parse(candidate.URL)
 
-	rt, _ := shadow.NewRouter(&shadow.Config{}) // shadow mode: nothing cut over
+	rt, _ := rules.NewRouter(&rules.Config{}) // shadow mode: nothing cut over
 	obs := make(observations, 1)
 	p := &shadow.Proxy{Primary: pu, Candidate: cu, Decide: rt.Decide, Observer: obs}
 	front := httptest.NewServer(p)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/parity-dev/parity/shadow/rules"
 	"github.com/rs/zerolog"
 )
 
@@ -202,7 +203,7 @@ func TestServeStreamsEventsAsTheyCome(t *testing.T) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		io.WriteString(w, "data: one\n\ndata: two\n\n")
 	})
-	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true), Observer: obs})
+	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(rules.Primary, true), Observer: obs})
 	res, err := h.client.Get(h.server.URL + "/api/chat")
 	if err != nil {
 		t.Fatal(err)
@@ -285,7 +286,7 @@ func TestServeWebSocketPassesThroughNeverMirrored(t *testing.T) {
 	})
 	candidate := newBackend(t, nil)
 	obs := newObserver()
-	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true), Observer: obs})
+	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(rules.Primary, true), Observer: obs})
 
 	conn, err := net.Dial("tcp", h.server.Listener.Addr().String())
 	if err != nil {
@@ -318,7 +319,7 @@ func TestServeWebSocketPassesThroughNeverMirrored(t *testing.T) {
 // TestServeNeverHonoursH2C: an h2c upgrade request is served as plain HTTP/1.1.
 func TestServeNeverHonoursH2C(t *testing.T) {
 	primary := newBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "plain") })
-	h := newHarness(t, &Proxy{Primary: primary.url(t), Decide: decideFixed(Candidate, false), Candidate: primary.url(t)})
+	h := newHarness(t, &Proxy{Primary: primary.url(t), Decide: decideFixed(rules.Candidate, false), Candidate: primary.url(t)})
 	res, body := h.raw(t, "GET /api/x HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n")
 	if res.StatusCode != 200 || body != "plain" {
 		t.Errorf("got %d %q, want 200 plain", res.StatusCode, body)
@@ -403,7 +404,7 @@ func TestServeCutOverRoute(t *testing.T) {
 	primary := newBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"from":"primary"}`) })
 	candidate := newBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"from":"candidate"}`) })
 	obs := newObserver()
-	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Candidate, true), Observer: obs})
+	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(rules.Candidate, true), Observer: obs})
 	_, body := h.get(t, "/api/health")
 	if body != `{"from":"candidate"}` {
 		t.Errorf("client got %q, want the candidate's answer", body)
@@ -469,7 +470,7 @@ func TestServePrimaryFailsMidBody(t *testing.T) {
 	})
 	candidate := newBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "whole") })
 	obs := newObserver()
-	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true), Observer: obs})
+	h := newHarness(t, &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(rules.Primary, true), Observer: obs})
 	res, err := h.client.Get(h.server.URL + "/api/x")
 	if err != nil {
 		t.Fatal(err)

@@ -11,27 +11,27 @@ import (
 
 // switchProtocols relays an upgraded connection (WebSocket) between the client and
 // the serving backend, as httputil does: both directions copied until one ends.
-// Upgrades are never mirrored.
+// Upgrades are never mirrored. A refused switch leaves its answer to exit.
 func (p *Proxy) switchProtocols(rw http.ResponseWriter, out *http.Request, res *http.Response, st *serveState) {
 	reqType, resType := upgradeType(out.Header), upgradeType(res.Header)
 	if !asciiPrint(resType) || !offered(reqType, resType) {
 		res.Body.Close()
 		st.status, st.err = http.StatusBadGateway, fmt.Errorf("backend switched to protocol %q when %q was asked for", resType, reqType)
-		writeJSONError(rw, http.StatusBadGateway, "Backend protocol switch refused", st.dec.Serve, st.id)
+		st.answer = "Backend protocol switch refused"
 		return
 	}
 	backConn, ok := res.Body.(io.ReadWriteCloser)
 	if !ok {
 		res.Body.Close()
 		st.status, st.err = http.StatusBadGateway, errors.New("101 response with a body that cannot be written")
-		writeJSONError(rw, http.StatusBadGateway, "Backend protocol switch refused", st.dec.Serve, st.id)
+		st.answer = "Backend protocol switch refused"
 		return
 	}
 	conn, brw, err := http.NewResponseController(rw).Hijack()
 	if err != nil {
 		backConn.Close()
 		st.status, st.err = http.StatusBadGateway, fmt.Errorf("hijack client connection: %w", err)
-		writeJSONError(rw, http.StatusBadGateway, "Protocol switch not supported", st.dec.Serve, st.id)
+		st.answer = "Protocol switch not supported"
 		return
 	}
 	defer conn.Close()

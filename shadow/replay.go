@@ -3,12 +3,9 @@ package shadow
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,6 +16,9 @@ import (
 
 	"github.com/parity-dev/parity/diff"
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/shadow/internal/hop"
+	"github.com/parity-dev/parity/shadow/rules"
+	"github.com/parity-dev/parity/shadow/traffic"
 )
 
 // Defaults of the Replayer.
@@ -52,13 +52,14 @@ type Replayer struct {
 	Secondary *url.URL
 
 	// Router decides each request; nil = the Router of the default configuration.
-	Router *Router
+	Router *rules.Router
 
-	// Client sends the requests. nil: a client of the Replayer's own that never
-	// follows redirects (a 3xx is compared as such), never asks for compression
-	// (bodies are compared as the backends encode them), ignores proxy environment
-	// variables and keeps 2×Concurrency idle connections per backend.
-	Client *http.Client
+	// Transport carries the requests to every backend. nil: a transport of the
+	// Replayer's own, the proxy's (no environment proxy, no implicit compression:
+	// bodies are compared as the backends encode them), keeping 2×Concurrency idle
+	// connections per backend and waiting Timeout for response headers. Redirects
+	// are never followed: a 3xx is compared as such.
+	Transport http.RoundTripper
 
 	// Concurrency is how many requests are in flight at once (0 = 4).
 	Concurrency int
@@ -87,12 +88,12 @@ type Replayer struct {
 
 // ReplayStats says what a replay did.
 type ReplayStats struct {
-	Read            int            // requests taken from the traffic
-	Compared        int            // sent to both backends and compared (primary answered)
-	CandidateErrors int            // of those, candidate transport errors and timeouts
-	Skipped         map[string]int // /api requests not compared, by report.Skip* reason
-	NotAPI          int            // outside /api: sent to the primary only
-	Interrupted     bool           // the context ended before the traffic did
+	Read            int                       // requests taken from the traffic
+	Compared        int                       // sent to both backends and compared (primary answered)
+	CandidateErrors int                       // of those, candidate transport errors and timeouts
+	Skipped         map[report.SkipReason]int // /api requests not compared, by reason
+	NotAPI          int                       // outside /api: sent to the primary only
+	Interrupted     bool                      // the context ended before the traffic did
 	Elapsed         time.Duration
 }
 
@@ -100,31 +101,33 @@ type ReplayStats struct {
 // (Ctrl-C) it stops sending, lets the requests in flight finish and returns what was
 // done with Interrupted set and a nil error. A traffic error (a truncated file) stops
 // the replay the same way and is returned.
-func (rp *Replayer) Run(ctx context.Context, tr TrafficReader) (ReplayStats, error) {
-	stats := ReplayStats{Skipped: map[string]int{}}
+func (rp *Replayer) Run(ctx context.Context, tr traffic.Reader) (ReplayStats, error) {
+	stats := ReplayStats{Skipped: map[report.SkipReason]int{}}
 	if rp.Primary == nil || rp.Candidate == nil {
 		return stats, errors.New("replay: primary and candidate URLs are required")
 	}
 	rt := rp.Router
 	if rt == nil {
 		var err error
-		if rt, err = NewRouter(&Config{}); err != nil {
+		if rt, err = rules.NewRouter(&rules.Config{}); err != nil {
 			return stats, err
 		}
 	}
-	run := &replayRun{rp: rp, rt: rt.forReplay(rp.AllowWrites), stats: &stats}
-	run.client = rp.Client
-	if run.client == nil {
-		t := rp.transport()
+	workers := orDefault(rp.Concurrency, DefaultReplayConcurrency)
+	run := &replayRun{rp: rp, rt: rt.ForReplay(rp.AllowWrites), stats: &stats, ids: newRequestIDs(),
+		transport: rp.Transport, timeout: orDefault(rp.Timeout, DefaultReplayTimeout),
+		captureCap: orDefault(rp.CaptureCap, DefaultReplayCaptureCap)}
+	if run.transport == nil {
+		// The proxy's transport to a backend; a replay sends no upgrades, so an
+		// https backend may speak HTTP/2.
+		t := newTransport(run.timeout, 2*workers)
+		t.TLSHandshakeTimeout = 5 * time.Second
+		t.ForceAttemptHTTP2 = true
 		defer t.CloseIdleConnections()
-		run.client = &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
-	workers := rp.Concurrency
-	if workers <= 0 {
-		workers = DefaultReplayConcurrency
+		run.transport = t
 	}
 	start := time.Now()
-	jobs := make(chan *TrafficRequest)
+	jobs := make(chan *traffic.Request)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
@@ -144,9 +147,12 @@ func (rp *Replayer) Run(ctx context.Context, tr TrafficReader) (ReplayStats, err
 
 // replayRun is one Run's shared state.
 type replayRun struct {
-	rp     *Replayer
-	rt     *Router
-	client *http.Client
+	rp         *Replayer
+	rt         *rules.Router
+	transport  http.RoundTripper
+	ids        *requestIDs
+	timeout    time.Duration
+	captureCap int64
 
 	mu    sync.Mutex // guards stats and done, serialises Progress
 	stats *ReplayStats
@@ -157,7 +163,7 @@ type replayRun struct {
 
 // feed reads the traffic and hands requests to the workers at the configured rate
 // until the traffic ends, fails, or ctx is cancelled.
-func (run *replayRun) feed(ctx context.Context, tr TrafficReader, jobs chan<- *TrafficRequest) error {
+func (run *replayRun) feed(ctx context.Context, tr traffic.Reader, jobs chan<- *traffic.Request) error {
 	var interval time.Duration
 	if run.rp.Rate > 0 {
 		interval = time.Duration(float64(time.Second) / run.rp.Rate)
@@ -215,7 +221,7 @@ func (run *replayRun) interrupted() {
 
 // one replays one request. Requests in flight finish even after ctx is cancelled:
 // each has its own deadline.
-func (run *replayRun) one(ctx context.Context, req *TrafficRequest) {
+func (run *replayRun) one(ctx context.Context, req *traffic.Request) {
 	ctx = context.WithoutCancel(ctx)
 	defer run.progress()
 	probe := &http.Request{Method: req.Method, RequestURI: req.URL, Header: req.Header}
@@ -225,10 +231,10 @@ func (run *replayRun) one(ctx context.Context, req *TrafficRequest) {
 	d := run.rt.Decide(probe)
 	id := req.Header.Get(HeaderRequestID)
 	if id == "" {
-		id = newReplayID()
+		id = run.ids.next()
 	}
 	now := time.Now()
-	skip := func(reason string) {
+	skip := func(reason report.SkipReason) {
 		run.count(func(s *ReplayStats) { s.Skipped[reason]++ })
 		run.observe(report.Observation{Time: now, Route: d.Route, Method: req.Method, RequestID: id, Skipped: reason})
 	}
@@ -240,7 +246,8 @@ func (run *replayRun) one(ctx context.Context, req *TrafficRequest) {
 		return
 	}
 	if !d.Mirror {
-		run.send(ctx, run.rp.Primary, req, id)
+		f := run.send(ctx, run.rp.Primary, req, id)
+		f.release()
 		if !d.API {
 			run.count(func(s *ReplayStats) { s.NotAPI++ })
 			return
@@ -248,20 +255,26 @@ func (run *replayRun) one(ctx context.Context, req *TrafficRequest) {
 		skip(d.Skip)
 		return
 	}
-	var p, c sideResult
+	var p, c fetched
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); p = run.send(ctx, run.rp.Primary, req, id) }()
-	go func() { defer wg.Done(); c = run.send(ctx, run.rp.Candidate, req, id) }()
+	wg.Go(func() { p = run.send(ctx, run.rp.Primary, req, id) })
+	wg.Go(func() { c = run.send(ctx, run.rp.Candidate, req, id) })
 	wg.Wait()
+	defer p.release()
+	defer c.release()
 	x := &Exchange{
 		Decision: d, Method: req.Method, RequestID: id, Time: now,
 		Primary: p.resp, PrimaryErr: p.err, PrimaryLatency: p.latency,
 		Candidate: c.resp, CandidateErr: c.err, CandidateLatency: c.latency,
 		Learned: learnedFor(run.rp.Observer, d.Route),
 	}
+	var again fetched
+	defer func() { again.release() }()
 	if target := run.reaskTarget(&d, req.Method); target != nil {
-		x.Reask = func() *diff.Response { return run.reask(ctx, target, &d, req, id) }
+		x.Reask = func() *diff.Response {
+			again = run.reask(ctx, target, &d, req, id)
+			return again.resp
+		}
 	}
 	o := x.Observation()
 	scrubTraffic(&o, req) // a backend may have echoed the request's secrets
@@ -281,12 +294,12 @@ func (run *replayRun) one(ctx context.Context, req *TrafficRequest) {
 
 // reaskTarget is where a request's noise re-ask goes: the secondary, or the
 // primary itself on a refetch route; nil for none. Writes are never asked twice.
-func (run *replayRun) reaskTarget(d *Decision, method string) *url.URL {
+func (run *replayRun) reaskTarget(d *rules.Decision, method string) *url.URL {
 	if method == "" {
 		method = http.MethodGet
 	}
 	switch {
-	case !safeMethods[method]:
+	case !rules.SafeMethod(method):
 		return nil
 	case run.rp.Secondary != nil:
 		return run.rp.Secondary
@@ -297,16 +310,16 @@ func (run *replayRun) reaskTarget(d *Decision, method string) *url.URL {
 }
 
 // reask sends req to target again once there is room under the re-ask limits,
-// waiting for it no longer than the replay's deadline; nil when it could not be
-// made or was not answered.
-func (run *replayRun) reask(ctx context.Context, target *url.URL, d *Decision, req *TrafficRequest, id string) *diff.Response {
-	wait, cancel := context.WithTimeout(ctx, run.timeout())
+// waiting for it no longer than the replay's deadline; its resp is nil when it
+// could not be made or was not answered.
+func (run *replayRun) reask(ctx context.Context, target *url.URL, d *rules.Decision, req *traffic.Request, id string) fetched {
+	wait, cancel := context.WithTimeout(ctx, run.timeout)
 	defer cancel()
 	if !run.reasks.acquire(wait, d.Noise, true) {
-		return nil
+		return fetched{}
 	}
 	defer run.reasks.release()
-	return run.send(ctx, target, req, id).resp
+	return run.send(ctx, target, req, id)
 }
 
 func (run *replayRun) count(f func(*ReplayStats)) {
@@ -330,79 +343,27 @@ func (run *replayRun) progress() {
 	}
 }
 
-// sideResult is one backend's answer.
-type sideResult struct {
-	resp    *diff.Response
-	err     error
-	latency time.Duration
-}
-
-// send sends req to the backend at base and captures the answer.
-func (run *replayRun) send(ctx context.Context, base *url.URL, req *TrafficRequest, id string) sideResult {
-	ctx, cancel := context.WithTimeout(ctx, run.timeout())
+// send sends req to the backend at base and captures the answer, with the proxy's
+// own fetch. The caller releases what it returns.
+func (run *replayRun) send(ctx context.Context, base *url.URL, req *traffic.Request, id string) fetched {
+	ctx, cancel := context.WithTimeout(ctx, run.timeout)
 	defer cancel()
 	out, err := outgoing(ctx, base, req, id)
 	if err != nil {
-		return sideResult{err: err}
+		return fetched{err: err}
 	}
-	start := time.Now()
-	resp, err := run.client.Do(out)
-	if err != nil {
-		run.rp.Logger.Debug().Str("backend", base.Host).Str("request_id", id).Err(transportErr(err)).Msg("replay request failed")
-		return sideResult{err: err, latency: time.Since(start)}
+	f := fetch(run.transport, out, run.captureCap)
+	if f.err != nil {
+		run.rp.Logger.Debug().Str("backend", base.Host).Str("request_id", id).Err(WithoutURL(f.err)).Msg("replay request failed")
 	}
-	defer resp.Body.Close()
-	captured, size, truncated, err := captureBody(resp.Body, run.captureCap())
-	latency := time.Since(start)
-	if err != nil {
-		return sideResult{err: fmt.Errorf("read body: %w", err), latency: latency}
-	}
-	return sideResult{resp: &diff.Response{
-		Status: resp.StatusCode, Header: resp.Header, Body: captured, Truncated: truncated, Size: size,
-	}, latency: latency}
-}
-
-func (run *replayRun) timeout() time.Duration {
-	if run.rp.Timeout > 0 {
-		return run.rp.Timeout
-	}
-	return DefaultReplayTimeout
-}
-
-func (run *replayRun) captureCap() int64 {
-	if run.rp.CaptureCap > 0 {
-		return run.rp.CaptureCap
-	}
-	return DefaultReplayCaptureCap
-}
-
-// captureBody reads a body: the first limit bytes kept, the rest counted.
-func captureBody(r io.Reader, limit int64) (body []byte, size int64, truncated bool, err error) {
-	var buf bytes.Buffer
-	n, err := io.Copy(&buf, io.LimitReader(r, limit))
-	if err != nil {
-		return nil, n, false, err
-	}
-	rest, err := io.Copy(io.Discard, r)
-	if err != nil {
-		return nil, n + rest, rest > 0, err
-	}
-	return buf.Bytes(), n + rest, rest > 0, nil
-}
-
-// transportErr drops the URL from a client error: its query may hold secrets.
-func transportErr(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
+	return f
 }
 
 // outgoing builds the request for one backend: the recorded target sent as is
 // (escapes, dot segments and query untouched), after the backend's path prefix;
-// connection headers, Host and Content-Length left to the client; the request id set.
-func outgoing(ctx context.Context, base *url.URL, req *TrafficRequest, id string) (*http.Request, error) {
+// hop-by-hop headers dropped as the proxy drops them, Host and Content-Length left
+// to the transport; the request id set.
+func outgoing(ctx context.Context, base *url.URL, req *traffic.Request, id string) (*http.Request, error) {
 	var body io.Reader = http.NoBody
 	if len(req.Body) > 0 {
 		body = bytes.NewReader(req.Body)
@@ -423,46 +384,9 @@ func outgoing(ctx context.Context, base *url.URL, req *TrafficRequest, id string
 	for name, vs := range req.Header {
 		out.Header[name] = append([]string(nil), vs...)
 	}
-	for _, name := range recordDropHeaders {
-		out.Header.Del(name)
-	}
-	for _, v := range req.Header.Values("Connection") {
-		for _, name := range strings.Split(v, ",") {
-			if name = strings.TrimSpace(name); name != "" {
-				out.Header.Del(name)
-			}
-		}
-	}
+	hop.Remove(out.Header)
+	out.Header.Del("Host")
+	out.Header.Del("Content-Length")
 	out.Header.Set(HeaderRequestID, id)
 	return out, nil
-}
-
-// newReplayID returns a fresh request id.
-func newReplayID() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return "replay-" + hex.EncodeToString(b[:])
-}
-
-func (rp *Replayer) transport() *http.Transport {
-	n := rp.Concurrency
-	if n <= 0 {
-		n = DefaultReplayConcurrency
-	}
-	timeout := rp.Timeout
-	if timeout <= 0 {
-		timeout = DefaultReplayTimeout
-	}
-	return &http.Transport{
-		Proxy:                 nil,
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:          6 * n,
-		MaxIdleConnsPerHost:   2 * n,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ResponseHeaderTimeout: timeout,
-		ExpectContinueTimeout: time.Second,
-		DisableCompression:    true,
-		ForceAttemptHTTP2:     true,
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/shadow/traffic"
 )
 
 // countingBackend is a real loopback server that records what it receives.
@@ -87,19 +89,9 @@ func (o *observationLog) Observe(x report.Observation) {
 	o.mu.Unlock()
 }
 
-func (o *observationLog) byRoute() map[string]report.Observation {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	m := map[string]report.Observation{}
-	for _, x := range o.all {
-		m[x.Route] = x
-	}
-	return m
-}
-
-func ndjsonTraffic(t testing.TB, lines ...string) TrafficReader {
+func ndjsonTraffic(t testing.TB, lines ...string) traffic.Reader {
 	t.Helper()
-	tr, err := OpenTraffic("test.ndjson", strings.NewReader(strings.Join(lines, "\n")+"\n"))
+	tr, err := traffic.Open("test.ndjson", strings.NewReader(strings.Join(lines, "\n")+"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +124,7 @@ func TestReplayEligibility(t *testing.T) {
 			obs := &observationLog{}
 			rp := &Replayer{
 				Primary: parseTestURL(t, primary.URL), Candidate: parseTestURL(t, candidate.URL),
-				Router: stepRouter(t, replayConfig, nil), Observer: obs, AllowWrites: allowWrites,
+				Router: yamlRouter(t, replayConfig), Observer: obs, AllowWrites: allowWrites,
 			}
 			stats, err := rp.Run(context.Background(), ndjsonTraffic(t, replayTraffic...))
 			if err != nil {
@@ -160,12 +152,12 @@ func TestReplayEligibility(t *testing.T) {
 				"GET /api/v1/workflows/9/../8/./runs",
 				"POST /api/tools/execute",
 			}
-			wantSkips := map[string]int{report.SkipAuth: 3, report.SkipAmbiguous: 1, report.SkipExcluded: 1,
+			wantSkips := map[report.SkipReason]int{report.SkipAuth: 3, report.SkipAmbiguous: 1, report.SkipExcluded: 1,
 				report.SkipWriteMethod: 3, report.SkipBodyTooLarge: 1}
 			if allowWrites {
 				wantCandidate = append(wantCandidate, "DELETE /api/sessions/7", "GET /api/v1/search?q=a;b=2&c=%zz", "POST /api/sessions")
 				sort.Strings(wantCandidate)
-				wantSkips = map[string]int{report.SkipAuth: 3, report.SkipAmbiguous: 1, report.SkipExcluded: 1, report.SkipBodyTooLarge: 1}
+				wantSkips = map[report.SkipReason]int{report.SkipAuth: 3, report.SkipAmbiguous: 1, report.SkipExcluded: 1, report.SkipBodyTooLarge: 1}
 			}
 			if diff := cmp.Diff(wantPrimary, primary.targets()); diff != "" {
 				t.Errorf("primary receivedRequest (-want +got):\n%s", diff)
@@ -241,14 +233,14 @@ func TestReplayConcurrentPerRequest(t *testing.T) {
 			select {
 			case <-arrived[other]:
 				return 200, `{"ok":true}`
-			case <-time.After(liveWait):
+			case <-time.After(waitLimit):
 				return 599, `{"sequential":true}`
 			}
 		}
 	}
 	primary, candidate := newCountingBackend(t, hold("p", "c")), newCountingBackend(t, hold("c", "p"))
 	obs := &observationLog{}
-	rp := &Replayer{Primary: parseTestURL(t, primary.URL), Candidate: parseTestURL(t, candidate.URL), Observer: obs, Timeout: 2 * liveWait}
+	rp := &Replayer{Primary: parseTestURL(t, primary.URL), Candidate: parseTestURL(t, candidate.URL), Observer: obs, Timeout: 2 * waitLimit}
 	if _, err := rp.Run(context.Background(), ndjsonTraffic(t, `{"method":"GET","url":"/api/activity"}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +317,7 @@ func TestReplayFailures(t *testing.T) {
 func TestReplayTruncatedTraffic(t *testing.T) {
 	primary, candidate := newCountingBackend(t, nil), newCountingBackend(t, nil)
 	har := `{"log":{"entries":[{"request":{"method":"GET","url":"https://h/api/a"}},{"request":{"method":"GET","url":"https://h/api/b"}},{"requ`
-	tr, err := OpenTraffic("cut.har", strings.NewReader(har))
+	tr, err := traffic.Open("cut.har", strings.NewReader(har))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +349,7 @@ func TestReplayInterrupted(t *testing.T) {
 	obs := &observationLog{}
 	var progress []int
 	rp := &Replayer{Primary: parseTestURL(t, primary.URL), Candidate: parseTestURL(t, candidate.URL), Observer: obs,
-		Concurrency: 2, Timeout: 2 * liveWait, Total: 50, Progress: func(done, total int) { progress = append(progress, done) }}
+		Concurrency: 2, Timeout: 2 * waitLimit, Total: 50, Progress: func(done, total int) { progress = append(progress, done) }}
 	ctx, cancel := context.WithCancel(context.Background())
 	type result struct {
 		stats ReplayStats
@@ -372,7 +364,7 @@ func TestReplayInterrupted(t *testing.T) {
 	for range 4 {
 		select {
 		case <-arrivals:
-		case <-time.After(liveWait):
+		case <-time.After(waitLimit):
 			t.Fatal("requests did not arrive")
 		}
 	}
@@ -381,7 +373,7 @@ func TestReplayInterrupted(t *testing.T) {
 	var res result
 	select {
 	case res = <-done:
-	case <-time.After(liveWait):
+	case <-time.After(waitLimit):
 		t.Fatal("Run did not return after cancel")
 	}
 	if res.err != nil {
@@ -402,7 +394,7 @@ func TestReplayInterrupted(t *testing.T) {
 func TestReplayRawTargetAndBody(t *testing.T) {
 	primary, candidate := newCountingBackend(t, nil), newCountingBackend(t, nil)
 	prefixed := parseTestURL(t, candidate.URL+"/base/")
-	rp := &Replayer{Primary: parseTestURL(t, primary.URL), Candidate: prefixed, Router: stepRouter(t, "shadow:\n  write_routes: [/api/tools/]\n", nil)}
+	rp := &Replayer{Primary: parseTestURL(t, primary.URL), Candidate: prefixed, Router: yamlRouter(t, "shadow:\n  write_routes: [/api/tools/]\n")}
 	_, err := rp.Run(context.Background(), ndjsonTraffic(t,
 		`{"method":"POST","url":"/api/tools/x/%7Euser/./a?z=1&a=%zz;b","headers":{"Content-Length":["999"],"Connection":["X-Drop"],"X-Drop":["1"],"Host":["evil"]},"body":"{\"a\":1}"}`))
 	if err != nil {
@@ -445,5 +437,29 @@ func BenchmarkReplay(b *testing.B) {
 		if _, err := rp.Run(context.Background(), ndjsonTraffic(b, lines...)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestReplayNeverSendsAuthByDotSegments: a recorded target that leaves /api/auth
+// only once its dot segments are resolved is auth to a backend that does not
+// resolve them, and the replay sends its targets as recorded: it stays with the
+// primary, as it does in the proxy.
+func TestReplayNeverSendsAuthByDotSegments(t *testing.T) {
+	primary, candidate := newCountingBackend(t, nil), newCountingBackend(t, nil)
+	rp := &Replayer{Primary: parseTestURL(t, primary.URL), Candidate: parseTestURL(t, candidate.URL), AllowWrites: true}
+	stats, err := rp.Run(context.Background(), ndjsonTraffic(t,
+		`{"method":"GET","url":"/api/sessions"}`,
+		`{"method":"GET","url":"/api/auth/../sessions"}`,
+		`{"method":"POST","url":"/api/auth/%2e%2e/sessions"}`,
+		`{"method":"GET","url":"/API/Auth/./../v1/search?q=x"}`,
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := candidate.targets(), []string{"GET /api/sessions"}; !slices.Equal(got, want) {
+		t.Errorf("the candidate received %q, want only %q", got, want)
+	}
+	if stats.Skipped[report.SkipAuth] != 3 || len(primary.targets()) != 4 {
+		t.Errorf("skipped %v, primary received %q: want 3 auth skips and all 4 at the primary", stats.Skipped, primary.targets())
 	}
 }

@@ -2,13 +2,8 @@ package shadow
 
 import (
 	"bytes"
-	"compress/flate"
-	"compress/gzip"
-	"compress/zlib"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -17,10 +12,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/andybalholm/brotli"
-
 	"github.com/parity-dev/parity/diff"
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/shadow/traffic"
 )
 
 // A backend may echo what it was sent — an error page listing the request's
@@ -34,10 +28,6 @@ import (
 // minSecretLen is the shortest value looked for in differences: shorter ones
 // (a cookie "theme=dark") would redact ordinary text.
 const minSecretLen = 6
-
-// maxDecodedSecretBody bounds the decoding of a content-encoded request body
-// searched for secrets, and recorded.
-const maxDecodedSecretBody = 4 << 20
 
 // requestSecrets returns the secret values of a request: those of secret headers
 // (diff.IsSecretHeader; an Authorization's credentials, decoded too when Basic;
@@ -85,7 +75,7 @@ func requestSecrets(h http.Header, rawQuery string, body []byte) []string {
 	}
 	formSecrets(rawQuery, add)
 	if len(body) > 0 {
-		if dec, err := decodeContent(h, body, maxDecodedSecretBody); err == nil {
+		if dec, err := diff.DecodeContent(h, body, traffic.MaxDecodedBody); err == nil {
 			body = dec
 		}
 		mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
@@ -178,51 +168,6 @@ func jsonSecrets(body []byte, add func(string)) {
 		afterValue()
 	}
 }
-
-// decodeContent removes the request body's content codings (gzip, deflate, br),
-// stopping at limit decoded bytes. A body without codings is returned as it is.
-func decodeContent(h http.Header, body []byte, limit int64) ([]byte, error) {
-	var codings []string
-	for _, v := range h.Values("Content-Encoding") {
-		for t := range strings.SplitSeq(v, ",") {
-			if t = strings.ToLower(strings.TrimSpace(t)); t != "" && t != "identity" {
-				codings = append(codings, t)
-			}
-		}
-	}
-	for i := len(codings) - 1; i >= 0; i-- {
-		var r io.Reader
-		switch codings[i] {
-		case "gzip", "x-gzip":
-			zr, err := gzip.NewReader(bytes.NewReader(body))
-			if err != nil {
-				return nil, fmt.Errorf("decode gzip body: %w", err)
-			}
-			r = zr
-		case "deflate":
-			if zr, err := zlib.NewReader(bytes.NewReader(body)); err == nil {
-				r = zr
-			} else {
-				r = flate.NewReader(bytes.NewReader(body))
-			}
-		case "br":
-			r = brotli.NewReader(bytes.NewReader(body))
-		default:
-			return nil, fmt.Errorf("decode body: unsupported content-encoding %q", codings[i])
-		}
-		out, err := io.ReadAll(io.LimitReader(r, limit+1))
-		if err != nil {
-			return nil, fmt.Errorf("decode %s body: %w", codings[i], err)
-		}
-		if int64(len(out)) > limit {
-			return nil, errDecodedTooLarge
-		}
-		body = out
-	}
-	return body, nil
-}
-
-var errDecodedTooLarge = errors.New("body decodes to more than the cap")
 
 // scrubObservation replaces, in the values and notes of o's differences, every
 // spelling of each secret (see secretForms) by the secret's redaction marker, and
@@ -351,7 +296,7 @@ func (pr *pair) scrub(o *report.Observation) {
 
 // scrubTraffic removes from o what of a replayed request's secrets a backend
 // echoed. It costs nothing when the pair matched.
-func scrubTraffic(o *report.Observation, req *TrafficRequest) {
+func scrubTraffic(o *report.Observation, req *traffic.Request) {
 	if len(o.Differences) == 0 && o.CandidateError == "" {
 		return
 	}

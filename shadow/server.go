@@ -1,6 +1,7 @@
 package shadow
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -88,18 +89,6 @@ func (s *Server) Open() error {
 	if s.Proxy == nil {
 		return errors.New("server has no proxy")
 	}
-	if s.Addr == "" {
-		s.Addr = DefaultListen
-	}
-	if s.AdminAddr == "" {
-		s.AdminAddr = DefaultAdminListen
-	}
-	if s.Grace <= 0 {
-		s.Grace = DefaultGrace
-	}
-	if s.SnapshotInterval <= 0 {
-		s.SnapshotInterval = DefaultSnapshotInterval
-	}
 	if err := s.restore(); err != nil {
 		return err
 	}
@@ -128,14 +117,22 @@ func (s *Server) Open() error {
 	}
 
 	var err error
-	if s.publicL, err = net.Listen("tcp", s.Addr); err != nil {
-		return fmt.Errorf("listen on %s: %w", s.Addr, err)
+	if s.publicL, err = net.Listen("tcp", s.addr()); err != nil {
+		return fmt.Errorf("listen on %s: %w", s.addr(), err)
 	}
-	if s.adminL, err = net.Listen("tcp", s.AdminAddr); err != nil {
+	if s.adminL, err = net.Listen("tcp", s.adminAddr()); err != nil {
 		s.publicL.Close()
-		return fmt.Errorf("admin listen on %s: %w", s.AdminAddr, err)
+		return fmt.Errorf("admin listen on %s: %w", s.adminAddr(), err)
 	}
 	return nil
+}
+
+// The Server's defaults, read where they are used; its fields are never written.
+func (s *Server) addr() string         { return cmp.Or(s.Addr, DefaultListen) }
+func (s *Server) adminAddr() string    { return cmp.Or(s.AdminAddr, DefaultAdminListen) }
+func (s *Server) grace() time.Duration { return orDefault(s.Grace, DefaultGrace) }
+func (s *Server) snapshotInterval() time.Duration {
+	return orDefault(s.SnapshotInterval, DefaultSnapshotInterval)
 }
 
 // PublicAddress is the bound public address, after Open.
@@ -208,13 +205,13 @@ func (s *Server) Run(ctx context.Context) error {
 			err = s.public.Serve(s.publicL)
 		}
 		if !errors.Is(err, http.ErrServerClosed) {
-			serveErr <- fmt.Errorf("serve %s: %w", s.Addr, err)
+			serveErr <- fmt.Errorf("serve %s: %w", s.addr(), err)
 			cancel()
 		}
 	})
 	serving.Go(func() {
 		if err := s.admin.Serve(s.adminL); !errors.Is(err, http.ErrServerClosed) {
-			serveErr <- fmt.Errorf("serve admin %s: %w", s.AdminAddr, err)
+			serveErr <- fmt.Errorf("serve admin %s: %w", s.adminAddr(), err)
 			cancel()
 		}
 	})
@@ -238,15 +235,15 @@ func (s *Server) Run(ctx context.Context) error {
 	// Shutdown: not ready, stop accepting and drain, finish the comparisons,
 	// write the snapshot, then the admin listener.
 	s.ready.Store(false)
-	s.Logger.Info().Dur("grace", s.Grace).Msg("shutting down")
-	graceCtx, graceCancel := context.WithTimeout(context.Background(), s.Grace)
+	s.Logger.Info().Dur("grace", s.grace()).Msg("shutting down")
+	graceCtx, graceCancel := context.WithTimeout(context.Background(), s.grace())
 	defer graceCancel()
 	if err := s.public.Shutdown(graceCtx); err != nil {
 		s.Logger.Warn().Str("error", err.Error()).Msg("in-flight requests cut at the end of the grace period")
 		s.public.Close()
 	}
 	// Comparisons get their own grace period: the requests' may be spent.
-	closeCtx, closeCancel := context.WithTimeout(context.Background(), s.Grace)
+	closeCtx, closeCancel := context.WithTimeout(context.Background(), s.grace())
 	defer closeCancel()
 	if err := s.Proxy.Close(closeCtx); err != nil {
 		s.Logger.Warn().Str("error", err.Error()).Msg("pending comparisons cancelled at the end of the grace period")
@@ -270,7 +267,7 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 func (s *Server) snapshotLoop(ctx context.Context) {
-	t := time.NewTicker(s.SnapshotInterval)
+	t := time.NewTicker(s.snapshotInterval())
 	defer t.Stop()
 	for {
 		select {

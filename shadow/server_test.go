@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/shadow/rules"
 )
 
 // runningServer is a Server bound to loopback ports and running.
@@ -111,7 +112,7 @@ func newShadowProxy(t *testing.T, obs Observer) *Proxy {
 	t.Helper()
 	primary := newBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"ok":true}`) })
 	candidate := newBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"ok":true}`) })
-	return &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true), Observer: obs, Metrics: NewMetrics(0)}
+	return &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(rules.Primary, true), Observer: obs, Metrics: NewMetrics(0)}
 }
 
 // TestServerShutdownDrainsInFlight: on shutdown the server stops being ready and
@@ -129,7 +130,7 @@ func TestServerShutdownDrainsInFlight(t *testing.T) {
 	candidate := newBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "done") })
 	agg := report.NewAggregator(report.Limits{})
 	snap := filepath.Join(t.TempDir(), "parity.snapshot.json")
-	p := &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(Primary, true), Observer: agg}
+	p := &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(rules.Primary, true), Observer: agg}
 	rs := startServer(t, &Server{Proxy: p, Aggregator: agg, SnapshotFile: snap, Grace: waitLimit})
 
 	type result struct {

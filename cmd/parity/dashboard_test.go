@@ -737,7 +737,7 @@ func gateCases(now time.Time) *report.Aggregator {
 		route := fmt.Sprintf("GET /api/mcp/tools/t%03d", k)
 		if k >= 40 {
 			obs(route, 1+k%3, func(i int, o *report.Observation) {
-				*o = report.Observation{Route: o.Route, Time: o.Time, Skipped: []string{report.SkipSampledOut, report.SkipQueueFull}[k%2]}
+				*o = report.Observation{Route: o.Route, Time: o.Time, Skipped: []report.SkipReason{report.SkipSampledOut, report.SkipQueueFull}[k%2]}
 			})
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -17,7 +18,10 @@ import (
 	"github.com/parity-dev/parity/fixtures"
 	"github.com/parity-dev/parity/fixtures/standin"
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/report/route"
 	"github.com/parity-dev/parity/shadow"
+	"github.com/parity-dev/parity/shadow/rules"
+	"github.com/parity-dev/parity/shadow/traffic"
 )
 
 const demoSynopsis = "[-o FILE | --out DIR] [--format table|markdown|json] [--seed N] [--rounds N]"
@@ -66,6 +70,18 @@ func runDemo(ctx context.Context, c *cli, args []string) int {
 	case *rounds < 1 || *rounds > 100:
 		return c.usagef("demo: --rounds %d: want 1 to 100", *rounds)
 	}
+	color, width := *format == "table" && c.colorTerminal(), 0
+	if *format == "table" {
+		// The whole story fits the terminal: the report's table is fitted,
+		// every other long line wrapped at word boundaries.
+		if width = c.termWidth(); width > 0 {
+			lw := report.NewLineWrapper(c.stdout, width)
+			defer lw.Flush()
+			wrapped := *c
+			wrapped.stdout = lw
+			c = &wrapped
+		}
+	}
 	out := demoOutputs{html: *htmlPath, dir: *outDir}
 	if err := out.prepare(); err != nil {
 		return c.usagef("demo: %s", oneLineError(err))
@@ -84,9 +100,9 @@ func runDemo(ctx context.Context, c *cli, args []string) int {
 	}
 	writeDemoIntro(say, run)
 
-	opts := report.RenderOptions{Title: "parity demo", Plan: run.plan}
+	opts := report.RenderOptions{Title: "parity demo", Plan: run.plan, Build: c.buildInfo()}
 	ttyOpts := opts
-	ttyOpts.Color = *format == "table" && c.colorTerminal()
+	ttyOpts.Color, ttyOpts.Width = color, width
 	if err := render.report(c.stdout, run.snapshot, ttyOpts); err != nil {
 		return c.fail(exitUsage, fmt.Errorf("demo: render report: %w", err))
 	}
@@ -123,7 +139,7 @@ type demoRun struct {
 	plan     *report.Plan
 	gates    []*report.GateResult // one per step, in order
 	stats    shadow.ReplayStats
-	router   *shadow.Router
+	router   *rules.Router
 
 	primaryURL, secondaryURL, candidateURL string
 	// What each stand-in received, so what reached the candidate can be proven.
@@ -159,12 +175,12 @@ func runDemoLoop(ctx context.Context, seed int64, rounds int) (run *demoRun, err
 		*b.url = srv.URL
 	}
 
-	cfg, err := shadow.ParseConfig("parity.yaml", fixtures.ExampleConfig)
+	cfg, err := rules.ParseConfig("parity.yaml", fixtures.ExampleConfig)
 	if err != nil {
 		return nil, fmt.Errorf("built-in example config: %w", err)
 	}
 	cfg.Primary, cfg.Secondary, cfg.Candidate = run.primaryURL, run.secondaryURL, run.candidateURL
-	if run.router, err = shadow.NewRouter(cfg); err != nil {
+	if run.router, err = rules.NewRouter(cfg); err != nil {
 		return nil, fmt.Errorf("built-in example config: %w", err)
 	}
 	if run.plan, err = report.ParsePlan("plan.yaml", fixtures.Plan); err != nil {
@@ -181,7 +197,7 @@ func runDemoLoop(ctx context.Context, seed int64, rounds int) (run *demoRun, err
 			return nil, fmt.Errorf("stand-in URL %q: %w", u.raw, err)
 		}
 	}
-	tr, err := shadow.OpenTraffic("portal.ndjson", bytes.NewReader(bytes.Repeat(fixtures.TrafficNDJSON, max(rounds, 1))))
+	tr, err := traffic.Open("portal.ndjson", bytes.NewReader(bytes.Repeat(fixtures.TrafficNDJSON, max(rounds, 1))))
 	if err != nil {
 		return nil, fmt.Errorf("built-in traffic: %w", err)
 	}
@@ -233,8 +249,8 @@ func writeDemoIntro(w io.Writer, run *demoRun) {
 func candidateProof(run *demoRun) (writes int, auth, unopted []string) {
 	for key, n := range run.candidate.Counts() {
 		method, path, _ := strings.Cut(key, " ")
-		canon, _ := shadow.Canonicalize(path)
-		if report.IsAuthPath(canon) {
+		canon, _ := route.Canonicalize(path)
+		if route.IsAuth(canon) {
 			auth = append(auth, key)
 			continue
 		}
@@ -267,7 +283,7 @@ func writeCandidateProof(w io.Writer, run *demoRun) {
 	}
 }
 
-func total(m map[string]int) int {
+func total(m map[report.SkipReason]int) int {
 	n := 0
 	for _, v := range m {
 		n += v
@@ -276,12 +292,12 @@ func total(m map[string]int) int {
 }
 
 // reasons renders skip counts as "auth 33, write_method 21", sorted by reason.
-func reasons(m map[string]int) string {
-	keys := make([]string, 0, len(m))
+func reasons(m map[report.SkipReason]int) string {
+	keys := make([]report.SkipReason, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
 		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
@@ -328,7 +344,7 @@ func (o *demoOutputs) write(snap *report.Snapshot, opts report.RenderOptions) ([
 	if err := report.RenderStaticHTML(&page, snap, opts); err != nil {
 		return nil, fmt.Errorf("render HTML report: %w", err)
 	}
-	if err := writeFileAtomic(htmlPath, page.Bytes()); err != nil {
+	if err := report.WriteFileAtomic(htmlPath, writeBytes(page.Bytes())); err != nil {
 		return nil, fmt.Errorf("write HTML report: %w", err)
 	}
 	lines := []string{"HTML report: " + absPath(htmlPath)}

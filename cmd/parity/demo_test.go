@@ -17,7 +17,7 @@ import (
 
 	"github.com/parity-dev/parity/fixtures/standin"
 	"github.com/parity-dev/parity/report"
-	"github.com/parity-dev/parity/shadow"
+	"github.com/parity-dev/parity/report/route"
 )
 
 // optedInWrites are the writes fixtures/parity.yaml lets reach the candidate: the
@@ -104,7 +104,7 @@ func TestDemoLoop(t *testing.T) {
 		var auth, writes []string
 		for _, key := range run.candidate.Keys() {
 			method, path, _ := strings.Cut(key, " ")
-			if canon, _ := shadow.Canonicalize(path); report.IsAuthPath(canon) || strings.Contains(strings.ToLower(path), "auth") {
+			if canon, _ := route.Canonicalize(path); report.IsAuthPath(canon) || strings.Contains(strings.ToLower(path), "auth") {
 				auth = append(auth, key)
 			}
 			if method != "GET" && method != "HEAD" && method != "OPTIONS" && !optedInWrites[routeKeyOf(key)] {

@@ -8,12 +8,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/parity-dev/parity/diff"
-	"github.com/parity-dev/parity/shadow"
+	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/shadow/rules"
 	"golang.org/x/term"
 )
 
@@ -42,7 +41,7 @@ func runDiff(_ context.Context, c *cli, args []string) int {
 	if *configPath != "" {
 		// The same loader and mapping as the proxy's: strict, validated, errors
 		// naming the file and line.
-		cfg, err := shadow.LoadConfig(*configPath)
+		cfg, err := rules.LoadConfig(*configPath)
 		if err != nil {
 			return c.fail(exitUsage, fmt.Errorf("diff: --config: %s", oneLine(err.Error())))
 		}
@@ -72,7 +71,7 @@ func runDiff(_ context.Context, c *cli, args []string) int {
 	if *format == "json" {
 		err = writeDiffJSON(c.stdout, res.Differences)
 	} else {
-		err = writeDiffText(c.stdout, res.Differences, useColor(c, c.stdout))
+		err = report.WriteDifferences(c.stdout, res.Differences, useColor(c, c.stdout))
 	}
 	if err != nil {
 		return c.fail(exitUsage, fmt.Errorf("diff: write output: %w", err))
@@ -81,7 +80,7 @@ func runDiff(_ context.Context, c *cli, args []string) int {
 		fmt.Fprintf(c.stderr, "parity: diff: stopped after %d differences; more are not shown\n", len(res.Differences))
 	}
 	for _, n := range res.Notes {
-		fmt.Fprintf(c.stderr, "parity: diff: note: %s\n", printable(n))
+		fmt.Fprintf(c.stderr, "parity: diff: note: %s\n", report.Printable(n))
 	}
 	if res.Equal() {
 		return exitOK
@@ -122,79 +121,6 @@ func useColor(c *cli, w io.Writer) bool {
 		return false
 	}
 	return term.IsTerminal(int(f.Fd()))
-}
-
-const (
-	ansiReset = "\x1b[0m"
-	ansiBold  = "\x1b[1m"
-	ansiDim   = "\x1b[2m"
-)
-
-var kindColor = map[diff.Kind]string{
-	diff.Changed: "\x1b[33m", // yellow
-	diff.Missing: "\x1b[31m", // red
-	diff.Extra:   "\x1b[32m", // green
-	diff.Type:    "\x1b[35m", // magenta
-}
-
-// writeDiffText writes one line per difference:
-//
-//	<path>  <kind>  <primary> → <candidate>  (<note>)
-//
-// an absent side shows as (absent). Values are already redacted and bounded.
-func writeDiffText(w io.Writer, ds []diff.Difference, color bool) error {
-	if len(ds) == 0 {
-		_, err := fmt.Fprintln(w, "no differences")
-		return err
-	}
-	paint := func(code, s string) string {
-		if !color {
-			return s
-		}
-		return code + s + ansiReset
-	}
-	var b strings.Builder
-	for _, d := range ds {
-		primary, candidate := showValue(d.Primary), showValue(d.Candidate)
-		switch d.Kind {
-		case diff.Missing:
-			candidate = "(absent)"
-		case diff.Extra:
-			primary = "(absent)"
-		}
-		b.WriteString(paint(ansiBold, printable(d.Path)))
-		b.WriteString("  ")
-		b.WriteString(paint(kindColor[d.Kind], string(d.Kind)))
-		b.WriteString("  ")
-		b.WriteString(primary)
-		b.WriteString(" → ")
-		b.WriteString(candidate)
-		if d.Note != "" {
-			b.WriteString("  ")
-			b.WriteString(paint(ansiDim, "("+printable(d.Note)+")"))
-		}
-		b.WriteByte('\n')
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// showValue keeps a value on one line and makes an empty one visible.
-func showValue(v string) string {
-	if v == "" {
-		return `""`
-	}
-	return printable(v)
-}
-
-// printable quotes s when it holds control characters (a key with a newline in it).
-func printable(s string) string {
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return strconv.Quote(s)
-		}
-	}
-	return s
 }
 
 // diffJSON is one element of --format json.

@@ -16,7 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/parity-dev/parity/diff"
-	"github.com/parity-dev/parity/shadow"
+	"github.com/parity-dev/parity/shadow/rules"
 )
 
 // The package's -update flag rewrites golden files. It is registered here only when no
@@ -212,7 +212,7 @@ func TestFixtureIgnoreEachPath(t *testing.T) {
 			// fixture decodes to more than a few kilobytes otherwise.
 			base := []diff.Option{diff.MaxDecodedBytes(1 << 20)}
 			if cfg := filepath.Join(fc.dir, "parity.yaml"); fileExists(cfg) {
-				c, err := shadow.LoadConfig(cfg)
+				c, err := rules.LoadConfig(cfg)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -343,40 +343,6 @@ func TestDiffConfig(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.stdout, stdout); diff != "" {
 				t.Errorf("stdout (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestWriteDiffText(t *testing.T) {
-	ds := []diff.Difference{
-		{Path: "body.a", Kind: diff.Changed, Primary: "1", Candidate: "2", Note: "a note"},
-		{Path: "body.b", Kind: diff.Missing, Primary: `"x"`},
-		{Path: "header.X-Y", Kind: diff.Extra, Candidate: ""},
-		{Path: "body.k\ney", Kind: diff.Type, Primary: "1", Candidate: `"1"`},
-	}
-	tests := []struct {
-		name  string
-		color bool
-		want  string
-	}{
-		{"plain", false, "body.a  changed  1 → 2  (a note)\n" +
-			"body.b  missing  \"x\" → (absent)\n" +
-			"header.X-Y  extra  (absent) → \"\"\n" +
-			"\"body.k\\ney\"  type  1 → \"1\"\n"},
-		{"colour", true, "\x1b[1mbody.a\x1b[0m  \x1b[33mchanged\x1b[0m  1 → 2  \x1b[2m(a note)\x1b[0m\n" +
-			"\x1b[1mbody.b\x1b[0m  \x1b[31mmissing\x1b[0m  \"x\" → (absent)\n" +
-			"\x1b[1mheader.X-Y\x1b[0m  \x1b[32mextra\x1b[0m  (absent) → \"\"\n" +
-			"\x1b[1m\"body.k\\ney\"\x1b[0m  \x1b[35mtype\x1b[0m  1 → \"1\"\n"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var b bytes.Buffer
-			if err := writeDiffText(&b, ds, tc.color); err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, b.String()); diff != "" {
-				t.Errorf("text output (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/parity-dev/parity/report"
 	"github.com/parity-dev/parity/shadow"
+	"github.com/parity-dev/parity/shadow/rules"
+	"github.com/parity-dev/parity/shadow/traffic"
 )
 
 // proxyFlags are `parity proxy`'s flags; an empty string or false means "not
@@ -38,15 +40,15 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 	fs.StringVar(&f.config, "config", "", "configuration `file` (YAML); reloaded on SIGHUP and when it changes")
 	fs.StringVar(&f.listen, "listen", shadow.DefaultListen, "public listen `address`")
 	fs.StringVar(&f.adminListen, "admin-listen", shadow.DefaultAdminListen, "admin listen `address` (/metrics, /parity/report, /healthz, /readyz)")
-	fs.StringVar(&f.primary, "primary", "", "primary (SvelteKit) `URL`; env SVELTEKIT_URL, default "+shadow.DefaultPrimary)
-	fs.StringVar(&f.candidate, "candidate", "", "candidate (Fastify) `URL`; env FASTIFY_URL, default "+shadow.DefaultCandidate)
+	fs.StringVar(&f.primary, "primary", "", "primary (SvelteKit) `URL`; env SVELTEKIT_URL, default "+rules.DefaultPrimary)
+	fs.StringVar(&f.candidate, "candidate", "", "candidate (Fastify) `URL`; env FASTIFY_URL, default "+rules.DefaultCandidate)
 	fs.StringVar(&f.secondary, "secondary", "", "second primary `URL`: routes with refetch: true ask it too, to learn noise (default: the primary again)")
 	fs.StringVar(&f.snapshot, "snapshot", "", "snapshot `file`: restored on start, written every interval and on shutdown")
 	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", shadow.DefaultSnapshotInterval, "how often the snapshot is written")
 	fs.StringVar(&f.record, "record", "", "append mirrored requests to this NDJSON `file` (secrets redacted)")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate `file` for the public listener (HTTP/2 too)")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS key `file` for the public listener")
-	fs.DurationVar(&f.grace, "grace", shadow.DefaultGrace, "on SIGTERM, how long in-flight requests and then pending comparisons may take")
+	fs.DurationVar(&f.grace, "grace", defaultProxyGrace, "on SIGTERM, how long in-flight requests and then pending comparisons may take (each)")
 	fs.BoolVar(&f.verifyCutover, "verify-cutover", false, "mirror requests served by the candidate to the primary, to keep measuring parity after cutover")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&f.plan, "plan", "", "rollout plan `file` whose steps the live dashboard judges (default: the guide's five steps)")
@@ -85,7 +87,7 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 			srv.Close()
 			return c.usagef("proxy: --record: %v", err)
 		}
-		rec := shadow.NewRecorder(file)
+		rec := traffic.NewRecorder(file)
 		srv.Proxy.Record = rec.Record
 		defer func() {
 			// After Run: no handler records any more.
@@ -106,6 +108,12 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 	}
 	return exitOK
 }
+
+// defaultProxyGrace fits a runtime's stop timeout: `docker stop` and Compose wait
+// 10 s before SIGKILL, and a stop takes at most twice the grace (requests, then
+// comparisons) plus a second for the admin listener and the snapshot write.
+// Raise it together with stop_grace_period / terminationGracePeriodSeconds.
+const defaultProxyGrace = 4 * time.Second
 
 var logLevels = map[string]zerolog.Level{
 	"debug": zerolog.DebugLevel, "info": zerolog.InfoLevel, "warn": zerolog.WarnLevel, "error": zerolog.ErrorLevel,
@@ -128,7 +136,7 @@ func (f *proxyFlags) check() error {
 }
 
 // override applies the flags that were given over the environment and the file.
-func (f *proxyFlags) override(cfg *shadow.Config) error {
+func (f *proxyFlags) override(cfg *rules.Config) error {
 	overrideBackends(cfg, f.primary, f.candidate, f.secondary)
 	if f.verifyCutover {
 		cfg.Shadow.VerifyCutover = true
@@ -138,15 +146,15 @@ func (f *proxyFlags) override(cfg *shadow.Config) error {
 
 // server loads the configuration (file, then environment, then flags) and wires
 // the proxy, its metrics, the aggregator and the server around them.
-func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *shadow.Live, error) {
+func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *rules.Live, error) {
 	metrics := shadow.NewMetrics(0)
 	var backends [2]*url.URL
 	started := false // the first load's failure is the command's error, not a log line
-	live := &shadow.Live{
+	live := &rules.Live{
 		Path:     f.config,
 		Getenv:   c.getenv,
 		Override: f.override,
-		OnReload: func(cfg *shadow.Config) {
+		OnReload: func(cfg *rules.Config) {
 			if !started {
 				return
 			}
@@ -189,21 +197,22 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *sha
 		return nil, nil, fmt.Errorf("--plan: %w", err)
 	}
 	agg := report.NewAggregator(report.Limits{})
+	queue := f.mirrorQueue
+	if queue == 0 {
+		queue = -1 // --mirror-queue 0 means none; the Proxy's zero is its default
+	}
 	proxy := &shadow.Proxy{
 		Primary:           backends[0],
 		Candidate:         backends[1],
 		Secondary:         secondary,
-		Decide:            func(r *http.Request) shadow.Decision { return live.Router().Decide(r) },
+		Decide:            func(r *http.Request) rules.Decision { return live.Router().Decide(r) },
 		Observer:          agg,
 		Logger:            logger,
 		Metrics:           metrics,
 		MirrorConcurrency: f.mirrorConcurrency,
-		MirrorQueue:       f.mirrorQueue,
+		MirrorQueue:       queue,
 		MirrorTimeout:     f.mirrorTimeout,
 		TrustForwarded:    f.trustForwarded,
-	}
-	if f.mirrorQueue == 0 {
-		proxy.MirrorQueue = -1 // --mirror-queue 0 means none, not the default
 	}
 	srv := &shadow.Server{
 		Addr:             f.listen,

@@ -16,6 +16,8 @@ import (
 
 	"github.com/parity-dev/parity/report"
 	"github.com/parity-dev/parity/shadow"
+	"github.com/parity-dev/parity/shadow/rules"
+	"github.com/parity-dev/parity/shadow/traffic"
 )
 
 // replayFlags are `parity replay`'s flags; an empty string means "not given", so the
@@ -41,8 +43,8 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 	var f replayFlags
 	fs := c.newFlags("replay", "--traffic FILE... [flags]")
 	fs.Var(&f.traffic, "traffic", "recorded traffic `file`, HAR or NDJSON, possibly gzipped (repeatable; further files may follow as arguments)")
-	fs.StringVar(&f.primary, "primary", "", "primary (SvelteKit) `URL`; env SVELTEKIT_URL, default "+shadow.DefaultPrimary)
-	fs.StringVar(&f.candidate, "candidate", "", "candidate (Fastify) `URL`; env FASTIFY_URL, default "+shadow.DefaultCandidate)
+	fs.StringVar(&f.primary, "primary", "", "primary (SvelteKit) `URL`; env SVELTEKIT_URL, default "+rules.DefaultPrimary)
+	fs.StringVar(&f.candidate, "candidate", "", "candidate (Fastify) `URL`; env FASTIFY_URL, default "+rules.DefaultCandidate)
 	fs.StringVar(&f.secondary, "secondary", "", "second primary `URL`: what differs between the two primaries is noise")
 	fs.StringVar(&f.config, "config", "", "configuration `file` (YAML): comparison rules, exclusions, write routes")
 	fs.StringVar(&f.plan, "plan", "", "rollout plan `file` for the report (default: the guide's five steps)")
@@ -73,7 +75,7 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 		}
 	}
 
-	live := &shadow.Live{Path: f.config, Getenv: c.getenv, Override: f.override}
+	live := &rules.Live{Path: f.config, Getenv: c.getenv, Override: f.override}
 	if err := live.Reload(); err != nil {
 		return c.usagef("replay: %s", oneLineError(err))
 	}
@@ -110,7 +112,7 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 	rp.Total = total
 	prog := newReplayProgress(c, total)
 	var sum shadow.ReplayStats
-	sum.Skipped = map[string]int{}
+	sum.Skipped = map[report.SkipReason]int{}
 	var runErr error
 	for _, name := range files {
 		if ctx.Err() != nil {
@@ -135,7 +137,7 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 			return c.usagef("replay: --snapshot: %s", oneLineError(err))
 		}
 	}
-	if err := report.RenderTable(c.stdout, snap, report.RenderOptions{Title: "parity replay", Plan: plan, Color: c.colorTerminal()}); err != nil {
+	if err := report.RenderTable(c.stdout, snap, report.RenderOptions{Title: "parity replay", Plan: plan, Color: c.colorTerminal(), Width: c.termWidth(), Build: c.buildInfo()}); err != nil {
 		return c.fail(exitUsage, fmt.Errorf("replay: render report: %w", err))
 	}
 	fmt.Fprintln(c.stderr, summaryLine(sum, total, f.snapshot))
@@ -146,22 +148,22 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 }
 
 // override applies the flags that were given over the environment and the file.
-func (f *replayFlags) override(cfg *shadow.Config) error {
+func (f *replayFlags) override(cfg *rules.Config) error {
 	overrideBackends(cfg, f.primary, f.candidate, f.secondary)
 	return nil
 }
 
 // openTraffic opens a traffic file ("-" is standard input).
-func openTraffic(name string) (shadow.TrafficReader, io.Closer, error) {
+func openTraffic(name string) (traffic.Reader, io.Closer, error) {
 	if name == "-" {
-		tr, err := shadow.OpenTraffic("stdin", os.Stdin)
+		tr, err := traffic.Open("stdin", os.Stdin)
 		return tr, io.NopCloser(nil), err
 	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read traffic: %w", err)
 	}
-	tr, err := shadow.OpenTraffic(name, f)
+	tr, err := traffic.Open(name, f)
 	if err != nil {
 		f.Close()
 		return nil, nil, err

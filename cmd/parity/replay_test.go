@@ -98,7 +98,7 @@ func TestReplayCommand(t *testing.T) {
 	}
 	got := map[string][3]int64{}
 	for _, r := range snap.Routes {
-		got[r.Route] = [3]int64{r.Compared, r.Mismatched, r.Skipped[report.SkipAuth] + r.Skipped[report.SkipWriteMethod]}
+		got[r.Route] = [3]int64{r.Compared, r.Mismatched, r.Skipped[string(report.SkipAuth)] + r.Skipped[string(report.SkipWriteMethod)]}
 	}
 	want := map[string][3]int64{
 		"GET /api/sessions":     {1, 1, 0},

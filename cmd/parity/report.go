@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +17,7 @@ import (
 
 	"github.com/parity-dev/parity/fixtures"
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/shadow"
 )
 
 const reportSynopsis = "[--format table|markdown|json|junit|html] [-o FILE] [--plan F] [--title T] [--color auto|always|never] SNAPSHOT..."
@@ -67,8 +68,11 @@ func runReport(ctx context.Context, c *cli, args []string) int {
 	if err != nil {
 		return c.fail(exitUsage, fmt.Errorf("report: %w", err))
 	}
-	opts := report.RenderOptions{Title: *title, Plan: plan,
+	opts := report.RenderOptions{Title: *title, Plan: plan, Build: c.buildInfo(),
 		Color: *format == "table" && (*color == "always" || *color == "auto" && *out == "" && c.colorTerminal())}
+	if *out == "" {
+		opts.Width = c.termWidth()
+	}
 	var buf bytes.Buffer
 	if err := render(&buf, snap, opts); err != nil {
 		return c.fail(exitUsage, fmt.Errorf("report: %w", err))
@@ -79,7 +83,7 @@ func runReport(ctx context.Context, c *cli, args []string) int {
 		}
 		return exitOK
 	}
-	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+	if err := report.WriteFileAtomic(*out, writeBytes(buf.Bytes())); err != nil {
 		return c.fail(exitUsage, fmt.Errorf("report: -o %s: %w", *out, err))
 	}
 	return exitOK
@@ -92,6 +96,21 @@ func (c *cli) colorTerminal() bool {
 	}
 	f, ok := c.stdout.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// termWidth is the width the terminal table is fitted to: COLUMNS when set,
+// else the terminal's width when standard output is one, else 0 — a pipe or a
+// file gets every column in full.
+func (c *cli) termWidth() int {
+	if n, err := strconv.Atoi(c.getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	if f, ok := c.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	return 0
 }
 
 // loadSnapshots reads every argument (a file, or an http(s) URL of a running
@@ -134,11 +153,8 @@ func loadSnapshot(ctx context.Context, arg string) (*report.Snapshot, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL is already named, without credentials
-		}
-		return nil, fmt.Errorf("fetch snapshot %s: %s", shown, oneLineError(err))
+		// The URL is already named, without credentials.
+		return nil, fmt.Errorf("fetch snapshot %s: %s", shown, oneLineError(shadow.WithoutURL(err)))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -168,29 +184,10 @@ func oneLineError(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
-// writeFileAtomic writes data to a temporary file beside path and renames it
-// into place, so a reader never sees half a report.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+// writeBytes is the writer of report.WriteFileAtomic for what is already rendered.
+func writeBytes(data []byte) func(io.Writer) error {
+	return func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return nil
 }

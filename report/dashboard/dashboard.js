@@ -112,7 +112,14 @@
     if (r.latency.candidate.count === 0 || r.latency.primary.count === 0 || th.max_p99_ratio <= 0) return false;
     return c > th.max_p99_ratio * p && c - p > th.p99_floor_ms;
   }
+  // neverMirrored: everything the route saw was skipped under the auth rule.
+  function neverMirrored(r) {
+    var auth = (r.skipped || {}).auth || 0;
+    return r.compared === 0 && auth > 0 && auth === sum(r.skipped);
+  }
+  function routeLabel(rv) { return rv.never ? cfg.never_mirrored[0] : label(rv.verdict); }
   function judgeRoute(r, verdicts) {
+    if (mirroredCount(r) === 0 && neverMirrored(r)) return ['inconclusive', cfg.never_mirrored[1], true];
     var e = verdicts.get(r.route);
     if (e) return [e.verdict, e.reason];
     return ['inconclusive', 'no verdict from the server for this route'];
@@ -216,7 +223,7 @@
       var ev = verdicts.get(r.route);
       if (ev && ev.parity && ev.parity.samples > 0) r.parity_lower = ev.parity.lower;
       judged.set(r.route, j);
-      var rv = { r: r, route: r.route, verdict: j[0], reason: j[1], step: 0 };
+      var rv = { r: r, route: r.route, verdict: j[0], reason: j[1], never: !!j[2], step: 0 };
       if (plan) {
         var p = routePath(r.route);
         if (p !== '') rv.step = firstStep(plan.length, p);
@@ -444,7 +451,7 @@
     return q === 50 ? c.p50_ms - p.p50_ms : c.p99_ms - p.p99_ms;
   }
   function searchText(rv) {
-    return [rv.route, rv.verdict, label(rv.verdict)].concat(rv.r.differences.map(function (d) { return d.path; })).join(' ').toLowerCase();
+    return [rv.route, rv.verdict, routeLabel(rv)].concat(rv.r.differences.map(function (d) { return d.path; })).join(' ').toLowerCase();
   }
   function routeMethod(r) {
     if (r.method === '' && r.route === 'OTHER') return '';
@@ -462,7 +469,7 @@
     add(route, rp);
     if (rv.step) add(route, ' ', el('span', 'stepn', 'step ' + rv.step));
     c.push(route);
-    c.push(add(el('span', 'c verdict'), badge(rv.verdict)));
+    c.push(add(el('span', 'c verdict'), el('span', 'badge ' + rv.verdict, routeLabel(rv))));
     var par = el('span', 'c parity');
     if (r.compared > 0) {
       var fill = el('span', 'fill' + (r.parity < th.min_parity ? ' low' : ''));
@@ -494,7 +501,7 @@
   function exampleValue(s) { return s === '' ? el('span', 'absent', 'absent') : code(oneLine(s)); }
   function bodyNodes(rv) {
     var r = rv.r, out = [];
-    out.push(add(el('p', 'why ' + rv.verdict), el('strong', null, label(rv.verdict)), ' · ' + rv.reason));
+    out.push(add(el('p', 'why ' + rv.verdict), el('strong', null, routeLabel(rv)), ' · ' + rv.reason));
     if (Object.keys(r.skipped).length) out.push(el('p', 'meta', 'Skipped: ' + summary(r.skipped)));
     if (r.errors && Object.keys(r.errors).length) out.push(el('p', 'meta', 'Candidate transport errors: ' + summary(r.errors)));
     rv.top.forEach(function (d) {

@@ -1,0 +1,40 @@
+package rules
+
+import (
+	"github.com/parity-dev/parity/diff"
+	"github.com/parity-dev/parity/report"
+)
+
+// Backend names one of the two backends.
+type Backend int
+
+// The backends. The primary is SvelteKit, the candidate Fastify.
+const (
+	Primary Backend = iota
+	Candidate
+)
+
+func (b Backend) String() string {
+	if b == Candidate {
+		return "candidate"
+	}
+	return "primary"
+}
+
+// Decision is what the routing rules say about one request: who serves it, and
+// whether (and under which comparison rules) it is mirrored to the other backend.
+type Decision struct {
+	Path      string  // canonical path the rules were matched against
+	Ambiguous bool    // the path stayed ambiguous under /api after canonicalisation
+	Auth      bool    // the path is under /api/auth in some spelling
+	API       bool    // the path is under /api
+	Route     string  // report route key, "GET /api/sessions/:id"
+	Serve     Backend // who answers the client
+	Mirror    bool    // send a copy to the other backend and compare
+	// Skip is why an /api request is not mirrored; empty when Mirror is set or the
+	// request is not an API request.
+	Skip    report.SkipReason
+	Rules   *diff.Rules // comparison rules for this route (global + route entry)
+	Refetch bool        // the route allows re-asking the primary to learn noise
+	Noise   NoisePolicy // how the route learns noise (noise: and the route's entry)
+}

@@ -1,0 +1,334 @@
+package rules
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// DefaultDebounce is how long a changed config file must stay quiet before it is loaded.
+const DefaultDebounce = 100 * time.Millisecond
+
+// Live is the current configuration and its Router, swapped atomically on reload so
+// that every request reads one consistent pair without a lock. Reload and Watch load
+// the file, apply the environment and Override, validate everything and only then
+// swap: an invalid or half-written file is rejected and the old configuration keeps
+// serving.
+//
+// The zero Live has no configuration; call Reload (or Store) once before serving.
+type Live struct {
+	// Path is the config file; "" means none (defaults, environment and Override).
+	Path string
+	// Getenv reads the environment on every load; nil = no environment overrides.
+	Getenv func(string) string
+	// Override is applied after the environment on every load (command-line flags);
+	// nil = none. An error rejects the load.
+	Override func(*Config) error
+	// OnReload is called after a new configuration was swapped in; nil = nothing.
+	OnReload func(*Config)
+	// OnReject is called when a load failed and the old configuration stays; nil =
+	// nothing. The error is one line naming the file and line.
+	OnReject func(error)
+	// Debounce is how long the file must stay quiet after a change before it is
+	// loaded; 0 = DefaultDebounce.
+	Debounce time.Duration
+
+	cur atomic.Pointer[liveState]
+
+	mu      sync.Mutex // serialises loads
+	lastSum [sha256.Size]byte
+	haveSum bool // lastSum is the content of the last load attempt
+
+	watching func() // tests: called once the watches are in place
+}
+
+type liveState struct {
+	cfg *Config
+	rt  *Router
+}
+
+// Current returns the configuration and Router in force, (nil, nil) before the first
+// successful load. Both are immutable.
+func (l *Live) Current() (*Config, *Router) {
+	s := l.cur.Load()
+	if s == nil {
+		return nil, nil
+	}
+	return s.cfg, s.rt
+}
+
+// Router returns the Router in force, nil before the first successful load.
+func (l *Live) Router() *Router {
+	_, rt := l.Current()
+	return rt
+}
+
+// Reload loads the file, applies the environment and Override, validates and swaps.
+// On failure the old configuration stays, OnReject is called and the error returned;
+// on success OnReload is called.
+//
+// Once a configuration is in force, an empty file is rejected too: it is most
+// likely a writer between truncating and writing, and loading it would put the
+// defaults in force. A file holding only a comment loads the defaults.
+func (l *Live) Reload() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	data, err := l.read()
+	if err != nil {
+		return l.reject(err)
+	}
+	if l.Path != "" && l.cur.Load() != nil && len(bytes.TrimSpace(data)) == 0 {
+		return l.reject(fmt.Errorf("%s: the config file is empty, most likely being written; the configuration in force stays", l.Path))
+	}
+	return l.load(data)
+}
+
+// Store validates cfg (the environment and Override are not applied), builds its
+// Router and swaps it in, calling OnReload. An invalid cfg is rejected as by Reload.
+func (l *Live) Store(cfg *Config) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	rt, err := NewRouter(cfg)
+	if err != nil {
+		return l.reject(err)
+	}
+	l.swap(cfg, rt)
+	return nil
+}
+
+// errChanging is a config file that kept changing while it was read.
+var errChanging = errors.New("the config file changed while it was read")
+
+// read returns the file's content as of one moment: a read that a writer
+// overlapped (the file's size or modification time moved, or what was read is
+// not its size) is retried, so that the start of one version and the end of
+// another are never taken for a configuration.
+func (l *Live) read() ([]byte, error) {
+	l.haveSum = false
+	if l.Path == "" {
+		return nil, nil
+	}
+	for attempt := 0; ; attempt++ {
+		data, stable, err := readConfigOnce(l.Path)
+		if err != nil {
+			return nil, err
+		}
+		if !stable {
+			if attempt < 10 {
+				continue
+			}
+			return nil, fmt.Errorf("%s: %w", l.Path, errChanging)
+		}
+		l.lastSum, l.haveSum = sha256.Sum256(data), true
+		return data, nil
+	}
+}
+
+func readConfigOnce(path string) (data []byte, stable bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("read config: %w", err)
+	}
+	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return nil, false, fmt.Errorf("read config %s: %w", path, err)
+	}
+	data, err = io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("read config %s: %w", path, err)
+	}
+	if len(data) > maxConfigSize {
+		return nil, false, fmt.Errorf("%s: config is larger than %d bytes", path, maxConfigSize)
+	}
+	after, err := f.Stat()
+	if err != nil {
+		return nil, false, fmt.Errorf("read config %s: %w", path, err)
+	}
+	stable = before.Size() == after.Size() && before.ModTime().Equal(after.ModTime()) && int64(len(data)) == after.Size()
+	return data, stable, nil
+}
+
+// load parses data (the file's content), applies the overrides and swaps. l.mu is held.
+func (l *Live) load(data []byte) error {
+	cfg := &Config{}
+	if l.Path != "" {
+		var err error
+		if cfg, err = ParseConfig(l.Path, data); err != nil {
+			return l.reject(err)
+		}
+	}
+	if err := cfg.ApplyEnv(l.Getenv); err != nil {
+		return l.reject(err)
+	}
+	if l.Override != nil {
+		if err := l.Override(cfg); err != nil {
+			return l.reject(err)
+		}
+	}
+	rt, err := NewRouter(cfg)
+	if err != nil {
+		return l.reject(err)
+	}
+	l.swap(cfg, rt)
+	return nil
+}
+
+func (l *Live) swap(cfg *Config, rt *Router) {
+	l.cur.Store(&liveState{cfg: cfg, rt: rt})
+	if l.OnReload != nil {
+		l.OnReload(cfg)
+	}
+}
+
+func (l *Live) reject(err error) error {
+	if l.OnReject != nil {
+		l.OnReject(err)
+	}
+	return err
+}
+
+// reloadIfChanged loads the file when its content differs from the last attempt, so
+// that unrelated events in the directory neither reload nor reject twice.
+func (l *Live) reloadIfChanged() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	prev, had := l.lastSum, l.haveSum
+	data, err := l.read()
+	if errors.Is(err, errChanging) {
+		return // still being written: its next event comes
+	}
+	if err != nil {
+		l.reject(err)
+		return
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		// Most likely a writer truncated the file and has not written yet: wait
+		// for its next event rather than fall back to the defaults.
+		l.haveSum = false
+		return
+	}
+	if had && prev == l.lastSum {
+		return
+	}
+	l.load(data)
+}
+
+// Watch reloads on every signal received from sig (SIGHUP; nil = none) and whenever
+// the config file changes — edited in place, replaced by rename, or swapped through a
+// symlink as Kubernetes ConfigMaps are: it watches the file's directory and the
+// directory of the file the symlink resolves to, re-resolving after each change.
+// Changes are debounced; a file whose content did not change is not reloaded, and
+// an empty file (a writer between truncating and writing) is waited out, not loaded.
+// Watch returns nil when ctx is cancelled, leaving no goroutine behind.
+func (l *Live) Watch(ctx context.Context, sig <-chan os.Signal) error {
+	if l.Path == "" {
+		l.waitSignals(ctx, sig)
+		return nil
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("watch config %s: %w", l.Path, err)
+	}
+	defer w.Close()
+	dirs := map[string]bool{}
+	abs, err := filepath.Abs(l.Path)
+	if err != nil {
+		return fmt.Errorf("watch config %s: %w", l.Path, err)
+	}
+	if err := w.Add(filepath.Dir(abs)); err != nil {
+		return fmt.Errorf("watch config %s: %w", l.Path, err)
+	}
+	dirs[filepath.Dir(abs)] = true
+	l.rewatch(w, abs, dirs)
+	if l.watching != nil {
+		l.watching()
+	}
+	l.reloadIfChanged() // it may have changed before the watches were in place
+
+	debounce := l.Debounce
+	if debounce <= 0 {
+		debounce = DefaultDebounce
+	}
+	timer := time.NewTimer(debounce)
+	timer.Stop()
+	defer timer.Stop()
+	var fire <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-sig:
+			if !ok {
+				sig = nil
+				continue
+			}
+			l.Reload()
+			l.rewatch(w, abs, dirs)
+		case _, ok := <-w.Events:
+			if !ok {
+				return nil
+			}
+			timer.Reset(debounce)
+			fire = timer.C
+		case err, ok := <-w.Errors:
+			if !ok {
+				return nil
+			}
+			l.reject(fmt.Errorf("watch config %s: %w", l.Path, err))
+		case <-fire:
+			fire = nil
+			l.reloadIfChanged()
+			l.rewatch(w, abs, dirs)
+		}
+	}
+}
+
+// rewatch watches the directory of the file the config path resolves to now, besides
+// the config's own directory, and drops the watch of a former target's directory.
+func (l *Live) rewatch(w *fsnotify.Watcher, abs string, dirs map[string]bool) {
+	own := filepath.Dir(abs)
+	want := map[string]bool{own: true}
+	if target, err := filepath.EvalSymlinks(abs); err == nil {
+		want[filepath.Dir(target)] = true
+	}
+	for d := range dirs {
+		if !want[d] {
+			w.Remove(d) // the directory may be gone already
+			delete(dirs, d)
+		}
+	}
+	for d := range want {
+		if !dirs[d] && w.Add(d) == nil {
+			dirs[d] = true
+		}
+	}
+}
+
+func (l *Live) waitSignals(ctx context.Context, sig <-chan os.Signal) {
+	if l.watching != nil {
+		l.watching()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-sig:
+			if !ok {
+				<-ctx.Done()
+				return
+			}
+			l.Reload()
+		}
+	}
+}

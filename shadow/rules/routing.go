@@ -1,0 +1,283 @@
+package rules
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+
+	"github.com/parity-dev/parity/diff"
+	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/report/route"
+)
+
+// Router holds a configuration compiled once for the per-request Decide: cutover
+// prefixes, exclusions, write opt-ins, the mirrored methods, the sample rate, each
+// route's comparison rules and the report keyer. It is immutable and safe for
+// concurrent use; a new configuration gets a new Router.
+type Router struct {
+	cfg          *Config
+	enabled      bool
+	cutover      []string // empty = every /api/*
+	exclude      []string // lower case; matched ignoring case
+	writeRoutes  []string
+	methods      map[string]bool
+	sample       float64
+	verify       bool
+	routes       []compiledRoute
+	defaultRules *diff.Rules
+	noise        NoisePolicy
+	keyer        *route.Keyer // over the routes' templates, in order: index i is routes[i]
+
+	// random returns a number in [0,1) for sampling; rand.Float64 by default.
+	random func() float64
+	// allowWrites mirrors every method but CONNECT, override headers or not: a
+	// replay against staging backends with --allow-writes.
+	allowWrites bool
+}
+
+type compiledRoute struct {
+	rules        *diff.Rules
+	refetch      bool
+	mirrorWrites bool
+	noise        report.NoiseRule
+}
+
+// NewRouter validates cfg and compiles it. cfg must not be changed afterwards.
+func NewRouter(cfg *Config) (*Router, error) {
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	rt := &Router{
+		cfg:         cfg,
+		enabled:     cfg.Cutover.Enabled,
+		cutover:     cfg.Cutover.Routes,
+		writeRoutes: cfg.Shadow.WriteRoutes,
+		methods:     map[string]bool{},
+		sample:      cfg.Shadow.SampleRate(),
+		verify:      cfg.Shadow.VerifyCutover,
+		noise:       cfg.Noise.policy(),
+		random:      rand.Float64,
+	}
+	for _, p := range cfg.Shadow.Exclude {
+		rt.exclude = append(rt.exclude, strings.ToLower(p))
+	}
+	for _, m := range cfg.Shadow.MirrorMethods() {
+		rt.methods[m] = true
+	}
+	var err error
+	if rt.defaultRules, err = compileRules(cfg.Compare, nil); err != nil {
+		return nil, fmt.Errorf("compile compare rules: %w", err)
+	}
+	var templates []route.Template
+	for i, r := range cfg.Routes {
+		t, err := parseMatch(r.Match)
+		if err != nil {
+			return nil, fmt.Errorf("routes[%d].match: %w", i, err)
+		}
+		rules, err := compileRules(cfg.Compare, &r.CompareConfig)
+		if err != nil {
+			return nil, fmt.Errorf("compile rules of routes[%d]: %w", i, err)
+		}
+		rt.routes = append(rt.routes, compiledRoute{rules: rules, refetch: r.Refetch, mirrorWrites: r.MirrorWrites,
+			noise: cfg.Noise.ruleFor(r.Noise)})
+		templates = append(templates, t)
+	}
+	rt.keyer = route.KeyerOf(templates)
+	return rt, nil
+}
+
+// Config returns the configuration the Router was built from. It must not be changed.
+func (rt *Router) Config() *Config { return rt.cfg }
+
+// Keyer returns the report keyer built from the configuration's route templates.
+func (rt *Router) Keyer() *route.Keyer { return rt.keyer }
+
+// Decide applies the routing rules to one request and fills every field of Decision.
+// The target is r.RequestURI when set (a server's inbound request), else r.URL's
+// request URI. r is not changed.
+//
+// Serve is the candidate only when the cutover is enabled and the canonical path is
+// under /api, not auth, not ambiguous, and under a cutover prefix (none = every
+// /api/*). Mirror is set only for /api paths that are not auth, not ambiguous and not
+// excluded, whose method may be mirrored — a safe method of shadow.methods, without
+// a method-override header naming another method; a write only where a route opts in
+// (mirror_writes or shadow.write_routes) and never to the primary of a cut-over route;
+// CONNECT and unknown methods never — and that are sampled in. A cut-over request is
+// mirrored (to the primary) only with shadow.verify_cutover. Otherwise Skip says why.
+//
+// The route whose rules apply and the route key reported are the same template's
+// (route.Keyer.Match). Auth is the canonical path under /api/auth, or a raw target
+// that reads as it before dot segments are resolved (route.ReadsAsAuth).
+func (rt *Router) Decide(r *http.Request) Decision {
+	target := r.RequestURI
+	if target == "" && r.URL != nil {
+		target = r.URL.RequestURI()
+	}
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	path, amb := route.Canonicalize(target)
+	i := rt.keyer.Match(method, path)
+	d := Decision{
+		Path:      path,
+		Ambiguous: amb,
+		Auth:      route.IsAuth(path) || route.ReadsAsAuth(route.TargetPath(target)),
+		API:       route.IsAPI(path),
+		Route:     rt.keyer.KeyAt(i, method, path),
+		Rules:     rt.defaultRules,
+		Noise:     rt.noise,
+	}
+	var cr *compiledRoute
+	if i >= 0 {
+		cr = &rt.routes[i]
+		d.Rules = cr.rules
+		d.Refetch = cr.refetch && safeMethods[method]
+		d.Noise.Rule = cr.noise
+	}
+	if rt.enabled && d.API && !d.Auth && !d.Ambiguous && rt.cutOver(path) {
+		d.Serve = Candidate
+	}
+	if !d.API {
+		return d
+	}
+	switch {
+	case d.Auth:
+		d.Skip = report.SkipAuth
+	case d.Ambiguous:
+		d.Skip = report.SkipAmbiguous
+	case d.Serve == Candidate && !rt.verify:
+		d.Skip = report.SkipCutOver
+	case rt.excluded(path):
+		d.Skip = report.SkipExcluded
+	case !rt.methodMirrored(r, method, path, cr, d.Serve):
+		d.Skip = report.SkipWriteMethod
+	case rt.sample < 1 && (rt.sample <= 0 || rt.random() >= rt.sample):
+		d.Skip = report.SkipSampledOut
+	default:
+		d.Mirror = true
+	}
+	if d.Skip != "" {
+		d.Refetch = false
+	}
+	return d
+}
+
+// cutOver reports whether path is under a cutover prefix (case-sensitive, as the
+// backends route).
+func (rt *Router) cutOver(path string) bool {
+	if len(rt.cutover) == 0 {
+		return route.Under(path, route.API+"/")
+	}
+	for _, p := range rt.cutover {
+		if route.Under(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// excluded matches shadow.exclude ignoring case: excluding too much is the safe side.
+func (rt *Router) excluded(path string) bool {
+	for _, p := range rt.exclude {
+		if route.UnderFold(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// ForReplay returns a copy of rt for replaying recorded traffic: nothing is cut
+// over and nothing sampled out — those flags are about live traffic, and a replay
+// compares every eligible request, including routes of earlier rollout steps — and,
+// with allowWrites, writes are sent to the candidate too.
+func (rt *Router) ForReplay(allowWrites bool) *Router {
+	c := *rt
+	c.enabled = false
+	c.sample = 1
+	c.allowWrites = allowWrites
+	return &c
+}
+
+func (rt *Router) methodMirrored(r *http.Request, method, path string, cr *compiledRoute, serve Backend) bool {
+	if rt.allowWrites && serve == Primary && method != http.MethodConnect && (!safeMethods[method] || overridden(r.Header, method)) {
+		return true
+	}
+	if overridden(r.Header, method) {
+		return false
+	}
+	if safeMethods[method] {
+		return rt.methods[method]
+	}
+	if !writeMethods[method] || serve == Candidate {
+		return false
+	}
+	if cr != nil && cr.mirrorWrites {
+		return true
+	}
+	for _, p := range rt.writeRoutes {
+		if route.Under(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// methodOverrideHeaders are the headers some frameworks read to change a request's
+// method; one naming another method makes a request unsafe to mirror.
+var methodOverrideHeaders = []string{"X-Http-Method-Override", "X-Method-Override", "X-Http-Method"}
+
+func overridden(h http.Header, method string) bool {
+	for _, name := range methodOverrideHeaders {
+		for _, v := range h[name] {
+			if !strings.EqualFold(strings.TrimSpace(v), method) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// parseMatch parses a routes[].match entry: a route template whose method, when
+// given, is one parity knows.
+func parseMatch(s string) (route.Template, error) {
+	t, err := route.ParseTemplate(s)
+	if err == nil && t.Method != "" && !knownMethod(t.Method) {
+		err = fmt.Errorf("unknown method %q in match %q (methods are upper case)", t.Method, s)
+	}
+	return t, err
+}
+
+// compileRules builds the comparison rules of the global compare: section followed by
+// a route's entry (nil for none); later options add to earlier ones.
+func compileRules(global CompareConfig, route *CompareConfig) (*diff.Rules, error) {
+	opts := global.Options()
+	if route != nil {
+		opts = append(opts, route.Options()...)
+	}
+	return diff.NewRules(opts...)
+}
+
+// Options maps a rule set to diff options: ignore, unordered, tolerance, shape. Empty
+// lists and a zero tolerance add nothing, so a route's options appended to the global
+// ones add to them (a route's tolerance replaces the global one).
+func (c CompareConfig) Options() []diff.Option {
+	var opts []diff.Option
+	if len(c.Ignore) > 0 {
+		opts = append(opts, diff.Ignore(c.Ignore...))
+	}
+	if len(c.Unordered) > 0 {
+		opts = append(opts, diff.Unordered(c.Unordered...))
+	}
+	if c.Tolerance > 0 {
+		opts = append(opts, diff.Tolerance(c.Tolerance))
+	}
+	if len(c.Shape) > 0 {
+		opts = append(opts, diff.Shape(c.Shape...))
+	}
+	return opts
+}
