@@ -90,8 +90,15 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 	}
 	for i := range s.Routes {
 		r := &s.Routes[i]
-		verdict, reason, _ := JudgeRoute(r, th)
-		rv := routeView{RouteStats: r, Verdict: verdict, Reason: reason}
+		ev := routeEvidence(r, th, opts.held)
+		verdict := ev.Verdict
+		// Every renderer's "lower" is the verdict's: the always-valid bound at the
+		// plan's confidence, not the snapshot's fixed-sample Wilson bound.
+		shown := *r
+		if ev.Parity.Samples > 0 {
+			shown.ParityLower = ev.Parity.Lower
+		}
+		rv := routeView{RouteStats: &shown, Verdict: verdict, Reason: ev.Reason}
 		if verdict == Inconclusive && neverMirrored(r) {
 			rv.NeverMirrored, rv.Reason = true, neverMirroredReason
 		}
@@ -131,7 +138,7 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 	}
 	slices.SortStableFunc(v.Routes, worstFirst)
 	if opts.Plan != nil {
-		if err := v.judgeSteps(s, opts.Plan); err != nil {
+		if err := v.judgeSteps(s, opts.Plan, opts.held); err != nil {
 			return nil, err
 		}
 	} else {
@@ -181,11 +188,11 @@ func (v *view) routesVerdict() (Verdict, string) {
 
 // judgeSteps fills step readiness and the headline: ready through the last step
 // that passes, and what holds the next one.
-func (v *view) judgeSteps(s *Snapshot, p *Plan) error {
+func (v *view) judgeSteps(s *Snapshot, p *Plan, held heldLatency) error {
 	ready := 0
 	var next *stepView
 	for i := range p.Steps {
-		res, err := Judge(s, p, i+1, p.Thresholds)
+		res, err := judge(s, p, i+1, p.Thresholds, held)
 		if err != nil {
 			return err
 		}
@@ -237,9 +244,10 @@ func thresholdsLine(th Thresholds) string {
 	if th.AllowCandidateAuthFailures {
 		auth = "candidate 401/403 allowed"
 	}
-	return fmt.Sprintf("at least %d compared, parity ≥ %s, candidate errors ≤ %s, candidate p99 ≤ %g× primary (gaps under %s ignored), %s",
-		th.MinSamples, strconv.FormatFloat(th.MinParity, 'f', -1, 64), fmtPercent(th.MaxCandidateErrorRate),
-		th.MaxP99Ratio, fmtMs(th.P99FloorMs), auth)
+	return fmt.Sprintf("at least %d compared, parity ≥ %s (margin %s), candidate errors ≤ %s (margin %s), candidate p99 ≤ %g× primary (gaps under %s ignored), %s, each shown at %s confidence",
+		th.MinSamples, strconv.FormatFloat(th.MinParity, 'f', -1, 64), strconv.FormatFloat(th.parityMargin(), 'f', -1, 64),
+		fmtPercent(th.MaxCandidateErrorRate), fmtPercent(th.errorRateMargin()),
+		th.MaxP99Ratio, fmtMs(th.P99FloorMs), auth, fmtConfidence(th.confidence()))
 }
 
 func fmtParity(r *RouteStats) string {

@@ -31,7 +31,7 @@ var optedInWrites = map[string]bool{
 // recorded one, and checks its findings against what the stand-ins plant.
 func TestDemoLoop(t *testing.T) {
 	t.Parallel() // seconds of replay: overlap with the other demo run
-	run, err := runDemoLoop(context.Background(), 7)
+	run, err := runDemoLoop(context.Background(), 7, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,7 +401,7 @@ func runInProcessUsage(t *testing.T, cmd string) (string, string, int) {
 func BenchmarkDemoLoop(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := runDemoLoop(context.Background(), 0); err != nil {
+		if _, err := runDemoLoop(context.Background(), 0, demoRounds); err != nil {
 			b.Fatal(err)
 		}
 	}
