@@ -262,3 +262,50 @@ func BenchmarkParseTape(b *testing.B) {
 		}
 	}
 }
+
+// hostilePair is a small pair of bodies whose differences have long paths.
+type hostilePair struct {
+	name string
+	a, b []byte
+}
+
+// hostilePairs are the inputs that once made a result of tens or hundreds of
+// megabytes: a thousand differences under 20,000 and 100,000 levels of nesting, a
+// difference at each of 20,000 levels, and a 40,000-character key over a thousand
+// differences.
+func hostilePairs() []hostilePair {
+	leaves := func(v string) string { return strings.TrimSuffix(strings.Repeat(v+",", 1000), ",") }
+	nested := func(depth int, v string) []byte {
+		return []byte(strings.Repeat("[", depth) + leaves(v) + strings.Repeat("]", depth))
+	}
+	everyLevel := func(depth int, v string) []byte {
+		return []byte(strings.Repeat("["+v+",", depth) + "0" + strings.Repeat("]", depth))
+	}
+	key := strings.Repeat("k", 40000)
+	return []hostilePair{
+		{"nested-20000", nested(20000, "1"), nested(20000, "2")},
+		{"nested-100000", nested(100000, "1"), nested(100000, "2")},
+		{"every-level-20000", everyLevel(20000, "1"), everyLevel(20000, "2")},
+		{"key-40000", []byte(`{"` + key + `":[` + leaves("1") + `]}`), []byte(`{"` + key + `":[` + leaves("2") + `]}`)},
+	}
+}
+
+// BenchmarkCompareHostile measures Compare on hostilePairs: its time, its allocation,
+// and out-B, the size of its differences encoded as JSON (what `parity diff --format
+// json` prints).
+//
+//	go test ./diff -run '^$' -bench CompareHostile -benchtime 3x
+func BenchmarkCompareHostile(b *testing.B) {
+	for _, p := range hostilePairs() {
+		pr, cr := jsonResp(string(p.a)), jsonResp(string(p.b))
+		b.Run(p.name, func(b *testing.B) {
+			b.SetBytes(int64(len(p.a) + len(p.b)))
+			b.ReportAllocs()
+			var out []byte
+			for b.Loop() {
+				out, _ = json.Marshal(Compare(pr, cr, nil).Differences)
+			}
+			b.ReportMetric(float64(len(out)), "out-B")
+		})
+	}
+}

@@ -6,12 +6,19 @@ import (
 	"strings"
 )
 
-// Result is the outcome of Compare.
+// Result is the outcome of Compare. It is bounded whatever the input: at most
+// MaxDifferences differences and MaxResultBytes of them (see the options).
 type Result struct {
 	// Differences sorted by path (array indexes numerically), each path once per kind.
 	Differences []Difference
-	// Truncated is set when the comparison stopped at the rules' MaxDifferences: the
-	// list is then not complete.
+	// Omitted counts differences found but not listed: listing them would have taken
+	// the result over its bound. When nothing else is listed, Differences holds one
+	// difference at "body" that says so, so that the result never reads as equal.
+	Omitted int
+	// Stopped is set when the comparison stopped looking at MaxDifferences
+	// differences found: more may exist than Differences and Omitted count.
+	Stopped bool
+	// Truncated is set when the list is not complete: Omitted > 0 or Stopped.
 	Truncated bool
 	// Notes say what a default left uncompared on this pair and why (an HTML error
 	// page against a JSON error, see defaults.go), sorted. They are not differences.
@@ -19,7 +26,7 @@ type Result struct {
 }
 
 // Equal reports whether no difference was found.
-func (r Result) Equal() bool { return len(r.Differences) == 0 }
+func (r Result) Equal() bool { return len(r.Differences) == 0 && r.Omitted == 0 && !r.Stopped }
 
 // comparison is the state of one Compare call.
 type comparison struct {
@@ -35,7 +42,7 @@ type comparison struct {
 }
 
 // Compare compares the primary's response with the candidate's under rules (nil =
-// defaults): status, then bodies (decoded), then headers. It is pure and safe for
+// defaults): status, then headers, then bodies (decoded). It is pure and safe for
 // concurrent use with a shared *Rules. A nil response compares as an empty one.
 func Compare(primary, candidate *Response, rules *Rules) Result {
 	if rules == nil {
@@ -52,16 +59,21 @@ func Compare(primary, candidate *Response, rules *Rules) Result {
 		q: side{name: "candidate", encodings: contentEncodings(candidate.Header), raw: candidate.Body}}
 	if primary.Status != candidate.Status && !rules.ignoreStatus {
 		c.out = append(c.out, Difference{Path: "status", Pattern: "status", Kind: Changed,
-			Primary: strconv.Itoa(primary.Status), Candidate: strconv.Itoa(candidate.Status)})
+			Primary: strconv.Itoa(primary.Status), Candidate: strconv.Itoa(candidate.Status),
+			Security: statusSecurity(primary.Status, candidate.Status)})
 	}
-	if note, ok := c.errorPagePair(); ok {
+	note, errorPages := c.errorPagePair()
+	if errorPages {
 		c.errorPages = true
 		c.notes = append(c.notes, note)
-	} else {
-		c.body(&c.p, &c.q)
 	}
+	// Headers before the body: the JSON walk bounds its differences counting those
+	// already found, and a header's are few and short where a body's may be many.
 	if len(primary.Header) > 0 || len(candidate.Header) > 0 {
 		c.headers()
+	}
+	if !errorPages {
+		c.body(&c.p, &c.q)
 	}
 	return c.result()
 }
@@ -108,9 +120,21 @@ func (c *comparison) decodable(r *Response, s *side) bool {
 	return err == nil
 }
 
-// result sorts, de-duplicates and bounds the differences.
+// result sorts, bounds and de-duplicates the differences. The JSON walk has bounded
+// its own already and counted what it left out (see walker.compare); the bound is then
+// applied in sorted order, status and headers first, as they are few, short and
+// listed whatever the body holds.
 func (c *comparison) result() Result {
-	d := c.out
+	res := Result{Stopped: c.truncated}
+	d := c.out[:0]
+	for _, x := range c.out {
+		if x.Kind == kindOmitted {
+			n, _ := strconv.Atoi(x.Note)
+			res.Omitted += n
+			continue
+		}
+		d = append(d, x)
+	}
 	if len(d) > 1 {
 		slices.SortStableFunc(d, func(x, y Difference) int {
 			if n := comparePaths(x.Path, y.Path); n != 0 {
@@ -118,15 +142,60 @@ func (c *comparison) result() Result {
 			}
 			return strings.Compare(string(x.Kind), string(y.Kind))
 		})
+	}
+	d = c.bound(d, &res.Omitted)
+	if len(d) == 0 && res.Omitted > 0 {
+		d = append(d, Difference{Path: "body", Pattern: "body", Kind: Changed,
+			Note: strconv.Itoa(res.Omitted) + " differences left out: listing them would take the result over " +
+				strconv.Itoa(c.r.maxResult) + " bytes"})
+	}
+	if len(d) > 1 {
 		d = slices.CompactFunc(d, func(x, y Difference) bool { return x == y })
 	}
-	res := Result{Differences: d, Truncated: c.truncated}
+	if len(d) > 0 {
+		res.Differences = d
+	}
+	res.Truncated = res.Stopped || res.Omitted > 0
 	if len(c.notes) > 0 {
 		res.Notes = c.notes
 		slices.Sort(res.Notes)
 	}
-	if len(d) > c.r.maxDiffs {
-		res.Differences, res.Truncated = d[:c.r.maxDiffs], true
-	}
 	return res
+}
+
+// bound keeps of the sorted differences d those that fit MaxDifferences and
+// MaxResultBytes — status and headers first, then the body's, each until one does
+// not fit — and counts the others in omitted.
+func (c *comparison) bound(d []Difference, omitted *int) []Difference {
+	total := 0
+	for i := range d {
+		total += differenceSize(&d[i])
+	}
+	if len(d) <= c.r.maxDiffs && total <= c.r.maxResult {
+		return d
+	}
+	keep := make([]bool, len(d))
+	n, left := 0, c.r.maxResult
+	for _, body := range []bool{false, true} {
+		for i := range d {
+			if strings.HasPrefix(d[i].Path, "body") != body {
+				continue
+			}
+			size := differenceSize(&d[i])
+			if n >= c.r.maxDiffs || size > left {
+				left = 0
+				continue
+			}
+			keep[i], n, left = true, n+1, left-size
+		}
+	}
+	kept := d[:0]
+	for i := range d {
+		if keep[i] {
+			kept = append(kept, d[i])
+		} else {
+			*omitted++
+		}
+	}
+	return kept
 }

@@ -32,8 +32,9 @@ func d(path string, kind Kind, primary, candidate string) Difference {
 	return Difference{Path: path, Pattern: path, Kind: kind, Primary: primary, Candidate: candidate}
 }
 
-func withNote(x Difference, note string) Difference { x.Note = note; return x }
-func withPattern(x Difference, p string) Difference { x.Pattern = p; return x }
+func withNote(x Difference, note string) Difference    { x.Note = note; return x }
+func withPattern(x Difference, p string) Difference    { x.Pattern = p; return x }
+func withSecurity(x Difference, s Security) Difference { x.Security = s; return x }
 
 func gz(s string) string {
 	var b bytes.Buffer
@@ -184,7 +185,7 @@ func TestCompare(t *testing.T) {
 		{name: "header changed, missing, extra", primary: resp(200, "", "Cache-Control", "no-store", "X-Request-Id", "r1"),
 			candidate: resp(200, "", "Cache-Control", "max-age=60", "Access-Control-Allow-Origin", "*"),
 			want: []Difference{
-				d("header.Access-Control-Allow-Origin", Extra, "", "*"),
+				withSecurity(d("header.Access-Control-Allow-Origin", Extra, "", "*"), CORSAnyOrigin),
 				d("header.Cache-Control", Changed, "no-store", "max-age=60"),
 				d("header.X-Request-Id", Missing, "r1", ""),
 			}},
@@ -198,7 +199,7 @@ func TestCompare(t *testing.T) {
 		{name: "secret headers are redacted", primary: resp(200, "", "Set-Cookie", "sid=abc; Path=/", "X-Api-Key", "k1"),
 			candidate: resp(200, "", "Set-Cookie", "sid=xyz; Path=/", "X-Api-Key", "k2"),
 			want: []Difference{
-				d("header.Set-Cookie", Changed, "sid="+testRedactor.Mark("abc")+"; Path=/", "sid="+testRedactor.Mark("xyz")+"; Path=/"),
+				d("header.Set-Cookie.sid.Value", Changed, testRedactor.Mark("abc"), testRedactor.Mark("xyz")),
 				d("header.X-Api-Key", Changed, testRedactor.Mark("k1"), testRedactor.Mark("k2")),
 			}},
 		{name: "secret query parameters of a redirect are redacted", primary: resp(302, "", "Location", "/cb?code=abc&state=s1"), candidate: resp(302, "", "Location", "/cb?code=xyz&state=s1"),
@@ -338,11 +339,27 @@ func TestCompare(t *testing.T) {
 		{name: "error envelope must hold the status", primary: resp(404, `{"message":"nope"}`, "Content-Type", "application/json"),
 			candidate: resp(404, `{"statusCode":500,"error":"Not Found","message":"nope"}`, "Content-Type", "application/json"),
 			want:      []Difference{d("body.statusCode", Extra, "", "500")}},
+		{name: "fastify error envelope with its code", reason: "the real validation error: statusCode, code, error and message",
+			primary: resp(400, `{"message":"body/name must be string"}`, "Content-Type", "application/json"),
+			candidate: resp(400, `{"statusCode":400,"code":"FST_ERR_VALIDATION","error":"Bad Request","message":"body/name must be string"}`,
+				"Content-Type", "application/json; charset=utf-8")},
+		{name: "fastify error envelope with its code, many members", reason: "an object looked up by map",
+			primary:   resp(415, bigObject(40, false, -1), "Content-Type", "application/json"),
+			candidate: resp(415, strings.TrimSuffix(bigObject(40, true, -1), "}")+`,"code":"FST_ERR_CTP_INVALID_MEDIA_TYPE","statusCode":415,"error":"Unsupported Media Type"}`, "Content-Type", "application/json")},
+		{name: "an envelope code needs the envelope's statusCode", primary: resp(400, `{"message":"bad"}`, "Content-Type", "application/json"),
+			candidate: resp(400, `{"code":"FST_ERR_VALIDATION","message":"bad"}`, "Content-Type", "application/json"),
+			want:      []Difference{d("body.code", Extra, "", `"FST_ERR_VALIDATION"`)}},
+		{name: "an envelope code is an error code", primary: resp(400, `{"message":"bad"}`, "Content-Type", "application/json"),
+			candidate: resp(400, `{"statusCode":400,"code":"name is required","message":"bad"}`, "Content-Type", "application/json"),
+			want:      []Difference{d("body.code", Extra, "", `"name is required"`)}},
+		{name: "a code the primary sends too is compared", primary: resp(400, `{"code":"E_NAME","message":"bad"}`, "Content-Type", "application/json"),
+			candidate: resp(400, `{"statusCode":400,"code":"FST_ERR_VALIDATION","message":"bad"}`, "Content-Type", "application/json"),
+			want:      []Difference{d("body.code", Changed, `"E_NAME"`, `"FST_ERR_VALIDATION"`)}},
 		{name: "no envelope on success", primary: jsonResp(`{"message":"ok"}`), candidate: jsonResp(`{"statusCode":200,"message":"ok"}`),
 			want: []Difference{d("body.statusCode", Extra, "", "200")}},
 		{name: "strict envelope", primary: resp(400, `{"message":"bad"}`, "Content-Type", "application/json"),
-			candidate: resp(400, `{"statusCode":400,"error":"Bad Request","message":"bad"}`, "Content-Type", "application/json"), opts: []Option{StrictErrorEnvelope()},
-			want: []Difference{d("body.error", Extra, "", `"Bad Request"`), d("body.statusCode", Extra, "", "400")}},
+			candidate: resp(400, `{"statusCode":400,"code":"FST_ERR_VALIDATION","error":"Bad Request","message":"bad"}`, "Content-Type", "application/json"), opts: []Option{StrictErrorEnvelope()},
+			want: []Difference{d("body.code", Extra, "", `"FST_ERR_VALIDATION"`), d("body.error", Extra, "", `"Bad Request"`), d("body.statusCode", Extra, "", "400")}},
 
 		// the error-page default
 		{name: "sveltekit error page against fastify json 404", reason: "the real GET /api/nope",

@@ -21,7 +21,10 @@ import (
 //     case-insensitive; a missing charset equals charset=utf-8 (Fastify adds it to every
 //     JSON and text reply, SvelteKit's json() does not).
 //   - JSON key order is irrelevant, and numbers compare by exact value (1 ≡ 1.0 ≡ 1e0),
-//     strings by their decoded text ("\u00e9" ≡ "é").
+//     strings (and member names) by their decoded text ("\u00e9" ≡ "é") as a
+//     JavaScript client decodes it: a lone surrogate ("\ud800") is kept as itself,
+//     unequal to another one and to U+FFFD, and bytes that are not UTF-8 read as
+//     U+FFFD.
 //   - Content-Encoding: bodies are compared decoded, so whenever both bodies could be
 //     decoded (gzip, deflate, br, within MaxDecodedBytes) the Content-Encoding header
 //     and an "Accept-Encoding" token in Vary are transport details and not compared:
@@ -33,14 +36,35 @@ import (
 //     the cap, a body captured only in part) Content-Encoding is compared, since it
 //     is then the only explanation of the body difference. Vary's other tokens are
 //     always compared.
-//   - List-valued headers whose order carries no meaning (Vary, Allow, the
-//     Access-Control-* lists, Cache-Control directives) compare as sets of tokens;
-//     Set-Cookie as a set of cookies. Whitespace around commas never counts.
+//   - List-valued headers whose order carries no meaning compare as sets: Vary and the
+//     Access-Control-Allow-Headers and -Expose-Headers lists case-insensitively;
+//     Allow and Access-Control-Allow-Methods case-sensitively, as methods are (a
+//     browser matches a preflight's method byte for byte); Cache-Control directives
+//     with their names in any case and a value quoted or not. Whitespace around
+//     commas never counts.
+//   - Set-Cookie: cookie by cookie and attribute by attribute, attributes in any order
+//     and case, each difference at its own path (header.Set-Cookie.sid.HttpOnly); see
+//     cookies.go.
+//   - Location and Content-Location: resolved against the URL of the request
+//     (Response.Request) and, when of its origin, compared by path, query and
+//     fragment, so a relative "/x" is the absolute "http://host/x" it resolves to.
+//     Without a request URL they are compared as written.
+//   - Last-Modified and Expires (when compared: Expires is ignored by default) as
+//     instants when both are HTTP-dates in any of their three formats; a value that
+//     is not an HTTP-date is compared as text, and when only one side's is not, the
+//     difference says so.
+//   - Strict-Transport-Security and Content-Security-Policy as their directives, in
+//     any order and case (CSP's sources as sets, nonces not compared: each response
+//     has its own); Referrer-Policy as the policy a browser applies (the last one it
+//     knows of the list).
+//   - Differences that weaken the client's security are marked as such (security.go).
 //   - Error envelope: on error responses (status >= 400 on both sides) with JSON bodies,
 //     Fastify adds "statusCode" (the status) and "error" (the status text) to every
-//     error reply. When these top-level members are present only in the candidate and
-//     hold exactly those values, they are not differences. StrictErrorEnvelope turns
-//     this off.
+//     error reply, and "code" (FST_ERR_VALIDATION, FST_ERR_CTP_INVALID_MEDIA_TYPE, ...)
+//     to those of errors that carry one. When these top-level members are present only
+//     in the candidate and hold exactly those values — "code" an error code (upper-case
+//     letters, digits and underscores) beside such a "statusCode" — they are not
+//     differences. StrictErrorEnvelope turns this off.
 //   - Error pages: on an unknown route both frameworks answer the same error status,
 //     but SvelteKit renders its HTML error page (text/html, with modulepreload Link
 //     headers and X-Sveltekit-Page: true) where Fastify answers its JSON 404
@@ -99,14 +123,21 @@ var errorPageHeaders = map[string]bool{
 	"X-Sveltekit-Page": true,
 }
 
-// tokenSetHeaders hold comma-separated tokens whose order and case carry no meaning.
+// tokenSetHeaders hold comma-separated tokens whose order and case carry no meaning:
+// header names and content codings.
 var tokenSetHeaders = map[string]bool{
 	"Vary":                          true,
-	"Allow":                         true,
-	"Access-Control-Allow-Methods":  true,
 	"Access-Control-Allow-Headers":  true,
 	"Access-Control-Expose-Headers": true,
 	"Content-Encoding":              true,
+}
+
+// methodSetHeaders hold comma-separated methods: their order carries no meaning, but
+// their case does (RFC 9110 §9.1), and a browser matches a preflight's method against
+// Access-Control-Allow-Methods byte for byte.
+var methodSetHeaders = map[string]bool{
+	"Allow":                        true,
+	"Access-Control-Allow-Methods": true,
 }
 
 // statusTexts returns the reason phrases a framework may put in an error envelope for

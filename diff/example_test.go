@@ -3,6 +3,7 @@ package diff_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/parity-dev/parity/diff"
 )
@@ -75,4 +76,24 @@ func ExampleRedactor() {
 	// Output:
 	// {"user":"ana","password":"[redacted:3920d54ec70f]","credentials":{"pass":"[redacted:3920d54ec70f]","otp":"[redacted:df615876fc39]"}}
 	// /app;jsessionid=[redacted:a60c859a6827]/x?limit=10&access_token=[redacted:a60c859a6827]
+}
+
+func ExampleDifference_security() {
+	u, _ := url.Parse("https://app.example/api/session")
+	primary := &diff.Response{Status: 200, Request: &diff.Request{URL: u, Origin: "https://evil.example"},
+		Header: http.Header{
+			"Set-Cookie": {"sid=a1; Max-Age=3600; Path=/; HttpOnly; Secure; SameSite=Lax"},
+			"Location":   {"/api/docs/x?view=compact"},
+		}}
+	candidate := &diff.Response{Status: 200, Header: http.Header{
+		"Set-Cookie":                  {"sid=a1; path=/; max-age=3600; samesite=lax; secure"},
+		"Location":                    {"https://app.example/api/docs/x?view=compact"},
+		"Access-Control-Allow-Origin": {"https://evil.example"},
+	}}
+	for _, d := range diff.Compare(primary, candidate, nil).Differences {
+		fmt.Printf("%s %s [%s] %s\n", d.Path, d.Kind, d.Security, d.Security.Reason())
+	}
+	// Output:
+	// header.Access-Control-Allow-Origin extra [cors_origin_widened] CORS allows an origin the primary refused
+	// header.Set-Cookie.sid.HttpOnly missing [cookie_httponly_lost] a cookie lost HttpOnly: scripts on the page can read it
 }

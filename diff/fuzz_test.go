@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -22,6 +25,13 @@ var jsonSeeds = []string{
 	"[1,\n2 ,3 ]\t",
 	`nul`,
 	`{"statusCode":404,"error":"Not Found"}`,
+	`["\udc00"]`,
+	`["\ufffd","\ud800\ud800","\ud83d\ude00"]`,
+	`{"\ud800":1,"\udc00":2}`,
+	`{"\ud800":1,"\ud800":2}`,
+	`["\ud800x","\ud83d"]`,
+	"[\"\xed\xa0\x80\",\"\xff\"]",
+	`{"code":"FST_ERR_VALIDATION","statusCode":400,"error":"Bad Request"}`,
 }
 
 // FuzzCompareJSON: the tape accepts exactly what encoding/json accepts; a document
@@ -49,21 +59,25 @@ func FuzzCompareJSON(f *testing.F) {
 		if err != nil || !utf8.Valid(a) {
 			return
 		}
-		v, ok := decodeNumbers(a)
+		v, ok := decodeJS(a)
 		if !ok {
 			return // deeper than encoding/json goes
 		}
-		if w, ok := decodeNumbers(b); ok && utf8.Valid(b) {
+		if w, ok := decodeJS(b); ok && utf8.Valid(b) {
 			if got, want := ab.Equal(), refEqual(v, w); got != want {
 				t.Fatalf("%q vs %q: Compare says equal=%v, decoding says %v: %v", a, b, got, want, ab.Differences)
 			}
 		}
-		re, err := json.Marshal(v)
+		plain, _ := decodeNumbers(a)
+		re, err := json.Marshal(plain)
 		if err != nil {
 			return
 		}
-		if res := Compare(jsonResp(string(a)), jsonResp(string(re)), nil); !res.Equal() {
-			t.Fatalf("%q against its re-encoding %q: %v", a, re, res.Differences)
+		// encoding/json decodes a lone surrogate to U+FFFD, so the re-encoding is
+		// equal exactly when the reference says so.
+		rv, _ := decodeJS(re)
+		if got, want := Compare(jsonResp(string(a)), jsonResp(string(re)), nil).Equal(), refEqual(v, rv); got != want {
+			t.Fatalf("%q against its re-encoding %q: Compare says equal=%v, decoding says %v", a, re, got, want)
 		}
 	})
 }
@@ -166,6 +180,64 @@ func FuzzRedactTarget(f *testing.F) {
 	})
 }
 
+// decodeJS decodes data as a JavaScript client sees it: like decodeNumbers, with every
+// string (and member name) taken as its UTF-16 code units — the way JSON.parse keeps
+// a lone surrogate — written out in hex, so that equal strings decode equal.
+func decodeJS(data []byte) (any, bool) {
+	if !json.Valid(data) {
+		return nil, false
+	}
+	return decodeNumbers(codeUnitStrings(data))
+}
+
+// codeUnitStrings rewrites every string of the valid JSON document data as the hex of
+// its UTF-16 code units: raw text decoded from UTF-8 (each bad byte U+FFFD), each
+// \uXXXX escape one code unit as written.
+func codeUnitStrings(data []byte) []byte {
+	var out []byte
+	for i := 0; i < len(data); i++ {
+		if data[i] != '"' {
+			out = append(out, data[i])
+			continue
+		}
+		var units []uint16
+		for i++; data[i] != '"'; {
+			if data[i] == '\\' {
+				switch e := data[i+1]; e {
+				case 'u':
+					n, _ := strconv.ParseUint(string(data[i+2:i+6]), 16, 16)
+					units = append(units, uint16(n))
+					i += 6
+					continue
+				case 'b':
+					units = append(units, '\b')
+				case 'f':
+					units = append(units, '\f')
+				case 'n':
+					units = append(units, '\n')
+				case 'r':
+					units = append(units, '\r')
+				case 't':
+					units = append(units, '\t')
+				default:
+					units = append(units, uint16(e))
+				}
+				i += 2
+				continue
+			}
+			r, w := utf8.DecodeRune(data[i:])
+			units = utf16.AppendRune(units, r)
+			i += w
+		}
+		out = append(out, '"')
+		for _, u := range units {
+			out = fmt.Appendf(out, "%04x", u)
+		}
+		out = append(out, '"')
+	}
+	return out
+}
+
 func decodeNumbers(data []byte) (any, bool) {
 	if !json.Valid(data) {
 		return nil, false
@@ -219,4 +291,47 @@ func refEqual(a, b any) bool {
 	default:
 		return a == b
 	}
+}
+
+// FuzzCompareHeaders: header values of any shape, under the names compared by meaning,
+// never panic; a response equals itself; every path reported is accepted by Ignore
+// and silences its difference.
+func FuzzCompareHeaders(f *testing.F) {
+	seeds := [][3]string{
+		{"Set-Cookie", "sid=1; Path=/; HttpOnly; Secure; SameSite=Lax", "sid=2; path=/; samesite=none"},
+		{"Set-Cookie", "a.b#c=1; Domain=.x.com; Expires=Mon, 01 Dec 2025 11:00:00 GMT", "a.b#c=1; Max-Age=0; Priority=High"},
+		{"Set-Cookie", "garbage", "=; ;;"},
+		{"Location", "../a/./b?x=1#f", "HTTP://Host:80/a/b?x=1"},
+		{"Content-Security-Policy", "default-src 'self'; script-src 'nonce-a'", "script-src *, frame-ancestors 'none'"},
+		{"Strict-Transport-Security", "max-age=31536000; includeSubDomains", `max-age="x"`},
+		{"Cache-Control", `no-cache="a, b", max-age=1`, `max-age="1", no-cache="a,b"`},
+		{"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT", "0"},
+		{"Referrer-Policy", "no-referrer, unsafe-url", "bogus"},
+		{"Access-Control-Allow-Origin", "*", "https://a.example"},
+		{"X-Frame-Options", "DENY", "ALLOW-FROM https://a"},
+	}
+	for _, s := range seeds {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, name, a, b string) {
+		u, _ := url.Parse("https://host/api/x/y")
+		p := resp(200, "", name, a, "Date", "Mon, 01 Dec 2025 10:00:00 GMT")
+		q := resp(200, "", name, b)
+		p.Request = &Request{URL: u, Origin: "https://a.example"}
+		if res := Compare(p, p, nil); !res.Equal() {
+			t.Fatalf("%s: %q against itself: %v", name, a, res.Differences)
+		}
+		res := Compare(p, q, nil)
+		for _, x := range res.Differences {
+			rules, err := NewRules(Ignore(x.Path))
+			if err != nil {
+				t.Fatalf("path %q is not accepted by Ignore: %v", x.Path, err)
+			}
+			for _, y := range Compare(p, q, rules).Differences {
+				if y.Path == x.Path && y.Kind == x.Kind {
+					t.Fatalf("Ignore(%q) leaves it", x.Path)
+				}
+			}
+		}
+	})
 }

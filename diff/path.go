@@ -1,6 +1,8 @@
 package diff
 
 import (
+	"bytes"
+	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -58,7 +60,11 @@ func appendGjsonEscaped(dst, comp []byte) []byte {
 func escapeComponent(comp string) string { return gjson.Escape(comp) }
 
 // unquote appends the decoded content of the raw JSON string s (quotes included) to
-// dst. Lone surrogates become U+FFFD. s is known to be valid.
+// dst, as a JavaScript client reads it: bytes that are not UTF-8 become U+FFFD, and a
+// lone surrogate escape (\ud800 with no partner) stays itself — written as the three
+// bytes UTF-8 would give its code point (WTF-8), which no other text decodes to — so
+// two different lone surrogates stay different strings and differ from U+FFFD. s is
+// known to be valid.
 func unquote(dst, s []byte) []byte {
 	s = s[1 : len(s)-1]
 	for i := 0; i < len(s); {
@@ -68,7 +74,7 @@ func unquote(dst, s []byte) []byte {
 			for j < len(s) && s[j] != '\\' {
 				j++
 			}
-			dst = append(dst, s[i:j]...)
+			dst = appendUTF8(dst, s[i:j])
 			i = j
 			continue
 		}
@@ -87,16 +93,15 @@ func unquote(dst, s []byte) []byte {
 			r := rune(hex4(s[i+2 : i+6]))
 			i += 6
 			if utf16.IsSurrogate(r) {
-				r2 := rune(utf8.RuneError)
 				if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
-					r2 = rune(hex4(s[i+2 : i+6]))
+					if d := utf16.DecodeRune(r, rune(hex4(s[i+2:i+6]))); d != utf8.RuneError {
+						dst = utf8.AppendRune(dst, d)
+						i += 6
+						continue
+					}
 				}
-				if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-					r = d
-					i += 6
-				} else {
-					r = utf8.RuneError
-				}
+				dst = appendSurrogate(dst, r)
+				continue
 			}
 			dst = utf8.AppendRune(dst, r)
 			continue
@@ -106,6 +111,60 @@ func unquote(dst, s []byte) []byte {
 		i += 2
 	}
 	return dst
+}
+
+// appendUTF8 appends b with every byte that is not part of valid UTF-8 replaced by
+// U+FFFD, as a client's decoder does.
+func appendUTF8(dst, b []byte) []byte {
+	if utf8.Valid(b) {
+		return append(dst, b...)
+	}
+	for len(b) > 0 {
+		r, w := utf8.DecodeRune(b)
+		if r == utf8.RuneError && w == 1 {
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+		} else {
+			dst = append(dst, b[:w]...)
+		}
+		b = b[w:]
+	}
+	return dst
+}
+
+// appendSurrogate appends the lone surrogate r (U+D800 to U+DFFF) in the three bytes
+// UTF-8's pattern gives it, which valid UTF-8 never holds.
+func appendSurrogate(dst []byte, r rune) []byte {
+	return append(dst, 0xe0|byte(r>>12), 0x80|byte(r>>6)&0x3f, 0x80|byte(r)&0x3f)
+}
+
+// surrogateAt returns the lone surrogate encoded by appendSurrogate at the start of b.
+func surrogateAt(b []byte) (rune, bool) {
+	if len(b) < 3 || b[0] != 0xed || b[1] < 0xa0 || b[1] > 0xbf || b[2] < 0x80 || b[2] > 0xbf {
+		return 0, false
+	}
+	return rune(b[0]&0x0f)<<12 | rune(b[1]&0x3f)<<6 | rune(b[2]&0x3f), true
+}
+
+// appendPathKey appends a decoded member name as one path component: escaped the
+// gjson way, and a lone surrogate written as \uXXXX (parsePath reads it back; no
+// gjson path can select such a key, as gjson decodes it to U+FFFD).
+func appendPathKey(dst, key []byte) []byte {
+	for {
+		i := bytes.IndexByte(key, 0xed)
+		if i < 0 {
+			return appendGjsonEscaped(dst, key)
+		}
+		r, ok := surrogateAt(key[i:])
+		if !ok {
+			dst = appendGjsonEscaped(dst, key[:i+1])
+			key = key[i+1:]
+			continue
+		}
+		dst = appendGjsonEscaped(dst, key[:i])
+		dst = append(dst, '\\', 'u')
+		dst = strconv.AppendUint(dst, uint64(r), 16)
+		key = key[i+3:]
+	}
 }
 
 func hex4(b []byte) int {

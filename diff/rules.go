@@ -18,6 +18,7 @@ type Rules struct {
 	headerNames  map[string]bool // canonical names ignored
 	headerGlobs  []glob          // lower-cased name patterns ignored
 	include      map[string]bool // canonical names taken off the default ignore list
+	cookies      []cookieRule    // header.Set-Cookie.<cookie>[.<Attribute>] ignored
 
 	body    *ruleNode // body rules as a trie over path segments
 	hasBody bool      // the trie holds at least one rule
@@ -26,6 +27,7 @@ type Rules struct {
 	maxBody        int64
 	maxDecoded     int64
 	maxDiffs       int
+	maxResult      int
 	strictEnvelope bool
 	strictPages    bool
 	redactor       *Redactor // markers of secret values; nil = unkeyed
@@ -43,6 +45,7 @@ const (
 	DefaultMaxBodyBytes    = 8 << 20  // bodies over this are compared by length and hash
 	DefaultMaxDecodedBytes = 16 << 20 // decoding a body stops here: a bomb is a difference
 	DefaultMaxDifferences  = 1000     // the walk stops after this many differences
+	DefaultMaxResultBytes  = 1 << 20  // differences listed in a result, encoded as JSON
 	maxLimit               = 1 << 30  // no limit may exceed 1 GiB (tape offsets are int32)
 )
 
@@ -60,6 +63,7 @@ func NewRules(opts ...Option) (*Rules, error) {
 		maxBody:     DefaultMaxBodyBytes,
 		maxDecoded:  DefaultMaxDecodedBytes,
 		maxDiffs:    DefaultMaxDifferences,
+		maxResult:   DefaultMaxResultBytes,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -74,7 +78,9 @@ func NewRules(opts ...Option) (*Rules, error) {
 
 // Ignore silences paths: exact ("body.items.3.id"), with # for any array index
 // ("body.items.#.id"), or a whole subtree ("body.meta", "header", "body"). Header
-// names match case-insensitively. Within a segment, unescaped * and ? are globs as in
+// names match case-insensitively; a cookie, or one attribute of it, is
+// "header.Set-Cookie.sid" or "header.Set-Cookie.sid.HttpOnly" (attribute names in any
+// case). Within a segment, unescaped * and ? are globs as in
 // gjson ("header.X-Ratelimit-*"); a literal *, ?, . or # is escaped with a backslash,
 // as every path a Difference shows already is.
 func Ignore(paths ...string) Option {
@@ -91,6 +97,18 @@ func Ignore(paths ...string) Option {
 				switch {
 				case len(ps.segs) == 0:
 					r.headerAll = true
+				case len(ps.segs) > 1:
+					cr := cookieRule{name: ps.segs[1]}
+					if len(ps.segs) == 3 {
+						a := ps.segs[2]
+						if a.glob != nil {
+							a.glob = lowerGlob(a.glob)
+						} else {
+							a.lit = cookieAttrName(a.lit)
+						}
+						cr.attr = &a
+					}
+					r.cookies = append(r.cookies, cr)
 				case ps.segs[0].glob != nil:
 					r.headerGlobs = append(r.headerGlobs, lowerGlob(ps.segs[0].glob))
 				default:
@@ -177,14 +195,29 @@ func MaxDecodedBytes(n int64) Option {
 	})
 }
 
-// MaxDifferences stops a comparison after n differences (default
-// DefaultMaxDifferences); Result.Truncated then says so.
+// MaxDifferences stops a comparison after n differences found (default
+// DefaultMaxDifferences); Result.Stopped then says so.
 func MaxDifferences(n int) Option {
 	return optionFunc(func(r *Rules) error {
 		if n <= 0 {
 			return fmt.Errorf("max differences %d: must be at least 1", n)
 		}
 		r.maxDiffs = n
+		return nil
+	})
+}
+
+// MaxResultBytes bounds the differences a result lists, as their JSON encoding
+// measures them (default DefaultMaxResultBytes). Status and header differences are
+// listed first, then the body's in the order the walk finds them, until one does not
+// fit; the rest are counted in Result.Omitted. Paths are never cut, so every path
+// listed can still be pasted into Ignore.
+func MaxResultBytes(n int) Option {
+	return optionFunc(func(r *Rules) error {
+		if n < 1024 || n > maxLimit {
+			return fmt.Errorf("max result bytes %d: must be between 1024 and %d", n, maxLimit)
+		}
+		r.maxResult = n
 		return nil
 	})
 }
@@ -204,8 +237,8 @@ func IncludeHeaders(names ...string) Option {
 }
 
 // StrictErrorEnvelope turns off the error-envelope default: the candidate's
-// "statusCode" and "error" members on error responses are then reported like any
-// other extra member.
+// "statusCode", "error" and "code" members on error responses are then reported like
+// any other extra member.
 func StrictErrorEnvelope() Option {
 	return optionFunc(func(r *Rules) error {
 		r.strictEnvelope = true
@@ -238,7 +271,8 @@ type parsedPath struct {
 }
 
 // parsePath parses a path in the one syntax: status, header.<Name>, body[.<gjson
-// path>], where a backslash escapes the next character.
+// path>], where a backslash escapes the next character, and \uXXXX with XXXX from
+// D800 to DFFF stands for a key's lone surrogate (see appendPathKey).
 func parsePath(p string) (parsedPath, error) {
 	if p == "" {
 		return parsedPath{}, errors.New("empty path")
@@ -258,14 +292,21 @@ func parsePath(p string) (parsedPath, error) {
 			return parsedPath{}, errors.New(`"status" has no sub-paths`)
 		}
 	case "header":
-		if len(ps.segs) > 1 {
-			return parsedPath{}, errors.New(`a header path names one header: header.<Name> (escape a dot in a name with \.)`)
+		if len(ps.segs) > 1 && (ps.segs[0].glob != nil || !strings.EqualFold(ps.segs[0].lit, "Set-Cookie")) {
+			return parsedPath{}, errors.New(`a header path names one header: header.<Name> (escape a dot in a name with \.); only Set-Cookie has sub-paths, header.Set-Cookie.<cookie>.<Attribute>`)
 		}
-		if len(ps.segs) == 1 && ps.segs[0].any {
-			return parsedPath{}, errors.New(`"#" is an array index; headers are not arrays`)
+		if len(ps.segs) > 3 {
+			return parsedPath{}, errors.New(`a Set-Cookie path is header.Set-Cookie.<cookie>.<Attribute> (escape a dot in a cookie name with \.)`)
 		}
-		if len(ps.segs) == 1 && ps.segs[0].lit == "" && ps.segs[0].glob == nil {
-			return parsedPath{}, errors.New("empty header name")
+		for i, s := range ps.segs {
+			switch {
+			case s.any:
+				return parsedPath{}, errors.New(`"#" is an array index; headers are not arrays`)
+			case s.lit == "" && s.glob == nil && i == 0:
+				return parsedPath{}, errors.New("empty header name")
+			case s.lit == "" && s.glob == nil:
+				return parsedPath{}, errors.New("empty cookie or attribute name")
+			}
 		}
 	}
 	return ps, nil
@@ -313,6 +354,16 @@ func splitPath(p string) ([]segment, error) {
 		switch {
 		case escaped:
 			escaped = false
+			if r, ok := surrogateEscape(p[i:]); ok {
+				// \uD800: a key's lone surrogate, as appendPathKey writes it
+				n := len(cur)
+				cur = appendSurrogate(cur, r)
+				for _, b := range cur[n:] {
+					pat = append(pat, globChar{c: b, escaped: true})
+				}
+				i += 4
+				continue
+			}
 			cur = append(cur, c)
 			pat = append(pat, globChar{c: c, escaped: true})
 		case c == '\\':
@@ -338,6 +389,21 @@ func splitPath(p string) ([]segment, error) {
 		return nil, err
 	}
 	return segs, nil
+}
+
+// surrogateEscape reads "uXXXX" at the start of s, XXXX a lone surrogate's code point
+// (D800 to DFFF) in hex.
+func surrogateEscape(s string) (rune, bool) {
+	if len(s) < 5 || s[0] != 'u' {
+		return 0, false
+	}
+	for i := 1; i < 5; i++ {
+		if !isHex(s[i]) {
+			return 0, false
+		}
+	}
+	r := rune(hex4([]byte(s[1:5])))
+	return r, r >= 0xd800 && r <= 0xdfff
 }
 
 // ---- globs ----
@@ -486,6 +552,29 @@ func (n *ruleNode) childIndex(dst []*ruleNode, i int) []*ruleNode {
 		dst = n.childKey(dst, k)
 	}
 	return dst
+}
+
+// cookieRule ignores a cookie of Set-Cookie (attr nil), or one of its attributes.
+type cookieRule struct {
+	name segment  // the cookie's name, case-sensitive as cookie names are
+	attr *segment // the attribute as cookieAttrName spells it, or a lower-cased glob
+}
+
+// cookieIgnored reports whether a rule ignores the cookie name (attr "") or its
+// attribute attr, as cookieAttrName spells it ("Value" for its value).
+func (r *Rules) cookieIgnored(name, attr string) bool {
+	for _, cr := range r.cookies {
+		if cr.name.lit != name && (cr.name.glob == nil || !cr.name.glob.match(name)) {
+			continue
+		}
+		if cr.attr == nil {
+			return true
+		}
+		if attr != "" && (cr.attr.lit == attr && cr.attr.glob == nil || cr.attr.glob != nil && cr.attr.glob.match(strings.ToLower(attr))) {
+			return true
+		}
+	}
+	return false
 }
 
 // headerIgnored reports whether a rule ignores the header with this canonical name.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"sync"
+	"unicode/utf8"
 )
 
 // The production JSON walker does not use gjson's validator or getters: both recurse
@@ -62,7 +63,7 @@ type node struct {
 	start, end int32 // the value's raw bytes: data[start:end]; strings include quotes
 	next       int32 // index of the node after this value's subtree
 	kind       jkind
-	esc        bool // a string or key that contains a backslash escape
+	esc        bool // a string or key whose text is not its raw bytes: it holds a backslash escape or bytes that are not UTF-8
 }
 
 // tape is a parsed JSON document.
@@ -312,19 +313,26 @@ func literal(b []byte, i int, lit string) error {
 }
 
 // scanString scans the string starting at the quote b[i] and returns the index just
-// past its closing quote and whether it holds an escape.
+// past its closing quote and whether its text differs from its raw bytes (esc): it
+// holds a backslash escape, or bytes that are not UTF-8, which a client decodes as
+// U+FFFD. A string of neither kind can be compared by its raw bytes.
 func scanString(b []byte, i int) (end int, esc bool, err error) {
 	j := i + 1
+	var high uint64 // the high bits of the bytes passed: non-ASCII seen
 	for {
 		// eight bytes at a time while eight remain, then one at a time
 		for j+8 <= len(b) {
-			if m := specialBytes(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+			x := binary.LittleEndian.Uint64(b[j:])
+			if m := specialBytes(x); m != 0 {
+				high |= x & (m&-m - 1) // the bytes before the special one
 				j += bits.TrailingZeros64(m) >> 3
 				goto special
 			}
+			high |= x
 			j += 8
 		}
 		for j < len(b) && strSafe[b[j]] {
+			high |= uint64(b[j])
 			j++
 		}
 		if j >= len(b) {
@@ -333,6 +341,9 @@ func scanString(b []byte, i int) (end int, esc bool, err error) {
 	special:
 		switch c := b[j]; {
 		case c == '"':
+			if !esc && high&0x8080808080808080 != 0 && !utf8.Valid(b[i+1:j]) {
+				esc = true
+			}
 			return j + 1, esc, nil
 		case c == '\\':
 			esc = true

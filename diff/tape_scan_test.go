@@ -4,17 +4,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
 
 // scanStringBytes is scanString one byte at a time, as it was before it read eight
-// bytes at a time: the reference the word-at-a-time scan is held to.
+// bytes at a time: the reference the word-at-a-time scan is held to. esc says that
+// the string holds an escape or bytes that are not UTF-8.
 func scanStringBytes(b []byte, i int) (end int, esc bool, ok bool) {
 	for j := i + 1; j < len(b); j++ {
 		switch c := b[j]; {
 		case c == '"':
-			return j + 1, esc, true
+			return j + 1, esc || !utf8.Valid(b[i+1:j]), true
 		case c < 0x20:
 			return 0, false, false
 		case c == '\\':
@@ -57,6 +59,7 @@ func TestScanStringWords(t *testing.T) {
 		{"bad escape", `\x`}, {"short unicode escape", `\u12`}, {"NUL", "\x00"}, {"unit separator", "\x1f"},
 		{"space", " "}, {"bang", "!"}, {"hash", "#"}, {"bracket", "]"}, {"DEL", "\x7f"}, {"byte 0x80", "\x80"},
 		{"byte 0xa2", "\xa2"}, {"byte 0xdc", "\xdc"}, {"byte 0xff", "\xff"}, {"é", "é"},
+		{"lone surrogate as bytes", "\xed\xa0\x80"}, {"emoji", "😀"}, {"cut emoji", "\xf0\x9f\x98"},
 	}
 	for _, sp := range specials {
 		for pre := 0; pre <= 17; pre++ {

@@ -12,6 +12,45 @@ import (
 // in memory.
 const MaxValueBytes = 200
 
+// differenceOverhead is what a Difference adds to its strings encoded as JSON: member
+// names, quotes, braces and a comma.
+const differenceOverhead = len(`{"path":"","pattern":"","kind":"","primary":"","candidate":"","note":"","security":""},`)
+
+// differenceSize is the size of d encoded as JSON (at most: every member counted).
+func differenceSize(d *Difference) int {
+	return differenceOverhead + encodedLen(d.Path) + encodedLen(d.Pattern) + len(d.Kind) +
+		encodedLen(d.Primary) + encodedLen(d.Candidate) + encodedLen(d.Note) + len(d.Security)
+}
+
+// encodedLen is the length of s inside a JSON string as encoding/json writes it:
+// control characters, quotes, backslashes, <, > and &, U+2028, U+2029 and bytes that
+// are not UTF-8 escaped.
+func encodedLen(s string) int {
+	n := len(s)
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c < 0x20, c == '<', c == '>', c == '&':
+				n += 5
+			case c == '"', c == '\\':
+				n++
+			}
+			i++
+			continue
+		}
+		r, w := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && w == 1:
+			n += 5
+		case r == '\u2028', r == '\u2029':
+			n += 3
+		}
+		i += w
+	}
+	return n
+}
+
 // truncate cuts s to MaxValueBytes (on a UTF-8 boundary) and marks the full length.
 func truncate(s string, full int) string {
 	if len(s) <= MaxValueBytes && full <= len(s) {

@@ -93,8 +93,11 @@ type walker struct {
 	envelope int  // the candidate's status when the error-envelope default applies
 
 	out     []Difference
-	max     int
-	stopped bool
+	max     int  // differences found (listed, omitted or in out before the walk) before stopping
+	stopped bool // max was reached
+	omitted int  // differences found but not listed: over the result's bound
+	left    int  // bytes of the result's bound left for differences, once sized
+	sized   bool // left is known
 
 	stack      []frame
 	arena      []*ruleNode
@@ -125,7 +128,7 @@ func getWalker(a, b *tape, r *Rules) *walker {
 }
 
 func putWalker(w *walker) {
-	if cap(w.stack) > 1<<12 || cap(w.arena) > 1<<12 || cap(w.keys) > 1<<14 {
+	if cap(w.stack) > 1<<12 || cap(w.arena) > 1<<12 || cap(w.keys) > 1<<14 || cap(w.path) > 1<<14 {
 		return
 	}
 	*w = walker{stack: w.stack[:0], arena: w.arena[:0], path: w.path[:0], bufA: w.bufA[:0], bufB: w.bufB[:0],
@@ -145,10 +148,15 @@ func (w *walker) rootRules() ruleSet {
 	return ruleSet{off: off, n: 1}
 }
 
-// compare walks the two values and records their differences.
+// compare walks the two values and records their differences. How many it found but
+// left out (report) follows them as one entry of kind kindOmitted, which
+// comparison.result takes off the list.
 func (w *walker) compare(va, vb int32, rules ruleSet, shape bool) {
 	w.visit(va, vb, pathSeg{}, false, rules, shape, -1)
 	w.run()
+	if w.omitted > 0 {
+		w.out = append(w.out, Difference{Kind: kindOmitted, Note: strconv.Itoa(w.omitted)})
+	}
 }
 
 // child returns the rule set reached from parent by seg.
@@ -845,20 +853,51 @@ func (w *walker) bigPos(f *frame, k int32) int {
 }
 
 // isEnvelopeMember reports whether b's root member k is Fastify's error envelope:
-// "statusCode" holding the status, or "error" holding its reason phrase.
+// "statusCode" holding the status, "error" holding its reason phrase, or "code"
+// holding an error code (FST_ERR_VALIDATION) beside such a "statusCode".
 func (w *walker) isEnvelopeMember(k int32) bool {
 	name := w.b.raw(k)
 	v := k + 1
 	switch string(name) {
 	case `"statusCode"`:
-		return w.b.nodes[v].kind == jNumber && numbersEqual(w.b.raw(v), strconv.AppendInt(nil, int64(w.envelope), 10))
+		return w.isStatusCode(v)
 	case `"error"`:
 		if w.b.nodes[v].kind != jString {
 			return false
 		}
 		return isStatusText(w.envelope, string(unquote(nil, w.b.raw(v))))
+	case `"code"`:
+		if w.b.nodes[v].kind != jString || !isErrorCode(w.b.raw(v)) {
+			return false
+		}
+		for m := int32(1); m < w.b.nodes[0].next; m = w.b.nodes[m+1].next {
+			if string(w.b.raw(m)) == `"statusCode"` && w.isStatusCode(m+1) {
+				return true
+			}
+		}
 	}
 	return false
+}
+
+// isStatusCode reports whether b's node v is the number of the candidate's status.
+func (w *walker) isStatusCode(v int32) bool {
+	return w.b.nodes[v].kind == jNumber && numbersEqual(w.b.raw(v), strconv.AppendInt(nil, int64(w.envelope), 10))
+}
+
+// isErrorCode reports whether the raw JSON string s is an error code as Fastify and
+// Node write them: upper-case letters, digits and underscores (FST_ERR_VALIDATION,
+// ERR_INVALID_ARG_TYPE).
+func isErrorCode(s []byte) bool {
+	s = s[1 : len(s)-1]
+	if len(s) == 0 || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // ---- unordered arrays ----
@@ -1000,24 +1039,42 @@ func (w *walker) report(kind Kind, seg pathSeg, hasSeg bool, va, vb int32, note 
 	if w.probe {
 		return
 	}
-	if len(w.out) >= w.max {
+	if len(w.out)+w.omitted >= w.max {
 		w.stopped = true
 		return
 	}
-	path, pattern, secret := w.render(seg, hasSeg)
-	d := Difference{Path: path, Pattern: pattern, Kind: kind, Note: note}
-	if va >= 0 {
-		d.Primary = renderJSON(w.a.raw(va), secret, w.r.redactor)
+	if !w.sized {
+		w.left, w.sized = w.r.maxResult, true
+		for i := range w.out {
+			w.left -= differenceSize(&w.out[i])
+		}
 	}
-	if vb >= 0 {
-		d.Candidate = renderJSON(w.b.raw(vb), secret, w.r.redactor)
+	// Differences are listed until one does not fit; the rest are only counted, so a
+	// deep or long path is rendered at most once past the bound.
+	if w.left > 0 {
+		if path, pattern, secret, ok := w.render(seg, hasSeg, w.left); ok {
+			d := Difference{Path: path, Pattern: pattern, Kind: kind, Note: note}
+			if va >= 0 {
+				d.Primary = renderJSON(w.a.raw(va), secret, w.r.redactor)
+			}
+			if vb >= 0 {
+				d.Candidate = renderJSON(w.b.raw(vb), secret, w.r.redactor)
+			}
+			if n := differenceSize(&d); n <= w.left {
+				w.left -= n
+				w.out = append(w.out, d)
+				return
+			}
+		}
+		w.left = 0
 	}
-	w.out = append(w.out, d)
+	w.omitted++
 }
 
 // render builds the exact path and pattern of seg under the open frames, and whether
-// a member name on the path is secret (IsSecretKey): everything under one is.
-func (w *walker) render(seg pathSeg, hasSeg bool) (path, pattern string, secret bool) {
+// a member name on the path is secret (IsSecretKey): everything under one is; ok
+// is false, and nothing is built, when the two are longer than limit bytes together.
+func (w *walker) render(seg pathSeg, hasSeg bool, limit int) (path, pattern string, secret, ok bool) {
 	isSecret := func(s *pathSeg) bool {
 		if s.isIdx {
 			return false
@@ -1039,8 +1096,11 @@ func (w *walker) render(seg pathSeg, hasSeg bool) (path, pattern string, secret 
 		if hasSeg {
 			w.path = w.appendSeg(w.path, &seg, pattern)
 		}
+		if len(path)+len(w.path) > limit {
+			return "", "", false, false
+		}
 		if pattern {
-			return path, string(w.path), secret
+			return path, string(w.path), secret, true
 		}
 		path = string(w.path)
 	}
@@ -1048,7 +1108,7 @@ func (w *walker) render(seg pathSeg, hasSeg bool) (path, pattern string, secret 
 }
 
 // appendSeg renders one step in gjson syntax: the key unescaped from JSON and escaped
-// the gjson way, or the index (or "#" in a pattern).
+// the gjson way (appendPathKey), or the index (or "#" in a pattern).
 func (w *walker) appendSeg(dst []byte, s *pathSeg, pattern bool) []byte {
 	dst = append(dst, '.')
 	if s.isIdx {
@@ -1058,7 +1118,7 @@ func (w *walker) appendSeg(dst []byte, s *pathSeg, pattern bool) []byte {
 		return strconv.AppendInt(dst, int64(s.idx), 10)
 	}
 	w.bufB = w.appendSegKey(w.bufB[:0], s)
-	return appendGjsonEscaped(dst, w.bufB)
+	return appendPathKey(dst, w.bufB)
 }
 
 // appendSegKey appends the unescaped name of a key step.

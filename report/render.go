@@ -7,8 +7,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/parity-dev/parity/report/buildinfo"
 )
 
 // RenderOptions shape every renderer's output. The zero value is usable.
@@ -21,16 +22,41 @@ type RenderOptions struct {
 	// Color enables ANSI colours in the terminal table; set it only when writing
 	// to a terminal.
 	Color bool
+	// Width, when positive, is the terminal's width in columns: the terminal
+	// table drops and abbreviates columns rather than let rows wrap, and prose
+	// is wrapped at word boundaries. Zero writes every column in full (pipes
+	// and files).
+	Width int
 	// TopDifferences is how many difference groups each route shows; default 5.
 	TopDifferences int
+	// Build is the parity build every report's footer names; zero means the
+	// running binary's (buildinfo.Get).
+	Build buildinfo.Info
+
+	held heldLatency // latency of a display snapshot (see Aggregator.ForDisplay)
 }
 
-// RenderJSON writes the snapshot JSON, as WriteSnapshot does.
-func RenderJSON(w io.Writer, s *Snapshot, _ RenderOptions) error {
+// runningBuild is the build a zero RenderOptions.Build stands for; tests pin it.
+var runningBuild = buildinfo.Get
+
+func (o RenderOptions) build() buildinfo.Info {
+	if o.Build == (buildinfo.Info{}) {
+		return runningBuild()
+	}
+	return o.Build
+}
+
+// footerLine is every report's last word: which parity rendered it.
+func (o RenderOptions) footerLine() string { return "Rendered by " + o.build().String() }
+
+// RenderJSON writes the snapshot JSON, as WriteSnapshot does, with each
+// route's verdict and its evidence beside the routes and "build" naming the
+// parity that rendered it (see writeJudged).
+func RenderJSON(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	if s == nil {
 		return fmt.Errorf("render: no snapshot")
 	}
-	return WriteSnapshot(w, s)
+	return writeJudged(w, s, opts)
 }
 
 const (
@@ -66,44 +92,63 @@ func RenderTable(w io.Writer, s *Snapshot, opts RenderOptions) error {
 		return err
 	}
 	ew := &errWriter{w: w}
-	c := opts.Color
+	c, width := opts.Color, opts.Width
 	fmt.Fprintf(ew, "%s\n", paint(c, ansiBold, termText(v.Title)))
-	fmt.Fprintf(ew, "%s — %s\n", paint(c, verdictColor(v.Verdict), strings.ToUpper(string(v.Verdict))), termText(v.Headline))
-	fmt.Fprintf(ew, "%s … %s · %d routes · %s compared · %s matched · %s candidate errors · %s skipped\n",
-		v.Started, v.Updated, len(v.Routes), fmtCount(v.Compared), fmtCount(v.Matched), fmtCount(v.CandidateErrors), fmtCount(v.Skipped))
-	fmt.Fprintf(ew, "thresholds: %s\n\n", thresholdsLine(v.Thresholds))
+	wrapProse(ew, termText(v.Headline), width, paint(c, verdictColor(v.Verdict), strings.ToUpper(string(v.Verdict)))+" — ", "  ")
+	wrapProse(ew, fmt.Sprintf("%s … %s · %d routes · %s compared · %s matched · %s candidate errors · %s skipped",
+		v.Started, v.Updated, len(v.Routes), fmtCount(v.Compared), fmtCount(v.Matched), fmtCount(v.CandidateErrors), fmtCount(v.Skipped)), width, "", "  ")
+	wrapProse(ew, thresholdsLine(v.Thresholds), width, "thresholds: ", "  ")
+	fmt.Fprintln(ew)
 	if ew.err != nil {
 		return ew.err
 	}
+	verdictCell := func(col int) func(int, int, string) string {
+		return func(_, i int, cell string) string {
+			if i == col {
+				return paint(c, verdictColor(Verdict(cell)), cell)
+			}
+			return cell
+		}
+	}
 
 	if len(v.Steps) > 0 {
-		st := tablewriter.NewTable(ew, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{tw.AlignRight, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft}}))
-		st.Header("Step", "Name", "Verdict", "Why")
+		st := termTable{cols: []termColumn{
+			{header: "Step", align: tw.AlignRight}, {header: "Name", align: tw.AlignLeft, cut: 12},
+			{header: "Verdict", align: tw.AlignLeft}, {header: "Why", align: tw.AlignLeft, cut: 16, drop: 1},
+		}, paint: verdictCell(2)}
 		for _, s := range v.Steps {
-			if err := st.Append([]string{fmt.Sprint(s.Number), termText(s.Name), paint(c, verdictColor(s.Verdict), string(s.Verdict)), termText(s.Reason)}); err != nil {
-				return fmt.Errorf("render table: %w", err)
-			}
+			st.rows = append(st.rows, []string{fmt.Sprint(s.Number), termText(s.Name), string(s.Verdict), termText(s.Reason)})
 		}
-		if err := st.Render(); err != nil {
-			return fmt.Errorf("render table: %w", err)
+		if err := st.render(ew, width); err != nil {
+			return err
 		}
 		fmt.Fprintln(ew)
 	}
 
-	t := tablewriter.NewTable(ew, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{
-		tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft}}))
-	t.Header("Route", "Verdict", "Compared", "Parity", "Lower 95%", "Cand. errors", "401/403", "p99 primary", "p99 candidate", "Top difference")
+	t := termTable{cols: []termColumn{
+		{header: "Route", align: tw.AlignLeft, cut: 40},
+		{header: "Verdict", align: tw.AlignLeft},
+		{header: "Compared", short: "N", align: tw.AlignRight},
+		{header: "Parity", align: tw.AlignRight},
+		{header: "Lower 95%", short: "Low 95%", align: tw.AlignRight, drop: 6},
+		{header: "Cand. errors", short: "Errors", align: tw.AlignRight, drop: 2},
+		{header: "401/403", align: tw.AlignRight, drop: 5},
+		{header: "p99 primary", short: "p99 P", align: tw.AlignRight, drop: 4},
+		{header: "p99 candidate", short: "p99 C", align: tw.AlignRight, drop: 3},
+		{header: "Top difference", align: tw.AlignLeft, cut: 16, drop: 1},
+	}, paint: verdictCell(1)}
 	for i := range v.Routes {
 		r := &v.Routes[i]
-		row := []string{termText(r.Route), paint(c, verdictColor(r.Verdict), string(r.Verdict)), fmtCount(r.Compared), fmtParity(r.RouteStats),
-			fmtLower(r.RouteStats), fmtErrors(r.RouteStats), fmt.Sprint(r.CandidateAuthFailures),
-			fmtLatency(r.Latency.Primary), fmtLatency(r.Latency.Candidate), termText(topDifference(r))}
-		if err := t.Append(row); err != nil {
-			return fmt.Errorf("render table: %w", err)
+		verdict := string(r.Verdict)
+		if r.NeverMirrored {
+			verdict = neverMirroredLabel
 		}
+		t.rows = append(t.rows, []string{termText(r.Route), verdict, fmtCount(r.Compared), fmtParity(r.RouteStats),
+			fmtLower(r.RouteStats), fmtErrors(r.RouteStats), fmt.Sprint(r.CandidateAuthFailures),
+			fmtLatency(r.Latency.Primary), fmtLatency(r.Latency.Candidate), termText(topDifference(r))})
 	}
-	if err := t.Render(); err != nil {
-		return fmt.Errorf("render table: %w", err)
+	if err := t.render(ew, width); err != nil {
+		return err
 	}
 
 	first := true
@@ -116,35 +161,50 @@ func RenderTable(w io.Writer, s *Snapshot, opts RenderOptions) error {
 			fmt.Fprintf(ew, "\n%s\n", paint(c, ansiBold, "Why"))
 			first = false
 		}
-		fmt.Fprintf(ew, "  %s  %s: %s\n", termText(r.Route), paint(c, verdictColor(r.Verdict), string(r.Verdict)), termText(r.Reason))
+		wrapProse(ew, termText(r.Reason), width, fmt.Sprintf("  %s  %s: ", termText(r.Route), paint(c, verdictColor(r.Verdict), string(r.Verdict))), "      ")
 		for _, d := range r.Top {
-			fmt.Fprintf(ew, "    %s %s ×%d", termText(d.Path), termText(d.Kind), d.Count)
+			line := fmt.Sprintf("%s %s ×%d", termText(d.Path), termText(d.Kind), d.Count)
 			if len(d.Examples) > 0 {
 				e := d.Examples[0]
-				fmt.Fprintf(ew, "  e.g. %s %s: %s → %s", termText(e.RequestID), termText(e.Path), showValue(e.Primary), showValue(e.Candidate))
+				line += fmt.Sprintf("  e.g. %s %s: %s → %s", termText(e.RequestID), termText(e.Path), showValue(e.Primary), showValue(e.Candidate))
 			}
-			fmt.Fprintln(ew)
+			wrapProse(ew, line, width, "    ", "        ")
 		}
 		if r.MoreDiffs > 0 {
 			fmt.Fprintf(ew, "    … and %d more difference paths\n", r.MoreDiffs)
 		}
 	}
-	if err := writeNoiseTable(ew, v, c); err != nil {
+	if err := writeNoiseTable(ew, v, c, width); err != nil {
 		return err
+	}
+	if len(s.Learned) > 0 {
+		fmt.Fprintf(ew, "\n%s\n", paint(c, ansiBold, "Route templates learned from traffic (pin them in the config)"))
+		for _, l := range s.Learned {
+			keep := ""
+			if len(l.Keep) > 0 {
+				keep = " (kept apart: " + strings.Join(l.Keep, ", ") + ")"
+			}
+			fmt.Fprintf(ew, "  %s%s\n", termText(l.Template), termText(keep))
+			for _, line := range strings.Split(strings.TrimSuffix(l.Config, "\n"), "\n") {
+				fmt.Fprintf(ew, "      %s\n", termText(line))
+			}
+		}
 	}
 	if len(v.Cut) > 0 {
 		fmt.Fprintf(ew, "\n%s\n", paint(c, ansiBold, "Cut by memory caps"))
 		for _, line := range v.Cut {
-			fmt.Fprintf(ew, "  %s\n", termText(line))
+			wrapProse(ew, line, width, "  ", "    ")
 		}
 	}
+	fmt.Fprintln(ew)
+	wrapProse(ew, opts.footerLine(), width, "", "  ")
 	return ew.err
 }
 
 // writeNoiseTable writes the noise section: every noisy route's patterns, how
 // often re-asks confirmed each, whether it is learned, and the config that keeps
 // them out for good.
-func writeNoiseTable(ew *errWriter, v *view, c bool) error {
+func writeNoiseTable(ew *errWriter, v *view, c bool, width int) error {
 	routes := noisyRoutes(v)
 	if len(routes) == 0 {
 		return nil
@@ -152,18 +212,20 @@ func writeNoiseTable(ew *errWriter, v *view, c bool) error {
 	fmt.Fprintf(ew, "\n%s\n", paint(c, ansiBold, noiseHeading))
 	// Indented under its heading, like the other sections after the route table.
 	var tb bytes.Buffer
-	t := tablewriter.NewTable(&tb, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{
-		tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignLeft}}))
-	t.Header("Route", "Path", "Left out", "Confirmed by re-asks", "Learned")
+	t := termTable{cols: []termColumn{
+		{header: "Route", align: tw.AlignLeft, cut: 24},
+		{header: "Path", align: tw.AlignLeft, cut: 16},
+		{header: "Left out", short: "N", align: tw.AlignRight},
+		{header: "Confirmed by re-asks", short: "Confirmed", align: tw.AlignRight, drop: 2},
+		{header: "Learned", align: tw.AlignLeft, drop: 1},
+	}}
 	for _, r := range routes {
 		for _, n := range r.Noise {
-			if err := t.Append([]string{termText(r.Route), termText(n.Path), fmtCount(n.Count), fmtConfirmed(n), fmtLearned(n)}); err != nil {
-				return fmt.Errorf("render table: %w", err)
-			}
+			t.rows = append(t.rows, []string{termText(r.Route), termText(n.Path), fmtCount(n.Count), fmtConfirmed(n), fmtLearned(n)})
 		}
 	}
-	if err := t.Render(); err != nil {
-		return fmt.Errorf("render table: %w", err)
+	if err := t.render(&tb, max(width-2, 0)); err != nil {
+		return err
 	}
 	for _, line := range strings.SplitAfter(tb.String(), "\n") {
 		if line != "" {

@@ -89,7 +89,9 @@ func renderHTML(w io.Writer, s *Snapshot, opts RenderOptions, refresh time.Durat
 		Charts:      newCharts(s, v.Thresholds),
 		NoisyRoutes: noisyRoutes(v),
 		Icon:        verdictIcons[v.Verdict],
-		Config:      htmlConfig{RefreshMs: refresh.Milliseconds(), Icons: verdictIcons, Top: opts.top(), Thresholds: v.Thresholds},
+		Footer:      opts.footerLine(),
+		Config: htmlConfig{RefreshMs: refresh.Milliseconds(), Icons: verdictIcons, Top: opts.top(), Thresholds: v.Thresholds,
+			NeverMirrored: [2]string{neverMirroredLabel, neverMirroredReason}},
 	}
 	p.Next = v.nextStep()
 	if opts.Plan != nil {
@@ -128,6 +130,7 @@ type htmlPage struct {
 	OverallRatio float64      // the same as a ratio
 	Next         int          // the step the rollout waits on (1-based), 0 when all pass or no plan
 	Icon         template.URL // the tab's icon, in the verdict's colour
+	Footer       string       // which parity rendered the page
 	Config       htmlConfig
 }
 
@@ -154,6 +157,8 @@ type htmlConfig struct {
 	Top        int                      `json:"top"`
 	Thresholds Thresholds               `json:"thresholds"`
 	Steps      []htmlStep               `json:"steps"` // nil without a plan
+	// NeverMirrored is the label and reason of a route never mirrored by design.
+	NeverMirrored [2]string `json:"never_mirrored"`
 }
 
 type htmlStep struct {
@@ -221,14 +226,17 @@ func latencyGap(r *RouteStats, q int) string {
 // slowerCandidate reports whether the candidate's p99 breaks the latency
 // threshold (whatever the sample count), to colour it.
 func slowerCandidate(r *RouteStats, th Thresholds) bool {
-	_, bad := latencyFailure(r, th)
-	return bad
+	c, p := r.Latency.Candidate.P99, r.Latency.Primary.P99
+	if r.Latency.Candidate.Count == 0 || r.Latency.Primary.Count == 0 || th.MaxP99Ratio <= 0 {
+		return false
+	}
+	return c > th.MaxP99Ratio*p && c-p > th.P99FloorMs
 }
 
 // routeSearchText is what the filter box matches a route on: its key, verdict
 // and difference paths, lower-cased.
 func routeSearchText(r *routeView) string {
-	parts := []string{r.Route, string(r.Verdict), verdictLabel(r.Verdict)}
+	parts := []string{r.Route, string(r.Verdict), r.Label()}
 	for _, d := range r.Differences {
 		parts = append(parts, d.Path)
 	}

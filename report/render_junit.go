@@ -7,12 +7,17 @@ import (
 	"strings"
 )
 
+// The JUnit XML written here validates against Jenkins' schema (junit-10.xsd,
+// in testdata/): <testsuites> carries no skipped count, and `time` is the span
+// the snapshot observed traffic over — a route's comparisons have no duration of
+// their own, so test cases carry none.
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
-	Skipped  int          `xml:"skipped,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Time     string       `xml:"time,attr,omitempty"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
 
@@ -22,6 +27,7 @@ type junitSuite struct {
 	Failures   int             `xml:"failures,attr"`
 	Skipped    int             `xml:"skipped,attr"`
 	Errors     int             `xml:"errors,attr"`
+	Time       string          `xml:"time,attr,omitempty"`
 	Timestamp  string          `xml:"timestamp,attr,omitempty"`
 	Properties []junitProperty `xml:"properties>property"`
 	Cases      []junitCase     `xml:"testcase"`
@@ -35,7 +41,6 @@ type junitProperty struct {
 type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
 	Failure   *junitMessage `xml:"failure"`
 	Skipped   *junitMessage `xml:"skipped"`
 	SystemOut *junitCDATA   `xml:"system-out"`
@@ -60,9 +65,9 @@ func RenderJUnit(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	if err != nil {
 		return err
 	}
-	suite := junitSuite{Name: xmlText(v.Title), Timestamp: v.Updated, Properties: []junitProperty{
+	suite := junitSuite{Name: xmlText(v.Title), Timestamp: v.Updated, Time: junitSpan(s), Properties: []junitProperty{
 		{"started", v.Started}, {"updated", v.Updated}, {"verdict", string(v.Verdict)}, {"headline", xmlText(v.Headline)},
-		{"thresholds", xmlText(thresholdsLine(v.Thresholds))},
+		{"thresholds", xmlText(thresholdsLine(v.Thresholds))}, {"build", xmlText(opts.build().String())},
 	}}
 	for _, st := range v.Steps {
 		suite.Properties = append(suite.Properties, junitProperty{fmt.Sprintf("step %d", st.Number),
@@ -70,20 +75,20 @@ func RenderJUnit(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	}
 	for i := range v.Routes {
 		r := &v.Routes[i]
-		tc := junitCase{Name: xmlText(r.Route), Classname: "parity." + junitClass(r.Method), Time: "0",
+		tc := junitCase{Name: xmlText(r.Route), Classname: "parity." + junitClass(r.Method),
 			SystemOut: &junitCDATA{xmlText(routeSummary(r) + noiseText(r))}}
 		switch r.Verdict {
 		case Fail:
 			tc.Failure = &junitMessage{Message: xmlText(r.Reason), Type: "threshold", Text: xmlText(differencesText(r))}
 			suite.Failures++
 		case Inconclusive:
-			tc.Skipped = &junitMessage{Message: xmlText(r.Reason)}
+			tc.Skipped = &junitMessage{Message: xmlText(r.Reason), Text: xmlText(differencesText(r))}
 			suite.Skipped++
 		}
 		suite.Cases = append(suite.Cases, tc)
 	}
 	suite.Tests = len(suite.Cases)
-	doc := junitSuites{Name: suite.Name, Tests: suite.Tests, Failures: suite.Failures, Skipped: suite.Skipped, Suites: []junitSuite{suite}}
+	doc := junitSuites{Name: suite.Name, Tests: suite.Tests, Failures: suite.Failures, Time: suite.Time, Suites: []junitSuite{suite}}
 	ew := &errWriter{w: w}
 	fmt.Fprint(ew, xml.Header)
 	enc := xml.NewEncoder(ew)
@@ -93,6 +98,15 @@ func RenderJUnit(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	}
 	fmt.Fprintln(ew)
 	return ew.err
+}
+
+// junitSpan is the seconds from the snapshot's start to its last update, as
+// JUnit's time (Surefire's "1234.567"); "" when unknown.
+func junitSpan(s *Snapshot) string {
+	if s.Started.IsZero() || s.Updated.Before(s.Started) {
+		return ""
+	}
+	return fmt.Sprintf("%.3f", s.Updated.Sub(s.Started).Seconds())
 }
 
 func junitClass(method string) string {

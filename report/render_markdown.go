@@ -3,10 +3,19 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
 var verdictMark = map[Verdict]string{Pass: "✅ pass", Fail: "❌ fail", Inconclusive: "⏳ inconclusive"}
+
+// mdVerdict is a route's verdict mark.
+func mdVerdict(r *routeView) string {
+	if r.NeverMirrored {
+		return "🔒 " + neverMirroredLabel
+	}
+	return verdictMark[r.Verdict]
+}
 
 // RenderMarkdown writes a Markdown report for a CI job summary or a pull-request
 // comment: the verdict line, step readiness (with a plan), the per-route table
@@ -45,17 +54,20 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 				top = fmt.Sprintf("%s %s ×%d", mdCode(r.Top[0].Path), r.Top[0].Kind, r.Top[0].Count)
 			}
 			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s | %s | %d | %s | %s / %s | %s / %s | %s |\n",
-				mdCode(r.Route), verdictMark[r.Verdict], fmtCount(r.Compared), fmtParity(r.RouteStats), fmtLower(r.RouteStats),
+				mdCode(r.Route), mdVerdict(r), fmtCount(r.Compared), fmtParity(r.RouteStats), fmtLower(r.RouteStats),
 				fmtErrors(r.RouteStats), r.CandidateAuthFailures, fmtCount(r.SkippedTotal()),
 				fmtLatencyQ(r.Latency.Primary, 50), fmtLatencyQ(r.Latency.Candidate, 50),
 				fmtLatency(r.Latency.Primary), fmtLatency(r.Latency.Candidate), top)
 		}
 		fmt.Fprintln(ew)
+		if slices.ContainsFunc(v.Routes, func(r routeView) bool { return r.NeverMirrored }) {
+			fmt.Fprintf(ew, "🔒 %s.\n\n", mdText(neverMirroredReason))
+		}
 	}
 
 	var judged []*routeView
 	for i := range v.Routes {
-		if r := &v.Routes[i]; r.Verdict != Pass || len(r.Top) > 0 {
+		if r := &v.Routes[i]; !r.NeverMirrored && (r.Verdict != Pass || len(r.Top) > 0) {
 			judged = append(judged, r)
 		}
 	}
@@ -63,7 +75,7 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 		fmt.Fprint(ew, "## Why, and the top differences\n\n")
 	}
 	for _, r := range judged {
-		fmt.Fprintf(ew, "### %s — %s\n\n%s\n\n", mdCode(r.Route), verdictMark[r.Verdict], mdText(r.Reason))
+		fmt.Fprintf(ew, "### %s — %s\n\n%s\n\n", mdCode(r.Route), mdVerdict(r), mdText(r.Reason))
 		for _, d := range r.Top {
 			fmt.Fprintf(ew, "- %s **%s** ×%d", mdCode(d.Path), d.Kind, d.Count)
 			if d.ExamplesDropped > 0 {
@@ -84,6 +96,7 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 		}
 	}
 	writeNoiseMarkdown(ew, v)
+	writeLearnedMarkdown(ew, s.Learned)
 	if len(v.Cut) > 0 {
 		fmt.Fprint(ew, "## Cut by memory caps\n\n")
 		for _, c := range v.Cut {
@@ -91,6 +104,7 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 		}
 		fmt.Fprintln(ew)
 	}
+	fmt.Fprintf(ew, "<sub>%s</sub>\n", mdText(opts.footerLine()))
 	return ew.err
 }
 
@@ -218,4 +232,20 @@ func oneLineControl(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// writeLearnedMarkdown lists the route templates learned from traffic, each with the
+// configuration that pins it.
+func writeLearnedMarkdown(ew *errWriter, learned []LearnedRoute) {
+	if len(learned) == 0 {
+		return
+	}
+	fmt.Fprint(ew, "## Route templates learned from traffic\n\n")
+	for _, l := range learned {
+		fmt.Fprintf(ew, "- %s", mdCode(l.Template))
+		if len(l.Keep) > 0 {
+			fmt.Fprintf(ew, " (kept apart: %s)", mdText(strings.Join(l.Keep, ", ")))
+		}
+		fmt.Fprintf(ew, "; pin it in the config:\n\n%s\n", mdFence("yaml", l.Config, "  "))
+	}
 }

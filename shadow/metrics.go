@@ -3,6 +3,7 @@ package shadow
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/report/buildinfo"
+	"github.com/parity-dev/parity/report/route"
 	"github.com/parity-dev/parity/shadow/rules"
 	"github.com/parity-dev/parity/shadow/traffic"
 )
@@ -34,8 +37,9 @@ const DefaultMaxRoutes = 256
 // Metrics holds the proxy's Prometheus collectors in a registry of its own (never
 // the global one), so several proxies in one process and tests do not collide.
 // Names follow Prometheus conventions and every label set is bounded: the route
-// label is the route key (which the router's keyer bounds) capped at MaxRoutes,
-// the rest folded into "OTHER". A nil *Metrics records nothing.
+// label is the route key capped at MaxRoutes distinct API routes, the rest folded
+// into "OTHER", plus the coarse groups of non-API paths, which the keyer bounds to
+// route.NonAPIGroups+2 per method. A nil *Metrics records nothing.
 type Metrics struct {
 	reg *prometheus.Registry
 
@@ -121,7 +125,8 @@ func NewMetrics(maxRoutes int) *Metrics {
 	}
 	m.reg.MustRegister(m.requestDuration, m.mirrorDuration, m.comparisons, m.dropped, m.skipped, m.reasks,
 		m.queueDepth, m.inFlight, m.reloads, m.backendUnavailable, m.recordDropped,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildinfo.NewCollector())
 	// Reasons and results are few and known: make them visible at zero, so rate()
 	// and alerts work before the first event.
 	for _, r := range []report.SkipReason{report.SkipQueueFull, report.SkipConcurrency, report.SkipBodyTooLarge, report.SkipUpgrade} {
@@ -173,10 +178,15 @@ func (m *Metrics) ConfigReload(ok bool) {
 }
 
 // route returns the label for a route key: itself while fewer than maxRoutes
-// distinct keys were seen, else "OTHER".
+// distinct keys were seen, else "OTHER". The coarse groups of paths outside the API
+// (route.NonAPIRule: at most route.NonAPIGroups+2 paths per method) are labels of
+// their own outside that count, so they never take label values from API routes.
 func (m *Metrics) route(key string) string {
 	if key == "" {
 		return otherLabel
+	}
+	if method, _, _ := strings.Cut(key, " "); route.IsNonAPIKey(key) && methodLabel(method) != otherLabel {
+		return key
 	}
 	m.mu.RLock()
 	_, ok := m.routes[key]

@@ -359,6 +359,7 @@ type serveState struct {
 	status  int
 	err     error
 	answer  string // an error answer exit still has to write ("" = none)
+	bytes   int64  // body bytes written to the client
 	settled bool   // the serving side's result was handed on
 }
 
@@ -378,7 +379,7 @@ func (p *Proxy) exit(rw http.ResponseWriter, r *http.Request, st *serveState) {
 		p.settle(st, 0, nil, nil, st.err, 0)
 	}
 	if st.answer != "" {
-		writeJSONError(rw, st.status, st.answer, st.dec.Serve, st.id)
+		st.bytes += writeJSONError(rw, st.status, st.answer, st.dec.Serve, st.id)
 	}
 	p.accessLog(r, st)
 }
@@ -442,6 +443,10 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 	for k, vv := range res.Header {
 		rh[k] = vv
 	}
+	if _, ok := rh[HeaderRequestID]; !ok {
+		// The client gets the id its request is logged and compared under.
+		rh[HeaderRequestID] = h[HeaderRequestID]
+	}
 	announced := len(res.Trailer)
 	if announced > 0 {
 		keys := make([]string, 0, announced)
@@ -458,7 +463,8 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 		capt = newCapture(p.captureCap())
 	}
 	flush, headersNow := flushPolicy(res)
-	rerr, werr := copyResponse(rw, res, capt, flush, headersNow)
+	written, rerr, werr := copyResponse(rw, res, capt, flush, headersNow)
+	st.bytes += written
 	res.Body.Close() // now, to populate res.Trailer
 	if rerr != nil || werr != nil {
 		switch {
@@ -552,13 +558,14 @@ func (p *Proxy) unavailable(r *http.Request, st *serveState, err error) {
 	st.status, st.err, st.answer = status, err, msg
 }
 
-func writeJSONError(rw http.ResponseWriter, status int, msg string, b rules.Backend, id string) {
+func writeJSONError(rw http.ResponseWriter, status int, msg string, b rules.Backend, id string) int64 {
 	h := rw.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set(HeaderRequestID, id)
 	rw.WriteHeader(status)
-	fmt.Fprintf(rw, `{"error":%q,"backend":%q,"request_id":%q}`+"\n", msg, b.String(), id)
+	n, _ := fmt.Fprintf(rw, `{"error":%q,"backend":%q,"request_id":%q}`+"\n", msg, b.String(), id)
+	return int64(n)
 }
 
 // WithoutURL returns err without the *url.Error around it, whose message quotes
@@ -576,14 +583,14 @@ func WithoutURL(err error) error {
 // copyResponse streams res.Body to rw, teeing into capt when set, flushing after
 // every write when flush is set, and the headers before the first byte when
 // headersNow is. rerr is a failure of the backend, werr of the client.
-func copyResponse(rw http.ResponseWriter, res *http.Response, capt *capture, flush, headersNow bool) (rerr, werr error) {
+func copyResponse(rw http.ResponseWriter, res *http.Response, capt *capture, flush, headersNow bool) (written int64, rerr, werr error) {
 	var rc *http.ResponseController
 	if flush {
 		rc = http.NewResponseController(rw)
 	}
 	if headersNow {
 		if err := rc.Flush(); err != nil {
-			return nil, err
+			return 0, nil, err
 		}
 	}
 	bp := copyBufPool.Get().(*[]byte)
@@ -595,20 +602,22 @@ func copyResponse(rw http.ResponseWriter, res *http.Response, capt *capture, flu
 			if capt != nil {
 				capt.Write(buf[:n])
 			}
-			if _, werr := rw.Write(buf[:n]); werr != nil {
-				return nil, werr
+			w, werr := rw.Write(buf[:n])
+			written += int64(w)
+			if werr != nil {
+				return written, nil, werr
 			}
 			if flush {
 				if werr := rc.Flush(); werr != nil {
-					return nil, werr
+					return written, nil, werr
 				}
 			}
 		}
 		if err == io.EOF {
-			return nil, nil
+			return written, nil, nil
 		}
 		if err != nil {
-			return err, nil
+			return written, err, nil
 		}
 	}
 }

@@ -167,12 +167,18 @@ func (s *Server) adminConfig() Admin {
 	}
 	if agg := s.Aggregator; agg != nil {
 		if a.Report == nil {
-			// The page shows quantiles only; its histograms would be dead weight.
-			a.Report = func(w io.Writer) error { return report.RenderHTML(w, agg.SnapshotSummary(), s.RenderOptions) }
+			// The page judges on the histograms in memory; encoding them would be dead weight.
+			a.Report = func(w io.Writer) error {
+				snap, opts := agg.ForDisplay(s.RenderOptions)
+				return report.RenderHTML(w, snap, opts)
+			}
 		}
 		if a.Snapshot == nil {
 			a.Snapshot = func(w io.Writer) error { return report.WriteSnapshot(w, agg.Snapshot()) }
-			a.Summary = func(w io.Writer) error { return report.WriteSnapshot(w, agg.SnapshotSummary()) }
+			a.Summary = func(w io.Writer) error {
+				snap, opts := agg.ForDisplay(s.RenderOptions)
+				return report.RenderJSON(w, snap, opts)
+			}
 		}
 	}
 	extra := a.Ready

@@ -19,8 +19,48 @@ func (c *cli) newFlags(name, synopsis string) *flag.FlagSet {
 		fs.SetOutput(c.stdout)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
+		var example string
+		fs.VisitAll(func(f *flag.Flag) {
+			if example == "" && flagEnv(f.Name) != "" {
+				example = flagEnv(f.Name)
+			}
+		})
+		if example != "" {
+			fmt.Fprintf(c.stdout, "\nEvery flag of more than one letter can also be set in the environment as\n"+
+				"PARITY_<FLAG> (upper case, '-' as '_'; e.g. %s); the command line wins.\n", example)
+		}
+	}
+	if c.onFlags != nil {
+		c.onFlags(fs)
 	}
 	return fs
+}
+
+// flagEnv is the environment variable that sets flag name: "admin-listen" is
+// PARITY_ADMIN_LISTEN. One-letter flags (-o) have none.
+func flagEnv(name string) string {
+	if len(name) < 2 {
+		return ""
+	}
+	return "PARITY_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// setFromEnv sets every flag whose PARITY_<FLAG> variable is set and not
+// empty; flags on the command line, parsed afterwards, win.
+func (c *cli) setFromEnv(fs *flag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := flagEnv(f.Name)
+		if err != nil || env == "" || c.getenv == nil {
+			return
+		}
+		if v := c.getenv(env); v != "" {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%q (--%s): %v", env, v, f.Name, e)
+			}
+		}
+	})
+	return err
 }
 
 // parse parses flags wherever they stand among the positional arguments (so
@@ -32,6 +72,9 @@ func (c *cli) parse(fs *flag.FlagSet, args []string) (pos []string, code int, ok
 	usage := fs.Usage
 	fs.Usage = func() {}
 	defer func() { fs.Usage = usage }()
+	if err := c.setFromEnv(fs); err != nil {
+		return nil, c.usagef("%s: %v", strings.TrimPrefix(fs.Name(), "parity "), err), false
+	}
 	for {
 		err := fs.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/parity-dev/parity/report/buildinfo"
 	"github.com/parity-dev/parity/shadow"
 )
 
@@ -31,6 +33,20 @@ const (
 type cli struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// build is the build that reports and `parity version` name; zero means
+	// the running binary's (buildinfo.Get).
+	build buildinfo.Info
+	// onFlags, when set, is given every FlagSet a command makes (completion
+	// reads the commands' flags through it).
+	onFlags func(*flag.FlagSet)
+}
+
+// buildInfo is the build this command runs as.
+func (c *cli) buildInfo() buildinfo.Info {
+	if c.build == (buildinfo.Info{}) {
+		return buildinfo.Get()
+	}
+	return c.build
 }
 
 type command struct {
@@ -50,8 +66,12 @@ func init() {
 		{"report", "render merged snapshots as table, markdown, json, junit or html", runReport},
 		{"gate", "judge a rollout step from snapshots: pass, fail or inconclusive", runGate},
 		{"plan", "plan check: hold a rollout plan against the route matrix", runPlan},
+		{"routes", "list the route templates in force, where each came from and its traffic", runRoutes},
 		{"diff", "compare two saved HTTP responses", runDiff},
-		{"help", "list the commands", runHelp},
+		{"version", "print the version, commit, build date and Go version", runVersion},
+		{"healthcheck", "probe a URL (the admin /healthz): exit 0 when it answers 2xx", runHealthcheck},
+		{"completion", "print a shell completion script: bash, zsh or fish", runCompletion},
+		{"help", "list the commands, or show one command's flags (help CMD)", runHelp},
 	}
 }
 
@@ -71,13 +91,14 @@ func run(ctx context.Context, c *cli, args []string) int {
 		return exitUsage
 	}
 	name := args[0]
-	if name == "-h" || name == "--help" || name == "-help" {
+	switch name {
+	case "-h", "--help", "-help":
 		name = "help"
+	case "--version", "-version":
+		name = "version"
 	}
-	for _, cmd := range commands {
-		if cmd.name == name {
-			return cmd.run(ctx, c, args[1:])
-		}
+	if cmd, ok := lookupCommand(name); ok {
+		return cmd.run(ctx, c, args[1:])
 	}
 	return c.usagef("unknown command %q (see 'parity help')", name)
 }
@@ -96,13 +117,31 @@ func routeStandardLog(logger zerolog.Logger) (restore func()) {
 	}
 }
 
-func runHelp(_ context.Context, c *cli, _ []string) int {
+func lookupCommand(name string) (command, bool) {
+	for _, cmd := range commands {
+		if cmd.name == name {
+			return cmd, true
+		}
+	}
+	return command{}, false
+}
+
+// runHelp lists the commands; `parity help CMD` is `parity CMD -h`.
+func runHelp(ctx context.Context, c *cli, args []string) int {
+	if len(args) > 0 {
+		cmd, ok := lookupCommand(args[0])
+		if !ok || cmd.name == "help" {
+			return c.usagef("help: unknown command %q (see 'parity help')", args[0])
+		}
+		return cmd.run(ctx, c, []string{"-h"})
+	}
 	fmt.Fprintln(c.stdout, "parity makes a backend migration safe to roll out.")
 	fmt.Fprintln(c.stdout, "\nUsage: parity <command> [flags] [args]\n\nCommands:")
 	for _, cmd := range commands {
-		fmt.Fprintf(c.stdout, "  %-8s %s\n", cmd.name, cmd.summary)
+		fmt.Fprintf(c.stdout, "  %-12s %s\n", cmd.name, cmd.summary)
 	}
-	fmt.Fprintln(c.stdout, "\nRun 'parity <command> -h' for a command's flags.")
+	fmt.Fprintln(c.stdout, "\nRun 'parity help <command>' or 'parity <command> -h' for a command's flags.")
+	fmt.Fprintln(c.stdout, "Every flag can also be set in the environment: PARITY_<FLAG>, e.g. PARITY_ADMIN_LISTEN.")
 	fmt.Fprintln(c.stdout, "Exit codes: 0 ok/equal/pass, 1 different/fail, 2 usage or input error, 3 inconclusive.")
 	return exitOK
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/parity-dev/parity/report/buildinfo"
 )
 
 // parityBin is the binary built once for tests that check real exit statuses.
@@ -49,11 +51,15 @@ func runBinary(t *testing.T, env []string, args ...string) (stdout, stderr strin
 	return o.String(), e.String(), code
 }
 
+// testBuild is the build in-process commands run as, so golden files do not
+// change with the toolchain.
+var testBuild = buildinfo.Info{Version: "v0.0.0-test", Commit: "0123456789abcdef", Date: "2026-03-01T00:00:00Z", GoVersion: "go1.x"}
+
 // runInProcess runs a command through run() with captured output.
 func runInProcess(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var o, e bytes.Buffer
-	c := &cli{stdout: &o, stderr: &e, getenv: func(k string) string { return env[k] }}
+	c := &cli{stdout: &o, stderr: &e, getenv: func(k string) string { return env[k] }, build: testBuild}
 	code = run(context.Background(), c, args)
 	return o.String(), e.String(), code
 }

@@ -27,7 +27,7 @@ type proxyFlags struct {
 	snapshotInterval, grace           time.Duration
 	verifyCutover                     bool
 	logLevel                          string
-	plan                              string
+	plan, matrix, openapi             string
 	mirrorConcurrency, mirrorQueue    int
 	mirrorTimeout                     time.Duration
 	trustForwarded                    bool
@@ -50,10 +50,12 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 	fs.StringVar(&f.record, "record", "", "append mirrored requests to this NDJSON `file` (secrets redacted)")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate `file` for the public listener (HTTP/2 too)")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS key `file` for the public listener")
-	fs.DurationVar(&f.grace, "grace", shadow.DefaultGrace, "on SIGTERM, how long in-flight requests and then pending comparisons may take")
+	fs.DurationVar(&f.grace, "grace", defaultProxyGrace, "on SIGTERM, how long in-flight requests and then pending comparisons may take (each)")
 	fs.BoolVar(&f.verifyCutover, "verify-cutover", false, "mirror requests served by the candidate to the primary, to keep measuring parity after cutover")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
-	fs.StringVar(&f.plan, "plan", "", "rollout plan `file` whose steps the live dashboard judges (default: the guide's five steps)")
+	fs.StringVar(&f.plan, "plan", "", "rollout plan `file` whose steps the live dashboard judges and whose prefixes are route templates (default: the guide's five steps)")
+	fs.StringVar(&f.matrix, "routes", "", "route matrix `file` whose routes are route templates (default: the guide's Route Parity Matrix, built in)")
+	fs.StringVar(&f.openapi, "openapi", "", "OpenAPI 3.x document, `file or URL`, whose paths are route templates (overrides openapi:)")
 	fs.IntVar(&f.mirrorConcurrency, "mirror-concurrency", shadow.DefaultMirrorConcurrency, "mirrors sent and compared at once")
 	fs.IntVar(&f.mirrorQueue, "mirror-queue", shadow.DefaultMirrorQueue, "mirrors that may wait for a worker (negative: none)")
 	fs.DurationVar(&f.mirrorTimeout, "mirror-timeout", shadow.DefaultMirrorTimeout, "deadline of a mirror, from queueing to comparison")
@@ -118,6 +120,18 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 	return exitOK
 }
 
+// defaultProxyGrace fits a runtime's stop timeout: `docker stop` and Compose wait
+// 10 s before SIGKILL, and a stop takes at most twice the grace (requests, then
+// comparisons) plus a second for the admin listener and the snapshot write.
+// Raise it together with stop_grace_period / terminationGracePeriodSeconds.
+const defaultProxyGrace = 4 * time.Second
+
+// logTimeFormat stamps log lines to the millisecond, in RFC 3339: requests a few
+// milliseconds apart stay in order, and every log tool reads it.
+const logTimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+func init() { zerolog.TimeFieldFormat = logTimeFormat }
+
 var logLevels = map[string]zerolog.Level{
 	"debug": zerolog.DebugLevel, "info": zerolog.InfoLevel, "warn": zerolog.WarnLevel, "error": zerolog.ErrorLevel,
 }
@@ -141,6 +155,7 @@ func (f *proxyFlags) check() error {
 // override applies the flags that were given over the environment and the file.
 func (f *proxyFlags) override(cfg *rules.Config) error {
 	overrideBackends(cfg, f.primary, f.candidate, f.secondary)
+	setOpenAPI(cfg, f.openapi)
 	if f.verifyCutover {
 		cfg.Shadow.VerifyCutover = true
 	}
@@ -156,11 +171,20 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *rul
 	metrics := shadow.NewMetrics(0)
 	f.redaction.snapshot, f.redaction.getenv = f.snapshot, c.getenv
 	var backends [2]*url.URL
+	declared, plan, err := declaredSources(f.plan, f.matrix)
+	if err != nil {
+		return nil, nil, err
+	}
+	agg := report.NewAggregator(report.Limits{})
 	started := false // the first load's failure is the command's error, not a log line
 	live := &rules.Live{
 		Path:     f.config,
 		Getenv:   c.getenv,
 		Override: f.override,
+		Sources:  rules.Sources{Declared: declared, Learner: agg.Learner()},
+		OnWarn: func(err error) {
+			logger.Warn().Str("error", err.Error()).Msg("route templates incomplete")
+		},
 		OnReload: func(cfg *rules.Config) {
 			if !started {
 				return
@@ -187,7 +211,6 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *rul
 	}
 	started = true
 	cfg, _ := live.Current()
-	var err error
 	if backends[0], err = cfg.PrimaryURL(); err != nil {
 		return nil, nil, err
 	}
@@ -199,11 +222,6 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *rul
 		return nil, nil, err
 	}
 
-	plan, err := loadPlanFile(f.plan)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--plan: %w", err)
-	}
-	agg := report.NewAggregator(report.Limits{})
 	queue := f.mirrorQueue
 	if queue == 0 {
 		queue = -1 // --mirror-queue 0 means none; the Proxy's zero is its default

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -227,12 +228,18 @@ func TestProxyServesAndStopsOnSIGTERM(t *testing.T) {
 			t.Errorf("access line %s = %v, want %v (line %v)", k, access[k], v, access)
 		}
 	}
-	for _, k := range []string{"duration", "request_id"} {
+	for _, k := range []string{"duration_ms", "request_id", "client", "proto", "bytes"} {
 		if _, ok := access[k]; !ok {
 			t.Errorf("access line lacks %s: %v", k, access)
 		}
 	}
+	// Timestamps to the millisecond: requests a few ms apart must not share a time.
+	if ts, _ := access["time"].(string); !logTime.MatchString(ts) {
+		t.Errorf("access line time %q, want RFC 3339 with milliseconds", ts)
+	}
 }
+
+var logTime = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d)$`)
 
 // freeAddr returns a loopback address nothing listens on right now.
 func freeAddr(t *testing.T) string {

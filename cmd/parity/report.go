@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -67,8 +68,11 @@ func runReport(ctx context.Context, c *cli, args []string) int {
 	if err != nil {
 		return c.fail(exitUsage, fmt.Errorf("report: %w", err))
 	}
-	opts := report.RenderOptions{Title: *title, Plan: plan,
+	opts := report.RenderOptions{Title: *title, Plan: plan, Build: c.buildInfo(),
 		Color: *format == "table" && (*color == "always" || *color == "auto" && *out == "" && c.colorTerminal())}
+	if *out == "" {
+		opts.Width = c.termWidth()
+	}
 	var buf bytes.Buffer
 	if err := render(&buf, snap, opts); err != nil {
 		return c.fail(exitUsage, fmt.Errorf("report: %w", err))
@@ -92,6 +96,21 @@ func (c *cli) colorTerminal() bool {
 	}
 	f, ok := c.stdout.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// termWidth is the width the terminal table is fitted to: COLUMNS when set,
+// else the terminal's width when standard output is one, else 0 — a pipe or a
+// file gets every column in full.
+func (c *cli) termWidth() int {
+	if n, err := strconv.Atoi(c.getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	if f, ok := c.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	return 0
 }
 
 // loadSnapshots reads every argument (a file, or an http(s) URL of a running

@@ -54,6 +54,11 @@ type Config struct {
 	// deployment's key, loaded from Redaction.KeyFile or elsewhere by the command
 	// (nil: unkeyed markers). It is not read from the file.
 	Redactor *diff.Redactor `yaml:"-"`
+	// OpenAPI is an OpenAPI 3.x document (a file, or an http(s) URL such as the
+	// backends' /api/v1/openapi.json) whose paths are route templates; reloaded with
+	// the configuration. A document that cannot be read is reported and left out:
+	// it never stops serving.
+	OpenAPI string `yaml:"openapi"`
 
 	// src remembers where each value came from (file line or environment variable),
 	// so that Validate can name it.

@@ -9,11 +9,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/parity-dev/parity/report/route"
 )
 
 // DefaultDebounce is how long a changed config file must stay quiet before it is loaded.
@@ -42,6 +45,15 @@ type Live struct {
 	// Debounce is how long the file must stay quiet after a change before it is
 	// loaded; 0 = DefaultDebounce.
 	Debounce time.Duration
+	// Sources are the declared templates (matrix, plan) and the Learner every Router
+	// keys by; a nil Learner is made once and kept across reloads. The
+	// configuration's OpenAPI document is read on every load, after Declared.
+	Sources Sources
+	// OnWarn is called with a one-line error when something the configuration names
+	// could not be read but serving goes on: an OpenAPI document that is missing,
+	// unreachable or broken (the templates last read from it stay, if any); nil =
+	// nothing.
+	OnWarn func(error)
 
 	cur atomic.Pointer[liveState]
 
@@ -50,6 +62,9 @@ type Live struct {
 	haveSum bool // lastSum is the content of the last load attempt
 
 	watching func() // tests: called once the watches are in place
+
+	openAPIRef string           // the document openAPI was last read from
+	openAPI    []route.Declared // its templates
 }
 
 type liveState struct {
@@ -98,12 +113,50 @@ func (l *Live) Reload() error {
 func (l *Live) Store(cfg *Config) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	rt, err := NewRouter(cfg)
+	rt, err := l.router(cfg)
 	if err != nil {
 		return l.reject(err)
 	}
 	l.swap(cfg, rt)
 	return nil
+}
+
+// router builds cfg's Router over the Sources and the configuration's OpenAPI
+// document. l.mu is held.
+func (l *Live) router(cfg *Config) (*Router, error) {
+	if l.Sources.Learner == nil {
+		l.Sources.Learner = &route.Learner{}
+	}
+	src := l.Sources
+	src.Declared = append(slices.Clip(src.Declared), l.readOpenAPI(cfg.OpenAPI)...)
+	return NewRouterFrom(cfg, src)
+}
+
+// readOpenAPI returns the templates of the OpenAPI document ref. A document that
+// cannot be read is reported to OnWarn, and the templates last read from the same
+// ref stay. l.mu is held.
+func (l *Live) readOpenAPI(ref string) []route.Declared {
+	if ref == "" {
+		l.openAPIRef, l.openAPI = "", nil
+		return nil
+	}
+	ds, err := LoadOpenAPI(context.Background(), ref)
+	if err != nil {
+		if ref != l.openAPIRef {
+			l.openAPIRef, l.openAPI = ref, nil
+		}
+		if l.OnWarn != nil {
+			if len(l.openAPI) > 0 {
+				err = fmt.Errorf("%w; the %d templates read from it before stay", err, len(l.openAPI))
+			} else {
+				err = fmt.Errorf("%w; serving without its templates", err)
+			}
+			l.OnWarn(err)
+		}
+		return l.openAPI
+	}
+	l.openAPIRef, l.openAPI = ref, ds
+	return ds
 }
 
 // errChanging is a config file that kept changing while it was read.
@@ -176,7 +229,7 @@ func (l *Live) load(data []byte) error {
 			return l.reject(err)
 		}
 	}
-	rt, err := NewRouter(cfg)
+	rt, err := l.router(cfg)
 	if err != nil {
 		return l.reject(err)
 	}
