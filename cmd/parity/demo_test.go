@@ -413,7 +413,7 @@ func BenchmarkDemoLoop(b *testing.B) {
 // mirrored — auth, the setup wizard — show the few values their parameter took, as
 // the learning rule keeps few frequent values literal.)
 func TestDemoRouteKeysAreTheStandInsRoutes(t *testing.T) {
-	run, err := runDemoLoop(context.Background(), 1)
+	run, err := runDemoLoop(context.Background(), 1, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
