@@ -43,6 +43,9 @@ type judgedReport struct {
 
 type judgedRoute struct {
 	Route string `json:"route"`
+	// NeverMirrored: an auth route, shown apart rather than waiting for evidence
+	// (the one rule, neverMirrored, so the dashboard need not keep its own).
+	NeverMirrored bool `json:"never_mirrored,omitempty"`
 	*Evidence
 }
 
@@ -55,7 +58,9 @@ func writeJudged(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	th := opts.thresholds()
 	out := judgedReport{Snapshot: s, Verdicts: make([]judgedRoute, len(s.Routes)), Build: opts.build()}
 	for i := range s.Routes {
-		out.Verdicts[i] = judgedRoute{Route: s.Routes[i].Route, Evidence: routeEvidence(&s.Routes[i], th, opts.held)}
+		r := &s.Routes[i]
+		ev := routeEvidence(r, th, opts.held)
+		out.Verdicts[i] = judgedRoute{Route: r.Route, Evidence: ev, NeverMirrored: ev.Verdict == Inconclusive && neverMirrored(r)}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

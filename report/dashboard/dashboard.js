@@ -112,15 +112,10 @@
     if (r.latency.candidate.count === 0 || r.latency.primary.count === 0 || th.max_p99_ratio <= 0) return false;
     return c > th.max_p99_ratio * p && c - p > th.p99_floor_ms;
   }
-  // neverMirrored: everything the route saw was skipped under the auth rule.
-  function neverMirrored(r) {
-    var auth = (r.skipped || {}).auth || 0;
-    return r.compared === 0 && auth > 0 && auth === sum(r.skipped);
-  }
   function routeLabel(rv) { return rv.never ? cfg.never_mirrored[0] : label(rv.verdict); }
   function judgeRoute(r, verdicts) {
-    if (mirroredCount(r) === 0 && neverMirrored(r)) return ['inconclusive', cfg.never_mirrored[1], true];
     var e = verdicts.get(r.route);
+    if (e && e.never_mirrored) return ['inconclusive', cfg.never_mirrored[1], true];
     if (e) return [e.verdict, e.reason];
     return ['inconclusive', 'no verdict from the server for this route'];
   }
@@ -209,7 +204,7 @@
 
   // view is report's newView: everything the page shows, from a snapshot.
   function view(snap) {
-    var v = { routes: [], compared: 0, matched: 0, mismatched: 0, errors: 0, auth: 0, skipped: 0, pass: 0, fail: 0, inc: 0, cut: [], steps: [] };
+    var v = { routes: [], compared: 0, matched: 0, mismatched: 0, errors: 0, auth: 0, skipped: 0, pass: 0, fail: 0, inc: 0, never: 0, cut: [], steps: [] };
     var judged = new Map();
     var verdicts = new Map();
     (snap.verdicts || []).forEach(function (e) { verdicts.set(e.route, e); });
@@ -238,7 +233,8 @@
       v.errors += r.candidate_errors;
       v.auth += r.candidate_auth_failures;
       v.skipped += sum(r.skipped);
-      if (j[0] === 'pass') v.pass++;
+      if (j[2]) v.never++; // shown apart: neither waiting for evidence nor judged
+      else if (j[0] === 'pass') v.pass++;
       else if (j[0] === 'fail') v.fail++;
       else v.inc++;
       if (r.differences_dropped > 0) {
@@ -275,6 +271,7 @@
       if (n2 === 0) { v.verdict = 'inconclusive'; v.headline = 'no route observed yet'; }
       else if (v.fail > 0) { v.verdict = 'fail'; v.headline = v.fail + ' of ' + n2 + ' routes fail, ' + v.inc + ' inconclusive, ' + v.pass + ' pass'; }
       else if (v.inc > 0) { v.verdict = 'inconclusive'; v.headline = v.inc + ' of ' + n2 + ' routes lack evidence, none fails, ' + v.pass + ' pass'; }
+      else if (v.never > 0) { v.verdict = 'pass'; v.headline = v.pass + ' routes pass, ' + v.never + ' never mirrored (by design)'; }
       else { v.verdict = 'pass'; v.headline = 'all ' + n2 + ' routes pass'; }
     }
     return v;
