@@ -23,6 +23,9 @@ import (
 const (
 	DefaultRecordBodyCap = 256 << 10
 	DefaultRecordQueue   = 1024
+	// DefaultRecordQueueBytes bounds the bytes of the lines waiting for the
+	// writer, whatever their number: large heads cannot pile up in memory.
+	DefaultRecordQueueBytes = 16 << 20
 )
 
 // Recorder writes requests as NDJSON traffic (the format Open reads), one line
@@ -38,7 +41,10 @@ type Recorder struct {
 	BodyCap int
 	// Queue is how many lines may wait for the writer (0 = DefaultRecordQueue).
 	Queue int
+	// QueueBytes is how many bytes of lines may wait (0 = DefaultRecordQueueBytes).
+	QueueBytes int64
 
+	queued  atomic.Int64 // bytes of the lines waiting
 	w       io.Writer
 	once    sync.Once
 	lines   chan []byte
@@ -69,6 +75,7 @@ func (rec *Recorder) run() {
 	defer close(rec.done)
 	bw := bufio.NewWriterSize(rec.w, 64<<10)
 	for line := range rec.lines {
+		rec.queued.Add(-int64(len(line)))
 		if rec.err != nil {
 			rec.dropped.Add(1)
 			continue
@@ -101,9 +108,19 @@ func (rec *Recorder) Record(r *http.Request, body []byte) {
 		rec.dropped.Add(1)
 		return
 	}
+	limit := rec.QueueBytes
+	if limit <= 0 {
+		limit = DefaultRecordQueueBytes
+	}
+	if rec.queued.Add(int64(len(line))) > limit {
+		rec.queued.Add(-int64(len(line)))
+		rec.dropped.Add(1)
+		return
+	}
 	select {
 	case rec.lines <- line:
 	default:
+		rec.queued.Add(-int64(len(line)))
 		rec.dropped.Add(1)
 	}
 }
