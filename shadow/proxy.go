@@ -13,6 +13,7 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -111,13 +112,21 @@ type Proxy struct {
 	MirrorConcurrency int
 	MirrorQueue       int
 
+	// CompareConcurrency is how many of the mirrors' comparisons (decoding and
+	// diffing both answers) run at once (0 = half of GOMAXPROCS, at least one):
+	// the rest of the CPU stays with serving, whatever the candidate sends.
+	CompareConcurrency int
+
 	// MirrorBodyCap is the largest request body buffered to be sent to both backends
 	// (0 = DefaultMirrorBodyCap). A larger body streams to the serving backend,
 	// whole and once, and the mirror is skipped as body_too_large.
 	MirrorBodyCap int64
 
 	// CaptureCap is how much of each response body is kept for the comparison
-	// (0 = DefaultCaptureCap); beyond it the capture is marked Truncated.
+	// (0 = DefaultCaptureCap); beyond it the capture is marked Truncated. The
+	// mirrored answer is read no further than the cap: its connection is closed
+	// there, and when the served answer is over the cap too the pair is not
+	// compared (body_too_large).
 	CaptureCap int64
 
 	// MirrorTimeout bounds a mirror from the moment it is queued to its
@@ -185,6 +194,9 @@ func (p *Proxy) headerTimeout() time.Duration {
 }
 func (p *Proxy) mirrorConcurrency() int {
 	return orDefault(p.MirrorConcurrency, DefaultMirrorConcurrency)
+}
+func (p *Proxy) compareConcurrency() int {
+	return orDefault(p.CompareConcurrency, max(1, runtime.GOMAXPROCS(0)/2))
 }
 func (p *Proxy) maxHeaderCount() int {
 	return orDefault(p.MaxHeaderCount, DefaultMaxHeaderCount)
