@@ -86,3 +86,32 @@ func TestClientBodyErrorsAreNotBackendFailures(t *testing.T) {
 		}
 	}
 }
+
+// A request with both Transfer-Encoding and Content-Length may be an attempt
+// to smuggle a request past a proxy (RFC 9112 §6.3). net/http drops the
+// Content-Length before the proxy sees it and frames the body by its chunks,
+// so nothing is smuggled; and the connection is closed after the answer, so a
+// request pipelined behind it is neither answered nor forwarded. A request
+// framed by Content-Length alone keeps its connection.
+func TestTransferEncodingWithContentLengthClosesConnection(t *testing.T) {
+	primary := newBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	h := newHarness(t, &Proxy{Primary: primary.url(t)})
+	for _, req := range []string{
+		"POST /api/a HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+		"POST /api/a HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+		"POST /api/a HTTP/1.1\r\nHost: app\r\ncontent-length: 40\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+	} {
+		before := primary.count()
+		res := rawExchange(t, h.server.Listener.Addr().String(), req+"GET /api/second HTTP/1.1\r\nHost: app\r\n\r\n")
+		if len(res) != 1 {
+			t.Errorf("%q: %d answers on the connection, want 1: %+v", firstLine(req), len(res), res)
+		}
+		if got := primary.count() - before; got != 1 {
+			t.Errorf("%q: the primary received %d requests, want 1", firstLine(req), got)
+		}
+	}
+	res := rawExchange(t, h.server.Listener.Addr().String(), "POST /api/a HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\n\r\nhello")
+	if len(res) != 2 {
+		t.Errorf("a request framed by Content-Length got %d answers with the one behind it, want 2", len(res))
+	}
+}

@@ -290,6 +290,14 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
+		// net/http drops a Content-Length sent beside Transfer-Encoding before a
+		// handler sees the request, so a request that carried both (a smuggling
+		// attempt, RFC 9112 §6.3) cannot be told from a chunked one: the
+		// connection of every chunked request is closed after its answer, and
+		// nothing pipelined behind it is read.
+		st.closeConn = true
+	}
 	if n := headerCount(r.Header); n > p.maxHeaderCount() {
 		st.refuse(http.StatusRequestHeaderFieldsTooLarge, fmt.Errorf("%d header fields, more than %d", n, p.maxHeaderCount()))
 		st.closeConn = true
@@ -406,7 +414,7 @@ type serveState struct {
 	answer  string // an error answer exit still has to write ("" = none)
 	settled bool   // the serving side's result was handed on
 
-	closeConn bool // the answer closes the connection (a client's protocol error)
+	closeConn bool // the answer closes the connection (a client's protocol error, a chunked request)
 	abort     bool // nothing may be answered: the connection is broken off
 }
 
@@ -507,6 +515,9 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 			keys = append(keys, k)
 		}
 		rh.Add("Trailer", strings.Join(keys, ", "))
+	}
+	if st.closeConn {
+		rh.Set("Connection", "close")
 	}
 	rw.WriteHeader(res.StatusCode)
 	st.status = res.StatusCode

@@ -37,7 +37,9 @@ func TestLiveInPlaceWriteWaitsForTheWriterToClose(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	complete := func(c *Config) bool { return c.Cutover.Enabled && slices.Equal(c.Cutover.Routes, []string{"/api/health"}) }
+	complete := func(c *Config) bool {
+		return c.Cutover.Enabled && slices.Equal(c.Cutover.Routes, []string{"/api/health"})
+	}
 	select {
 	case c := <-h.reloads:
 		// The writer's close and its exit race: only the whole file may load.
