@@ -25,6 +25,10 @@ const (
 	DefaultAdminListen      = "127.0.0.1:9090"
 	DefaultGrace            = 25 * time.Second
 	DefaultSnapshotInterval = 30 * time.Second
+	// DefaultMaxHeaderBytes bounds a request's head — its request line and header
+	// fields — as nginx's large_client_header_buffers does (4 × 8 KiB, here 64
+	// KiB in all): what a request may hold before a byte of it is forwarded.
+	DefaultMaxHeaderBytes = 64 << 10
 )
 
 // Server is the lifecycle of `parity proxy`: the public listener (plain or TLS
@@ -63,6 +67,12 @@ type Server struct {
 	// with HTTP/2 negotiated by ALPN.
 	TLSCertFile, TLSKeyFile string
 
+	// MaxHeaderBytes bounds the size of a request's head, request line and
+	// header fields (0 = DefaultMaxHeaderBytes; net/http allows 4 KiB of slack);
+	// a larger head is answered 431 by the server before the Proxy sees it.
+	// The Proxy bounds the number of fields (Proxy.MaxHeaderCount).
+	MaxHeaderBytes int
+
 	// Grace bounds the wait for in-flight requests and then for pending
 	// comparisons on shutdown (default DefaultGrace).
 	Grace time.Duration
@@ -96,6 +106,7 @@ func (s *Server) Open() error {
 		Handler:           s.Proxy,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    s.maxHeaderBytes(),
 		ErrorLog:          errLog,
 	}
 	if (s.TLSCertFile == "") != (s.TLSKeyFile == "") {
@@ -111,6 +122,7 @@ func (s *Server) Open() error {
 	s.admin = &http.Server{
 		Handler:           NewAdminHandler(s.adminConfig()),
 		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    s.maxHeaderBytes(),
 		ErrorLog:          errLog,
 	}
 
@@ -129,6 +141,7 @@ func (s *Server) Open() error {
 func (s *Server) addr() string         { return cmp.Or(s.Addr, DefaultListen) }
 func (s *Server) adminAddr() string    { return cmp.Or(s.AdminAddr, DefaultAdminListen) }
 func (s *Server) grace() time.Duration { return orDefault(s.Grace, DefaultGrace) }
+func (s *Server) maxHeaderBytes() int  { return orDefault(s.MaxHeaderBytes, DefaultMaxHeaderBytes) }
 func (s *Server) snapshotInterval() time.Duration {
 	return orDefault(s.SnapshotInterval, DefaultSnapshotInterval)
 }

@@ -34,6 +34,9 @@ type proxyFlags struct {
 	pprof                             bool
 	adminHosts                        stringList
 	redaction                         redaction
+	maxHeaderBytes, maxHeaderCount    int
+	bodyReadTimeout                   time.Duration
+	bodyMinRate                       int64
 }
 
 func runProxy(ctx context.Context, c *cli, args []string) int {
@@ -62,6 +65,10 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 	fs.BoolVar(&f.trustForwarded, "trust-forwarded", false, "keep the client's X-Forwarded-* headers (behind a trusted load balancer)")
 	fs.StringVar(&f.redaction.flagFile, "redaction-key-file", "", redactionKeyUsage)
 	fs.Var(&f.adminHosts, "admin-host", "`name` the admin listener also answers to, besides its own address and localhost (repeatable; env PARITY_ADMIN_HOSTS, config admin.hosts)")
+	fs.IntVar(&f.maxHeaderBytes, "max-header-bytes", shadow.DefaultMaxHeaderBytes, "largest request head (request line and header fields) in `bytes`; larger is answered 431")
+	fs.IntVar(&f.maxHeaderCount, "max-header-count", shadow.DefaultMaxHeaderCount, "most header fields a request may carry; more is answered 431")
+	fs.DurationVar(&f.bodyReadTimeout, "body-read-timeout", shadow.DefaultBodyReadTimeout, "longest wait for the next bytes of a request body; slower clients get 408 (0: none)")
+	fs.Int64Var(&f.bodyMinRate, "body-min-rate", shadow.DefaultBodyMinRate, "slowest request body, in `bytes` per second, after the first body-read-timeout; slower clients get 408 (0: none)")
 	fs.BoolVar(&f.pprof, "pprof", false, "serve runtime profiles (net/http/pprof) on the admin listener under /debug/pprof/")
 	pos, code, ok := c.parse(fs, args)
 	if !ok {
@@ -142,6 +149,18 @@ func (f *proxyFlags) check() error {
 		if v <= 0 {
 			return fmt.Errorf("%s %v: want a positive duration", name, v)
 		}
+	}
+	if f.bodyReadTimeout < 0 {
+		return fmt.Errorf("--body-read-timeout %v: want a positive duration, or 0 for none", f.bodyReadTimeout)
+	}
+	if f.bodyMinRate < 0 {
+		return fmt.Errorf("--body-min-rate %d: want bytes per second, or 0 for none", f.bodyMinRate)
+	}
+	if f.maxHeaderBytes < 1024 {
+		return fmt.Errorf("--max-header-bytes %d: want at least 1024", f.maxHeaderBytes)
+	}
+	if f.maxHeaderCount <= 0 {
+		return fmt.Errorf("--max-header-count %d: want at least 1", f.maxHeaderCount)
 	}
 	if f.mirrorConcurrency <= 0 {
 		return fmt.Errorf("--mirror-concurrency %d: want at least 1", f.mirrorConcurrency)
@@ -238,6 +257,9 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *rul
 		MirrorQueue:       queue,
 		MirrorTimeout:     f.mirrorTimeout,
 		TrustForwarded:    f.trustForwarded,
+		MaxHeaderCount:    f.maxHeaderCount,
+		BodyReadTimeout:   noneIfZero(f.bodyReadTimeout),
+		BodyMinRate:       noneIfZero(f.bodyMinRate),
 	}
 	srv := &shadow.Server{
 		Addr:             f.listen,
@@ -249,9 +271,19 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *rul
 		TLSCertFile:      f.tlsCert,
 		TLSKeyFile:       f.tlsKey,
 		Grace:            f.grace,
+		MaxHeaderBytes:   f.maxHeaderBytes,
 		Logger:           logger,
 		Admin:            shadow.Admin{Ready: func() bool { return live.Router() != nil }, Profiling: f.pprof, Hosts: cfg.Admin.Hosts},
 		RenderOptions:    report.RenderOptions{Title: "parity — live", Plan: plan},
 	}
 	return srv, live, nil
+}
+
+// noneIfZero turns a flag's 0 ("none") into the negative value that says so to
+// the shadow package, whose zero means its default.
+func noneIfZero[T int64 | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }

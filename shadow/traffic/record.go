@@ -25,6 +25,9 @@ import (
 const (
 	DefaultRecordBodyCap = 256 << 10
 	DefaultRecordQueue   = 1024
+	// DefaultRecordQueueBytes bounds the bytes of the lines waiting for the
+	// writer, whatever their number: large heads cannot pile up in memory.
+	DefaultRecordQueueBytes = 16 << 20
 )
 
 // Recorder writes requests as NDJSON traffic (the format Open reads), one line
@@ -47,6 +50,9 @@ type Recorder struct {
 	BodyCap int
 	// Queue is how many lines may wait for the writer (0 = DefaultRecordQueue).
 	Queue int
+	// QueueBytes is how many bytes of lines may wait (0 = DefaultRecordQueueBytes).
+	QueueBytes int64
+	queued     atomic.Int64 // bytes of the lines waiting
 	// Logger receives a line about drops at most once a minute (so the first of a
 	// full disk at once), and one when writes succeed again after failing.
 	Logger zerolog.Logger
@@ -134,6 +140,7 @@ func (rec *Recorder) run() {
 	var batch bytes.Buffer
 	for line := range rec.lines {
 		// Write what is queued in one go, up to 64 KiB.
+		rec.queued.Add(-int64(len(line)))
 		batch.Reset()
 		n := 1
 		batch.Write(line)
@@ -144,6 +151,7 @@ func (rec *Recorder) run() {
 				if !ok {
 					break more
 				}
+				rec.queued.Add(-int64(len(l)))
 				batch.Write(l)
 				n++
 			default:
@@ -239,9 +247,19 @@ func (rec *Recorder) Record(r *http.Request, body []byte) {
 		rec.countDrop(DropClosed)
 		return
 	}
+	limit := rec.QueueBytes
+	if limit <= 0 {
+		limit = DefaultRecordQueueBytes
+	}
+	if rec.queued.Add(int64(len(line))) > limit {
+		rec.queued.Add(-int64(len(line)))
+		rec.countDrop(DropQueueFull)
+		return
+	}
 	select {
 	case rec.lines <- line:
 	default:
+		rec.queued.Add(-int64(len(line)))
 		rec.countDrop(DropQueueFull)
 	}
 }

@@ -166,6 +166,28 @@ func TestRecorderNeverBlocks(t *testing.T) {
 	}
 }
 
+// TestRecorderQueueBoundedInBytes: with the writer stuck, the lines waiting for it
+// are bounded in bytes as well as in number, so that requests with large heads
+// cannot pile up in memory.
+func TestRecorderQueueBoundedInBytes(t *testing.T) {
+	w := &blockingWriter{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	rec := NewRecorder(w)
+	rec.Queue = 1000
+	rec.QueueBytes = 256 << 10
+	big := http.Header{"X-Big": {strings.Repeat("v", 60<<10)}}
+	for i := range 200 {
+		rec.Record(&http.Request{Method: "GET", RequestURI: fmt.Sprintf("/api/%d", i), Header: big}, nil)
+	}
+	close(w.release)
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// 256 KiB of queue holds four lines of 60 KiB; a few more were in the writer.
+	if rec.Written() > 10 || rec.Written()+rec.Dropped() != 200 {
+		t.Errorf("written %d, dropped %d of 200 lines of 60 KiB: the queue held more than 256 KiB", rec.Written(), rec.Dropped())
+	}
+}
+
 // TestRecorderEncodedBodies: a content-encoded body is searched decoded. One with
 // nothing secret is recorded as sent; one with secrets is recorded decoded and
 // redacted, without its Content-Encoding; one that cannot be decoded is left out.
