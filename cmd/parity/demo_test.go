@@ -221,7 +221,7 @@ func TestDemoCommand(t *testing.T) {
 	t.Parallel()
 	t.Run("--out DIR with JSON on stdout", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "new", "dir")
-		stdout, stderr, code := runInProcess(t, nil, "demo", "--format", "json", "--out", dir)
+		stdout, stderr, code := runInProcess(t, nil, "demo", "--rounds", "1", "--format", "json", "--out", dir)
 		if code != exitOK {
 			t.Fatalf("exit %d, stderr %s", code, stderr)
 		}
