@@ -61,7 +61,8 @@ func TestAcceptCreditsOnlyWhollyAcceptedRequests(t *testing.T) {
 }
 
 // From the day after until, the group counts again and the gate fails the
-// route naming the expiry.
+// route naming the expiry at once; on the day it is credited and the route
+// waits for evidence like any other (100 requests decide nothing at 0.9).
 func TestAcceptanceExpiryFailsTheRoute(t *testing.T) {
 	s := acceptSnapshot(t)
 	acc := []Acceptance{{Route: "GET /api/x", Path: "body.total", Reason: "rounding", Owner: "team", Until: "2026-12-01", Ticket: "T-1"}}
@@ -74,7 +75,7 @@ func TestAcceptanceExpiryFailsTheRoute(t *testing.T) {
 		reason  string
 		matched int64
 	}{
-		{"on the day", time.Date(2026, 12, 1, 23, 59, 59, 999, time.UTC), Pass, "parity 0.9500", 95},
+		{"on the day", time.Date(2026, 12, 1, 23, 59, 59, 999, time.UTC), Inconclusive, "parity 0.9500", 95},
 		{"the day after", time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), Fail,
 			"acceptance expired on 2026-12-02: body.total any kind (accepted until 2026-12-01 by team: rounding) (T-1)", 80},
 	} {

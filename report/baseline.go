@@ -11,7 +11,8 @@ import (
 
 // Interval is a two-sided confidence interval for a proportion, successes out
 // of n: what a build-to-build comparison calls "beyond its confidence". The
-// gate's statistics provide it; WilsonInterval is the one snapshots carry.
+// gate's statistics provide it (SequenceInterval); WilsonInterval is the one
+// snapshots carry.
 type Interval func(successes, n int64) (lo, hi float64)
 
 // WilsonInterval is the Wilson score interval at 95%, whose lower bound is a

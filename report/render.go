@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -34,6 +33,9 @@ type RenderOptions struct {
 	// Build is the parity build every report's footer names; zero means the
 	// running binary's (buildinfo.Get).
 	Build buildinfo.Info
+
+	held heldLatency // latency of a display snapshot (see Aggregator.ForDisplay)
+
 	// Accepted, when set, gives the acceptances (the config's accept:) that
 	// every renderer applies (Accept) at Now before judging; nil = none.
 	Accepted func() []Acceptance
@@ -67,24 +69,14 @@ func (o RenderOptions) build() buildinfo.Info {
 // footerLine is every report's last word: which parity rendered it.
 func (o RenderOptions) footerLine() string { return "Rendered by " + o.build().String() }
 
-// RenderJSON writes the snapshot JSON, as WriteSnapshot does, with "build"
-// naming the parity that rendered it.
+// RenderJSON writes the snapshot JSON, as WriteSnapshot does, with each
+// route's verdict and its evidence beside the routes and "build" naming the
+// parity that rendered it (see writeJudged).
 func RenderJSON(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	if s == nil {
 		return fmt.Errorf("render: no snapshot")
 	}
-	s = opts.Judged(s)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	// The snapshot's own fields, then "build"; readers of snapshots ignore it.
-	if err := enc.Encode(struct {
-		*Snapshot
-		Build buildinfo.Info `json:"build"`
-	}{s, opts.build()}); err != nil {
-		return fmt.Errorf("render json: %w", err)
-	}
-	return nil
+	return writeJudged(w, opts.Judged(s), opts)
 }
 
 const (
@@ -207,6 +199,19 @@ func RenderTable(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	}
 	if err := writeNoiseTable(ew, v, c, width); err != nil {
 		return err
+	}
+	if len(s.Learned) > 0 {
+		fmt.Fprintf(ew, "\n%s\n", paint(c, ansiBold, "Route templates learned from traffic (pin them in the config)"))
+		for _, l := range s.Learned {
+			keep := ""
+			if len(l.Keep) > 0 {
+				keep = " (kept apart: " + strings.Join(l.Keep, ", ") + ")"
+			}
+			fmt.Fprintf(ew, "  %s%s\n", termText(l.Template), termText(keep))
+			for _, line := range strings.Split(strings.TrimSuffix(l.Config, "\n"), "\n") {
+				fmt.Fprintf(ew, "      %s\n", termText(line))
+			}
+		}
 	}
 	if len(v.Cut) > 0 {
 		fmt.Fprintf(ew, "\n%s\n", paint(c, ansiBold, "Cut by memory caps"))

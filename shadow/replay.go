@@ -277,9 +277,9 @@ func (run *replayRun) one(ctx context.Context, req *traffic.Request) {
 		}
 	}
 	o := x.Observation()
-	scrubTraffic(&o, req) // a backend may have echoed the request's secrets
+	scrubTraffic(&o, req, d.Rules.Redactor()) // a backend may have echoed the request's secrets
 	if len(o.Differences) > 0 {
-		o.Request = reproRequest(req.Method, req.URL, req.Header, req.Body)
+		o.Request = reproRequest(d.Rules.Redactor(), req.Method, req.URL, req.Header, req.Body)
 	}
 	run.count(func(st *ReplayStats) {
 		switch {
@@ -357,7 +357,7 @@ func (run *replayRun) send(ctx context.Context, base *url.URL, req *traffic.Requ
 	}
 	f := fetch(run.transport, out, run.captureCap)
 	if f.err != nil {
-		run.rp.Logger.Debug().Str("backend", base.Host).Str("request_id", id).Err(WithoutURL(f.err)).Msg("replay request failed")
+		run.rp.Logger.Debug().Str("backend", base.Host).Str("request_id", id).Str("error", errorText(f.err)).Msg("replay request failed")
 	}
 	return f
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -34,7 +33,7 @@ var proxyAdded = []string{"Host", "Content-Length", "X-Forwarded-For", "X-Forwar
 // recording is: secret headers and secret query values left out and named (the
 // engineer fills them in), hop-by-hop and proxy headers left out and named, the
 // body redacted member by member and capped at ReproBodyBytes.
-func reproRequest(method, target string, h http.Header, body []byte) *report.Request {
+func reproRequest(red *diff.Redactor, method, target string, h http.Header, body []byte) *report.Request {
 	if method == "" {
 		method = http.MethodGet
 	}
@@ -70,7 +69,7 @@ func reproRequest(method, target string, h http.Header, body []byte) *report.Req
 	slices.Sort(q.RemovedHeaders)
 
 	if len(body) > 0 {
-		b, missing, decoded := traffic.RedactBody(h, body)
+		b, missing, decoded := traffic.RedactBody(red, h, body)
 		switch {
 		case missing != "":
 			q.Incomplete = "body left out: it may hold secrets that cannot be redacted in place"
@@ -143,12 +142,16 @@ func reproTarget(target string) (string, []string) {
 	pairs := strings.Split(query, "&")
 	var secret []string
 	for i, p := range pairs {
-		if diff.RedactQuery(p) == p {
+		name, _, hasValue := strings.Cut(p, "=")
+		n, err := url.QueryUnescape(name)
+		if err != nil {
+			n = name
+		}
+		if !hasValue || !diff.IsSecretParam(n) {
 			continue
 		}
-		name, _, _ := strings.Cut(p, "=")
 		pairs[i] = name + "="
-		if n, err := url.QueryUnescape(name); err == nil && !slices.Contains(secret, n) {
+		if !slices.Contains(secret, n) {
 			secret = append(secret, n)
 		}
 	}
@@ -164,26 +167,29 @@ func (pr *pair) reproRequest() *report.Request {
 			rc.Close()
 		}
 	}
-	return reproRequest(pr.method, pr.req.URL.RequestURI(), pr.req.Header, body)
+	return reproRequest(pr.dec.Rules.Redactor(), pr.method, pr.req.URL.RequestURI(), pr.req.Header, body)
 }
 
-// redactionMarker matches the markers diff.Redact leaves in a redacted body.
-var redactionMarker = regexp.MustCompile(`\[redacted:[^\]]*\]`)
+// bodyPlaceholders replaces each redaction marker (diff.Markers) in a redacted
+// body with a placeholder the engineer fills, ${BODY_SECRET_1}, ... and names
+// them. Equal keyed markers are equal secrets, one placeholder; an unkeyed
+// marker says nothing of its value, so each gets its own.
+var unkeyedMarker = (*diff.Redactor)(nil).Mark("")
 
-// bodyPlaceholders replaces each distinct redaction marker in a redacted body
-// with a placeholder the engineer fills, ${BODY_SECRET_1}, ... (equal markers,
-// equal secrets, one placeholder), and names them.
 func bodyPlaceholders(body string) (string, []string) {
 	var names []string
 	seen := map[string]string{}
-	out := redactionMarker.ReplaceAllStringFunc(body, func(m string) string {
+	out := diff.Markers.ReplaceAllStringFunc(body, func(m string) string {
 		if n, ok := seen[m]; ok {
 			return n
 		}
 		name := fmt.Sprintf("BODY_SECRET_%d", len(names)+1)
 		names = append(names, name)
-		seen[m] = "${" + name + "}"
-		return seen[m]
+		p := "${" + name + "}"
+		if m != unkeyedMarker {
+			seen[m] = p
+		}
+		return p
 	})
 	return out, names
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/parity-dev/parity/diff"
 	"github.com/parity-dev/parity/report"
 	"github.com/parity-dev/parity/shadow/rules"
 )
@@ -29,8 +30,12 @@ func TestReproRequestIsRedacted(t *testing.T) {
 		"X-Parity-Shadow": {"1"},
 		"Content-Type":    {"application/json"},
 	}
-	body := []byte(`{"name":"n","password":"s3cret-pass","nested":{"apiToken":"s3cret-tok"}}`)
-	got := reproRequest("POST", "/api/x?access_token=s3cret-q&page=2", h, body)
+	body := []byte(`{"name":"n","password":"s3cret-pass","nested":{"apiToken":"s3cret-tok"},"secret":"s3cret-pass"}`)
+	red, err := diff.NewRedactor([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := reproRequest(red, "POST", "/api/x?access_token=s3cret-q&page=2", h, body)
 	want := &report.Request{
 		Method:         "POST",
 		Target:         "/api/x?access_token=&page=2",
@@ -39,7 +44,7 @@ func TestReproRequestIsRedacted(t *testing.T) {
 		RemovedHeaders: []string{"Connection", "Keep-Alive", "X-Forwarded-For", "X-Parity-Shadow"},
 		SecretParams:   []string{"access_token"},
 		SecretBody:     []string{"BODY_SECRET_1", "BODY_SECRET_2"},
-		Body:           `{"name":"n","password":"${BODY_SECRET_1}","nested":{"apiToken":"${BODY_SECRET_2}"}}`,
+		Body:           `{"name":"n","password":"${BODY_SECRET_1}","nested":{"apiToken":"${BODY_SECRET_2}"},"secret":"${BODY_SECRET_1}"}`,
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("request (-want +got):\n%s", d)
@@ -50,16 +55,23 @@ func TestReproRequestIsRedacted(t *testing.T) {
 		t.Errorf("the reproducer holds a secret:\n%s", s)
 	}
 
-	big := reproRequest("PUT", "/api/y", http.Header{"Content-Type": {"text/plain"}}, []byte(strings.Repeat("a", ReproBodyBytes+10)))
+	big := reproRequest(red, "PUT", "/api/y", http.Header{"Content-Type": {"text/plain"}}, []byte(strings.Repeat("a", ReproBodyBytes+10)))
 	if len(big.Body) != ReproBodyBytes || big.Incomplete != "body cut at 4096 of 4106 bytes" {
 		t.Errorf("big body: %d bytes kept, incomplete %q", len(big.Body), big.Incomplete)
 	}
-	huge := reproRequest("GET", "/api/y?q="+strings.Repeat("b", ReproTargetBytes), http.Header{"X-Big": {strings.Repeat("c", ReproHeaderBytes)}, "Accept": {"*/*"}}, nil)
+	huge := reproRequest(red, "GET", "/api/y?q="+strings.Repeat("b", ReproTargetBytes), http.Header{"X-Big": {strings.Repeat("c", ReproHeaderBytes)}, "Accept": {"*/*"}}, nil)
 	if len(huge.Target) != ReproTargetBytes || huge.Header["X-Big"] != nil || huge.Header["Accept"] == nil ||
 		huge.Incomplete != "headers over 4096 bytes left out; target cut at 4096 of 4105 bytes" || !slices.Contains(huge.RemovedHeaders, "X-Big") {
 		t.Errorf("huge request: target %d bytes, headers %v, removed %v, incomplete %q", len(huge.Target), huge.Header, huge.RemovedHeaders, huge.Incomplete)
 	}
-	opaque := reproRequest("PUT", "/api/y", http.Header{"Content-Type": {"text/plain"}}, []byte("my password is hunter2"))
+	// Without a key every marker is "[redacted]": equal markers say nothing of
+	// the values, so each is its own placeholder.
+	unkeyed := reproRequest(nil, "POST", "/api/x", http.Header{"Content-Type": {"application/json"}}, body)
+	if want := `{"name":"n","password":"${BODY_SECRET_1}","nested":{"apiToken":"${BODY_SECRET_2}"},"secret":"${BODY_SECRET_3}"}`; unkeyed.Body != want ||
+		len(unkeyed.SecretBody) != 3 {
+		t.Errorf("unkeyed markers: body %s, placeholders %v", unkeyed.Body, unkeyed.SecretBody)
+	}
+	opaque := reproRequest(red, "PUT", "/api/y", http.Header{"Content-Type": {"text/plain"}}, []byte("my password is hunter2"))
 	if opaque.Body != "" || !strings.Contains(opaque.Incomplete, "may hold secrets") {
 		t.Errorf("a text body with a secret word: body %q, incomplete %q", opaque.Body, opaque.Incomplete)
 	}

@@ -14,9 +14,10 @@ import (
 // the day after, without collecting again: the snapshot keeps raw counts.
 func TestGateAcceptanceExpiresOnTheDayAfter(t *testing.T) {
 	dir := t.TempDir()
-	// 100 compared on one route, 10 of them differing at body.total: parity
-	// 0.90 fails min_parity 0.99 unless the difference is accepted.
-	snap := writeTestSnapshot(t, dir, "snap.json", routeTraffic{route: "GET /api/sessions", matched: 90, mismatched: 10})
+	// 2000 compared on one route, 200 of them differing at body.total: parity
+	// 0.90 fails min_parity 0.99 unless the difference is accepted, and enough
+	// requests for the gate's sequence to pass it when it is.
+	snap := writeTestSnapshot(t, dir, "snap.json", routeTraffic{route: "GET /api/sessions", matched: 1800, mismatched: 200})
 	plan := filepath.Join(dir, "plan.yaml")
 	writeFile(t, plan, "thresholds:\n  min_samples: 50\n  min_parity: 0.99\n  max_candidate_error_rate: 0.01\nsteps:\n  - name: Sessions\n    routes: [/api/sessions]\n")
 	cfg := filepath.Join(dir, "parity.yaml")

@@ -18,11 +18,11 @@ import (
 func TestBaselineShowsAFixedAndAnIntroducedRegression(t *testing.T) {
 	t.Parallel()
 	const fixedRoute, fixedPath = "GET /api/sessions", "header.Cache-Control"
-	before, err := runDemoLoop(context.Background(), 0)
+	before, err := runDemoLoop(context.Background(), 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	after, err := runDemoLoopFixed(context.Background(), 0, []string{fixedRoute + " " + fixedPath})
+	after, err := runDemoLoopFixed(context.Background(), 0, 1, []string{fixedRoute + " " + fixedPath})
 	if err != nil {
 		t.Fatal(err)
 	}

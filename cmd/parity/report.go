@@ -123,7 +123,12 @@ func (c *cli) compareBaseline(ctx context.Context, w io.Writer, old string, pos 
 	if err != nil {
 		return exitUsage, err
 	}
-	cmp := report.CompareSnapshots(opts.Judged(before), opts.Judged(after), report.WilsonInterval)
+	th := report.DefaultThresholds
+	if opts.Plan != nil {
+		th = opts.Plan.Thresholds
+	}
+	// The gate's always-valid interval: a route is worse only as the gate would see it.
+	cmp := report.CompareSnapshots(opts.Judged(before), opts.Judged(after), report.SequenceInterval(th))
 	if err := render(w, cmp, opts); err != nil {
 		return exitUsage, err
 	}

@@ -29,7 +29,7 @@ func TestReproducersReproduceThePlantedRegressions(t *testing.T) {
 		t.Skip("curl not installed")
 	}
 	t.Parallel()
-	run, err := runDemoLoop(context.Background(), 0)
+	run, err := runDemoLoop(context.Background(), 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
