@@ -32,6 +32,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# A command that fails outside a check says where, before cleanup runs.
+trap 'echo "$script: line $LINENO: a command failed (exit $?)" >&2' ERR
 port() { podman port "${proj}_$1_1" "$2/tcp" | head -n1 | sed 's/.*://'; }
 # served_by PATH: which backend answered, by its Content-Type habit (SvelteKit's has
 # no charset, Fastify's has one).
