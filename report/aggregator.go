@@ -271,6 +271,7 @@ type routeAcc struct {
 	latencyCache              [2]Latency // last summaries of primary and candidate, by count
 	groups                    map[groupKey]*groupAcc
 	groupsDropped             int64
+	omitted                   int64 // differences comparisons left out of their results
 	noise                     map[string]int64
 	noiseDropped              int64
 	learn                     noiseLearner
@@ -311,9 +312,10 @@ func (r *routeAcc) observe(o *Observation, lim *Limits) {
 	}
 	recordLatency(r.candidate, o.CandidateLatency)
 	r.compared++
-	if len(o.Differences) == 0 {
+	if len(o.Differences) == 0 && !o.Truncated {
 		r.matched++
 	}
+	r.omitted += int64(o.Omitted)
 	if o.CandidateStatus >= 500 && o.PrimaryStatus < 500 {
 		r.candErrors++
 	}

@@ -46,6 +46,7 @@ func (r *routeAcc) add(s *RouteStats) error {
 		g.examples = append(g.examples, d.Examples...)
 	}
 	r.groupsDropped += s.DifferencesDropped
+	r.omitted += s.DifferencesOmitted
 	for _, n := range s.Noise {
 		r.noise[n.Path] += n.Count
 	}
@@ -82,6 +83,7 @@ func (r *routeAcc) stats(n int, trim bool, hist histMode) (RouteStats, error) {
 		CandidateAuthFailures:    r.candAuth,
 		Skipped:                  make(map[string]int64, len(r.skipped)),
 		DifferencesDropped:       r.groupsDropped,
+		DifferencesOmitted:       r.omitted,
 		NoiseDropped:             r.noiseDropped,
 		Differences:              make([]DiffGroup, 0, len(r.groups)),
 		Noise:                    make([]NoiseCount, 0, len(r.noise)),

@@ -32,6 +32,11 @@ type Observation struct {
 	// Differences left after the rules (and after noise) were applied; empty means
 	// the pair matched.
 	Differences []diff.Difference
+	// Omitted counts differences the comparison found but left out of Differences
+	// (diff.Result.Omitted); Truncated is set when Differences is not the whole
+	// list (diff.Result.Truncated). A truncated comparison never counts as matched.
+	Omitted   int
+	Truncated bool
 
 	// Noise lists the patterns that differed in this request but were shown to
 	// differ between two primaries too (or were already learned as noise).

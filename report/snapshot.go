@@ -77,6 +77,9 @@ type RouteStats struct {
 	// DifferencesDropped counts differences not grouped because the route already
 	// held Limits.PathsPerRoute groups.
 	DifferencesDropped int64 `json:"differences_dropped"`
+	// DifferencesOmitted counts differences comparisons found but left out of
+	// their bounded results (diff.Result.Omitted): counted, never grouped.
+	DifferencesOmitted int64 `json:"differences_omitted,omitempty"`
 
 	// Noise counts the patterns seen to differ between two primaries (left out of
 	// parity), sorted like Differences.
@@ -262,7 +265,7 @@ func (s *Snapshot) validate() error {
 			return fmt.Errorf("snapshot lists route %q twice", r.Route)
 		}
 		seen[r.Route] = true
-		if r.Compared < 0 || r.Matched < 0 || r.Matched > r.Compared || r.CandidateErrors < 0 ||
+		if r.DifferencesOmitted < 0 || r.Compared < 0 || r.Matched < 0 || r.Matched > r.Compared || r.CandidateErrors < 0 ||
 			r.CandidateTransportErrors < 0 || r.CandidateTransportErrors > r.CandidateErrors || r.CandidateAuthFailures < 0 {
 			return fmt.Errorf("snapshot route %q has inconsistent counts", r.Route)
 		}

@@ -120,6 +120,9 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 		if r.DifferencesDropped > 0 {
 			v.Cut = append(v.Cut, fmt.Sprintf("%s: %d differences over the cap of %d paths were counted but not grouped", r.Route, r.DifferencesDropped, s.Limits.PathsPerRoute))
 		}
+		if r.DifferencesOmitted > 0 {
+			v.Cut = append(v.Cut, fmt.Sprintf("%s: %d differences were left out of comparison results over their bound", r.Route, r.DifferencesOmitted))
+		}
 		if r.NoiseDropped > 0 {
 			v.Cut = append(v.Cut, fmt.Sprintf("%s: %d noise occurrences over the cap of %d patterns were not grouped", r.Route, r.NoiseDropped, s.Limits.PathsPerRoute))
 		}

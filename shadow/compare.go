@@ -77,7 +77,9 @@ func (x *Exchange) Observation() report.Observation {
 	}
 	o.CandidateStatus = x.Candidate.Status
 	o.NoiseRule = x.Decision.Noise.Rule
-	diffs := diff.Compare(x.Primary, x.Candidate, x.Decision.Rules).Differences
+	res := diff.Compare(x.Primary, x.Candidate, x.Decision.Rules)
+	o.Omitted, o.Truncated = res.Omitted, res.Truncated
+	diffs := res.Differences
 	diffs, o.Noise = learnedNoise(diffs, x.Learned)
 	if len(diffs) > 0 && x.Reask != nil {
 		if again := x.Reask(); again == nil {

@@ -25,6 +25,7 @@ type pair struct {
 	to     rules.Backend // where the mirror goes
 	req    *http.Request
 	again  *http.Request // the noise re-ask to a primary, for Refetch routes; nil = none
+	client *diff.Request // the request as the client addressed it, for both answers
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -82,6 +83,7 @@ func (p *Proxy) newPair(r *http.Request, dec *rules.Decision, h http.Header, bod
 	pr := &pair{
 		dec: *dec, method: r.Method, id: id, start: start, to: to,
 		req: req, ctx: ctx, cancel: cancel, servedCh: make(chan struct{}),
+		client: clientRequest(r, p.TrustForwarded),
 	}
 	if dec.Refetch && dec.Serve == rules.Primary {
 		// The route learns noise: the same request goes to a second primary (or the
@@ -254,6 +256,7 @@ func (p *Proxy) runMirror(pr *pair) {
 	var sresp *diff.Response
 	if pr.sErr == nil {
 		sresp = diffResponse(pr.sStatus, pr.sHeader, pr.sCapture)
+		sresp.Request = pr.client
 	}
 	p.compare(pr, sresp, pr.sErr, pr.sLatency, m)
 	if pr.sCapture != nil {
@@ -304,6 +307,9 @@ func fetch(transport http.RoundTripper, req *http.Request, limit int64) fetched 
 // others make the exchange ask a primary again (see reasker).
 func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency time.Duration, m fetched) {
 	x := Exchange{Decision: pr.dec, Method: pr.method, RequestID: pr.id, Time: pr.start}
+	if m.resp != nil {
+		m.resp.Request = pr.client
+	}
 	if pr.dec.Serve == rules.Primary {
 		x.Primary, x.PrimaryErr, x.PrimaryLatency = sresp, serr, slatency
 		x.Candidate, x.CandidateErr, x.CandidateLatency = m.resp, m.err, m.latency

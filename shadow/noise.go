@@ -249,6 +249,7 @@ func (p *Proxy) reasker(pr *pair) (ask func() *diff.Response, release func()) {
 			return nil
 		}
 		p.Metrics.reask(reaskAnswered)
+		got.resp.Request = pr.client
 		return got.resp
 	}
 	return ask, func() { got.release() }

@@ -353,6 +353,9 @@ func (run *replayRun) send(ctx context.Context, base *url.URL, req *traffic.Requ
 		return fetched{err: err}
 	}
 	f := fetch(run.transport, out, run.captureCap)
+	if f.resp != nil {
+		f.resp.Request = backendRequest(base, req.URL, req.Header)
+	}
 	if f.err != nil {
 		run.rp.Logger.Debug().Str("backend", base.Host).Str("request_id", id).Err(WithoutURL(f.err)).Msg("replay request failed")
 	}
