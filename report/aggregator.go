@@ -281,6 +281,7 @@ type groupKey struct{ path, kind string }
 
 type groupAcc struct {
 	count    int64
+	security string // the rule of a security-marked occurrence (markSecurity)
 	examples []Example
 }
 
@@ -341,6 +342,7 @@ func (r *routeAcc) observe(o *Observation, lim *Limits) {
 			r.groups[groupKey{strings.Clone(pattern), string(d.Kind)}] = g
 		}
 		g.count++
+		markSecurity(&g.security, d.Security)
 		if len(g.examples) < lim.ExamplesPerPath {
 			g.examples = append(g.examples, Example{
 				RequestID: shorten(o.RequestID, lim.ValueBytes),

@@ -181,8 +181,10 @@ func stepVerdict(res *GateResult) (Verdict, string) {
 // With fewer than MinSamples compared requests a route is inconclusive unless a
 // failure is already certain: a candidate 401/403 the primary did not answer, or
 // a parity (error rate) that would stay below (above) its threshold even if
-// every missing sample went well. Latency is judged on MinSamples only.
+// every missing sample went well. Latency is judged on MinSamples only. A
+// security-marked difference fails the route whatever else (see judgeSecurity).
 func JudgeRoute(r *RouteStats, th Thresholds) (v Verdict, reason string, needed int64) {
+	defer judgeSecurity(r, th, &v, &reason, &needed)
 	mirrored := r.MirroredCount()
 	if mirrored == 0 {
 		why := "no evidence: nothing compared"

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+
+	"github.com/parity-dev/parity/diff"
 )
 
 // add adds a snapshot route's counts, histograms, groups and noise to r, without
@@ -43,6 +45,7 @@ func (r *routeAcc) add(s *RouteStats) error {
 			r.groups[k] = g
 		}
 		g.count += d.Count
+		markSecurity(&g.security, diff.Security(d.Security))
 		g.examples = append(g.examples, d.Examples...)
 	}
 	r.groupsDropped += s.DifferencesDropped
@@ -111,7 +114,7 @@ func (r *routeAcc) stats(n int, trim bool, hist histMode) (RouteStats, error) {
 	}
 	for k, g := range r.groups {
 		s.Differences = append(s.Differences, DiffGroup{
-			Path: k.path, Kind: k.kind, Count: g.count,
+			Path: k.path, Kind: k.kind, Count: g.count, Security: g.security,
 			Examples: slices.Clone(g.examples),
 		})
 	}

@@ -38,6 +38,9 @@ type Thresholds struct {
 	// AllowCandidateAuthFailures, when false, fails a route on any candidate
 	// 401/403 where the primary answered neither.
 	AllowCandidateAuthFailures bool `json:"allow_candidate_auth_failures"`
+	// Security is what a security-marked difference does to a route: fail it
+	// whatever its parity (SecurityFail, also the zero value) or only warn.
+	Security SecurityPolicy `json:"security"`
 }
 
 // DefaultThresholds are the guide's monitoring thresholds, with the minimum
@@ -48,6 +51,7 @@ var DefaultThresholds = Thresholds{
 	MaxCandidateErrorRate: 0.01,
 	MaxP99Ratio:           2.0,
 	P99FloorMs:            10,
+	Security:              SecurityFail,
 }
 
 // Step is one rollout step.
@@ -280,10 +284,25 @@ func (y *yamlReader) thresholds(n *yaml.Node, t *Thresholds) {
 			t.P99FloorMs = y.float(v, key, 0, math.MaxFloat64)
 		case "allow_candidate_auth_failures":
 			t.AllowCandidateAuthFailures = y.bool(v, key)
+		case "security":
+			t.Security = y.securityPolicy(v, key)
 		default:
-			y.failf(k, "unknown key %q in thresholds (want min_samples, min_parity, max_candidate_error_rate, max_p99_ratio, p99_floor_ms, allow_candidate_auth_failures)", key)
+			y.failf(k, "unknown key %q in thresholds (want min_samples, min_parity, max_candidate_error_rate, max_p99_ratio, p99_floor_ms, allow_candidate_auth_failures, security)", key)
 		}
 	})
+}
+
+func (y *yamlReader) securityPolicy(n *yaml.Node, key string) SecurityPolicy {
+	s, ok := y.scalar(n, key)
+	if !ok {
+		return ""
+	}
+	switch p := SecurityPolicy(s); p {
+	case SecurityFail, SecurityWarn:
+		return p
+	}
+	y.failf(n, "%s: %q is not fail or warn", key, s)
+	return ""
 }
 
 func (y *yamlReader) steps(n *yaml.Node, p *Plan) {

@@ -71,7 +71,7 @@ func TestDefaultPlanIsTheGuides(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("step routes (-guide +plan):\n%s", d)
 	}
-	wantTh := Thresholds{MinSamples: 50, MinParity: 0.99, MaxCandidateErrorRate: 0.01, MaxP99Ratio: 2, P99FloorMs: 10}
+	wantTh := Thresholds{MinSamples: 50, MinParity: 0.99, MaxCandidateErrorRate: 0.01, MaxP99Ratio: 2, P99FloorMs: 10, Security: SecurityFail}
 	if d := cmp.Diff(wantTh, p.Thresholds); d != "" {
 		t.Errorf("thresholds (-want +got):\n%s", d)
 	}
@@ -94,6 +94,7 @@ func TestParsePlanErrors(t *testing.T) {
 		{"negative samples", "thresholds:\n  min_samples: -1\nsteps: [{name: a, routes: []}]\n", "p.yaml:2: min_samples: -1 is below 0"},
 		{"ratio below one", "thresholds:\n  max_p99_ratio: 0.5\nsteps: [{name: a, routes: []}]\n", "max_p99_ratio: 0.5 is out of range"},
 		{"bad bool", "thresholds:\n  allow_candidate_auth_failures: maybe\nsteps: [{name: a, routes: []}]\n", "is not true or false"},
+		{"bad security policy", "thresholds:\n  security: ignore\nsteps: [{name: a, routes: []}]\n", `p.yaml:2: security: "ignore" is not fail or warn`},
 		{"no steps", "thresholds: {}\n", "p.yaml:1: plan has no steps"},
 		{"empty steps", "steps: []\n", "p.yaml:1: steps: want a list of at least one step"},
 		{"step without name", "steps:\n  - routes: []\n", "p.yaml:2: step 1 has no name"},

@@ -172,6 +172,9 @@ func RenderTable(w io.Writer, s *Snapshot, opts RenderOptions) error {
 		wrapProse(ew, termText(r.Reason), width, fmt.Sprintf("  %s  %s: ", termText(r.Route), paint(c, verdictColor(r.Verdict), string(r.Verdict))), "      ")
 		for _, d := range r.Top {
 			line := fmt.Sprintf("%s %s ×%d", termText(d.Path), termText(d.Kind), d.Count)
+			if d.Security != "" {
+				line = paint(c, ansiRed, "SECURITY") + " " + line + "  (" + securityNote(&d) + ")"
+			}
 			if len(d.Examples) > 0 {
 				e := d.Examples[0]
 				line += fmt.Sprintf("  e.g. %s %s: %s → %s", termText(e.RequestID), termText(e.Path), showValue(e.Primary), showValue(e.Candidate))

@@ -51,6 +51,9 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 			top := ""
 			if len(r.Top) > 0 {
 				top = fmt.Sprintf("%s %s ×%d", mdCode(r.Top[0].Path), r.Top[0].Kind, r.Top[0].Count)
+				if r.Top[0].Security != "" {
+					top = "**security** " + top
+				}
 			}
 			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s | %s | %d | %s | %s / %s | %s / %s | %s |\n",
 				mdCode(r.Route), mdVerdict(r), fmtCount(r.Compared), fmtParity(r.RouteStats), fmtLower(r.RouteStats),
@@ -74,6 +77,9 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 		fmt.Fprintf(ew, "### %s — %s\n\n%s\n\n", mdCode(r.Route), mdVerdict(r), mdText(r.Reason))
 		for _, d := range r.Top {
 			fmt.Fprintf(ew, "- %s **%s** ×%d", mdCode(d.Path), d.Kind, d.Count)
+			if d.Security != "" {
+				fmt.Fprintf(ew, " — **security regression** (%s: %s)", mdCode(d.Security), mdText(SecurityReason(d.Security)))
+			}
 			if d.ExamplesDropped > 0 {
 				fmt.Fprintf(ew, " (%d examples shown)", len(d.Examples))
 			}

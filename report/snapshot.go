@@ -95,9 +95,13 @@ type RouteStats struct {
 
 // DiffGroup is one (path pattern, kind) a route's responses differed at.
 type DiffGroup struct {
-	Path     string    `json:"path"` // the pattern, "#" for any index; paste-able into ignore:
-	Kind     string    `json:"kind"`
-	Count    int64     `json:"count"`
+	Path  string `json:"path"` // the pattern, "#" for any index; paste-able into ignore:
+	Kind  string `json:"kind"`
+	Count int64  `json:"count"`
+	// Security, when set, is the rule (diff.Security) by which the difference
+	// weakens what protects the client: a security regression, which fails the
+	// gate whatever the parity (Thresholds.Security).
+	Security string    `json:"security,omitempty"`
 	Examples []Example `json:"examples"`
 	// ExamplesDropped counts occurrences not kept as examples (Count minus
 	// len(Examples)).

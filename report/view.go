@@ -101,7 +101,7 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 			}
 		}
 		n := min(opts.top(), len(r.Differences))
-		rv.Top, rv.MoreDiffs = r.Differences[:n], len(r.Differences)-n
+		rv.Top, rv.MoreDiffs = securityFirst(r.Differences)[:n], len(r.Differences)-n
 		v.Routes = append(v.Routes, rv)
 		v.Compared += r.Compared
 		v.Matched += r.Matched
@@ -235,9 +235,13 @@ func thresholdsLine(th Thresholds) string {
 	if th.AllowCandidateAuthFailures {
 		auth = "candidate 401/403 allowed"
 	}
-	return fmt.Sprintf("at least %d compared, parity ≥ %s, candidate errors ≤ %s, candidate p99 ≤ %g× primary (gaps under %s ignored), %s",
+	security := "security regressions fail"
+	if !th.Security.fails() {
+		security = "security regressions warn"
+	}
+	return fmt.Sprintf("at least %d compared, parity ≥ %s, candidate errors ≤ %s, candidate p99 ≤ %g× primary (gaps under %s ignored), %s, %s",
 		th.MinSamples, strconv.FormatFloat(th.MinParity, 'f', -1, 64), fmtPercent(th.MaxCandidateErrorRate),
-		th.MaxP99Ratio, fmtMs(th.P99FloorMs), auth)
+		th.MaxP99Ratio, fmtMs(th.P99FloorMs), auth, security)
 }
 
 func fmtParity(r *RouteStats) string {
@@ -289,6 +293,9 @@ func topDifference(r *routeView) string {
 		return ""
 	}
 	d := r.Top[0]
+	if d.Security != "" {
+		return fmt.Sprintf("security: %s %s ×%d", d.Path, d.Kind, d.Count)
+	}
 	return fmt.Sprintf("%s %s ×%d", d.Path, d.Kind, d.Count)
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/parity-dev/parity/diff"
 	"github.com/parity-dev/parity/report"
 	"github.com/parity-dev/parity/report/buildinfo"
 	"github.com/parity-dev/parity/shadow/rules"
@@ -45,6 +46,7 @@ type Metrics struct {
 	dropped            *prometheus.CounterVec   // reason
 	skipped            *prometheus.CounterVec   // reason
 	reasks             *prometheus.CounterVec   // result
+	security           *prometheus.CounterVec   // route, rule
 	queueDepth         prometheus.Gauge
 	inFlight           prometheus.Gauge
 	reloads            *prometheus.CounterVec // result
@@ -97,6 +99,10 @@ func NewMetrics(maxRoutes int) *Metrics {
 			Name: "parity_noise_reasks_total",
 			Help: "Re-asks of a primary to tell noise from differences, by result: answered, dropped (re-ask limits), failed (transport error or deadline).",
 		}, []string{"result"}),
+		security: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parity_security_differences_total",
+			Help: "Differences that weaken what protects the client (security regressions), by route and rule (cookie_httponly_lost, cors_origin_widened, auth_bypassed, ...).",
+		}, []string{"route", "rule"}),
 		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "parity_mirror_queue_depth",
 			Help: "Mirrors waiting for a worker.",
@@ -114,7 +120,7 @@ func NewMetrics(maxRoutes int) *Metrics {
 			Help: "Client requests answered 502 or 504 because the serving backend could not be reached, by backend.",
 		}, []string{"backend"}),
 	}
-	m.reg.MustRegister(m.requestDuration, m.mirrorDuration, m.comparisons, m.dropped, m.skipped, m.reasks,
+	m.reg.MustRegister(m.requestDuration, m.mirrorDuration, m.comparisons, m.dropped, m.skipped, m.reasks, m.security,
 		m.queueDepth, m.inFlight, m.reloads, m.backendUnavailable,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		buildinfo.NewCollector())
@@ -222,6 +228,22 @@ func (m *Metrics) reask(result string) {
 		return
 	}
 	m.reasks.WithLabelValues(result).Inc()
+}
+
+// securityDifferences counts the security-marked differences of one comparison.
+func (m *Metrics) securityDifferences(route string, diffs []diff.Difference) {
+	if m == nil {
+		return
+	}
+	for i := range diffs {
+		if rule := diffs[i].Security; rule != "" {
+			label := otherLabel
+			if rule.Reason() != "" {
+				label = string(rule)
+			}
+			m.security.WithLabelValues(m.route(route), label).Inc()
+		}
+	}
 }
 
 func (m *Metrics) skip(reason report.SkipReason) {

@@ -325,6 +325,7 @@ func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency tim
 	pr.scrub(&o) // a backend may have echoed the request's secrets
 	outcome := outcomeOf(&o)
 	p.Metrics.comparison(pr.dec.Route, outcome)
+	p.Metrics.securityDifferences(pr.dec.Route, o.Differences)
 	p.Logger.Debug().Str("request_id", pr.id).Str("route", pr.dec.Route).Str("outcome", outcome).
 		Int("differences", len(o.Differences)).Int("noise", len(o.Noise)).Msg("comparison")
 	if p.Observer != nil {

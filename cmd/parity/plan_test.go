@@ -33,6 +33,7 @@ func TestPlanCheck(t *testing.T) {
 	clean := write("clean.yaml", "steps:\n  - name: a\n    routes: [/api/a]\n")
 	dirty := write("dirty.yaml", "steps:\n  - name: all\n    routes: []\n")
 	badPlan := write("bad.yaml", "steps:\n  - name: a\n    routes: [/api/a]\n    extra: 1\n")
+	badSecurity := write("security.yaml", "thresholds:\n  security: off\nsteps:\n  - name: a\n    routes: [/api/a]\n")
 	tests := []struct {
 		name   string
 		args   []string
@@ -43,6 +44,7 @@ func TestPlanCheck(t *testing.T) {
 		{"clean plan", []string{"plan", "check", "--plan", clean, "--routes", matrix}, exitOK, "plan check: 1 steps hold against 2 routes", ""},
 		{"sveltekit-only route sent", []string{"plan", "check", "--plan", dirty, "--routes", matrix}, exitDifferent, "step 1 (all): sends /api/b to Fastify (the empty route list sends every /api/* route), but the matrix says Fastify does not serve it\n", "2 findings"},
 		{"bad plan names file and line", []string{"plan", "--plan", badPlan, "check"}, exitUsage, "", "bad.yaml:4: unknown key \"extra\" in step 1"},
+		{"bad security threshold names file and line", []string{"plan", "check", "--plan", badSecurity, "--routes", matrix}, exitUsage, "", `security.yaml:2: security: "off" is not fail or warn`},
 		{"missing matrix", []string{"plan", "check", "--routes", filepath.Join(dir, "gone.yaml")}, exitUsage, "", "gone.yaml"},
 		{"no subcommand", []string{"plan"}, exitUsage, "", "want the subcommand check"},
 		{"unknown subcommand", []string{"plan", "lint"}, exitUsage, "", "want the subcommand check"},

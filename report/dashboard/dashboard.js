@@ -135,8 +135,33 @@
     var auth = (r.skipped || {}).auth || 0;
     return r.compared === 0 && auth > 0 && auth === sum(r.skipped);
   }
+  // ---- Security regressions, as report.judgeSecurity ----
+
+  function secReason(rule) { return (cfg.security_reasons || {})[rule] || rule; }
+  function securitySummary(r) {
+    var groups = r.differences.filter(function (d) { return !!d.security; });
+    if (!groups.length) return '';
+    groups = groups.map(function (d, i) { return [d, i]; }).sort(function (a, b) {
+      return cmp(a[0].security, b[0].security) || a[1] - b[1];
+    }).map(function (x) { return x[0]; });
+    return 'security regression: ' + groups.map(function (d) {
+      return d.path + ' ' + d.kind + ' ×' + d.count + ' (' + d.security + ': ' + secReason(d.security) + ')';
+    }).join('; ');
+  }
+  function judgeSecurity(r, j) {
+    var s = securitySummary(r);
+    if (!s) return j;
+    if (th.security === 'warn') return [j[0], j[1] + '; warning: ' + s, j[2]];
+    return ['fail', j[0] === 'fail' ? s + '; ' + j[1] : s];
+  }
+  function securityFirst(groups) {
+    if (!groups.some(function (d) { return !!d.security; })) return groups;
+    return groups.filter(function (d) { return !!d.security; }).concat(groups.filter(function (d) { return !d.security; }));
+  }
+
   function routeLabel(rv) { return rv.never ? cfg.never_mirrored[0] : label(rv.verdict); }
-  function judgeRoute(r) {
+  function judgeRoute(r) { return judgeSecurity(r, judgeRouteStats(r)); }
+  function judgeRouteStats(r) {
     var mirrored = mirroredCount(r);
     if (mirrored === 0 && neverMirrored(r)) return ['inconclusive', cfg.never_mirrored[1], true];
     if (mirrored === 0) {
@@ -278,7 +303,7 @@
         if (p !== '') rv.step = firstStep(plan.length, p);
       }
       var n = Math.min(cfg.top, r.differences.length);
-      rv.top = r.differences.slice(0, n);
+      rv.top = securityFirst(r.differences).slice(0, n);
       rv.more = r.differences.length - n;
       v.routes.push(rv);
       v.compared += r.compared;
@@ -292,6 +317,9 @@
       else v.inc++;
       if (r.differences_dropped > 0) {
         v.cut.push(r.route + ': ' + r.differences_dropped + ' differences over the cap of ' + lim.paths_per_route + ' paths were counted but not grouped');
+      }
+      if (r.differences_omitted > 0) {
+        v.cut.push(r.route + ': ' + r.differences_omitted + ' differences were left out of comparison results over their bound');
       }
       if (r.noise_dropped > 0) {
         v.cut.push(r.route + ': ' + r.noise_dropped + ' noise occurrences over the cap of ' + lim.paths_per_route + ' patterns were not grouped');
@@ -541,6 +569,11 @@
       var d = rv.top[0];
       var dp = code(d.path);
       dp.title = d.path;
+      if (d.security) {
+        var sb = el('span', 'sec', 'security');
+        sb.title = secReason(d.security);
+        add(top, sb, ' ');
+      }
       add(top, dp, ' ', el('span', 'kind', d.kind), ' ×' + fmtCount(d.count));
     }
     c.push(top);
@@ -557,6 +590,11 @@
       var examples = d.examples || [];
       var head = add(el('div', 'dg-h'), code(d.path), ' ', el('span', 'kind', d.kind), ' ',
         el('span', 'muted', '×' + fmtCount(d.count) + (d.examples_dropped ? ', ' + examples.length + ' examples kept' : '')));
+      if (d.security) {
+        var sb = el('span', 'sec', 'security regression');
+        sb.title = d.security;
+        add(head, ' ', sb, ' ', el('span', 'sec-why', d.security + ': ' + secReason(d.security)));
+      }
       var g = add(el('div', 'dg'), head);
       if (examples.length) {
         var tb = el('tbody');
