@@ -44,6 +44,7 @@ const (
 const (
 	maxSkipReasons  = 32
 	maxErrorKinds   = 16
+	maxHabits       = 16
 	otherMapKey     = "other"
 	shortenedSuffix = "…"
 )
@@ -272,6 +273,7 @@ type routeAcc struct {
 	groups                    map[groupKey]*groupAcc
 	groupsDropped             int64
 	omitted                   int64 // differences comparisons left out of their results
+	habits                    map[string]int64
 	noise                     map[string]int64
 	noiseDropped              int64
 	learn                     noiseLearner
@@ -291,6 +293,7 @@ func newRouteAcc(route, method string) *routeAcc {
 		method:    method,
 		skipped:   map[string]int64{},
 		errors:    map[string]int64{},
+		habits:    map[string]int64{},
 		groups:    map[groupKey]*groupAcc{},
 		noise:     map[string]int64{},
 		primary:   newHistogram(),
@@ -312,6 +315,9 @@ func (r *routeAcc) observe(o *Observation, lim *Limits) {
 		return
 	}
 	recordLatency(r.candidate, o.CandidateLatency)
+	for _, h := range o.Habits {
+		countCapped(r.habits, h, maxHabits)
+	}
 	r.compared++
 	if len(o.Differences) == 0 && !o.Truncated {
 		r.matched++

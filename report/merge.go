@@ -25,6 +25,9 @@ func (r *routeAcc) add(s *RouteStats) error {
 	for k, v := range s.Skipped {
 		r.skipped[k] += v
 	}
+	for k, v := range s.Habits {
+		r.habits[k] += v
+	}
 	for _, side := range []struct {
 		dst *packedHist
 		l   Latency
@@ -93,6 +96,12 @@ func (r *routeAcc) stats(n int, trim bool, hist histMode) (RouteStats, error) {
 	}
 	for k, v := range r.skipped {
 		s.Skipped[k] = v
+	}
+	if len(r.habits) > 0 {
+		s.Habits = make(map[string]int64, len(r.habits))
+		for k, v := range r.habits {
+			s.Habits[k] = v
+		}
 	}
 	if len(r.errors) > 0 {
 		s.Errors = make(map[string]int64, len(r.errors))

@@ -188,6 +188,15 @@ func RenderTable(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	if err := writeNoiseTable(ew, v, c, width); err != nil {
 		return err
 	}
+	if lines, habits := habitLines(v); len(lines) > 0 {
+		fmt.Fprintf(ew, "\n%s\n", paint(c, ansiBold, habitsHeading))
+		for _, line := range lines {
+			wrapProse(ew, termText(line), width, "  ", "    ")
+		}
+		for _, h := range habits {
+			wrapProse(ew, "silence "+h+" with "+habitSilence(h), width, "  ", "    ")
+		}
+	}
 	if len(v.Cut) > 0 {
 		fmt.Fprintf(ew, "\n%s\n", paint(c, ansiBold, "Cut by memory caps"))
 		for _, line := range v.Cut {

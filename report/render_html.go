@@ -36,6 +36,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"pct":       func(f float64) string { return fmt.Sprintf("%.1f", math.Max(0, math.Min(100, f*100))) },
 	"silence":   silenceYAML,
 	"secreason": SecurityReason,
+	"habits":    habitsMeta,
 	"skipped":   skippedSummary,
 	"absent":    func(s string) bool { return s == "" },
 	"oneline":   oneLineControl,

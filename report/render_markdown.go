@@ -98,6 +98,16 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 		}
 	}
 	writeNoiseMarkdown(ew, v)
+	if lines, habits := habitLines(v); len(lines) > 0 {
+		fmt.Fprintf(ew, "## %s\n\n", mdText(habitsHeading))
+		for _, line := range lines {
+			fmt.Fprintf(ew, "- %s\n", mdText(line))
+		}
+		fmt.Fprintln(ew)
+		for _, h := range habits {
+			fmt.Fprintf(ew, "Silence %s with %s.\n\n", mdCode(h), mdCode(habitSilence(h)))
+		}
+	}
 	if len(v.Cut) > 0 {
 		fmt.Fprint(ew, "## Cut by memory caps\n\n")
 		for _, c := range v.Cut {

@@ -36,7 +36,11 @@ func renderSnapshot(t testing.TB) *Snapshot {
 			a.Observe(o)
 		}
 	}
-	obs("GET /api/health", 60, nil)
+	obs("GET /api/health", 60, func(i int, o *Observation) {
+		if i%20 == 0 {
+			o.Habits = []string{HabitCanonicalRedirect}
+		}
+	})
 	obs("GET /api/sessions/:id", 60, func(i int, o *Observation) {
 		o.Noise = []string{"body.meta.requestId"}
 		if i%12 == 0 {

@@ -62,6 +62,9 @@ type RouteStats struct {
 	Errors map[string]int64 `json:"errors,omitempty"`
 	// Skipped counts requests not compared, by reason (the Skip* constants).
 	Skipped map[string]int64 `json:"skipped"`
+	// Habits counts framework habits absorbed in compared requests, by habit
+	// (HabitCanonicalRedirect): not differences, shown so that they are known.
+	Habits map[string]int64 `json:"habits,omitempty"`
 
 	Parity      float64 `json:"parity"`       // Matched / Compared; 0 when nothing compared
 	ParityLower float64 `json:"parity_lower"` // Wilson score interval lower bound, 95%

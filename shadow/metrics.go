@@ -47,6 +47,7 @@ type Metrics struct {
 	skipped            *prometheus.CounterVec   // reason
 	reasks             *prometheus.CounterVec   // result
 	security           *prometheus.CounterVec   // route, rule
+	follows            *prometheus.CounterVec   // result
 	queueDepth         prometheus.Gauge
 	inFlight           prometheus.Gauge
 	reloads            *prometheus.CounterVec // result
@@ -103,6 +104,10 @@ func NewMetrics(maxRoutes int) *Metrics {
 			Name: "parity_security_differences_total",
 			Help: "Differences that weaken what protects the client (security regressions), by route and rule (cookie_httponly_lost, cors_origin_widened, auth_bypassed, ...).",
 		}, []string{"route", "rule"}),
+		follows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parity_redirect_follows_total",
+			Help: "Canonicalising redirects followed one hop to compare the final answers, by result: answered, dropped (re-ask limits), failed (transport error or deadline).",
+		}, []string{"result"}),
 		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "parity_mirror_queue_depth",
 			Help: "Mirrors waiting for a worker.",
@@ -120,7 +125,7 @@ func NewMetrics(maxRoutes int) *Metrics {
 			Help: "Client requests answered 502 or 504 because the serving backend could not be reached, by backend.",
 		}, []string{"backend"}),
 	}
-	m.reg.MustRegister(m.requestDuration, m.mirrorDuration, m.comparisons, m.dropped, m.skipped, m.reasks, m.security,
+	m.reg.MustRegister(m.requestDuration, m.mirrorDuration, m.comparisons, m.dropped, m.skipped, m.reasks, m.security, m.follows,
 		m.queueDepth, m.inFlight, m.reloads, m.backendUnavailable,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		buildinfo.NewCollector())
@@ -134,6 +139,9 @@ func NewMetrics(maxRoutes int) *Metrics {
 	}
 	for _, r := range []string{reaskAnswered, reaskDropped, reaskFailed} {
 		m.reasks.WithLabelValues(r)
+	}
+	for _, r := range followResults {
+		m.follows.WithLabelValues(r)
 	}
 	for _, b := range []string{rules.Primary.String(), rules.Candidate.String()} {
 		m.backendUnavailable.WithLabelValues(b)
@@ -228,6 +236,13 @@ func (m *Metrics) reask(result string) {
 		return
 	}
 	m.reasks.WithLabelValues(result).Inc()
+}
+
+func (m *Metrics) follow(result string) {
+	if m == nil {
+		return
+	}
+	m.follows.WithLabelValues(result).Inc()
 }
 
 // securityDifferences counts the security-marked differences of one comparison.

@@ -318,10 +318,12 @@ func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency tim
 		x.Primary, x.PrimaryErr, x.PrimaryLatency = m.resp, m.err, m.latency
 	}
 	x.Learned = learnedFor(p.Observer, pr.dec.Route)
-	var release func()
+	var release, releaseFollow func()
 	x.Reask, release = p.reasker(pr)
+	x.Follow, releaseFollow = p.follower(pr)
 	o := x.Observation()
 	release()
+	releaseFollow()
 	pr.scrub(&o) // a backend may have echoed the request's secrets
 	outcome := outcomeOf(&o)
 	p.Metrics.comparison(pr.dec.Route, outcome)

@@ -276,6 +276,12 @@ func (run *replayRun) one(ctx context.Context, req *traffic.Request) {
 			return again.resp
 		}
 	}
+	var followed fetched
+	defer func() { followed.release() }()
+	x.Follow = func(b rules.Backend, target *url.URL) *diff.Response {
+		followed = run.follow(ctx, b, target, &d, req, id)
+		return followed.resp
+	}
 	o := x.Observation()
 	scrubTraffic(&o, req) // a backend may have echoed the request's secrets
 	run.count(func(st *ReplayStats) {
@@ -320,6 +326,34 @@ func (run *replayRun) reask(ctx context.Context, target *url.URL, d *rules.Decis
 	}
 	defer run.reasks.release()
 	return run.send(ctx, target, req, id)
+}
+
+// follow asks backend b for the target of a canonicalising redirect it answered to
+// req (see redirects.go), under the re-ask limits and the replay's deadline; its resp
+// is nil when it could not be made or was not answered.
+func (run *replayRun) follow(ctx context.Context, b rules.Backend, target *url.URL, d *rules.Decision, req *traffic.Request, id string) fetched {
+	base := run.rp.Primary
+	if b == rules.Candidate {
+		base = run.rp.Candidate
+	}
+	// The target is on the backend's own URL (backendRequest): back to the
+	// recorded form, without the backend's path prefix.
+	path, ok := strings.CutPrefix(target.EscapedPath(), strings.TrimSuffix(base.EscapedPath(), "/"))
+	if !ok || !strings.HasPrefix(path, "/") {
+		return fetched{}
+	}
+	if target.RawQuery != "" || target.ForceQuery {
+		path += "?" + target.RawQuery
+	}
+	again := *req
+	again.URL = path
+	wait, cancel := context.WithTimeout(ctx, run.timeout)
+	defer cancel()
+	if !run.reasks.acquire(wait, d.Noise, true) {
+		return fetched{}
+	}
+	defer run.reasks.release()
+	return run.send(ctx, base, &again, id)
 }
 
 func (run *replayRun) count(f func(*ReplayStats)) {

@@ -711,6 +711,8 @@ func gateCases(now time.Time) *report.Aggregator {
 		switch i {
 		case 0:
 			o.CandidateStatus, o.CandidateError = 0, "timeout"
+		case 2, 3:
+			o.Habits = []string{report.HabitCanonicalRedirect}
 		case 1:
 			o.Differences = []diff.Difference{{Path: "header.Access-Control-Allow-Origin", Pattern: "header.Access-Control-Allow-Origin",
 				Kind: diff.Extra, Candidate: "https://evil.example", Security: diff.CORSOriginWidened}}

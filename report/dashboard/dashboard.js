@@ -586,6 +586,12 @@
     out.push(add(el('p', 'why ' + rv.verdict), el('strong', null, routeLabel(rv)), ' · ' + rv.reason));
     if (Object.keys(r.skipped).length) out.push(el('p', 'meta', 'Skipped: ' + summary(r.skipped)));
     if (r.errors && Object.keys(r.errors).length) out.push(el('p', 'meta', 'Candidate transport errors: ' + summary(r.errors)));
+    var habits = Object.keys(r.habits || {}).sort();
+    if (habits.length) {
+      out.push(el('p', 'meta', 'Habits absorbed, not differences: ' + habits.map(function (h) {
+        return h + ' ×' + fmtCount(r.habits[h]) + ' (silence with compare: {quiet_habits: [' + yamlScalar(h) + ']})';
+      }).join(', ')));
+    }
     rv.top.forEach(function (d) {
       var examples = d.examples || [];
       var head = add(el('div', 'dg-h'), code(d.path), ' ', el('span', 'kind', d.kind), ' ',
