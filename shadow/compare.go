@@ -59,6 +59,10 @@ type Exchange struct {
 // differences it shares (same pattern, same kind) become noise too. The
 // observation says which patterns the re-ask tested, so that the aggregator
 // learns, and whether a due re-ask was dropped.
+//
+// Before comparing, a canonicalising redirect of one side is followed one hop
+// through Follow, and its final answer takes the redirect's place in x (see
+// redirects.go); the observation then counts the habit, and nothing is re-asked.
 func (x *Exchange) Observation() report.Observation {
 	o := report.Observation{
 		Time:      x.Time,
