@@ -47,7 +47,7 @@ build_sveltekit() {
   local dir=$apps/sveltekit want stamp=$apps/sveltekit/build/.parity-stamp
   local sources
   sources=$(cd "$dir" && find src svelte.config.js vite.config.js package-lock.json -type f | LC_ALL=C sort)
-  want=$(cd "$dir" && hash_of $sources ../data.json)
+  want=$(cd "$dir" && hash_of $sources ../data.json ../resources.js ../openapi.json)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f "$dir/build/index.js" ]; then
     echo "== $dir: build current"
     return

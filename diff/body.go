@@ -53,6 +53,29 @@ func contentEncodings(h http.Header) []string {
 	return out
 }
 
+// decodeRatio and decodeFloor bound the candidate's decoding by the primary's
+// decoded size: a candidate body that decodes to more than decodeRatio times
+// the primary's (and more than decodeFloor) is a difference already, and
+// decoding it further would only spend CPU on a bomb.
+const (
+	decodeRatio = 100
+	decodeFloor = 64 << 10
+)
+
+// decodeLimit is how far side s is decoded: the cap for the primary; for the
+// candidate, decodeRatio times what the primary's body decoded to (its
+// encoded size when it did not decode), at least decodeFloor, at most the cap.
+func (c *comparison) decodeLimit(s *side) int64 {
+	if s != &c.q {
+		return c.r.maxDecoded
+	}
+	n := int64(len(c.p.raw))
+	if a, err := c.p.decode(c.r.maxDecoded); err == nil {
+		n = int64(len(a))
+	}
+	return min(c.r.maxDecoded, max(decodeRatio*n, decodeFloor))
+}
+
 // errTooLarge is a body that decodes to more than the cap.
 var errTooLarge = errors.New("decodes to more than the cap")
 
@@ -149,8 +172,8 @@ func (c *comparison) body(p, q *side) {
 		return
 	}
 	p.media, q.media = mediaType(c.primary.Header), mediaType(c.candidate.Header)
-	a, errA := p.decode(c.r.maxDecoded)
-	b, errB := q.decode(c.r.maxDecoded)
+	a, errA := p.decode(c.decodeLimit(p))
+	b, errB := q.decode(c.decodeLimit(q))
 	if errA != nil || errB != nil {
 		var notes []string
 		if errA != nil {
@@ -192,7 +215,7 @@ func (c *comparison) body(p, q *side) {
 func (c *comparison) render(s *side, b []byte) string {
 	switch {
 	case validJSON(b) == nil:
-		return renderJSON(b, false)
+		return renderJSON(b, false, c.r.redactor)
 	case isTextMedia(s.media) || isJSONMedia(s.media) || utf8.Valid(b):
 		return c.renderText(s, b, 0)
 	}
@@ -201,7 +224,7 @@ func (c *comparison) render(s *side, b []byte) string {
 
 func (c *comparison) renderText(s *side, b []byte, from int) string {
 	if s.media == "application/x-www-form-urlencoded" {
-		return quoteText([]byte(RedactQuery(string(b))), 0)
+		return quoteText([]byte(c.r.redactor.Query(string(b))), 0)
 	}
 	return quoteText(b, from)
 }

@@ -116,7 +116,7 @@ func (c *comparison) decodable(r *Response, s *side) bool {
 	if r.Truncated {
 		return false
 	}
-	_, err := s.decode(c.r.maxDecoded)
+	_, err := s.decode(c.decodeLimit(s))
 	return err == nil
 }
 

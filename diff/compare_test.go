@@ -158,11 +158,21 @@ func TestCompare(t *testing.T) {
 		{name: "secret keys are redacted, at any depth", primary: jsonResp(`{"u":{"apiKey":"k1","name":"a"},"list":[{"password":"p"}]}`),
 			candidate: jsonResp(`{"u":{"apiKey":"k2","name":"a"},"list":[{"password":"q"}]}`),
 			want: []Difference{
-				withPattern(d("body.list.0.password", Changed, Redact(`"p"`), Redact(`"q"`)), "body.list.#.password"),
-				d("body.u.apiKey", Changed, Redact(`"k1"`), Redact(`"k2"`)),
+				withPattern(d("body.list.0.password", Changed, testRedactor.Mark(`"p"`), testRedactor.Mark(`"q"`)), "body.list.#.password"),
+				d("body.u.apiKey", Changed, testRedactor.Mark(`"k1"`), testRedactor.Mark(`"k2"`)),
+			}},
+		{name: "short secret names and values nested under a secret name are redacted",
+			primary:   jsonResp(`{"pass":"p1","jwt":"j1","password2":{"value":"v1"},"credentials":{"pass":"c1","n":1}}`),
+			candidate: jsonResp(`{"pass":"p2","jwt":"j2","password2":{"value":"v2"},"credentials":{"pass":"c2","n":2}}`),
+			want: []Difference{
+				d("body.credentials.n", Changed, testRedactor.Mark("1"), testRedactor.Mark("2")),
+				d("body.credentials.pass", Changed, testRedactor.Mark(`"c1"`), testRedactor.Mark(`"c2"`)),
+				d("body.jwt", Changed, testRedactor.Mark(`"j1"`), testRedactor.Mark(`"j2"`)),
+				d("body.pass", Changed, testRedactor.Mark(`"p1"`), testRedactor.Mark(`"p2"`)),
+				d("body.password2.value", Changed, testRedactor.Mark(`"v1"`), testRedactor.Mark(`"v2"`)),
 			}},
 		{name: "secret members inside a shown value are redacted", primary: jsonResp(`{"u":{"token":"abc"}}`), candidate: jsonResp(`{"u":null}`),
-			want: []Difference{withNote(d("body.u", Type, `{"token":"`+Redact("abc")+`"}`, "null"), "primary is an object, candidate a null")}},
+			want: []Difference{withNote(d("body.u", Type, `{"token":"`+testRedactor.Mark("abc")+`"}`, "null"), "primary is an object, candidate a null")}},
 
 		// headers
 		{name: "default-ignored headers", primary: resp(200, "", "Date", "Mon", "Server", "a", "X-Powered-By", "Express", "Content-Length", "0", "Etag", `"1"`, "Keep-Alive", "timeout=5"),
@@ -189,11 +199,11 @@ func TestCompare(t *testing.T) {
 		{name: "secret headers are redacted", primary: resp(200, "", "Set-Cookie", "sid=abc; Path=/", "X-Api-Key", "k1"),
 			candidate: resp(200, "", "Set-Cookie", "sid=xyz; Path=/", "X-Api-Key", "k2"),
 			want: []Difference{
-				d("header.Set-Cookie.sid.Value", Changed, Redact("abc"), Redact("xyz")),
-				d("header.X-Api-Key", Changed, Redact("k1"), Redact("k2")),
+				d("header.Set-Cookie.sid.Value", Changed, testRedactor.Mark("abc"), testRedactor.Mark("xyz")),
+				d("header.X-Api-Key", Changed, testRedactor.Mark("k1"), testRedactor.Mark("k2")),
 			}},
 		{name: "secret query parameters of a redirect are redacted", primary: resp(302, "", "Location", "/cb?code=abc&state=s1"), candidate: resp(302, "", "Location", "/cb?code=xyz&state=s1"),
-			want: []Difference{d("header.Location", Changed, "/cb?code="+Redact("abc")+"&state="+Redact("s1"), "/cb?code="+Redact("xyz")+"&state="+Redact("s1"))}},
+			want: []Difference{d("header.Location", Changed, "/cb?code="+testRedactor.Mark("abc")+"&state="+testRedactor.Mark("s1"), "/cb?code="+testRedactor.Mark("xyz")+"&state="+testRedactor.Mark("s1"))}},
 		{name: "several Set-Cookie in any order", primary: resp(200, "", "Set-Cookie", "a=1", "Set-Cookie", "b=2"), candidate: resp(200, "", "Set-Cookie", "b=2", "Set-Cookie", "a=1")},
 
 		// content-encoding
@@ -415,7 +425,7 @@ func TestCompare(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rules := mustRules(t, tc.opts...)
+			rules := mustRules(t, append([]Option{Redaction(testRedactor)}, tc.opts...)...)
 			res := Compare(tc.primary, tc.candidate, rules)
 			got := res.Differences
 			if diff := cmp.Diff(tc.want, got); diff != "" {

@@ -167,12 +167,12 @@ func (c *comparison) cookies(vp, vq []string) {
 		cp, cq := p.byName[n], q.byName[n]
 		switch {
 		case len(cq) == 0:
-			c.addCookieDiff(n, "", Missing, renderCookies(cp), "", "", "")
+			c.addCookieDiff(n, "", Missing, renderCookies(cp, c.r.redactor), "", "", "")
 		case len(cp) == 0:
-			c.addCookieDiff(n, "", Extra, "", renderCookies(cq), "", "")
+			c.addCookieDiff(n, "", Extra, "", renderCookies(cq, c.r.redactor), "", "")
 		case len(cp) > 1 || len(cq) > 1:
 			if !slices.Equal(cookieForms(cp, &p), cookieForms(cq, &q)) {
-				c.addCookieDiff(n, "", Changed, renderCookies(cp), renderCookies(cq), "sent more than once under this name", "")
+				c.addCookieDiff(n, "", Changed, renderCookies(cp, c.r.redactor), renderCookies(cq, c.r.redactor), "sent more than once under this name", "")
 			}
 		default:
 			c.cookie(cp[0], &p, cq[0], &q)
@@ -187,7 +187,7 @@ func (c *comparison) cookies(vp, vq []string) {
 			kind = Extra
 		}
 		c.out = append(c.out, Difference{Path: "header.Set-Cookie", Pattern: "header.Set-Cookie", Kind: kind,
-			Primary: renderHeader("Set-Cookie", p.unparsed), Candidate: renderHeader("Set-Cookie", q.unparsed),
+			Primary: renderHeader("Set-Cookie", p.unparsed, c.r.redactor), Candidate: renderHeader("Set-Cookie", q.unparsed, c.r.redactor),
 			Note: "Set-Cookie lines that are not cookies"})
 	}
 }
@@ -195,7 +195,7 @@ func (c *comparison) cookies(vp, vq []string) {
 // cookie compares one cookie sent once by each side, value and attributes.
 func (c *comparison) cookie(a *setCookie, as *cookieSide, b *setCookie, bs *cookieSide) {
 	if a.value != b.value && !c.r.cookieIgnored(a.name, "Value") {
-		c.addCookieDiff(a.name, "Value", Changed, Redact(a.value), Redact(b.value), "", "")
+		c.addCookieDiff(a.name, "Value", Changed, c.r.redactor.Mark(a.value), c.r.redactor.Mark(b.value), "", "")
 	}
 	names := make([]string, 0, len(a.attrs)+len(b.attrs)+len(a.ignored)+len(b.ignored))
 	for n := range a.attrs {
@@ -270,13 +270,13 @@ func (c *comparison) addCookieDiff(name, attr string, kind Kind, primary, candid
 		Candidate: truncate(candidate, len(candidate)), Note: note, Security: sec})
 }
 
-// renderCookies shows whole Set-Cookie lines, redacted.
-func renderCookies(cs []*setCookie) string {
+// renderCookies shows whole Set-Cookie lines, redacted by red.
+func renderCookies(cs []*setCookie, red *Redactor) string {
 	lines := make([]string, len(cs))
 	for i, c := range cs {
 		lines[i] = c.line
 	}
-	return renderHeader("Set-Cookie", lines)
+	return renderHeader("Set-Cookie", lines, red)
 }
 
 // cookieForms are the cookies sent under one name, each as one comparable string,

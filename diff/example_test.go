@@ -65,12 +65,17 @@ func ExampleParseResponse() {
 	// truncated body: Content-Length is 100 but only 2 bytes follow the headers
 }
 
-func ExampleRedactJSON() {
-	fmt.Println(string(diff.RedactJSON([]byte(`{"user":"ana","password":"hunter2","keys":["k1"]}`))))
-	fmt.Println(diff.RedactQuery("limit=10&access_token=abc"))
+func ExampleRedactor() {
+	// One key per deployment: parity generates it on first start, or is given it.
+	red, err := diff.NewRedactor([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(string(red.JSON([]byte(`{"user":"ana","password":"hunter2","credentials":{"pass":"hunter2","otp":123456}}`))))
+	fmt.Println(red.Target("/app;jsessionid=abc/x?limit=10&access_token=abc"))
 	// Output:
-	// {"user":"ana","password":"[redacted:f52fbd32]","keys":["[redacted:6ab9f1eb]"]}
-	// limit=10&access_token=[redacted:ba7816bf]
+	// {"user":"ana","password":"[redacted:3920d54ec70f]","credentials":{"pass":"[redacted:3920d54ec70f]","otp":"[redacted:df615876fc39]"}}
+	// /app;jsessionid=[redacted:a60c859a6827]/x?limit=10&access_token=[redacted:a60c859a6827]
 }
 
 func ExampleDifference_security() {

@@ -114,8 +114,11 @@ func FuzzRedactJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Add([]byte(`{"password":"x","list":{"token":[1,"2",{"k":3}]}}`))
+	f.Add([]byte(`{"pass":"p","jwt":"e.y.j","password2":{"value":"v"},"credentials":{"pass":"c"}}`))
+	f.Add([]byte(`{"p\u0061ssword":{"a":[true,null,{"b":1.5e3}]},"userPass":false}`))
+	f.Add([]byte(`[{"apiKeys":[[["k"]]]},{"session":{"id":7}}]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		out := RedactJSON(data)
+		out := testRedactor.JSON(data)
 		if !json.Valid(data) {
 			if !bytes.Equal(out, data) {
 				t.Fatalf("RedactJSON changed non-JSON %q to %q", data, out)
@@ -123,7 +126,56 @@ func FuzzRedactJSON(f *testing.F) {
 			return
 		}
 		if !json.Valid(out) {
-			t.Fatalf("RedactJSON(%q) = %q, not JSON", data, out)
+			t.Fatalf("testRedactor.JSON(%q) = %q, not JSON", data, out)
+		}
+		var v any
+		if json.Unmarshal(out, &v) == nil {
+			if leak := unredacted(v, false); leak != "" {
+				t.Fatalf("testRedactor.JSON(%q) = %q keeps %s under a secret name", data, out, leak)
+			}
+		}
+	})
+}
+
+// unredacted returns a value of v under a secret member name that is not a
+// marker, or "".
+func unredacted(v any, secret bool) string {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if s := unredacted(e, secret || IsSecretKey(k)); s != "" {
+				return s
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if s := unredacted(e, secret); s != "" {
+				return s
+			}
+		}
+	default:
+		if s, ok := v.(string); secret && (!ok || !strings.HasPrefix(s, "[redacted:")) {
+			return fmt.Sprintf("%v", v)
+		}
+	}
+	return ""
+}
+
+// FuzzRedactTarget: a secret path or query parameter's value never survives
+// Target, and garbage never panics.
+func FuzzRedactTarget(f *testing.F) {
+	f.Add("jsessionid", "ABC123", "/app/x")
+	f.Add("pass", "hunter2", "/a;v=1/b")
+	f.Add("code", "oauth", "/cb")
+	f.Add("title", "x", "/%zz;;=?&#")
+	f.Fuzz(func(t *testing.T, name, value, path string) {
+		testRedactor.Target(path + ";" + name + "=" + value + "?" + name + "=" + value)
+		if !IsSecretParam(name) || value == "" || strings.ContainsAny(name+value, ";/?#&=%+") || strings.ContainsAny(path, "?#") {
+			return
+		}
+		out := testRedactor.Target(path + ";" + name + "=" + value + "/z?" + name + "=" + value)
+		if n := strings.Count(out, name+"="+testRedactor.Mark(value)); n != 2 {
+			t.Fatalf("Target kept a secret parameter: %q", out)
 		}
 	})
 }

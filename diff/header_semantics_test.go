@@ -49,15 +49,15 @@ func TestHeaderSemantics(t *testing.T) {
 			want:      []Difference{withSecurity(d("header.Set-Cookie.sid.HttpOnly", Missing, "HttpOnly", ""), CookieHttpOnlyLost)}},
 		{name: "cookie value differs, redacted", primary: resp(200, "", "Set-Cookie", "sid=abc; HttpOnly"),
 			candidate: resp(200, "", "Set-Cookie", "sid=xyz; HttpOnly"),
-			want:      []Difference{d("header.Set-Cookie.sid.Value", Changed, Redact("abc"), Redact("xyz"))}},
+			want:      []Difference{d("header.Set-Cookie.sid.Value", Changed, testRedactor.Mark("abc"), testRedactor.Mark("xyz"))}},
 		{name: "cookie attribute changed", primary: resp(200, "", "Set-Cookie", "sid=a; Max-Age=3600"),
 			candidate: resp(200, "", "Set-Cookie", "sid=a; Max-Age=60"),
 			want:      []Difference{d("header.Set-Cookie.sid.Max-Age", Changed, "3600", "60")}},
 		{name: "cookie missing and extra", primary: resp(200, "", "Set-Cookie", "a=1; Path=/"),
 			candidate: resp(200, "", "Set-Cookie", "b=2"),
 			want: []Difference{
-				d("header.Set-Cookie.a", Missing, "a="+Redact("1")+"; Path=/", ""),
-				d("header.Set-Cookie.b", Extra, "", "b="+Redact("2")),
+				d("header.Set-Cookie.a", Missing, "a="+testRedactor.Mark("1")+"; Path=/", ""),
+				d("header.Set-Cookie.b", Extra, "", "b="+testRedactor.Mark("2")),
 			}},
 		{name: "a cookie name with a dot is escaped", primary: resp(200, "", "Set-Cookie", "a.b=1; Secure"),
 			candidate: resp(200, "", "Set-Cookie", "a.b=1"),
@@ -82,8 +82,8 @@ func TestHeaderSemantics(t *testing.T) {
 		{name: "a line that is not a cookie compares as text", primary: resp(200, "", "Set-Cookie", "garbage"),
 			candidate: resp(200, "", "Set-Cookie", "a=1"),
 			want: []Difference{
-				withNote(d("header.Set-Cookie", Missing, Redact("garbage"), ""), "Set-Cookie lines that are not cookies"),
-				d("header.Set-Cookie.a", Extra, "", "a="+Redact("1")),
+				withNote(d("header.Set-Cookie", Missing, testRedactor.Mark("garbage"), ""), "Set-Cookie lines that are not cookies"),
+				d("header.Set-Cookie.a", Extra, "", "a="+testRedactor.Mark("1")),
 			}},
 
 		// Location and Content-Location
@@ -148,7 +148,7 @@ func TestHeaderSemantics(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res := Compare(tc.primary, tc.candidate, mustRules(t, tc.opts...))
+			res := Compare(tc.primary, tc.candidate, mustRules(t, append([]Option{Redaction(testRedactor)}, tc.opts...)...))
 			if diff := cmp.Diff(tc.want, res.Differences); diff != "" {
 				t.Errorf("Compare (-want +got):\n%s", diff)
 			}
@@ -160,7 +160,7 @@ func TestHeaderSemantics(t *testing.T) {
 						want++
 					}
 				}
-				again := Compare(tc.primary, tc.candidate, mustRules(t, append(tc.opts, Ignore(x.Path))...)).Differences
+				again := Compare(tc.primary, tc.candidate, mustRules(t, append([]Option{Redaction(testRedactor), Ignore(x.Path)}, tc.opts...)...)).Differences
 				if len(again) != want {
 					t.Errorf("Ignore(%q) left %v", x.Path, again)
 				}

@@ -105,10 +105,10 @@ func (c *comparison) header(name string, vp, vq []string) {
 	d := Difference{Path: "header." + escapeComponent(name), Kind: kind}
 	d.Pattern = d.Path
 	if okp {
-		d.Primary = renderHeader(name, vp)
+		d.Primary = renderHeader(name, vp, c.r.redactor)
 	}
 	if okq {
-		d.Candidate = renderHeader(name, vq)
+		d.Candidate = renderHeader(name, vq, c.r.redactor)
 	}
 	if dateHeaders[name] && okp && okq {
 		d.Note = dateNote(name, np, nq)
@@ -120,16 +120,17 @@ func (c *comparison) header(name string, vp, vq []string) {
 	c.out = append(c.out, d)
 }
 
-// renderHeader shows a header's values joined by ", ", redacted when secret, bounded.
-func renderHeader(name string, vs []string) string {
+// renderHeader shows a header's values joined by ", ", redacted by red when secret,
+// bounded.
+func renderHeader(name string, vs []string, red *Redactor) string {
 	secret := IsSecretHeader(name)
 	parts := make([]string, len(vs))
 	for i, v := range vs {
 		switch {
 		case secret:
-			v = redactHeaderValue(name, v)
+			v = red.headerValue(name, v)
 		case name == "Location" || name == "Content-Location":
-			v = redactURLQuery(v)
+			v = red.Target(v)
 		}
 		parts[i] = v
 	}
@@ -345,19 +346,4 @@ func normContentType(v string) string {
 		b.WriteString(params[k])
 	}
 	return b.String()
-}
-
-// redactURLQuery redacts the secret parameters of a URL's query (a redirect may carry
-// an OAuth code or a token).
-func redactURLQuery(u string) string {
-	base, query, ok := strings.Cut(u, "?")
-	if !ok {
-		return u
-	}
-	query, frag, hasFrag := strings.Cut(query, "#")
-	out := base + "?" + RedactQuery(query)
-	if hasFrag {
-		out += "#" + frag
-	}
-	return out
 }

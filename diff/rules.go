@@ -30,6 +30,7 @@ type Rules struct {
 	maxResult      int
 	strictEnvelope bool
 	strictPages    bool
+	redactor       *Redactor // markers of secret values; nil = unkeyed
 }
 
 // Option is one comparison rule; see NewRules.

@@ -64,14 +64,14 @@ func truncate(s string, full int) string {
 }
 
 // renderJSON renders a raw JSON value for a Difference: compacted, bounded, and
-// redacted when it sits under a secret key (secret) or holds secret members.
-func renderJSON(raw []byte, secret bool) string {
+// redacted by red when it sits under a secret key (secret) or holds secret members.
+func renderJSON(raw []byte, secret bool, red *Redactor) string {
 	if secret {
 		s, _ := compactJSON(nil, raw, -1)
-		return Redact(string(s))
+		return red.Mark(string(s))
 	}
 	if len(raw) > 0 && (raw[0] == '{' || raw[0] == '[') {
-		raw = RedactJSON(raw)
+		raw = red.JSON(raw)
 	}
 	s, complete := compactJSON(nil, raw, MaxValueBytes+4)
 	if complete && len(s) <= MaxValueBytes {

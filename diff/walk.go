@@ -1055,10 +1055,10 @@ func (w *walker) report(kind Kind, seg pathSeg, hasSeg bool, va, vb int32, note 
 		if path, pattern, secret, ok := w.render(seg, hasSeg, w.left); ok {
 			d := Difference{Path: path, Pattern: pattern, Kind: kind, Note: note}
 			if va >= 0 {
-				d.Primary = renderJSON(w.a.raw(va), secret)
+				d.Primary = renderJSON(w.a.raw(va), secret, w.r.redactor)
 			}
 			if vb >= 0 {
-				d.Candidate = renderJSON(w.b.raw(vb), secret)
+				d.Candidate = renderJSON(w.b.raw(vb), secret, w.r.redactor)
 			}
 			if n := differenceSize(&d); n <= w.left {
 				w.left -= n
@@ -1072,20 +1072,19 @@ func (w *walker) report(kind Kind, seg pathSeg, hasSeg bool, va, vb int32, note 
 }
 
 // render builds the exact path and pattern of seg under the open frames, and whether
-// the nearest member name on the path looks secret; ok is false, and nothing is
-// built, when the two are longer than limit bytes together.
+// a member name on the path is secret (IsSecretKey): everything under one is; ok
+// is false, and nothing is built, when the two are longer than limit bytes together.
 func (w *walker) render(seg pathSeg, hasSeg bool, limit int) (path, pattern string, secret, ok bool) {
-	nearest := func(s *pathSeg) bool {
-		w.bufA = w.appendSegKey(w.bufA[:0], s)
-		secret = hasSecretWord(w.bufA)
-		return true
-	}
-	if !hasSeg || seg.isIdx || !nearest(&seg) {
-		for i := len(w.stack) - 1; i >= 0; i-- {
-			if f := &w.stack[i]; f.hasSeg && !f.seg.isIdx && nearest(&f.seg) {
-				break
-			}
+	isSecret := func(s *pathSeg) bool {
+		if s.isIdx {
+			return false
 		}
+		w.bufA = w.appendSegKey(w.bufA[:0], s)
+		return isSecretName(w.bufA)
+	}
+	secret = hasSeg && isSecret(&seg)
+	for i := len(w.stack) - 1; i >= 0 && !secret; i-- {
+		secret = w.stack[i].hasSeg && isSecret(&w.stack[i].seg)
 	}
 	for _, pattern := range []bool{false, true} {
 		w.path = append(w.path[:0], "body"...)

@@ -341,12 +341,12 @@ func referenceDiffs(t testing.TB, primary, candidate string) []diffKey {
 		t.Fatalf("candidate: %v", err)
 	}
 	var out []diffKey
-	// secret: the nearest member name on the path looks secret, as Compare decides
+	// secret: a member name on the path is secret, as Compare decides
 	// whether to show a value
 	var walk func(path string, secret bool, va, vb int32)
 	walk = func(path string, secret bool, va, vb int32) {
-		val := func(tp *tape, v int32) string { return renderJSON(tp.raw(v), secret) }
-		sec := func(name string) bool { return hasSecretWord(name) }
+		val := func(tp *tape, v int32) string { return renderJSON(tp.raw(v), secret, nil) }
+		sec := func(name string) bool { return secret || isSecretName(name) }
 		na, nb := ta.nodes[va], tb.nodes[vb]
 		if !sameType(na.kind, nb.kind) {
 			out = append(out, diffKey{path, Type, val(ta, va), val(tb, vb)})
@@ -361,13 +361,13 @@ func referenceDiffs(t testing.TB, primary, candidate string) []diffKey {
 				if kb, ok := mb[name]; ok {
 					walk(p, sec(name), ma[name]+1, kb+1)
 				} else {
-					out = append(out, diffKey{p, Missing, renderJSON(ta.raw(ma[name]+1), sec(name)), ""})
+					out = append(out, diffKey{p, Missing, renderJSON(ta.raw(ma[name]+1), sec(name), nil), ""})
 				}
 			}
 			for _, name := range ob {
 				if _, ok := ma[name]; !ok {
 					p := path + "." + string(appendGjsonEscaped(nil, []byte(name)))
-					out = append(out, diffKey{p, Extra, "", renderJSON(tb.raw(mb[name]+1), sec(name))})
+					out = append(out, diffKey{p, Extra, "", renderJSON(tb.raw(mb[name]+1), sec(name), nil)})
 				}
 			}
 		case jArray:

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/parity-dev/parity/report/route"
 )
 
 // Limits bound the Aggregator's memory whatever the traffic. Zero fields take the
@@ -86,6 +88,10 @@ type Aggregator struct {
 	overflowed atomic.Int64
 	series     series // per-minute counts over every route, for the dashboard chart
 	learned    learnedIndex
+
+	learner    *route.Learner
+	foldedGen  atomic.Uint64    // the learner's generation rows were last folded at
+	learnedSet route.LearnedSet // what they were folded by; guarded by mu
 }
 
 // NewAggregator returns an empty Aggregator with lim's caps (zero fields take
@@ -95,6 +101,7 @@ func NewAggregator(lim Limits) *Aggregator {
 		lim:     lim.withDefaults(),
 		routes:  make(map[string]*routeAcc),
 		started: time.Now().UTC(),
+		learner: &route.Learner{},
 	}
 }
 
@@ -103,8 +110,15 @@ func (a *Aggregator) Limits() Limits { return a.lim }
 
 // Observe records one observation.
 func (a *Aggregator) Observe(o Observation) {
+	a.foldIfLearned()
 	r := a.route(o.Route)
 	r.mu.Lock()
+	for r.into != nil { // folded into a learned template's row meanwhile
+		next := r.into
+		r.mu.Unlock()
+		r = next
+		r.mu.Lock()
+	}
 	before := r.tally()
 	r.observe(&o, &a.lim)
 	learned := r.learnNoise(&o, &a.lim)
@@ -139,6 +153,9 @@ func (a *Aggregator) route(key string) *routeAcc {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	// A request keyed before a template was learned and observed after the fold
+	// goes to the template's row.
+	key = a.learnedSet.Rekey(key)
 	if r = a.routes[key]; r != nil {
 		return r
 	}
@@ -180,7 +197,9 @@ func (a *Aggregator) SnapshotSummary() *Snapshot {
 }
 
 func (a *Aggregator) snapshot(hist histMode) *Snapshot {
+	a.foldIfLearned()
 	a.mu.RLock()
+	learned := learnedRoutes(a.learnedSet)
 	accs := make([]*routeAcc, 0, len(a.routes))
 	for _, r := range a.routes {
 		accs = append(accs, r)
@@ -195,6 +214,7 @@ func (a *Aggregator) snapshot(hist histMode) *Snapshot {
 		RoutesOverflowed: a.overflowed.Load(),
 		Routes:           make([]RouteStats, 0, len(accs)),
 		Series:           a.series.points(),
+		Learned:          learned,
 	}
 	for _, r := range accs {
 		r.mu.Lock()
@@ -222,6 +242,12 @@ func (a *Aggregator) Restore(s *Snapshot) error {
 	if err := s.validate(); err != nil {
 		return fmt.Errorf("restore snapshot: %w", err)
 	}
+	set, err := s.learnedSet()
+	if err != nil {
+		return fmt.Errorf("restore snapshot: %w", err)
+	}
+	a.learner.Restore(set)
+	defer a.foldIfLearned()  // then rows keyed before the restored templates fold
 	defer a.rebuildLearned() // runs after the unlock: restored learned noise applies at once
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -262,6 +288,7 @@ func methodOf(key string) string {
 type routeAcc struct {
 	mu            sync.Mutex
 	route, method string
+	into          *routeAcc // the row this one was folded into (a learned template's); set once
 
 	compared, matched         int64
 	candErrors, candTransport int64

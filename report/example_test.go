@@ -63,7 +63,7 @@ steps:
 		return
 	}
 	agg := report.NewAggregator(report.Limits{})
-	for i := 0; i < 25; i++ {
+	for i := 0; i < 1000; i++ {
 		agg.Observe(report.Observation{Route: "GET /api/health", PrimaryStatus: 200, CandidateStatus: 200,
 			PrimaryLatency: 2 * time.Millisecond, CandidateLatency: 3 * time.Millisecond})
 	}
@@ -78,14 +78,16 @@ steps:
 	fmt.Println("step:", res.Verdict)
 	// Output:
 	// inconclusive /api/metrics: no evidence: no request observed under this prefix
-	// pass GET /api/health: parity 1.0000 (lower bound 0.8668) over 25 compared; p99 3ms vs 2ms
+	// pass GET /api/health: parity 1.0000 [0.9946, 1.0000] over 1000 compared; candidate errors 0% [0%, 0.54%]; p99 3ms [3ms, 3ms] of 1000 vs 2ms [2ms, 2ms] of 1000 (at 95%)
 	// step: inconclusive
 }
 
 func ExampleRenderMarkdown() {
 	agg := report.NewAggregator(report.Limits{})
-	agg.Observe(report.Observation{Route: "GET /api/x", RequestID: "r1", PrimaryStatus: 200, CandidateStatus: 200,
-		Differences: []diff.Difference{{Path: "body.meta.requestId", Pattern: "body.meta.requestId", Kind: diff.Changed, Primary: `"a"`, Candidate: `"b"`}}})
+	for i := range 5 {
+		agg.Observe(report.Observation{Route: "GET /api/x", RequestID: fmt.Sprint("r", i), PrimaryStatus: 200, CandidateStatus: 200,
+			Differences: []diff.Difference{{Path: "body.meta.requestId", Pattern: "body.meta.requestId", Kind: diff.Changed, Primary: `"a"`, Candidate: `"b"`}}})
+	}
 	var b strings.Builder
 	if err := report.RenderMarkdown(&b, agg.Snapshot(), report.RenderOptions{}); err != nil {
 		fmt.Println(err)

@@ -2,7 +2,9 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -82,36 +84,40 @@ steps:
 		traffic []traffic
 		want    want
 	}{
-		{"pass", 1, []traffic{{route: health, matched: 60, primaryMs: 10, candidateMs: 12}},
-			want{Pass, map[string]Verdict{health: Pass}, "parity 1.0000 (lower bound 0.9398) over 60 compared"}},
-		{"fail on parity", 1, []traffic{{route: health, matched: 55, mismatched: 5}},
-			want{Fail, map[string]Verdict{health: Fail}, "parity 0.9167 (lower bound 0.8193) < 0.9900; top difference body.total changed ×5"}},
-		{"fail on latency", 1, []traffic{{route: health, matched: 60, primaryMs: 10, candidateMs: 45}},
-			want{Fail, map[string]Verdict{health: Fail}, "candidate p99 45.1ms > 2× primary p99 10ms (gap over 10ms)"}},
-		{"latency under the floor passes", 1, []traffic{{route: health, matched: 60, primaryMs: 1, candidateMs: 8}},
-			want{Pass, map[string]Verdict{health: Pass}, "p99 8ms vs 1ms"}},
-		{"fail on candidate 5xx", 1, []traffic{{route: health, matched: 60, fivexx: 1}},
-			want{Fail, map[string]Verdict{health: Fail}, "candidate error rate 1.64% (1 of 61) > 1% (1 5xx)"}},
-		{"fail on timeouts", 1, []traffic{{route: health, matched: 100, timeouts: 2}},
-			want{Fail, map[string]Verdict{health: Fail}, "candidate error rate 1.96% (2 of 102) > 1% (2 transport: timeout 2)"}},
+		{"pass", 1, []traffic{{route: health, matched: 1000, primaryMs: 10, candidateMs: 12}},
+			want{Pass, map[string]Verdict{health: Pass}, "parity 1.0000 [0.9946, 1.0000] over 1000 compared; candidate errors 0% [0%, 0.54%]; p99 12ms [12ms, 12.1ms] of 1000 vs 10ms [10ms, 10.1ms] of 1000 (at 95%)"}},
+		{"fail on parity", 1, []traffic{{route: health, matched: 550, mismatched: 50}},
+			want{Fail, map[string]Verdict{health: Fail}, "parity 0.9167 [0.8676, 0.9527] < 0.9900 at 95%; top difference body.total changed ×50"}},
+		{"fail on latency", 1, []traffic{{route: health, matched: 1000, primaryMs: 10, candidateMs: 45}},
+			want{Fail, map[string]Verdict{health: Fail}, "candidate p99 45.1ms [44.8ms, 45.2ms] of 1000 > 2× primary p99 10ms [10ms, 10.1ms] of 1000 (gap over 10ms) at 95%"}},
+		{"latency is not judged on too few samples", 1, []traffic{{route: health, matched: 300, primaryMs: 10, candidateMs: 45}},
+			want{Inconclusive, map[string]Verdict{health: Inconclusive}, "p99 45.1ms [44.8ms, ?] of 300 vs 10ms [10ms, ?] of 300 not yet within 2× or 10ms"}},
+		{"latency under the floor passes", 1, []traffic{{route: health, matched: 1000, primaryMs: 1, candidateMs: 8}},
+			want{Pass, map[string]Verdict{health: Pass}, "p99 8ms [8ms, 8.1ms] of 1000 vs 1ms [1ms, 1ms] of 1000"}},
+		{"fail on candidate 5xx", 1, []traffic{{route: health, matched: 1000, fivexx: 40}},
+			want{Fail, map[string]Verdict{health: Fail}, "candidate error rate 3.85% [2.07%, 6.39%] (40 of 1040) > 1% at 95% (40 5xx)"}},
+		{"fail on timeouts", 1, []traffic{{route: health, matched: 1000, timeouts: 40}},
+			want{Fail, map[string]Verdict{health: Fail}, "candidate error rate 3.85% [2.07%, 6.39%] (40 of 1040) > 1% at 95% (40 transport: timeout 40)"}},
 		{"fail on candidate 401/403 before enough samples", 1, []traffic{{route: health, matched: 5, auth: 1}},
 			want{Fail, map[string]Verdict{health: Fail}, "candidate answered 401/403 1 times where the primary did not"}},
 		{"inconclusive with too few samples", 1, []traffic{{route: health, matched: 10}},
-			want{Inconclusive, map[string]Verdict{health: Inconclusive}, "needs 40 more compared requests (10 of 50)"}},
-		{"a failure certain before enough samples fails", 1, []traffic{{route: health, matched: 2, mismatched: 8}},
-			want{Fail, map[string]Verdict{health: Fail}, "cannot reach it within 50 samples"}},
-		{"no evidence for a prefix", 1, []traffic{{route: sessions, matched: 60}},
+			want{Inconclusive, map[string]Verdict{health: Inconclusive}, "needs ~"}},
+		{"fifty clean samples are not enough", 1, []traffic{{route: health, matched: 50}},
+			want{Inconclusive, map[string]Verdict{health: Inconclusive}, "parity 1.0000 [0.9226, 1.0000], passes at ≥ 0.9850"}},
+		{"a failure shown before enough samples fails", 1, []traffic{{route: health, matched: 2, mismatched: 8}},
+			want{Fail, map[string]Verdict{health: Fail}, "parity 0.2000"}},
+		{"no evidence for a prefix", 1, []traffic{{route: sessions, matched: 1000}},
 			want{Inconclusive, map[string]Verdict{"/api/health": Inconclusive}, "no evidence: no request observed under this prefix"}},
 		{"only skipped requests are no evidence", 1, []traffic{{route: health, skipped: 80}},
 			want{Inconclusive, map[string]Verdict{health: Inconclusive, "/api/health": Inconclusive}, "nothing compared (80 skipped: write_method 80)"}},
-		{"earlier steps are re-checked", 2, []traffic{{route: health, matched: 50, mismatched: 10}, {route: sessions, matched: 60}},
+		{"earlier steps are re-checked", 2, []traffic{{route: health, matched: 500, mismatched: 100}, {route: sessions, matched: 1000}},
 			want{Fail, map[string]Verdict{health: Fail, sessions: Pass}, "parity 0.8333"}},
-		{"inconclusive new route with passing earlier ones", 2, []traffic{{route: health, matched: 60}, {route: sessions, matched: 3}},
+		{"inconclusive new route with passing earlier ones", 2, []traffic{{route: health, matched: 1000}, {route: sessions, matched: 3}},
 			want{Inconclusive, map[string]Verdict{health: Pass, sessions: Inconclusive}, "parity 1.0000"}},
-		{"catch-all step without new traffic is no evidence", 3, []traffic{{route: health, matched: 60}, {route: sessions, matched: 60}},
+		{"catch-all step without new traffic is no evidence", 3, []traffic{{route: health, matched: 1000}, {route: sessions, matched: 1000}},
 			want{Inconclusive, map[string]Verdict{health: Pass, sessions: Pass, "/api/*": Inconclusive}, "parity 1.0000"}},
-		{"catch-all step judges what it newly sends", 3, []traffic{{route: health, matched: 60}, {route: sessions, matched: 60},
-			{route: "GET /api/models", matched: 60}, {route: "POST /api/auth/login", skipped: 5}, {route: "GET /healthz", matched: 1}},
+		{"catch-all step judges what it newly sends", 3, []traffic{{route: health, matched: 1000}, {route: sessions, matched: 1000},
+			{route: "GET /api/models", matched: 1000}, {route: "POST /api/auth/login", skipped: 5}, {route: "GET /healthz", matched: 1}},
 			want{Pass, map[string]Verdict{health: Pass, sessions: Pass, "GET /api/models": Pass}, "parity 1.0000"}},
 	}
 	for _, tc := range tests {
@@ -184,5 +190,73 @@ func TestRenderGateGolden(t *testing.T) {
 			}
 			golden(t, f.name, b.Bytes())
 		})
+	}
+}
+
+// TestDisplaySnapshotJudgesLatency: the live dashboard's snapshot has no encoded
+// histograms, yet its verdicts judge latency as the full snapshot's do, on the
+// buckets ForDisplay holds; a summary alone cannot.
+func TestDisplaySnapshotJudgesLatency(t *testing.T) {
+	agg := NewAggregator(Limits{})
+	for _, o := range (traffic{route: "GET /api/health", matched: 1000, primaryMs: 10, candidateMs: 45}).observations() {
+		agg.Observe(o)
+	}
+	full := RouteEvidence(agg.Snapshot().Route("GET /api/health"), DefaultThresholds)
+	snap, opts := agg.ForDisplay(RenderOptions{})
+	var b bytes.Buffer
+	if err := RenderJSON(&b, snap, opts); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Histograms bool `json:"histograms_omitted"`
+		Verdicts   []struct {
+			Route string `json:"route"`
+			*Evidence
+		} `json:"verdicts"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Histograms || len(got.Verdicts) != 1 {
+		t.Fatalf("display JSON: histograms omitted %v, %d verdicts", got.Histograms, len(got.Verdicts))
+	}
+	if d := cmp.Diff(full, got.Verdicts[0].Evidence); d != "" {
+		t.Errorf("display verdict differs from the full snapshot's (-full +display):\n%s", d)
+	}
+	if full.Latency.Verdict != Fail {
+		t.Errorf("latency %s, want fail: %s", full.Latency.Verdict, full.Reason)
+	}
+	summary := RouteEvidence(agg.SnapshotSummary().Route("GET /api/health"), DefaultThresholds)
+	if summary.Latency.Missing == "" || summary.Latency.Verdict != Inconclusive {
+		t.Errorf("a summary without histograms judged latency: %+v", summary.Latency)
+	}
+}
+
+// TestCandidateSlower: the rank effect size is 1 when every candidate request
+// is slower, ½ for the same distribution, and what the Mann–Whitney U says for
+// overlapping ones.
+func TestCandidateSlower(t *testing.T) {
+	hist := func(ms ...int) buckets {
+		h := newHistogram()
+		for _, m := range ms {
+			recordLatency(h, time.Duration(m)*time.Millisecond)
+		}
+		return bucketsOf(h)
+	}
+	for _, tc := range []struct {
+		name string
+		c, p buckets
+		want float64
+	}{
+		{"all slower", hist(10, 20, 30), hist(1, 2, 3), 1},
+		{"all faster", hist(1, 2), hist(10, 20), 0},
+		{"alike", hist(1, 2, 3), hist(1, 2, 3), 0.5},
+		{"overlap", hist(2, 4), hist(1, 3), 0.75}, // pairs (2>1) (2<3) (4>1) (4>3): 3 of 4
+		{"ties", hist(5, 5), hist(5, 1), 0.75},    // (5=5)½ (5>1) twice: 3 of 4
+		{"empty", nil, hist(1), 0.5},
+	} {
+		if got := tc.c.slowerThan(tc.p); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("%s: %g, want %g", tc.name, got, tc.want)
+		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/parity-dev/parity/report/route"
 )
 
 // Matrix is a route parity matrix: which routes the candidate serves.
@@ -114,4 +116,17 @@ func (y *yamlReader) matrixRoute(n *yaml.Node) (MatrixRoute, bool) {
 	}
 	r.Path = p
 	return r, true
+}
+
+// Templates returns the matrix's routes as declared route templates, in order:
+// each row's route itself ("/api/mcp/*" declares "/api/mcp"). name is the matrix's
+// file, for the origins.
+func (m *Matrix) Templates(name string) []route.Declared {
+	var out []route.Declared
+	for _, r := range m.Routes {
+		if t, ok := route.FromPattern(r.Method, r.Path); ok {
+			out = append(out, route.Declared{Template: t, Source: route.SourceMatrix, Origin: name + ": " + r.Route})
+		}
+	}
+	return out
 }

@@ -38,6 +38,20 @@ type Thresholds struct {
 	// AllowCandidateAuthFailures, when false, fails a route on any candidate
 	// 401/403 where the primary answered neither.
 	AllowCandidateAuthFailures bool `json:"allow_candidate_auth_failures"`
+
+	// Confidence is how sure each of a route's tests (parity, candidate errors,
+	// latency) must be before it passes or fails the route: 1 − Confidence is
+	// the most often a good route fails, or a bad one passes, however often the
+	// gate looks. 0 reads DefaultConfidence.
+	Confidence float64 `json:"confidence"`
+	// ParityMargin is the indifference zone around MinParity: a route whose
+	// parity is at least MinParity+ParityMargin fails with probability at most
+	// 1 − Confidence, one at or below MinParity−ParityMargin passes with at most
+	// that; in between either verdict may come. 0 reads DefaultParityMargin.
+	ParityMargin float64 `json:"parity_margin"`
+	// ErrorRateMargin is the same zone around MaxCandidateErrorRate. 0 reads
+	// DefaultErrorRateMargin.
+	ErrorRateMargin float64 `json:"error_rate_margin"`
 	// Security is what a security-marked difference does to a route: fail it
 	// whatever its parity (SecurityFail, also the zero value) or only warn.
 	Security SecurityPolicy `json:"security"`
@@ -51,6 +65,9 @@ var DefaultThresholds = Thresholds{
 	MaxCandidateErrorRate: 0.01,
 	MaxP99Ratio:           2.0,
 	P99FloorMs:            10,
+	Confidence:            DefaultConfidence,
+	ParityMargin:          DefaultParityMargin,
+	ErrorRateMargin:       DefaultErrorRateMargin,
 	Security:              SecurityFail,
 }
 
@@ -230,6 +247,15 @@ func (y *yamlReader) float(n *yaml.Node, key string, lo, hi float64) float64 {
 	return f
 }
 
+// openFloat is float on the open range lo..hi, ends excluded.
+func (y *yamlReader) openFloat(n *yaml.Node, key string, lo, hi float64) float64 {
+	f := y.float(n, key, lo, hi)
+	if y.err == nil && (f == lo || f == hi) {
+		y.failf(n, "%s: %s is out of range: want more than %g and less than %g", key, n.Value, lo, hi)
+	}
+	return f
+}
+
 func (y *yamlReader) int(n *yaml.Node, key string, lo int64) int64 {
 	s, ok := y.scalar(n, key)
 	if !ok {
@@ -284,10 +310,16 @@ func (y *yamlReader) thresholds(n *yaml.Node, t *Thresholds) {
 			t.P99FloorMs = y.float(v, key, 0, math.MaxFloat64)
 		case "allow_candidate_auth_failures":
 			t.AllowCandidateAuthFailures = y.bool(v, key)
+		case "confidence":
+			t.Confidence = y.float(v, key, 0.5, 0.9999)
+		case "parity_margin":
+			t.ParityMargin = y.openFloat(v, key, 0, 0.5)
+		case "error_rate_margin":
+			t.ErrorRateMargin = y.openFloat(v, key, 0, 0.5)
 		case "security":
 			t.Security = y.securityPolicy(v, key)
 		default:
-			y.failf(k, "unknown key %q in thresholds (want min_samples, min_parity, max_candidate_error_rate, max_p99_ratio, p99_floor_ms, allow_candidate_auth_failures, security)", key)
+			y.failf(k, "unknown key %q in thresholds (want min_samples, min_parity, max_candidate_error_rate, max_p99_ratio, p99_floor_ms, allow_candidate_auth_failures, confidence, parity_margin, error_rate_margin, security)", key)
 		}
 	})
 }
@@ -385,4 +417,23 @@ func (y *yamlReader) prefix(n *yaml.Node, p string, step int) string {
 		y.failf(n, "step %d routes: %q is not a path prefix (want it to start with /)", step, p)
 	}
 	return p
+}
+
+// Templates returns the plan's prefixes as declared route templates, each the
+// route it names ("/api/v1/" declares "/api/v1"), in the order of the steps. name
+// is the plan's file, for the origins.
+func (p *Plan) Templates(name string) []route.Declared {
+	var out []route.Declared
+	seen := map[string]bool{}
+	for _, st := range p.Steps {
+		for _, pre := range st.Routes {
+			t, ok := route.FromPattern("", pre)
+			if !ok || seen[t.Path] {
+				continue
+			}
+			seen[t.Path] = true
+			out = append(out, route.Declared{Template: t, Source: route.SourcePlan, Origin: fmt.Sprintf("%s: step %d, %s", name, st.Number, pre)})
+		}
+	}
+	return out
 }

@@ -71,7 +71,8 @@ func TestDefaultPlanIsTheGuides(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("step routes (-guide +plan):\n%s", d)
 	}
-	wantTh := Thresholds{MinSamples: 50, MinParity: 0.99, MaxCandidateErrorRate: 0.01, MaxP99Ratio: 2, P99FloorMs: 10, Security: SecurityFail}
+	wantTh := Thresholds{MinSamples: 50, MinParity: 0.99, MaxCandidateErrorRate: 0.01, MaxP99Ratio: 2, P99FloorMs: 10,
+		Confidence: 0.95, ParityMargin: 0.005, ErrorRateMargin: 0.005, Security: SecurityFail}
 	if d := cmp.Diff(wantTh, p.Thresholds); d != "" {
 		t.Errorf("thresholds (-want +got):\n%s", d)
 	}
@@ -94,6 +95,12 @@ func TestParsePlanErrors(t *testing.T) {
 		{"negative samples", "thresholds:\n  min_samples: -1\nsteps: [{name: a, routes: []}]\n", "p.yaml:2: min_samples: -1 is below 0"},
 		{"ratio below one", "thresholds:\n  max_p99_ratio: 0.5\nsteps: [{name: a, routes: []}]\n", "max_p99_ratio: 0.5 is out of range"},
 		{"bad bool", "thresholds:\n  allow_candidate_auth_failures: maybe\nsteps: [{name: a, routes: []}]\n", "is not true or false"},
+		{"confidence too low", "thresholds:\n  confidence: 0.4\nsteps: [{name: a, routes: []}]\n", "p.yaml:2: confidence: 0.4 is out of range 0.5..0.9999"},
+		{"confidence of one", "thresholds:\n  confidence: 1\nsteps: [{name: a, routes: []}]\n", "p.yaml:2: confidence: 1 is out of range 0.5..0.9999"},
+		{"confidence as percent", "thresholds:\n  confidence: 95\nsteps: [{name: a, routes: []}]\n", "p.yaml:2: confidence: 95 is out of range"},
+		{"zero parity margin", "thresholds:\n  parity_margin: 0\nsteps: [{name: a, routes: []}]\n", "p.yaml:2: parity_margin: 0 is out of range: want more than 0 and less than 0.5"},
+		{"negative parity margin", "thresholds:\n  parity_margin: -0.01\nsteps: [{name: a, routes: []}]\n", "p.yaml:2: parity_margin: -0.01 is out of range 0..0.5"},
+		{"bad error rate margin", "thresholds:\n  error_rate_margin: wide\nsteps: [{name: a, routes: []}]\n", `p.yaml:2: error_rate_margin: "wide" is not a number`},
 		{"bad security policy", "thresholds:\n  security: ignore\nsteps: [{name: a, routes: []}]\n", `p.yaml:2: security: "ignore" is not fail or warn`},
 		{"no steps", "thresholds: {}\n", "p.yaml:1: plan has no steps"},
 		{"empty steps", "steps: []\n", "p.yaml:1: steps: want a list of at least one step"},
@@ -129,6 +136,35 @@ func TestParsePlanForms(t *testing.T) {
 	}
 	if p.Thresholds.MinSamples != 7 || p.Thresholds.MinParity != DefaultThresholds.MinParity {
 		t.Errorf("thresholds %+v: want min_samples overridden and the rest defaults", p.Thresholds)
+	}
+}
+
+// TestPlanStatisticalKeys: a plan written before confidence and the margins
+// existed keeps its thresholds and gets their defaults; a plan that sets them
+// gets what it wrote.
+func TestPlanStatisticalKeys(t *testing.T) {
+	old, err := ParsePlan("old.yaml", []byte("thresholds:\n  min_samples: 50\n  min_parity: 0.98\n  max_p99_ratio: 3\nsteps: [{name: a, routes: []}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultThresholds
+	want.MinParity, want.MaxP99Ratio = 0.98, 3
+	if d := cmp.Diff(want, old.Thresholds); d != "" {
+		t.Errorf("a plan without the new keys (-want +got):\n%s", d)
+	}
+	set, err := ParsePlan("new.yaml", []byte("thresholds:\n  confidence: 0.99\n  parity_margin: 0.002\n  error_rate_margin: 0.01\nsteps: [{name: a, routes: []}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = DefaultThresholds
+	want.Confidence, want.ParityMargin, want.ErrorRateMargin = 0.99, 0.002, 0.01
+	if d := cmp.Diff(want, set.Thresholds); d != "" {
+		t.Errorf("a plan setting them (-want +got):\n%s", d)
+	}
+	// A zero Thresholds (built in code) reads the defaults.
+	var zero Thresholds
+	if zero.confidence() != DefaultConfidence || zero.parityMargin() != DefaultParityMargin || zero.errorRateMargin() != DefaultErrorRateMargin {
+		t.Errorf("zero thresholds read %g, %g, %g", zero.confidence(), zero.parityMargin(), zero.errorRateMargin())
 	}
 }
 
@@ -242,5 +278,32 @@ func TestCheckPlanKinds(t *testing.T) {
 				t.Errorf("finding kinds (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+func TestPlanAndMatrixTemplates(t *testing.T) {
+	p, err := ParsePlan("plan.yaml", []byte("steps:\n  - name: a\n    routes: [/api/health, /api/v1/]\n  - name: b\n    routes: [/api/health, /api/sessions]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range p.Templates("plan.yaml") {
+		got = append(got, d.Template.String()+" ("+d.Source.String()+", "+d.Origin+")")
+	}
+	want := []string{"/api/health (plan, plan.yaml: step 1, /api/health)", "/api/v1 (plan, plan.yaml: step 1, /api/v1/)", "/api/sessions (plan, plan.yaml: step 2, /api/sessions)"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("plan templates (-want +got):\n%s", d)
+	}
+	m, err := ParseMatrix("routes.yaml", []byte("routes:\n  - route: POST /api/chat\n    fastify: true\n  - route: /api/mcp/*\n    fastify: true\n  - route: /api/auth/[...all]\n    fastify: false\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, d := range m.Templates("routes.yaml") {
+		got = append(got, d.Template.String()+" ("+d.Origin+")")
+	}
+	want = []string{"POST /api/chat (routes.yaml: POST /api/chat)", "/api/mcp (routes.yaml: /api/mcp/*)", "/api/auth (routes.yaml: /api/auth/[...all])"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("matrix templates (-want +got):\n%s", d)
 	}
 }

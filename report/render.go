@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -33,6 +32,8 @@ type RenderOptions struct {
 	// Build is the parity build every report's footer names; zero means the
 	// running binary's (buildinfo.Get).
 	Build buildinfo.Info
+
+	held heldLatency // latency of a display snapshot (see Aggregator.ForDisplay)
 }
 
 // runningBuild is the build a zero RenderOptions.Build stands for; tests pin it.
@@ -48,23 +49,14 @@ func (o RenderOptions) build() buildinfo.Info {
 // footerLine is every report's last word: which parity rendered it.
 func (o RenderOptions) footerLine() string { return "Rendered by " + o.build().String() }
 
-// RenderJSON writes the snapshot JSON, as WriteSnapshot does, with "build"
-// naming the parity that rendered it.
+// RenderJSON writes the snapshot JSON, as WriteSnapshot does, with each
+// route's verdict and its evidence beside the routes and "build" naming the
+// parity that rendered it (see writeJudged).
 func RenderJSON(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	if s == nil {
 		return fmt.Errorf("render: no snapshot")
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	// The snapshot's own fields, then "build"; readers of snapshots ignore it.
-	if err := enc.Encode(struct {
-		*Snapshot
-		Build buildinfo.Info `json:"build"`
-	}{s, opts.build()}); err != nil {
-		return fmt.Errorf("render json: %w", err)
-	}
-	return nil
+	return writeJudged(w, s, opts)
 }
 
 const (
@@ -195,6 +187,19 @@ func RenderTable(w io.Writer, s *Snapshot, opts RenderOptions) error {
 		}
 		for _, h := range habits {
 			wrapProse(ew, "silence "+h+" with "+habitSilence(h), width, "  ", "    ")
+		}
+	}
+	if len(s.Learned) > 0 {
+		fmt.Fprintf(ew, "\n%s\n", paint(c, ansiBold, "Route templates learned from traffic (pin them in the config)"))
+		for _, l := range s.Learned {
+			keep := ""
+			if len(l.Keep) > 0 {
+				keep = " (kept apart: " + strings.Join(l.Keep, ", ") + ")"
+			}
+			fmt.Fprintf(ew, "  %s%s\n", termText(l.Template), termText(keep))
+			for _, line := range strings.Split(strings.TrimSuffix(l.Config, "\n"), "\n") {
+				fmt.Fprintf(ew, "      %s\n", termText(line))
+			}
 		}
 	}
 	if len(v.Cut) > 0 {

@@ -230,8 +230,11 @@ func latencyGap(r *RouteStats, q int) string {
 // slowerCandidate reports whether the candidate's p99 breaks the latency
 // threshold (whatever the sample count), to colour it.
 func slowerCandidate(r *RouteStats, th Thresholds) bool {
-	_, bad := latencyFailure(r, th)
-	return bad
+	c, p := r.Latency.Candidate.P99, r.Latency.Primary.P99
+	if r.Latency.Candidate.Count == 0 || r.Latency.Primary.Count == 0 || th.MaxP99Ratio <= 0 {
+		return false
+	}
+	return c > th.MaxP99Ratio*p && c-p > th.P99FloorMs
 }
 
 // routeSearchText is what the filter box matches a route on: its key, verdict

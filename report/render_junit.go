@@ -82,7 +82,7 @@ func RenderJUnit(w io.Writer, s *Snapshot, opts RenderOptions) error {
 			tc.Failure = &junitMessage{Message: xmlText(r.Reason), Type: "threshold", Text: xmlText(differencesText(r))}
 			suite.Failures++
 		case Inconclusive:
-			tc.Skipped = &junitMessage{Message: xmlText(r.Reason)}
+			tc.Skipped = &junitMessage{Message: xmlText(r.Reason), Text: xmlText(differencesText(r))}
 			suite.Skipped++
 		}
 		suite.Cases = append(suite.Cases, tc)

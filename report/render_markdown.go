@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -62,11 +63,14 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 				fmtLatency(r.Latency.Primary), fmtLatency(r.Latency.Candidate), top)
 		}
 		fmt.Fprintln(ew)
+		if slices.ContainsFunc(v.Routes, func(r routeView) bool { return r.NeverMirrored }) {
+			fmt.Fprintf(ew, "🔒 %s.\n\n", mdText(neverMirroredReason))
+		}
 	}
 
 	var judged []*routeView
 	for i := range v.Routes {
-		if r := &v.Routes[i]; r.Verdict != Pass || len(r.Top) > 0 {
+		if r := &v.Routes[i]; !r.NeverMirrored && (r.Verdict != Pass || len(r.Top) > 0) {
 			judged = append(judged, r)
 		}
 	}
@@ -108,6 +112,7 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 			fmt.Fprintf(ew, "Silence %s with %s.\n\n", mdCode(h), mdCode(habitSilence(h)))
 		}
 	}
+	writeLearnedMarkdown(ew, s.Learned)
 	if len(v.Cut) > 0 {
 		fmt.Fprint(ew, "## Cut by memory caps\n\n")
 		for _, c := range v.Cut {
@@ -243,4 +248,20 @@ func oneLineControl(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// writeLearnedMarkdown lists the route templates learned from traffic, each with the
+// configuration that pins it.
+func writeLearnedMarkdown(ew *errWriter, learned []LearnedRoute) {
+	if len(learned) == 0 {
+		return
+	}
+	fmt.Fprint(ew, "## Route templates learned from traffic\n\n")
+	for _, l := range learned {
+		fmt.Fprintf(ew, "- %s", mdCode(l.Template))
+		if len(l.Keep) > 0 {
+			fmt.Fprintf(ew, " (kept apart: %s)", mdText(strings.Join(l.Keep, ", ")))
+		}
+		fmt.Fprintf(ew, "; pin it in the config:\n\n%s\n", mdFence("yaml", l.Config, "  "))
+	}
 }

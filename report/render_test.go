@@ -277,7 +277,11 @@ func TestRenderFromComparisons(t *testing.T) {
 	k := route.NewKeyer(nil)
 	primary := &diff.Response{Status: 200, Header: map[string][]string{"Content-Type": {"application/json"}},
 		Body: []byte(`{"items":[{"id":1,"name":"a"}],"total":1}`)}
-	for i, body := range []string{`{"items":[{"id":1,"name":"a"}],"total":1}`, `{"items":[{"id":1,"name":"b"}],"total":2}`} {
+	bodies := []string{`{"items":[{"id":1,"name":"a"}],"total":1}`}
+	for range 5 { // enough mismatches to fail the route, so that every renderer explains it
+		bodies = append(bodies, `{"items":[{"id":1,"name":"b"}],"total":2}`)
+	}
+	for i, body := range bodies {
 		candidate := &diff.Response{Status: 200, Header: primary.Header, Body: []byte(body)}
 		res := diff.Compare(primary, candidate, nil)
 		a.Observe(Observation{Route: k.Key("GET", "/api/sessions/42"), Method: "GET", RequestID: fmt.Sprintf("r%d", i),
@@ -286,8 +290,8 @@ func TestRenderFromComparisons(t *testing.T) {
 	}
 	s := a.Snapshot()
 	r := s.Route("GET /api/sessions/:id")
-	if r == nil || r.Compared != 2 || r.Matched != 1 || len(r.Differences) == 0 {
-		t.Fatalf("route stats %+v: want 2 compared, 1 matched, differences", r)
+	if r == nil || r.Compared != 6 || r.Matched != 1 || len(r.Differences) == 0 {
+		t.Fatalf("route stats %+v: want 6 compared, 1 matched, differences", r)
 	}
 	for _, rd := range renderers {
 		var b bytes.Buffer

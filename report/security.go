@@ -110,7 +110,7 @@ func securityNote(g *DiffGroup) string {
 // judgeSecurity amends a route's verdict for its security regressions: under
 // SecurityFail the route fails whatever else was found, with the regressions first
 // in its reason; under SecurityWarn the reason says so and the verdict stands.
-// JudgeRoute defers it, so that it sees the verdict the other criteria reached.
+// routeEvidence defers it, so that it sees the verdict the other criteria reached.
 func judgeSecurity(r *RouteStats, th Thresholds, v *Verdict, reason *string, needed *int64) {
 	s := securitySummary(r)
 	if s == "" {

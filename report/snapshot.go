@@ -10,6 +10,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"github.com/parity-dev/parity/report/route"
 )
 
 // SnapshotVersion is the version of the snapshot JSON this package writes and reads.
@@ -34,6 +36,9 @@ type Snapshot struct {
 	// Series is the traffic of the last SeriesMinutes minutes over every route,
 	// one point per minute that saw any, oldest first.
 	Series []SeriesPoint `json:"series,omitempty"`
+	// Learned lists the route templates learned from traffic (see LearnedRoute),
+	// sorted by template.
+	Learned []LearnedRoute `json:"learned,omitempty"`
 	// HistogramsOmitted marks a summary (Aggregator.SnapshotSummary): quantiles
 	// without the encoded histograms, for display only; it cannot be read back
 	// or merged.
@@ -246,6 +251,7 @@ func ReadSnapshot(r io.Reader) (*Snapshot, error) {
 	}
 	s.Started, s.Updated = s.Started.UTC(), s.Updated.UTC()
 	s.Series = sumSeries(s.Series)
+	finishLearned(s.Learned)
 	for i := range s.Routes {
 		s.Routes[i].finish()
 	}
@@ -260,6 +266,9 @@ func (s *Snapshot) validate() error {
 		return errors.New("snapshot is a summary without latency histograms (report.json?histograms=0), which cannot be merged or judged: read report.json without the query")
 	}
 	if err := validateSeries(s.Series); err != nil {
+		return err
+	}
+	if _, err := s.learnedSet(); err != nil {
 		return err
 	}
 	seen := make(map[string]bool, len(s.Routes))
@@ -324,6 +333,8 @@ func WriteSnapshotFile(path string, s *Snapshot) error {
 
 // Merge adds snapshots up exactly: counts sum, histograms merge bucket by bucket,
 // difference groups and noise add by path. It is commutative and associative.
+// Learned route templates join (route.LearnedSet.Join), and a route that the
+// joined templates rekey is added to the template's route (see LearnedRoute).
 // A noise pattern learned in any input is learned in the result (its totals sum;
 // see NoiseRule).
 // Started is the earliest, Updated the latest, Limits the largest of each. Merge
@@ -337,6 +348,17 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 	out := &Snapshot{Version: SnapshotVersion}
 	acc := map[string]*routeAcc{}
 	var series []SeriesPoint
+	learned := route.LearnedSet{}
+	for i, s := range snaps {
+		if s == nil {
+			continue
+		}
+		set, err := s.learnedSet()
+		if err != nil {
+			return nil, fmt.Errorf("merge snapshots: snapshot %d: %w", i, err)
+		}
+		learned.Join(set)
+	}
 	for i, s := range snaps {
 		if s == nil {
 			return nil, fmt.Errorf("merge snapshots: snapshot %d is nil", i)
@@ -358,10 +380,11 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 		series = append(series, s.Series...)
 		for j := range s.Routes {
 			r := &s.Routes[j]
-			a := acc[r.Route]
+			key := learned.Rekey(r.Route)
+			a := acc[key]
 			if a == nil {
-				a = newRouteAcc(r.Route, r.Method)
-				acc[r.Route] = a
+				a = newRouteAcc(key, r.Method)
+				acc[key] = a
 			}
 			if err := a.add(r); err != nil {
 				return nil, fmt.Errorf("merge snapshots: route %q: %w", r.Route, err)
@@ -371,6 +394,7 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 	}
 	out.Started, out.Updated = out.Started.UTC(), out.Updated.UTC()
 	out.Series = sumSeries(series)
+	out.Learned = learnedRoutes(learned)
 	examples := out.Limits.withDefaults().ExamplesPerPath
 	out.Routes = make([]RouteStats, 0, len(acc))
 	for _, a := range acc {

@@ -90,8 +90,15 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 	}
 	for i := range s.Routes {
 		r := &s.Routes[i]
-		verdict, reason, _ := JudgeRoute(r, th)
-		rv := routeView{RouteStats: r, Verdict: verdict, Reason: reason}
+		ev := routeEvidence(r, th, opts.held)
+		verdict := ev.Verdict
+		// Every renderer's "lower" is the verdict's: the always-valid bound at the
+		// plan's confidence, not the snapshot's fixed-sample Wilson bound.
+		shown := *r
+		if ev.Parity.Samples > 0 {
+			shown.ParityLower = ev.Parity.Lower
+		}
+		rv := routeView{RouteStats: &shown, Verdict: verdict, Reason: ev.Reason}
 		if verdict == Inconclusive && neverMirrored(r) {
 			rv.NeverMirrored, rv.Reason = true, neverMirroredReason
 		}
@@ -109,10 +116,12 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 		v.CandidateErrors += r.CandidateErrors
 		v.AuthFailures += r.CandidateAuthFailures
 		v.Skipped += r.SkippedTotal()
-		switch verdict {
-		case Pass:
+		switch {
+		case rv.NeverMirrored:
+			// Neither waiting for evidence nor judged: shown apart.
+		case verdict == Pass:
 			v.Pass++
-		case Fail:
+		case verdict == Fail:
 			v.Fail++
 		default:
 			v.Inconclusive++
@@ -132,7 +141,7 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 	}
 	slices.SortStableFunc(v.Routes, worstFirst)
 	if opts.Plan != nil {
-		if err := v.judgeSteps(s, opts.Plan); err != nil {
+		if err := v.judgeSteps(s, opts.Plan, opts.held); err != nil {
 			return nil, err
 		}
 	} else {
@@ -174,16 +183,19 @@ func (v *view) routesVerdict() (Verdict, string) {
 	case v.Inconclusive > 0:
 		return Inconclusive, fmt.Sprintf("%d of %d routes lack evidence, none fails, %d pass", v.Inconclusive, n, v.Pass)
 	}
+	if v.Pass < n {
+		return Pass, fmt.Sprintf("%d routes pass, %d never mirrored (by design)", v.Pass, n-v.Pass)
+	}
 	return Pass, fmt.Sprintf("all %d routes pass", n)
 }
 
 // judgeSteps fills step readiness and the headline: ready through the last step
 // that passes, and what holds the next one.
-func (v *view) judgeSteps(s *Snapshot, p *Plan) error {
+func (v *view) judgeSteps(s *Snapshot, p *Plan, held heldLatency) error {
 	ready := 0
 	var next *stepView
 	for i := range p.Steps {
-		res, err := Judge(s, p, i+1, p.Thresholds)
+		res, err := judge(s, p, i+1, p.Thresholds, held)
 		if err != nil {
 			return err
 		}
@@ -239,9 +251,10 @@ func thresholdsLine(th Thresholds) string {
 	if !th.Security.fails() {
 		security = "security regressions warn"
 	}
-	return fmt.Sprintf("at least %d compared, parity ≥ %s, candidate errors ≤ %s, candidate p99 ≤ %g× primary (gaps under %s ignored), %s, %s",
-		th.MinSamples, strconv.FormatFloat(th.MinParity, 'f', -1, 64), fmtPercent(th.MaxCandidateErrorRate),
-		th.MaxP99Ratio, fmtMs(th.P99FloorMs), auth, security)
+	return fmt.Sprintf("at least %d compared, parity ≥ %s (margin %s), candidate errors ≤ %s (margin %s), candidate p99 ≤ %g× primary (gaps under %s ignored), %s, %s, each shown at %s confidence",
+		th.MinSamples, strconv.FormatFloat(th.MinParity, 'f', -1, 64), strconv.FormatFloat(th.parityMargin(), 'f', -1, 64),
+		fmtPercent(th.MaxCandidateErrorRate), fmtPercent(th.errorRateMargin()),
+		th.MaxP99Ratio, fmtMs(th.P99FloorMs), auth, security, fmtConfidence(th.confidence()))
 }
 
 func fmtParity(r *RouteStats) string {
@@ -329,10 +342,17 @@ const (
 	neverMirroredReason = "never mirrored (by design): /api/auth stays on SvelteKit and is never sent to Fastify"
 )
 
-// neverMirrored reports whether everything r saw was skipped under the auth rule.
+// neverMirrored reports whether r is an auth route that holds no evidence and
+// never will: everything it saw was skipped under the auth rule, or its path is
+// under /api/auth and nothing was mirrored.
 func neverMirrored(r *RouteStats) bool {
-	n := r.Skipped[string(SkipAuth)]
-	return r.Compared == 0 && n > 0 && n == r.SkippedTotal()
+	if r.Compared > 0 {
+		return false
+	}
+	if n := r.Skipped[string(SkipAuth)]; n > 0 && n == r.SkippedTotal() {
+		return true
+	}
+	return r.MirroredCount() == 0 && IsAuthPath(RoutePath(r.Route))
 }
 
 // Label is the route's verdict as the reports word it.

@@ -2,6 +2,7 @@ package shadow
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -96,5 +97,69 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 				t.Errorf("metrics hold %q (from %q)", form, c)
 			}
 		}
+	}
+}
+
+// TestAccessLogFields checks the access line carries what operators read — the
+// duration in milliseconds, client address (forwarded only when trusted), user
+// agent, protocol and the body bytes the client got — and that the client is
+// handed the request id the line is logged under, on a backend's answer and on
+// parity's own error answer alike.
+func TestAccessLogFields(t *testing.T) {
+	const body = `{"sessions":[1,2,3]}`
+	primary := newBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) })
+	for _, tc := range []struct {
+		name       string
+		trust      bool
+		primary    *url.URL
+		xff        string
+		wantClient string
+		wantStatus int
+	}{
+		{name: "direct client", primary: primary.url(t), xff: "203.0.113.7", wantClient: "127.0.0.1", wantStatus: 200},
+		{name: "forwarded client trusted", trust: true, primary: primary.url(t), xff: "203.0.113.7, 10.0.0.1", wantClient: "203.0.113.7", wantStatus: 200},
+		{name: "error answer", primary: deadURL(t), wantClient: "127.0.0.1", wantStatus: 502},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs syncBuffer
+			h := newHarness(t, &Proxy{Primary: tc.primary, Decide: decideFixed(rules.Primary, false),
+				Logger: zerolog.New(&logs), TrustForwarded: tc.trust})
+			req, _ := http.NewRequest("GET", h.server.URL+"/api/sessions", nil)
+			req.Header.Set("User-Agent", "portal-test/1.0")
+			if tc.xff != "" {
+				req.Header.Set("X-Forwarded-For", tc.xff)
+			}
+			res, got := h.do(t, req)
+			if res.StatusCode != tc.wantStatus {
+				t.Fatalf("status %d, want %d", res.StatusCode, tc.wantStatus)
+			}
+			var line map[string]any
+			for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+				if strings.Contains(l, `"message":"request"`) {
+					if err := json.Unmarshal([]byte(l), &line); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if line == nil {
+				t.Fatalf("no access line in %q", logs.String())
+			}
+			if id := res.Header.Get(HeaderRequestID); id == "" || id != line["request_id"] {
+				t.Errorf("client got X-Request-Id %q, access line logged %v", id, line["request_id"])
+			}
+			if _, ok := line["duration_ms"].(float64); !ok {
+				t.Errorf("duration_ms = %#v, want a number", line["duration_ms"])
+			}
+			if _, ok := line["duration"]; ok {
+				t.Error("the unitless duration field is still logged")
+			}
+			want := map[string]any{"client": tc.wantClient, "user_agent": "portal-test/1.0", "proto": "HTTP/1.1",
+				"bytes": float64(len(got)), "status": float64(tc.wantStatus)}
+			for k, v := range want {
+				if line[k] != v {
+					t.Errorf("%s = %#v, want %#v", k, line[k], v)
+				}
+			}
+		})
 	}
 }

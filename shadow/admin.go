@@ -3,8 +3,11 @@ package shadow
 import (
 	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
+	"strings"
 )
 
 // Admin is what the admin listener serves; a nil func answers 404 for its path.
@@ -25,13 +28,28 @@ type Admin struct {
 	// Profiling serves the runtime profiles of net/http/pprof under
 	// /debug/pprof/ (off by default: a CPU profile costs while it runs).
 	Profiling bool
+	// Hosts are the names accepted in a request's Host header besides the
+	// listener's own address (see NewAdminHandler), case-insensitive, with or
+	// without a port: the name a Prometheus or a load balancer reaches the admin
+	// listener by.
+	Hosts []string
 }
 
 // NewAdminHandler returns the admin listener's handler: /metrics, /parity/report,
 // /parity/report.json, /healthz and /readyz, GET and HEAD only, and /debug/pprof/
 // when Profiling is set. It is never mounted
 // on the public listener, where these paths go to the backends like any other.
+//
+// It answers only requests whose Host names the listener itself — the IP address
+// the connection arrived on, or localhost when that address is a loopback one —
+// or one of a.Hosts; any other Host gets 421 Misdirected Request. A web page that
+// rebinds its own DNS name to the admin address so reaches nothing: its requests
+// carry its name.
 func NewAdminHandler(a Admin) http.Handler {
+	return adminHosts(a.Hosts, adminMux(a))
+}
+
+func adminMux(a Admin) http.Handler {
 	mux := http.NewServeMux()
 	if a.Metrics != nil {
 		mux.Handle("GET /metrics", a.Metrics.Handler())
@@ -75,6 +93,57 @@ func NewAdminHandler(a Admin) http.Handler {
 		io.WriteString(w, "ready\n")
 	})
 	return mux
+}
+
+// adminHosts lets through the requests whose Host names the listener (see
+// NewAdminHandler) or one of names.
+func adminHosts(names []string, next http.Handler) http.Handler {
+	allowed := make(map[string]bool, len(names))
+	for _, n := range names {
+		allowed[strings.ToLower(hostOnly(n))] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !ownHost(r, allowed) {
+			w.Header().Set("Connection", "close")
+			http.Error(w, "misdirected request: Host is not this admin listener", http.StatusMisdirectedRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ownHost reports whether r's Host is the local address of its connection (an IP
+// literal), localhost on a loopback connection, or an allowed name.
+func ownHost(r *http.Request, allowed map[string]bool) bool {
+	host := strings.ToLower(hostOnly(r.Host))
+	if host == "" {
+		return false
+	}
+	if allowed[host] {
+		return true
+	}
+	local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if local == nil {
+		return false
+	}
+	ap, err := netip.ParseAddrPort(local.String())
+	if err != nil {
+		return false
+	}
+	lip := ap.Addr().Unmap()
+	if host == "localhost" {
+		return lip.IsLoopback()
+	}
+	ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	return err == nil && ip.WithZone("").Unmap() == lip.WithZone("")
+}
+
+// hostOnly is a Host header or a configured name without its port.
+func hostOnly(h string) string {
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		return host
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
 }
 
 // rendered renders into a buffer first, so that a failure is a clean 500 rather

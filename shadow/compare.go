@@ -1,7 +1,6 @@
 package shadow
 
 import (
-	"context"
 	"errors"
 	"net/url"
 	"slices"
@@ -125,14 +124,11 @@ func mergeSorted(a, b []string) []string {
 	return slices.Compact(out)
 }
 
-// candidateError describes a candidate failure without the request URL, whose query
-// may carry secrets.
+// candidateError describes a candidate failure by its kind (errorText): never the
+// request URL, whose query may carry secrets, nor what the candidate sent.
 func candidateError(err error) string {
-	switch {
-	case err == nil:
+	if err == nil {
 		return "candidate failed"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timeout"
 	}
 	return errorText(err)
 }

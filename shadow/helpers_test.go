@@ -336,7 +336,7 @@ func rawExchange(t *testing.T, addr, request string) []rawResponse {
 		}
 		b, err := io.ReadAll(res.Body)
 		res.Body.Close()
-		out = append(out, rawResponse{status: res.StatusCode, body: string(b), err: err})
+		out = append(out, rawResponse{status: res.StatusCode, body: string(b), err: err, closed: res.Close})
 		if res.Close {
 			return out
 		}
@@ -350,6 +350,7 @@ type rawResponse struct {
 	status int
 	body   string
 	err    error
+	closed bool // the answer closed the connection
 }
 
 // signal is a channel closed once, by whichever of several goroutines gets there

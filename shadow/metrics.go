@@ -3,6 +3,7 @@ package shadow
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,7 +15,9 @@ import (
 	"github.com/parity-dev/parity/diff"
 	"github.com/parity-dev/parity/report"
 	"github.com/parity-dev/parity/report/buildinfo"
+	"github.com/parity-dev/parity/report/route"
 	"github.com/parity-dev/parity/shadow/rules"
+	"github.com/parity-dev/parity/shadow/traffic"
 )
 
 // Comparison outcomes, the values of parity_comparisons_total's outcome label.
@@ -35,8 +38,9 @@ const DefaultMaxRoutes = 256
 // Metrics holds the proxy's Prometheus collectors in a registry of its own (never
 // the global one), so several proxies in one process and tests do not collide.
 // Names follow Prometheus conventions and every label set is bounded: the route
-// label is the route key (which the router's keyer bounds) capped at MaxRoutes,
-// the rest folded into "OTHER". A nil *Metrics records nothing.
+// label is the route key capped at MaxRoutes distinct API routes, the rest folded
+// into "OTHER", plus the coarse groups of non-API paths, which the keyer bounds to
+// route.NonAPIGroups+2 per method. A nil *Metrics records nothing.
 type Metrics struct {
 	reg *prometheus.Registry
 
@@ -52,6 +56,7 @@ type Metrics struct {
 	inFlight           prometheus.Gauge
 	reloads            *prometheus.CounterVec // result
 	backendUnavailable *prometheus.CounterVec // backend
+	recordDropped      *prometheus.CounterVec // reason
 
 	maxRoutes int
 	mu        sync.RWMutex
@@ -124,9 +129,13 @@ func NewMetrics(maxRoutes int) *Metrics {
 			Name: "parity_backend_unavailable_total",
 			Help: "Client requests answered 502 or 504 because the serving backend could not be reached, by backend.",
 		}, []string{"backend"}),
+		recordDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parity_record_dropped_total",
+			Help: "Requests --record did not write, by reason: queue_full, write_error (a full disk; recording goes on once writes succeed), closed.",
+		}, []string{"reason"}),
 	}
 	m.reg.MustRegister(m.requestDuration, m.mirrorDuration, m.comparisons, m.dropped, m.skipped, m.reasks, m.security, m.follows,
-		m.queueDepth, m.inFlight, m.reloads, m.backendUnavailable,
+		m.queueDepth, m.inFlight, m.reloads, m.backendUnavailable, m.recordDropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		buildinfo.NewCollector())
 	// Reasons and results are few and known: make them visible at zero, so rate()
@@ -146,7 +155,19 @@ func NewMetrics(maxRoutes int) *Metrics {
 	for _, b := range []string{rules.Primary.String(), rules.Candidate.String()} {
 		m.backendUnavailable.WithLabelValues(b)
 	}
+	for _, r := range traffic.DropReasons() {
+		m.recordDropped.WithLabelValues(r.String())
+	}
 	return m
+}
+
+// RecordDropped counts a request the recorder did not write (traffic.Recorder's
+// OnDrop).
+func (m *Metrics) RecordDropped(reason traffic.DropReason) {
+	if m == nil {
+		return
+	}
+	m.recordDropped.WithLabelValues(reason.String()).Inc()
 }
 
 // Registry is the registry the collectors live in, for /metrics and for tests.
@@ -171,10 +192,15 @@ func (m *Metrics) ConfigReload(ok bool) {
 }
 
 // route returns the label for a route key: itself while fewer than maxRoutes
-// distinct keys were seen, else "OTHER".
+// distinct keys were seen, else "OTHER". The coarse groups of paths outside the API
+// (route.NonAPIRule: at most route.NonAPIGroups+2 paths per method) are labels of
+// their own outside that count, so they never take label values from API routes.
 func (m *Metrics) route(key string) string {
 	if key == "" {
 		return otherLabel
+	}
+	if method, _, _ := strings.Cut(key, " "); route.IsNonAPIKey(key) && methodLabel(method) != otherLabel {
+		return key
 	}
 	m.mu.RLock()
 	_, ok := m.routes[key]

@@ -1,8 +1,10 @@
 package shadow
 
 import (
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"sort"
@@ -10,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/parity-dev/parity/report/route"
 	"github.com/parity-dev/parity/shadow/rules"
 	"go.yaml.in/yaml/v3"
 )
@@ -236,5 +239,41 @@ func TestMetricsNameTheBuild(t *testing.T) {
 		if !labels[l] {
 			t.Errorf("parity_build_info has no %q label; labels %v", l, labels)
 		}
+	}
+}
+
+// TestNonAPIPathsKeepAPIRouteLabels: a flood of paths outside /api (built assets,
+// pages) is keyed into a few coarse groups that do not count against the route
+// label cap, so API routes keep their own labels.
+func TestNonAPIPathsKeepAPIRouteLabels(t *testing.T) {
+	rt, err := rules.NewRouter(&rules.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMetrics(3)
+	observe := func(target string) string {
+		d := rt.Decide(httptest.NewRequest(http.MethodGet, target, nil))
+		m.observeRequest(d.Route, http.MethodGet, 200, rules.Primary, 0)
+		return d.Route
+	}
+	groups := map[string]bool{}
+	for i := 0; i < 1000; i++ {
+		groups[observe(fmt.Sprintf("/_app/immutable/chunks/%x.js", i*7919))] = true
+		groups[observe(fmt.Sprintf("/page-%d/x", i))] = true
+		groups[observe(fmt.Sprintf("/f%d.png", i))] = true
+	}
+	if len(groups) > route.NonAPIGroups+2 {
+		t.Errorf("%d non-API keys, want at most %d", len(groups), route.NonAPIGroups+2)
+	}
+	for _, p := range []string{"/api/sessions", "/api/sessions/s-1", "/api/activity"} {
+		observe(p)
+	}
+	for _, key := range []string{"GET /api/sessions", "GET /api/sessions/:id", "GET /api/activity", "GET /_app/*", "GET /*"} {
+		if got := metricValue(t, m, "http_request_duration_seconds", map[string]string{"route": key}); got == 0 {
+			t.Errorf("no series labelled %q", key)
+		}
+	}
+	if got := metricValue(t, m, "http_request_duration_seconds", map[string]string{"route": "OTHER"}); got != 0 {
+		t.Errorf("%v requests labelled OTHER, want none", got)
 	}
 }

@@ -136,6 +136,10 @@ type mirrorPool struct {
 	start   sync.Once
 	wg      sync.WaitGroup
 	reasks  reaskLimiter // bounds the noise re-asks of every pair
+
+	// compareSlots bounds the comparisons running at once (CompareConcurrency),
+	// so that decoding and diffing hostile bodies leave CPU to serving.
+	compareSlots chan struct{}
 }
 
 func (m *mirrorPool) init(p *Proxy) {
@@ -143,6 +147,23 @@ func (m *mirrorPool) init(p *Proxy) {
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.limit = int64(p.mirrorConcurrency() + p.mirrorQueue())
 	m.jobs = make(chan *pair, m.limit)
+	m.compareSlots = make(chan struct{}, p.compareConcurrency())
+}
+
+// compareSlot waits for a comparison slot; false when Close gave up waiting
+// before one was free.
+func (m *mirrorPool) compareSlot() bool {
+	select {
+	case m.compareSlots <- struct{}{}:
+		return true
+	default:
+	}
+	select {
+	case m.compareSlots <- struct{}{}:
+		return true
+	case <-m.ctx.Done():
+		return false
+	}
 }
 
 // submit queues pr and returns "", or the reason it was dropped: queue_full when
@@ -258,6 +279,13 @@ func (p *Proxy) runMirror(pr *pair) {
 		sresp = diffResponse(pr.sStatus, pr.sHeader, pr.sCapture)
 		sresp.Request = pr.client
 	}
+	if m.over && sresp != nil && sresp.Truncated {
+		// Both bodies are over the cap: what the mirror sent beyond it was not
+		// read, so there is nothing left to compare them by.
+		p.skipPair(pr, report.SkipBodyTooLarge)
+		pr.sCapture.release()
+		return
+	}
 	p.compare(pr, sresp, pr.sErr, pr.sLatency, m)
 	if pr.sCapture != nil {
 		pr.sCapture.release()
@@ -270,6 +298,7 @@ type fetched struct {
 	capt    *capture
 	err     error
 	latency time.Duration // to the response headers
+	over    bool          // the body went over the cap: reading stopped there
 }
 
 func (f *fetched) release() {
@@ -278,8 +307,11 @@ func (f *fetched) release() {
 	}
 }
 
-// fetch sends req and reads its answer whole, keeping up to limit bytes of it.
-// The mirror, the noise re-ask and the replay all fetch through it.
+// fetch sends req and reads its answer, keeping up to limit bytes of it. It
+// stops reading as soon as the body is over limit and closes the connection
+// (an endless or huge body costs no more than the cap): the response is then
+// Truncated, its Size the declared Content-Length (-1 when none). The mirror,
+// the noise re-ask and the replay all fetch through it.
 func fetch(transport http.RoundTripper, req *http.Request, limit int64) fetched {
 	sent := time.Now()
 	res, err := transport.RoundTrip(req)
@@ -289,15 +321,19 @@ func fetch(transport http.RoundTripper, req *http.Request, limit int64) fetched 
 	}
 	f.capt = newCapture(limit)
 	bp := copyBufPool.Get().(*[]byte)
-	_, f.err = io.CopyBuffer(f.capt, res.Body, *bp)
+	var n int64
+	n, f.err = io.CopyBuffer(f.capt, io.LimitReader(res.Body, limit+1), *bp)
 	copyBufPool.Put(bp)
-	res.Body.Close()
+	res.Body.Close() // unread bytes left: the transport closes the connection
 	if f.err != nil {
 		f.capt.release()
 		f.capt = nil
 		return f
 	}
 	f.resp = diffResponse(res.StatusCode, res.Header, f.capt)
+	if f.over = n > limit; f.over {
+		f.resp.Size = res.ContentLength
+	}
 	return f
 }
 
@@ -317,6 +353,11 @@ func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency tim
 		x.Candidate, x.CandidateErr, x.CandidateLatency = sresp, serr, slatency
 		x.Primary, x.PrimaryErr, x.PrimaryLatency = m.resp, m.err, m.latency
 	}
+	if !p.mirrors.compareSlot() {
+		p.skipPair(pr, report.SkipConcurrency)
+		return
+	}
+	defer func() { <-p.mirrors.compareSlots }()
 	x.Learned = learnedFor(p.Observer, pr.dec.Route)
 	var release, releaseFollow func()
 	x.Reask, release = p.reasker(pr)
@@ -343,6 +384,11 @@ func (p *Proxy) dropPair(pr *pair, reason report.SkipReason) {
 			pr.sCapture.release()
 		}
 	}
+	p.skipPair(pr, reason)
+}
+
+// skipPair counts a pair that is not compared, for reason, and observes it.
+func (p *Proxy) skipPair(pr *pair, reason report.SkipReason) {
 	p.Metrics.drop(reason)
 	if p.Observer != nil {
 		p.Observer.Observe(report.Observation{

@@ -33,7 +33,8 @@ import (
 // faultAnswer is the primary's answer in the fault cases.
 const faultAnswer = `{"sessions":[1,2,3]}`
 
-// clientView is what a client sees of an answer: status, headers but Date, body.
+// clientView is what a client sees of an answer: status, headers but Date, body;
+// the request id each proxy makes is only said to be there.
 type clientView struct {
 	Status int
 	Header http.Header
@@ -43,6 +44,9 @@ type clientView struct {
 func viewOf(res *http.Response, body []byte) clientView {
 	h := res.Header.Clone()
 	h.Del("Date")
+	if h.Get(HeaderRequestID) != "" {
+		h.Set(HeaderRequestID, "(set)")
+	}
 	return clientView{Status: res.StatusCode, Header: h, Body: string(body)}
 }
 

@@ -166,10 +166,16 @@ func checkStandinFindings(t *testing.T, agg *report.Aggregator) *report.Snapshot
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.Verdict != report.Pass {
-		var b bytes.Buffer
-		report.RenderGateText(&b, g)
-		t.Errorf("gate of step 1: %s, want pass:\n%s", g.Verdict, b.String())
+	// A few dozen requests per route are too few for the gate to pass a route
+	// at the plan's confidence; what noise must not do is fail one or lower
+	// its parity.
+	for _, r := range g.Routes {
+		if g.Verdict == report.Fail || r.Evidence != nil && r.Evidence.Parity.Estimate != 1 {
+			var b bytes.Buffer
+			report.RenderGateText(&b, g)
+			t.Errorf("gate of step 1: %s, want every route at parity 1 and nothing failing:\n%s", g.Verdict, b.String())
+			break
+		}
 	}
 	return snap
 }

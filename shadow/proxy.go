@@ -2,7 +2,6 @@ package shadow
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,6 +39,10 @@ const (
 	DefaultMirrorConcurrency = 64
 	DefaultMirrorQueue       = 256
 )
+
+// DefaultMaxHeaderCount is how many header fields a request may carry by default:
+// browsers send a few dozen; HAProxy allows 101, Envoy 100.
+const DefaultMaxHeaderCount = 100
 
 // Headers the proxy owns.
 const (
@@ -107,19 +111,41 @@ type Proxy struct {
 	MirrorConcurrency int
 	MirrorQueue       int
 
+	// CompareConcurrency is how many of the mirrors' comparisons (decoding and
+	// diffing both answers) run at once (0 = half of GOMAXPROCS, at least one):
+	// the rest of the CPU stays with serving, whatever the candidate sends.
+	CompareConcurrency int
+
 	// MirrorBodyCap is the largest request body buffered to be sent to both backends
 	// (0 = DefaultMirrorBodyCap). A larger body streams to the serving backend,
 	// whole and once, and the mirror is skipped as body_too_large.
 	MirrorBodyCap int64
 
 	// CaptureCap is how much of each response body is kept for the comparison
-	// (0 = DefaultCaptureCap); beyond it the capture is marked Truncated.
+	// (0 = DefaultCaptureCap); beyond it the capture is marked Truncated. The
+	// mirrored answer is read no further than the cap: its connection is closed
+	// there, and when the served answer is over the cap too the pair is not
+	// compared (body_too_large).
 	CaptureCap int64
 
 	// MirrorTimeout bounds a mirror from the moment it is queued to its
 	// comparison (0 = DefaultMirrorTimeout): queue wait, request, response, and the
 	// wait for the serving side to finish.
 	MirrorTimeout time.Duration
+
+	// BodyReadTimeout bounds each read of a client's request body
+	// (0 = DefaultBodyReadTimeout, negative = none), and BodyMinRate the slowest
+	// pace, in bytes per second, at which a body may come once the first
+	// BodyReadTimeout has passed (0 = DefaultBodyMinRate, negative = none). A
+	// client slower than either gets 408 and the upstream request is abandoned,
+	// releasing the serving backend's connection.
+	BodyReadTimeout time.Duration
+	BodyMinRate     int64
+
+	// MaxHeaderCount is how many header fields a request may carry
+	// (0 = DefaultMaxHeaderCount); a request with more is answered 431 and its
+	// connection closed. Their size is bounded by the server (Server.MaxHeaderBytes).
+	MaxHeaderCount int
 
 	// TrustForwarded keeps the client's X-Forwarded-For (appending the client's
 	// address), X-Forwarded-Proto, X-Forwarded-Host and Forwarded, for a proxy that
@@ -167,6 +193,12 @@ func (p *Proxy) headerTimeout() time.Duration {
 }
 func (p *Proxy) mirrorConcurrency() int {
 	return orDefault(p.MirrorConcurrency, DefaultMirrorConcurrency)
+}
+func (p *Proxy) compareConcurrency() int {
+	return orDefault(p.CompareConcurrency, max(1, runtime.GOMAXPROCS(0)/2))
+}
+func (p *Proxy) maxHeaderCount() int {
+	return orDefault(p.MaxHeaderCount, DefaultMaxHeaderCount)
 }
 func (p *Proxy) mirrorBodyCap() int64 { return orDefault(p.MirrorBodyCap, DefaultMirrorBodyCap) }
 func (p *Proxy) captureCap() int64    { return orDefault(p.CaptureCap, DefaultCaptureCap) }
@@ -257,6 +289,20 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
+		// net/http drops a Content-Length sent beside Transfer-Encoding before a
+		// handler sees the request, so a request that carried both (a smuggling
+		// attempt, RFC 9112 §6.3) cannot be told from a chunked one: the
+		// connection of every chunked request is closed after its answer, and
+		// nothing pipelined behind it is read.
+		st.closeConn = true
+	}
+	if n := headerCount(r.Header); n > p.maxHeaderCount() {
+		st.refuse(http.StatusRequestHeaderFieldsTooLarge, fmt.Errorf("%d header fields, more than %d", n, p.maxHeaderCount()))
+		st.closeConn = true
+		return
+	}
+
 	// A protocol upgrade goes to the serving backend and is never mirrored;
 	// h2c is never honoured nor offered upstream, in any spelling (parity
 	// speaks HTTP/1.1 or TLS h2 to clients only).
@@ -286,9 +332,10 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		st.mirror = mirrorPending
 	}
 
-	body, buffered, err := p.requestBody(r, h, &st)
+	body, buffered, err := p.requestBody(rw, r, h, &st)
 	if err != nil {
-		st.refuse(http.StatusBadRequest, err)
+		st.refuse(clientBodyStatus(err), err)
+		st.closeConn = true
 		return
 	}
 	if st.mirror == mirrorPending {
@@ -307,28 +354,32 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	p.serve(rw, r, h, body, &st)
 }
 
-// requestBody is the body sent to the serving backend: buffered once when the
-// request is to be mirrored and the body fits MirrorBodyCap (buffered is then
-// what the mirror sends), else streamed untouched, whole and once, and the
-// mirror dropped as body_too_large.
-func (p *Proxy) requestBody(r *http.Request, h http.Header, st *serveState) (body io.ReadCloser, buffered []byte, err error) {
+// requestBody is the body sent to the serving backend, read from the client
+// under the body timeouts (clientBody): buffered once when the request is to be
+// mirrored and the body fits MirrorBodyCap (buffered is then what the mirror
+// sends), else streamed untouched, whole and once, and the mirror dropped as
+// body_too_large.
+func (p *Proxy) requestBody(rw http.ResponseWriter, r *http.Request, h http.Header, st *serveState) (body io.ReadCloser, buffered []byte, err error) {
 	limit := p.mirrorBodyCap()
-	switch {
-	case r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0:
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return nil, nil, nil
+	}
+	cb := p.newClientBody(rw, r)
+	switch {
 	case st.mirror != mirrorPending:
-		return &noCloseReader{r: r.Body}, nil, nil
+		return cb, nil, nil
 	case r.ContentLength > limit:
 		st.mirror, st.reason = mirrorDropped, report.SkipBodyTooLarge
-		return &noCloseReader{r: r.Body}, nil, nil
+		return cb, nil, nil
 	}
-	b, over, err := readCapped(r.Body, limit, r.ContentLength)
+	b, over, err := readCapped(cb, limit, r.ContentLength)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read request body: %w", err)
 	}
 	if over {
 		st.mirror, st.reason = mirrorDropped, report.SkipBodyTooLarge
-		return &noCloseReader{r: io.MultiReader(bytes.NewReader(b), r.Body)}, nil, nil
+		cb.pending = b
+		return cb, nil, nil
 	}
 	// The body is already here: asking the backend whether to send it would only
 	// add a round trip.
@@ -360,7 +411,11 @@ type serveState struct {
 	status  int
 	err     error
 	answer  string // an error answer exit still has to write ("" = none)
+	bytes   int64  // body bytes written to the client
 	settled bool   // the serving side's result was handed on
+
+	closeConn bool // the answer closes the connection (a client's protocol error, a chunked request)
+	abort     bool // nothing may be answered: the connection is broken off
 }
 
 // refuse ends a request that is not forwarded at all: it is answered status, and
@@ -379,9 +434,17 @@ func (p *Proxy) exit(rw http.ResponseWriter, r *http.Request, st *serveState) {
 		p.settle(st, 0, nil, nil, st.err, 0)
 	}
 	if st.answer != "" {
-		writeJSONError(rw, st.status, st.answer, st.dec.Serve, st.id)
+		if st.closeConn {
+			rw.Header().Set("Connection", "close")
+		}
+		st.bytes += writeJSONError(rw, st.status, st.answer, st.dec.Serve, st.id)
 	}
 	p.accessLog(r, st)
+	if st.abort && r.Context().Value(http.ServerContextKey) != nil {
+		// Returning without an answer would make the server write one of its own
+		// ("200 OK", empty): break the connection off instead.
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // serve sends the outbound request to the serving backend and streams its answer.
@@ -414,16 +477,18 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 	res, err := transport.RoundTrip(out)
 	info.end()
 	if err != nil {
-		switch cr, _ := body.(*noCloseReader); {
+		switch cb, _ := body.(*clientBody); {
+		case cb != nil && cb.readErr() != nil:
+			// The client's own body broke (bad chunking, a framing trailer, too
+			// slow): its fault, not the backend's, and no reason to report the
+			// backend down. The connection cannot carry another request.
+			st.refuse(clientBodyStatus(cb.readErr()), fmt.Errorf("read request body: %w", cb.readErr()))
+			st.closeConn = true
 		case r.Context().Err() != nil:
-			// The client left: its upstream request is cancelled with it.
-			st.status, st.err = statusClientClosed, r.Context().Err()
+			// The client left (or half-closed, which a server cannot tell apart):
+			// its upstream request is cancelled with it, and no answer is made up.
+			st.status, st.err, st.abort = statusClientClosed, r.Context().Err(), true
 			p.settle(st, 0, nil, nil, err, 0)
-		case cr != nil && cr.readErr() != nil:
-			// The client's own body broke (bad chunking): its fault, not the
-			// backend's, and no reason to report the backend down.
-			st.status, st.err = http.StatusBadRequest, fmt.Errorf("read request body: %w", cr.readErr())
-			st.answer = http.StatusText(http.StatusBadRequest)
 		default:
 			p.unavailable(r, st, err)
 		}
@@ -443,6 +508,10 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 	for k, vv := range res.Header {
 		rh[k] = vv
 	}
+	if _, ok := rh[HeaderRequestID]; !ok {
+		// The client gets the id its request is logged and compared under.
+		rh[HeaderRequestID] = h[HeaderRequestID]
+	}
 	announced := len(res.Trailer)
 	if announced > 0 {
 		keys := make([]string, 0, announced)
@@ -450,6 +519,9 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 			keys = append(keys, k)
 		}
 		rh.Add("Trailer", strings.Join(keys, ", "))
+	}
+	if st.closeConn {
+		rh.Set("Connection", "close")
 	}
 	rw.WriteHeader(res.StatusCode)
 	st.status = res.StatusCode
@@ -459,7 +531,8 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 		capt = newCapture(p.captureCap())
 	}
 	flush, headersNow := flushPolicy(res)
-	rerr, werr := copyResponse(rw, res, capt, flush, headersNow)
+	written, rerr, werr := copyResponse(rw, res, capt, flush, headersNow)
+	st.bytes += written
 	res.Body.Close() // now, to populate res.Trailer
 	if rerr != nil || werr != nil {
 		switch {
@@ -476,7 +549,7 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 			http.NewResponseController(rw).Flush()
 			st.err = fmt.Errorf("read %s body: %w", st.dec.Serve, rerr)
 			p.Logger.Warn().Str("request_id", st.id).Str("backend", st.dec.Serve.String()).
-				Str("error", rerr.Error()).Msg("Backend failed mid-body")
+				Str("error", errorText(rerr)).Msg("Backend failed mid-body")
 		}
 		p.settle(st, res.StatusCode, res.Header, capt, st.err, latency)
 		if r.Context().Value(http.ServerContextKey) != nil {
@@ -553,13 +626,14 @@ func (p *Proxy) unavailable(r *http.Request, st *serveState, err error) {
 	st.status, st.err, st.answer = status, err, msg
 }
 
-func writeJSONError(rw http.ResponseWriter, status int, msg string, b rules.Backend, id string) {
+func writeJSONError(rw http.ResponseWriter, status int, msg string, b rules.Backend, id string) int64 {
 	h := rw.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set(HeaderRequestID, id)
 	rw.WriteHeader(status)
-	fmt.Fprintf(rw, `{"error":%q,"backend":%q,"request_id":%q}`+"\n", msg, b.String(), id)
+	n, _ := fmt.Fprintf(rw, `{"error":%q,"backend":%q,"request_id":%q}`+"\n", msg, b.String(), id)
+	return int64(n)
 }
 
 // WithoutURL returns err without the *url.Error around it, whose message quotes
@@ -574,28 +648,17 @@ func WithoutURL(err error) error {
 	return err
 }
 
-// errorText describes a transport error without its URL (WithoutURL).
-func errorText(err error) string { return WithoutURL(err).Error() }
-
-func isTimeout(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
 // copyResponse streams res.Body to rw, teeing into capt when set, flushing after
 // every write when flush is set, and the headers before the first byte when
 // headersNow is. rerr is a failure of the backend, werr of the client.
-func copyResponse(rw http.ResponseWriter, res *http.Response, capt *capture, flush, headersNow bool) (rerr, werr error) {
+func copyResponse(rw http.ResponseWriter, res *http.Response, capt *capture, flush, headersNow bool) (written int64, rerr, werr error) {
 	var rc *http.ResponseController
 	if flush {
 		rc = http.NewResponseController(rw)
 	}
 	if headersNow {
 		if err := rc.Flush(); err != nil {
-			return nil, err
+			return 0, nil, err
 		}
 	}
 	bp := copyBufPool.Get().(*[]byte)
@@ -607,20 +670,22 @@ func copyResponse(rw http.ResponseWriter, res *http.Response, capt *capture, flu
 			if capt != nil {
 				capt.Write(buf[:n])
 			}
-			if _, werr := rw.Write(buf[:n]); werr != nil {
-				return nil, werr
+			w, werr := rw.Write(buf[:n])
+			written += int64(w)
+			if werr != nil {
+				return written, nil, werr
 			}
 			if flush {
 				if werr := rc.Flush(); werr != nil {
-					return nil, werr
+					return written, nil, werr
 				}
 			}
 		}
 		if err == io.EOF {
-			return nil, nil
+			return written, nil, nil
 		}
 		if err != nil {
-			return err, nil
+			return written, err, nil
 		}
 	}
 }
@@ -857,36 +922,6 @@ func asciiPrint(s string) bool {
 	return true
 }
 
-// noCloseReader keeps the transport from closing the client's body (it would block
-// on a body not yet sent, e.g. after Expect: 100-continue), and refuses reads
-// after the handler let go of it.
-type noCloseReader struct {
-	r      io.Reader
-	closed atomic.Bool
-	err    atomic.Pointer[error] // the first read error but EOF
-}
-
-func (n *noCloseReader) Read(p []byte) (int, error) {
-	if n.closed.Load() {
-		return 0, errors.New("read of the client's body after the request ended")
-	}
-	m, err := n.r.Read(p)
-	if err != nil && err != io.EOF {
-		n.err.CompareAndSwap(nil, &err)
-	}
-	return m, err
-}
-
-// readErr is the error the client's body failed with, nil when none did.
-func (n *noCloseReader) readErr() error {
-	if e := n.err.Load(); e != nil {
-		return *e
-	}
-	return nil
-}
-
-func (n *noCloseReader) Close() error { n.closed.Store(true); return nil }
-
 // diffResponse builds one side of a comparison.
 func diffResponse(status int, h http.Header, c *capture) *diff.Response {
 	d := &diff.Response{Status: status, Header: h, Size: -1}
@@ -896,4 +931,13 @@ func diffResponse(status int, h http.Header, c *capture) *diff.Response {
 		d.Size = c.size
 	}
 	return d
+}
+
+// headerCount is how many header fields h holds (a repeated name counts each time).
+func headerCount(h http.Header) int {
+	n := 0
+	for _, vv := range h {
+		n += len(vv)
+	}
+	return n
 }

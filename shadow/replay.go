@@ -283,7 +283,7 @@ func (run *replayRun) one(ctx context.Context, req *traffic.Request) {
 		return followed.resp
 	}
 	o := x.Observation()
-	scrubTraffic(&o, req) // a backend may have echoed the request's secrets
+	scrubTraffic(&o, req, d.Rules.Redactor()) // a backend may have echoed the request's secrets
 	run.count(func(st *ReplayStats) {
 		switch {
 		case o.Skipped != "":
@@ -391,7 +391,7 @@ func (run *replayRun) send(ctx context.Context, base *url.URL, req *traffic.Requ
 		f.resp.Request = backendRequest(base, req.URL, req.Header)
 	}
 	if f.err != nil {
-		run.rp.Logger.Debug().Str("backend", base.Host).Str("request_id", id).Err(WithoutURL(f.err)).Msg("replay request failed")
+		run.rp.Logger.Debug().Str("backend", base.Host).Str("request_id", id).Str("error", errorText(f.err)).Msg("replay request failed")
 	}
 	return f
 }

@@ -31,11 +31,11 @@ const minSecretLen = 6
 
 // requestSecrets returns the secret values of a request: those of secret headers
 // (diff.IsSecretHeader; an Authorization's credentials, decoded too when Basic;
-// each cookie's value), of secret query parameters and form fields (those
-// diff.RedactQuery redacts), and of JSON members with secret names at any depth,
-// in a body decoded from its Content-Encoding when needed. Longest first, without
-// duplicates.
-func requestSecrets(h http.Header, rawQuery string, body []byte) []string {
+// each cookie's value), of secret path parameters, query parameters and form
+// fields (diff.IsSecretParam), and every value under a JSON member with a secret
+// name at any depth, in a body decoded from its Content-Encoding when needed.
+// Longest first, without duplicates.
+func requestSecrets(h http.Header, rawPath, rawQuery string, body []byte) []string {
 	var out []string
 	add := func(v string) {
 		if v = strings.TrimSpace(v); len(v) >= minSecretLen {
@@ -73,6 +73,7 @@ func requestSecrets(h http.Header, rawQuery string, body []byte) []string {
 			}
 		}
 	}
+	diff.PathParamValues(rawPath, add)
 	formSecrets(rawQuery, add)
 	if len(body) > 0 {
 		if dec, err := diff.DecodeContent(h, body, traffic.MaxDecodedBody); err == nil {
@@ -95,15 +96,18 @@ func requestSecrets(h http.Header, rawQuery string, body []byte) []string {
 	return slices.Compact(out)
 }
 
-// formSecrets hands add the values of a query's or form's secret parameters: those
-// diff.RedactQuery would redact.
+// formSecrets hands add the values of a query's or form's secret parameters
+// (diff.IsSecretParam).
 func formSecrets(q string, add func(string)) {
 	if q == "" {
 		return
 	}
 	for p := range strings.SplitSeq(q, "&") {
-		_, val, ok := strings.Cut(p, "=")
-		if !ok || diff.RedactQuery(p) == p {
+		name, val, ok := strings.Cut(p, "=")
+		if n, err := url.QueryUnescape(name); err == nil {
+			name = n
+		}
+		if !ok || !diff.IsSecretParam(name) {
 			continue
 		}
 		add(val)
@@ -113,15 +117,16 @@ func formSecrets(q string, add func(string)) {
 	}
 }
 
-// jsonSecrets hands add every string or number of a JSON document that sits
-// under a member with a secret name (diff.IsSecretKey), at any depth; elements of
-// an array inherit the name that holds the array. Names are compared decoded, so
-// "pass\u0077ord" is password.
+// jsonSecrets hands add every value of a JSON document that sits under a member
+// with a secret name (diff.IsSecretKey), at any depth and whatever its type, and
+// every value within such a member's object or array. Names are compared decoded,
+// so "pass\u0077ord" is password.
 func jsonSecrets(body []byte, add func(string)) {
 	type frame struct {
 		object    bool
 		expectKey bool // an object's next token is a member name
-		secret    bool // object: the member being read has a secret name; array: its own name is secret
+		inSecret  bool // this object or array sits under a secret name
+		secret    bool // object: the member being read is secret
 	}
 	var stack []frame
 	// afterValue readies the enclosing object for its next member name.
@@ -148,13 +153,13 @@ func jsonSecrets(body []byte, add func(string)) {
 		}
 		if top != nil && top.object && top.expectKey {
 			name, _ := tok.(string)
-			top.secret, top.expectKey = diff.IsSecretKey(name), false
+			top.secret, top.expectKey = top.inSecret || diff.IsSecretKey(name), false
 			continue
 		}
-		secret := top != nil && top.secret
+		secret := top != nil && (top.secret || top.inSecret)
 		switch v := tok.(type) {
 		case json.Delim:
-			stack = append(stack, frame{object: v == '{', expectKey: v == '{', secret: v == '[' && secret})
+			stack = append(stack, frame{object: v == '{', expectKey: v == '{', inSecret: secret})
 			continue
 		case string:
 			if secret {
@@ -170,9 +175,9 @@ func jsonSecrets(body []byte, add func(string)) {
 }
 
 // scrubObservation replaces, in the values and notes of o's differences, every
-// spelling of each secret (see secretForms) by the secret's redaction marker, and
-// the part of a secret left where a value was cut short by "[redacted]".
-func scrubObservation(o *report.Observation, secrets []string) {
+// spelling of each secret (see secretForms) by the secret's redaction marker (red's),
+// and the part of a secret left where a value was cut short by "[redacted]".
+func scrubObservation(o *report.Observation, secrets []string, red *diff.Redactor) {
 	if len(o.Differences) == 0 && o.CandidateError == "" || len(secrets) == 0 {
 		return
 	}
@@ -181,7 +186,7 @@ func scrubObservation(o *report.Observation, secrets []string) {
 	for _, s := range secrets {
 		for _, f := range secretForms(s) {
 			forms = append(forms, f)
-			marks = append(marks, diff.Redact(s))
+			marks = append(marks, red.Mark(s))
 		}
 	}
 	// A transport error may quote what the candidate sent instead of HTTP.
@@ -291,15 +296,15 @@ func (pr *pair) scrub(o *report.Observation) {
 			rc.Close()
 		}
 	}
-	scrubObservation(o, requestSecrets(pr.req.Header, pr.req.URL.RawQuery, body))
+	scrubObservation(o, requestSecrets(pr.req.Header, pr.req.URL.EscapedPath(), pr.req.URL.RawQuery, body), pr.dec.Rules.Redactor())
 }
 
 // scrubTraffic removes from o what of a replayed request's secrets a backend
 // echoed. It costs nothing when the pair matched.
-func scrubTraffic(o *report.Observation, req *traffic.Request) {
+func scrubTraffic(o *report.Observation, req *traffic.Request, red *diff.Redactor) {
 	if len(o.Differences) == 0 && o.CandidateError == "" {
 		return
 	}
-	_, q, _ := strings.Cut(req.URL, "?")
-	scrubObservation(o, requestSecrets(req.Header, q, req.Body))
+	p, q, _ := strings.Cut(req.URL, "?")
+	scrubObservation(o, requestSecrets(req.Header, p, q, req.Body), red)
 }

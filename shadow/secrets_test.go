@@ -135,7 +135,8 @@ func secretsBackend(t *testing.T, candidate bool) *backend {
 func TestSecretsNeverLeave(t *testing.T) {
 	c := secretCanaries
 	primary, candidate := secretsBackend(t, false), secretsBackend(t, true)
-	rt, err := rules.NewRouter(&rules.Config{Shadow: rules.ShadowConfig{WriteRoutes: []string{"/api/login", "/api/profile", "/api/upload"}}})
+	red := testRedactor(t)
+	rt, err := rules.NewRouter(&rules.Config{Redactor: red, Shadow: rules.ShadowConfig{WriteRoutes: []string{"/api/login", "/api/profile", "/api/upload"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +149,7 @@ func TestSecretsNeverLeave(t *testing.T) {
 	}
 	defer recFile.Close()
 	rec := traffic.NewRecorder(recFile)
+	rec.Redactor = red
 	agg := report.NewAggregator(report.Limits{})
 	obs := newObserver()
 	p := &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: rt.Decide,
@@ -346,6 +348,7 @@ func TestRequestSecrets(t *testing.T) {
 	tests := []struct {
 		name   string
 		header http.Header
+		path   string
 		query  string
 		body   []byte
 		want   []string
@@ -354,22 +357,27 @@ func TestRequestSecrets(t *testing.T) {
 			"Authorization": {"Bearer tok-123456"}, "Proxy-Authorization": {"Basic " + basic},
 			"Cookie": {"sid=cookie-1; theme=dark", "csrf=cookie-22"}, "X-Api-Key": {"key-98765"},
 			"Accept": {"application/json-not-secret"},
-		}, "", nil, []string{"sid=cookie-1; theme=dark", "Basic " + basic, "Bearer tok-123456", basic, "csrf=cookie-22", "ops:hunter22", "tok-123456", "cookie-22", "key-98765", "cookie-1", "hunter22"}},
-		{"query", nil, "limit=10&token=q-secret-1&access_token=q%2Dsecret%2D2&code=oauth-code-3&q=public-words", nil,
+		}, "", "", nil, []string{"sid=cookie-1; theme=dark", "Basic " + basic, "Bearer tok-123456", basic, "csrf=cookie-22", "ops:hunter22", "tok-123456", "cookie-22", "key-98765", "cookie-1", "hunter22"}},
+		{"query", nil, "", "limit=10&token=q-secret-1&access_token=q%2Dsecret%2D2&code=oauth-code-3&q=public-words", nil,
 			[]string{"q%2Dsecret%2D2", "oauth-code-3", "q-secret-1", "q-secret-2"}},
-		{"json at any depth, any spelling", http.Header{"Content-Type": {"application/json"}}, "",
-			[]byte(`{"user":"public-user","Password":"pw-111111","a":{"b":[{"access_token":"at-222222"}]},"pass\u0077ord":"esc-333333","apiKeys":["k-444444",{"id":"not-secret-id"}],"session":{"id":"sess-id-public"},"pin":123456789,"token_count":1234567}`),
-			[]string{"esc-333333", "at-222222", "pw-111111", "k-444444", "1234567"}},
-		{"form body", http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, "",
+		{"json at any depth, any spelling", http.Header{"Content-Type": {"application/json"}}, "", "",
+			[]byte(`{"user":"public-user","Password":"pw-111111","a":{"b":[{"access_token":"at-222222"}]},"pass\u0077ord":"esc-333333","apiKeys":["k-444444",{"id":"nested-id-555"}],"session":{"id":"sess-id-666"},"pin":123456789,"token_count":1234567}`),
+			[]string{"nested-id-555", "sess-id-666", "esc-333333", "at-222222", "pw-111111", "k-444444", "1234567"}},
+		{"json: short names, and everything under a secret name", http.Header{"Content-Type": {"application/json"}}, "", "",
+			[]byte(`{"pass":"pass-777777","jwt":"jwt-888888","password2":{"value":"nested-999999"},"credentials":{"pass":"cred-000000"},"compass":"north-public"}`),
+			[]string{"nested-999999", "cred-000000", "pass-777777", "jwt-888888"}},
+		{"path parameters", nil, "/app;jsessionid=JS%2DSESSION%2D1/x;v=public-version", "", nil,
+			[]string{"JS%2DSESSION%2D1", "JS-SESSION-1"}},
+		{"form body", http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, "", "",
 			[]byte("user=public-user&password=form-secret-1&client_secret=form%20secret%202"),
 			[]string{"form%20secret%202", "form secret 2", "form-secret-1"}},
-		{"gzipped json body", http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}}, "",
+		{"gzipped json body", http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}}, "", "",
 			gz(`{"password":"gz-secret-1"}`), []string{"gz-secret-1"}},
-		{"short values are not looked for", http.Header{"Cookie": {"a=1"}}, "pwd=12", nil, nil},
+		{"short values are not looked for", http.Header{"Cookie": {"a=1"}}, "", "pwd=12", nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := requestSecrets(tc.header, tc.query, tc.body)
+			got := requestSecrets(tc.header, tc.path, tc.query, tc.body)
 			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("requestSecrets (-want +got):\n%s", diff)
 			}
@@ -379,7 +387,8 @@ func TestRequestSecrets(t *testing.T) {
 
 func TestScrubObservation(t *testing.T) {
 	const s = "sekret-value-42"
-	mark := diff.Redact(s)
+	red := testRedactor(t)
+	mark := red.Mark(s)
 	tests := []struct {
 		name      string
 		candidate string
@@ -396,7 +405,7 @@ func TestScrubObservation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			o := report.Observation{Differences: []diff.Difference{{Path: "body", Primary: `{"ok":true}`, Candidate: tc.candidate}}}
-			scrubObservation(&o, []string{s})
+			scrubObservation(&o, []string{s}, red)
 			want := []diff.Difference{{Path: "body", Primary: `{"ok":true}`, Candidate: tc.want}}
 			if d := cmp.Diff(want, o.Differences); d != "" {
 				t.Errorf("scrubbed (-want +got):\n%s", d)
@@ -412,18 +421,29 @@ func FuzzScrubObservation(f *testing.F) {
 	f.Add("sekret-value-42", `Authorization: Bearer `, `\r\n`, []byte(`{"password":"x"}`))
 	f.Add("p@ss w/ord=1&2", `?q=`, `&x=1`, []byte(`user=u&password=p%40ss`))
 	f.Add("ÿÿÿÿÿÿ", `"`, `"…[900 bytes]`, []byte{0x1f, 0x8b})
+	red := testRedactor(f)
 	f.Fuzz(func(t *testing.T, secret, before, after string, body []byte) {
-		requestSecrets(http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}}, string(body), body)
-		requestSecrets(http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, string(body), body)
-		if len(secret) < minSecretLen || strings.Contains(diff.Redact(secret)+"[redacted]", secret) {
+		requestSecrets(http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}}, string(body), string(body), body)
+		requestSecrets(http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, string(body), string(body), body)
+		if len(secret) < minSecretLen || strings.Contains(red.Mark(secret)+"[redacted]", secret) {
 			return
 		}
 		o := report.Observation{Differences: []diff.Difference{{Path: "body", Candidate: before + secret + after}}}
-		scrubObservation(&o, []string{secret})
+		scrubObservation(&o, []string{secret}, red)
 		for _, form := range secretForms(secret) {
 			if strings.Contains(o.Differences[0].Candidate, form) && !strings.Contains(before+after, form) {
 				t.Fatalf("%q left in %q", form, o.Differences[0].Candidate)
 			}
 		}
 	})
+}
+
+// testRedactor is a deployment's Redactor in these tests.
+func testRedactor(t testing.TB) *diff.Redactor {
+	t.Helper()
+	red, err := diff.NewRedactor([]byte("shadow-test-key-0123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return red
 }

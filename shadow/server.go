@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +25,10 @@ const (
 	DefaultAdminListen      = "127.0.0.1:9090"
 	DefaultGrace            = 25 * time.Second
 	DefaultSnapshotInterval = 30 * time.Second
+	// DefaultMaxHeaderBytes bounds a request's head — its request line and header
+	// fields — as nginx's large_client_header_buffers does (4 × 8 KiB, here 64
+	// KiB in all): what a request may hold before a byte of it is forwarded.
+	DefaultMaxHeaderBytes = 64 << 10
 )
 
 // Server is the lifecycle of `parity proxy`: the public listener (plain or TLS
@@ -65,6 +67,12 @@ type Server struct {
 	// with HTTP/2 negotiated by ALPN.
 	TLSCertFile, TLSKeyFile string
 
+	// MaxHeaderBytes bounds the size of a request's head, request line and
+	// header fields (0 = DefaultMaxHeaderBytes; net/http allows 4 KiB of slack);
+	// a larger head is answered 431 by the server before the Proxy sees it.
+	// The Proxy bounds the number of fields (Proxy.MaxHeaderCount).
+	MaxHeaderBytes int
+
 	// Grace bounds the wait for in-flight requests and then for pending
 	// comparisons on shutdown (default DefaultGrace).
 	Grace time.Duration
@@ -93,11 +101,12 @@ func (s *Server) Open() error {
 		return err
 	}
 
-	errLog := log.New(logWriter{s.Logger}, "", 0)
+	errLog := NetLog(s.Logger) // TLS handshake errors, bad requests: scrubbed, at debug
 	s.public = &http.Server{
 		Handler:           s.Proxy,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    s.maxHeaderBytes(),
 		ErrorLog:          errLog,
 	}
 	if (s.TLSCertFile == "") != (s.TLSKeyFile == "") {
@@ -113,6 +122,7 @@ func (s *Server) Open() error {
 	s.admin = &http.Server{
 		Handler:           NewAdminHandler(s.adminConfig()),
 		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    s.maxHeaderBytes(),
 		ErrorLog:          errLog,
 	}
 
@@ -131,6 +141,7 @@ func (s *Server) Open() error {
 func (s *Server) addr() string         { return cmp.Or(s.Addr, DefaultListen) }
 func (s *Server) adminAddr() string    { return cmp.Or(s.AdminAddr, DefaultAdminListen) }
 func (s *Server) grace() time.Duration { return orDefault(s.Grace, DefaultGrace) }
+func (s *Server) maxHeaderBytes() int  { return orDefault(s.MaxHeaderBytes, DefaultMaxHeaderBytes) }
 func (s *Server) snapshotInterval() time.Duration {
 	return orDefault(s.SnapshotInterval, DefaultSnapshotInterval)
 }
@@ -169,12 +180,18 @@ func (s *Server) adminConfig() Admin {
 	}
 	if agg := s.Aggregator; agg != nil {
 		if a.Report == nil {
-			// The page shows quantiles only; its histograms would be dead weight.
-			a.Report = func(w io.Writer) error { return report.RenderHTML(w, agg.SnapshotSummary(), s.RenderOptions) }
+			// The page judges on the histograms in memory; encoding them would be dead weight.
+			a.Report = func(w io.Writer) error {
+				snap, opts := agg.ForDisplay(s.RenderOptions)
+				return report.RenderHTML(w, snap, opts)
+			}
 		}
 		if a.Snapshot == nil {
 			a.Snapshot = func(w io.Writer) error { return report.WriteSnapshot(w, agg.Snapshot()) }
-			a.Summary = func(w io.Writer) error { return report.WriteSnapshot(w, agg.SnapshotSummary()) }
+			a.Summary = func(w io.Writer) error {
+				snap, opts := agg.ForDisplay(s.RenderOptions)
+				return report.RenderJSON(w, snap, opts)
+			}
 		}
 	}
 	extra := a.Ready
@@ -309,13 +326,4 @@ func (s *Server) Close() error {
 		}
 	})
 	return errors.Join(errs...)
-}
-
-// logWriter turns the HTTP servers' log lines (TLS handshake errors, bad
-// requests) into debug entries.
-type logWriter struct{ l zerolog.Logger }
-
-func (w logWriter) Write(p []byte) (int, error) {
-	w.l.Debug().Str("error", strings.TrimSpace(string(p))).Msg("http server")
-	return len(p), nil
 }

@@ -50,7 +50,7 @@ func TestBashCompletion(t *testing.T) {
 	}{
 		{"commands", []string{"parity", "pr"}, []string{"proxy"}},
 		{"every command", []string{"parity", ""}, commandNames()},
-		{"a command's flags", []string{"parity", "proxy", "--admin"}, []string{"--admin-listen"}},
+		{"a command's flags", []string{"parity", "proxy", "--admin"}, []string{"--admin-host", "--admin-listen"}},
 		{"one-letter flags keep one dash", []string{"parity", "report", "-"}, []string{"--color", "--format", "-o", "--plan", "--title"}},
 		{"a subcommand word", []string{"parity", "plan", "ch"}, []string{"check"}},
 		{"shells", []string{"parity", "completion", ""}, []string{"bash", "fish", "zsh"}},

@@ -24,7 +24,13 @@ import (
 	"github.com/parity-dev/parity/shadow/traffic"
 )
 
-const demoSynopsis = "[-o FILE | --out DIR] [--format table|markdown|json] [--seed N]"
+const demoSynopsis = "[-o FILE | --out DIR] [--format table|markdown|json] [--seed N] [--rounds N]"
+
+// demoRounds is how many times the demo replays the recorded traffic by
+// default: a few dozen requests per route are too few for the gate to pass a
+// route at the plan's confidence (it says how many more it needs); ten rounds
+// give each of step 1's routes about 550 requests, enough to bound its p99.
+const demoRounds = 10
 
 // demoHTML is where the demo writes its HTML report unless told otherwise.
 const demoHTML = "parity-report.html"
@@ -48,6 +54,7 @@ func runDemo(ctx context.Context, c *cli, args []string) int {
 	outDir := flags.String("out", "", "write the HTML report and the snapshot (snapshot.json) into `dir`, created if missing")
 	format := flags.String("format", "table", "terminal output `format`: table, markdown or json (a stream of JSON documents: the snapshot, then one gate result per step)")
 	seed := flags.Int64("seed", 0, "`seed` of the stand-ins' data set (the findings do not depend on it)")
+	rounds := flags.Int("rounds", demoRounds, "replay the recorded traffic `N` times (1 to 100)")
 	pos, code, ok := c.parse(flags, args)
 	if !ok {
 		return code
@@ -60,6 +67,8 @@ func runDemo(ctx context.Context, c *cli, args []string) int {
 		return c.usagef("demo: --format %q: want table, markdown or json", *format)
 	case *htmlPath != "" && *outDir != "":
 		return c.usagef("demo: give -o FILE or --out DIR, not both")
+	case *rounds < 1 || *rounds > 100:
+		return c.usagef("demo: --rounds %d: want 1 to 100", *rounds)
 	}
 	color, width := *format == "table" && c.colorTerminal(), 0
 	if *format == "table" {
@@ -83,9 +92,9 @@ func runDemo(ctx context.Context, c *cli, args []string) int {
 	if *format == "json" {
 		say = c.stderr
 	}
-	fmt.Fprintf(say, "parity demo: starting stand-in backends on loopback and replaying %d recorded requests...\n",
-		bytes.Count(fixtures.TrafficNDJSON, []byte("\n")))
-	run, err := runDemoLoop(ctx, *seed)
+	fmt.Fprintf(say, "parity demo: starting stand-in backends on loopback and replaying %d recorded requests %d times...\n",
+		bytes.Count(fixtures.TrafficNDJSON, []byte("\n")), *rounds)
+	run, err := runDemoLoop(ctx, *seed, *rounds)
 	if err != nil {
 		return c.fail(exitUsage, fmt.Errorf("demo: %s", oneLineError(err)))
 	}
@@ -97,8 +106,10 @@ func runDemo(ctx context.Context, c *cli, args []string) int {
 	if err := render.report(c.stdout, run.snapshot, ttyOpts); err != nil {
 		return c.fail(exitUsage, fmt.Errorf("demo: render report: %w", err))
 	}
-	fmt.Fprintf(say, "\nThe gate, step by step (the cutover guide's rollout plan). Each step re-checks\n"+
-		"the routes of the steps before it; only the routes it adds are listed.\n\n")
+	fmt.Fprintf(say, "\nThe gate, step by step (the cutover guide's rollout plan). Each step re-checks the\n"+
+		"routes of the steps before it; only the routes it adds are listed. Each verdict gives its\n"+
+		"evidence: estimate [interval] over the samples, at the plan's confidence however often\n"+
+		"the gate looks; an inconclusive one says about how many more requests it needs.\n\n")
 	for _, g := range run.gates {
 		if *format != "json" {
 			g = addedRoutes(g)
@@ -136,10 +147,10 @@ type demoRun struct {
 }
 
 // runDemoLoop starts the three stand-ins (SvelteKit, a second SvelteKit instance to
-// learn noise from, Fastify), replays the built-in traffic under the example
-// configuration, and judges every step of the built-in plan. The stand-ins are
-// stopped before it returns.
-func runDemoLoop(ctx context.Context, seed int64) (run *demoRun, err error) {
+// learn noise from, Fastify), replays the built-in traffic rounds times under the
+// example configuration, and judges every step of the built-in plan. The
+// stand-ins are stopped before it returns.
+func runDemoLoop(ctx context.Context, seed int64, rounds int) (run *demoRun, err error) {
 	run = &demoRun{primary: &standin.Counter{}, secondary: &standin.Counter{}, candidate: &standin.Counter{}}
 	backends := []struct {
 		h   http.Handler
@@ -169,14 +180,16 @@ func runDemoLoop(ctx context.Context, seed int64) (run *demoRun, err error) {
 		return nil, fmt.Errorf("built-in example config: %w", err)
 	}
 	cfg.Primary, cfg.Secondary, cfg.Candidate = run.primaryURL, run.secondaryURL, run.candidateURL
-	if run.router, err = rules.NewRouter(cfg); err != nil {
+	declared, plan, err := declaredSources("", "")
+	if err != nil {
+		return nil, fmt.Errorf("built-in route sources: %w", err)
+	}
+	run.plan = plan
+	agg := report.NewAggregator(report.Limits{})
+	if run.router, err = rules.NewRouterFrom(cfg, rules.Sources{Declared: declared, Learner: agg.Learner()}); err != nil {
 		return nil, fmt.Errorf("built-in example config: %w", err)
 	}
-	if run.plan, err = report.ParsePlan("plan.yaml", fixtures.Plan); err != nil {
-		return nil, fmt.Errorf("built-in plan: %w", err)
-	}
 
-	agg := report.NewAggregator(report.Limits{})
 	rp := &shadow.Replayer{Router: run.router, Observer: agg}
 	for _, u := range []struct {
 		dst **url.URL
@@ -186,7 +199,7 @@ func runDemoLoop(ctx context.Context, seed int64) (run *demoRun, err error) {
 			return nil, fmt.Errorf("stand-in URL %q: %w", u.raw, err)
 		}
 	}
-	tr, err := traffic.Open("portal.ndjson", bytes.NewReader(fixtures.TrafficNDJSON))
+	tr, err := traffic.Open("portal.ndjson", bytes.NewReader(bytes.Repeat(fixtures.TrafficNDJSON, max(rounds, 1))))
 	if err != nil {
 		return nil, fmt.Errorf("built-in traffic: %w", err)
 	}

@@ -22,12 +22,12 @@ steps:
 		t.Fatal(err)
 	}
 	snap := func(name string, traffic ...routeTraffic) string { return writeTestSnapshot(t, dir, name, traffic...) }
-	pass := snap("pass.json", routeTraffic{route: "GET /api/health", matched: 60})
-	half1 := snap("half1.json", routeTraffic{route: "GET /api/health", matched: 30})
-	half2 := snap("half2.json", routeTraffic{route: "GET /api/health", matched: 30})
-	parity := snap("parity.json", routeTraffic{route: "GET /api/health", matched: 57, mismatched: 3})
-	latency := snap("latency.json", routeTraffic{route: "GET /api/health", matched: 60, primaryMs: 5, candidateM: 60})
-	errors := snap("errors.json", routeTraffic{route: "GET /api/health", matched: 60, timeouts: 2})
+	pass := snap("pass.json", routeTraffic{route: "GET /api/health", matched: 1000})
+	half1 := snap("half1.json", routeTraffic{route: "GET /api/health", matched: 350})
+	half2 := snap("half2.json", routeTraffic{route: "GET /api/health", matched: 350})
+	parity := snap("parity.json", routeTraffic{route: "GET /api/health", matched: 570, mismatched: 30})
+	latency := snap("latency.json", routeTraffic{route: "GET /api/health", matched: 1000, primaryMs: 5, candidateM: 60})
+	errors := snap("errors.json", routeTraffic{route: "GET /api/health", matched: 1000, timeouts: 40})
 	few := snap("few.json", routeTraffic{route: "GET /api/health", matched: 10})
 	none := snap("none.json", routeTraffic{route: "GET /api/other", matched: 60})
 	bad := filepath.Join(dir, "bad.json")
@@ -40,13 +40,14 @@ steps:
 		out  string // substring of stdout (or stderr for usage errors)
 	}{
 		{"pass", []string{"--step", "1", pass}, exitOK, "step 1 (health): pass"},
-		{"two replicas add up to a pass", []string{half1, half2, "--step", "1"}, exitOK, "over 60 compared"},
-		{"one replica alone is inconclusive", []string{"--step", "1", half1}, exitInconclusive, "needs 20 more compared requests"},
-		{"--min-samples lowers the bar", []string{"--step", "1", "--min-samples", "30", half1}, exitOK, "pass"},
-		{"fail on parity", []string{"--step", "1", parity}, exitDifferent, "parity 0.9500"},
+		{"two replicas add up to a pass", []string{half1, half2, "--step", "1"}, exitOK, "over 700 compared"},
+		{"one replica alone is inconclusive", []string{"--step", "1", half1}, exitInconclusive, "needs ~152 more compared requests: p99 3ms [3ms, ?] of 350"},
+		{"--min-samples raises the bar", []string{"--step", "1", "--min-samples", "1000", half1, half2}, exitInconclusive, "700 of 1000 compared"},
+		{"fail on parity", []string{"--step", "1", parity}, exitDifferent, "parity 0.9500 ["},
 		{"fail on latency", []string{"--step", "1", latency}, exitDifferent, "candidate p99"},
 		{"fail on candidate errors", []string{"--step", "1", errors}, exitDifferent, "candidate error rate"},
-		{"inconclusive on few samples", []string{"--step", "1", few}, exitInconclusive, "needs 40 more"},
+		{"inconclusive on few samples", []string{"--step", "1", few}, exitInconclusive, "10 of 50 compared"},
+		{"json carries the evidence", []string{"--step", "1", "--format", "json", few}, exitInconclusive, `"upper_ms": null`},
 		{"no evidence", []string{"--step", "1", none}, exitInconclusive, "no evidence"},
 		{"earlier steps re-checked", []string{"--step", "2", parity}, exitDifferent, "since step 1"},
 		{"markdown", []string{"--step", "1", "--format", "markdown", pass}, exitOK, "## Gate: step 1 (health) — ✅ pass"},

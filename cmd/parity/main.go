@@ -9,11 +9,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/rs/zerolog"
+
 	"github.com/parity-dev/parity/report/buildinfo"
+	"github.com/parity-dev/parity/shadow"
 )
 
 // Exit codes, as DESIGN.md fixes them.
@@ -62,6 +66,7 @@ func init() {
 		{"report", "render merged snapshots as table, markdown, json, junit or html", runReport},
 		{"gate", "judge a rollout step from snapshots: pass, fail or inconclusive", runGate},
 		{"plan", "plan check: hold a rollout plan against the route matrix", runPlan},
+		{"routes", "list the route templates in force, where each came from and its traffic", runRoutes},
 		{"diff", "compare two saved HTTP responses", runDiff},
 		{"version", "print the version, commit, build date and Go version", runVersion},
 		{"healthcheck", "probe a URL (the admin /healthz): exit 0 when it answers 2xx", runHealthcheck},
@@ -72,6 +77,9 @@ func init() {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Go's HTTP transport writes what a broken backend sent through the standard
+	// log; until a command names its logger, that goes nowhere.
+	routeStandardLog(zerolog.Nop())
 	code := run(ctx, &cli{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -93,6 +101,20 @@ func run(ctx context.Context, c *cli, args []string) int {
 		return cmd.run(ctx, c, args[1:])
 	}
 	return c.usagef("unknown command %q (see 'parity help')", name)
+}
+
+// routeStandardLog sends the standard log package's lines to logger, scrubbed,
+// at debug level (shadow.NetLog), and returns what puts the previous output back.
+func routeStandardLog(logger zerolog.Logger) (restore func()) {
+	w, flags, prefix := log.Writer(), log.Flags(), log.Prefix()
+	log.SetOutput(shadow.NetLog(logger).Writer())
+	log.SetFlags(0)
+	log.SetPrefix("")
+	return func() {
+		log.SetOutput(w)
+		log.SetFlags(flags)
+		log.SetPrefix(prefix)
+	}
 }
 
 func lookupCommand(name string) (command, bool) {

@@ -27,11 +27,16 @@ type proxyFlags struct {
 	snapshotInterval, grace           time.Duration
 	verifyCutover                     bool
 	logLevel                          string
-	plan                              string
+	plan, matrix, openapi             string
 	mirrorConcurrency, mirrorQueue    int
 	mirrorTimeout                     time.Duration
 	trustForwarded                    bool
 	pprof                             bool
+	adminHosts                        stringList
+	redaction                         redaction
+	maxHeaderBytes, maxHeaderCount    int
+	bodyReadTimeout                   time.Duration
+	bodyMinRate                       int64
 }
 
 func runProxy(ctx context.Context, c *cli, args []string) int {
@@ -51,11 +56,19 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 	fs.DurationVar(&f.grace, "grace", defaultProxyGrace, "on SIGTERM, how long in-flight requests and then pending comparisons may take (each)")
 	fs.BoolVar(&f.verifyCutover, "verify-cutover", false, "mirror requests served by the candidate to the primary, to keep measuring parity after cutover")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
-	fs.StringVar(&f.plan, "plan", "", "rollout plan `file` whose steps the live dashboard judges (default: the guide's five steps)")
+	fs.StringVar(&f.plan, "plan", "", "rollout plan `file` whose steps the live dashboard judges and whose prefixes are route templates (default: the guide's five steps)")
+	fs.StringVar(&f.matrix, "routes", "", "route matrix `file` whose routes are route templates (default: the guide's Route Parity Matrix, built in)")
+	fs.StringVar(&f.openapi, "openapi", "", "OpenAPI 3.x document, `file or URL`, whose paths are route templates (overrides openapi:)")
 	fs.IntVar(&f.mirrorConcurrency, "mirror-concurrency", shadow.DefaultMirrorConcurrency, "mirrors sent and compared at once")
 	fs.IntVar(&f.mirrorQueue, "mirror-queue", shadow.DefaultMirrorQueue, "mirrors that may wait for a worker (negative: none)")
 	fs.DurationVar(&f.mirrorTimeout, "mirror-timeout", shadow.DefaultMirrorTimeout, "deadline of a mirror, from queueing to comparison")
 	fs.BoolVar(&f.trustForwarded, "trust-forwarded", false, "keep the client's X-Forwarded-* headers (behind a trusted load balancer)")
+	fs.StringVar(&f.redaction.flagFile, "redaction-key-file", "", redactionKeyUsage)
+	fs.Var(&f.adminHosts, "admin-host", "`name` the admin listener also answers to, besides its own address and localhost (repeatable; env PARITY_ADMIN_HOSTS, config admin.hosts)")
+	fs.IntVar(&f.maxHeaderBytes, "max-header-bytes", shadow.DefaultMaxHeaderBytes, "largest request head (request line and header fields) in `bytes`; larger is answered 431")
+	fs.IntVar(&f.maxHeaderCount, "max-header-count", shadow.DefaultMaxHeaderCount, "most header fields a request may carry; more is answered 431")
+	fs.DurationVar(&f.bodyReadTimeout, "body-read-timeout", shadow.DefaultBodyReadTimeout, "longest wait for the next bytes of a request body; slower clients get 408 (0: none)")
+	fs.Int64Var(&f.bodyMinRate, "body-min-rate", shadow.DefaultBodyMinRate, "slowest request body, in `bytes` per second, after the first body-read-timeout; slower clients get 408 (0: none)")
 	fs.BoolVar(&f.pprof, "pprof", false, "serve runtime profiles (net/http/pprof) on the admin listener under /debug/pprof/")
 	pos, code, ok := c.parse(fs, args)
 	if !ok {
@@ -72,6 +85,7 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 		return c.usagef("proxy: --log-level %q: want debug, info, warn or error", f.logLevel)
 	}
 	logger := zerolog.New(c.stderr).Level(level).With().Timestamp().Logger()
+	defer routeStandardLog(logger)()
 
 	srv, live, err := f.server(c, logger)
 	if err != nil {
@@ -88,6 +102,9 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 			return c.usagef("proxy: --record: %v", err)
 		}
 		rec := traffic.NewRecorder(file)
+		rec.Redactor = f.redaction.red
+		rec.Logger = logger.With().Str("file", f.record).Logger()
+		rec.OnDrop = srv.Proxy.Metrics.RecordDropped
 		srv.Proxy.Record = rec.Record
 		defer func() {
 			// After Run: no handler records any more.
@@ -99,6 +116,7 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 		}()
 	}
 
+	logger.Info().Str("key", f.redaction.from).Msg("redaction markers keyed")
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -115,6 +133,12 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 // Raise it together with stop_grace_period / terminationGracePeriodSeconds.
 const defaultProxyGrace = 4 * time.Second
 
+// logTimeFormat stamps log lines to the millisecond, in RFC 3339: requests a few
+// milliseconds apart stay in order, and every log tool reads it.
+const logTimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+func init() { zerolog.TimeFieldFormat = logTimeFormat }
+
 var logLevels = map[string]zerolog.Level{
 	"debug": zerolog.DebugLevel, "info": zerolog.InfoLevel, "warn": zerolog.WarnLevel, "error": zerolog.ErrorLevel,
 }
@@ -125,6 +149,18 @@ func (f *proxyFlags) check() error {
 		if v <= 0 {
 			return fmt.Errorf("%s %v: want a positive duration", name, v)
 		}
+	}
+	if f.bodyReadTimeout < 0 {
+		return fmt.Errorf("--body-read-timeout %v: want a positive duration, or 0 for none", f.bodyReadTimeout)
+	}
+	if f.bodyMinRate < 0 {
+		return fmt.Errorf("--body-min-rate %d: want bytes per second, or 0 for none", f.bodyMinRate)
+	}
+	if f.maxHeaderBytes < 1024 {
+		return fmt.Errorf("--max-header-bytes %d: want at least 1024", f.maxHeaderBytes)
+	}
+	if f.maxHeaderCount <= 0 {
+		return fmt.Errorf("--max-header-count %d: want at least 1", f.maxHeaderCount)
 	}
 	if f.mirrorConcurrency <= 0 {
 		return fmt.Errorf("--mirror-concurrency %d: want at least 1", f.mirrorConcurrency)
@@ -138,22 +174,36 @@ func (f *proxyFlags) check() error {
 // override applies the flags that were given over the environment and the file.
 func (f *proxyFlags) override(cfg *rules.Config) error {
 	overrideBackends(cfg, f.primary, f.candidate, f.secondary)
+	setOpenAPI(cfg, f.openapi)
 	if f.verifyCutover {
 		cfg.Shadow.VerifyCutover = true
 	}
-	return nil
+	if len(f.adminHosts) > 0 {
+		cfg.Admin.Hosts = f.adminHosts
+	}
+	return f.redaction.apply(cfg)
 }
 
 // server loads the configuration (file, then environment, then flags) and wires
 // the proxy, its metrics, the aggregator and the server around them.
 func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *rules.Live, error) {
 	metrics := shadow.NewMetrics(0)
+	f.redaction.snapshot, f.redaction.getenv = f.snapshot, c.getenv
 	var backends [2]*url.URL
+	declared, plan, err := declaredSources(f.plan, f.matrix)
+	if err != nil {
+		return nil, nil, err
+	}
+	agg := report.NewAggregator(report.Limits{})
 	started := false // the first load's failure is the command's error, not a log line
 	live := &rules.Live{
 		Path:     f.config,
 		Getenv:   c.getenv,
 		Override: f.override,
+		Sources:  rules.Sources{Declared: declared, Learner: agg.Learner()},
+		OnWarn: func(err error) {
+			logger.Warn().Str("error", err.Error()).Msg("route templates incomplete")
+		},
 		OnReload: func(cfg *rules.Config) {
 			if !started {
 				return
@@ -180,7 +230,6 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *rul
 	}
 	started = true
 	cfg, _ := live.Current()
-	var err error
 	if backends[0], err = cfg.PrimaryURL(); err != nil {
 		return nil, nil, err
 	}
@@ -192,11 +241,6 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *rul
 		return nil, nil, err
 	}
 
-	plan, err := loadPlanFile(f.plan)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--plan: %w", err)
-	}
-	agg := report.NewAggregator(report.Limits{})
 	queue := f.mirrorQueue
 	if queue == 0 {
 		queue = -1 // --mirror-queue 0 means none; the Proxy's zero is its default
@@ -213,6 +257,9 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *rul
 		MirrorQueue:       queue,
 		MirrorTimeout:     f.mirrorTimeout,
 		TrustForwarded:    f.trustForwarded,
+		MaxHeaderCount:    f.maxHeaderCount,
+		BodyReadTimeout:   noneIfZero(f.bodyReadTimeout),
+		BodyMinRate:       noneIfZero(f.bodyMinRate),
 	}
 	srv := &shadow.Server{
 		Addr:             f.listen,
@@ -224,9 +271,19 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *rul
 		TLSCertFile:      f.tlsCert,
 		TLSKeyFile:       f.tlsKey,
 		Grace:            f.grace,
+		MaxHeaderBytes:   f.maxHeaderBytes,
 		Logger:           logger,
-		Admin:            shadow.Admin{Ready: func() bool { return live.Router() != nil }, Profiling: f.pprof},
+		Admin:            shadow.Admin{Ready: func() bool { return live.Router() != nil }, Profiling: f.pprof, Hosts: cfg.Admin.Hosts},
 		RenderOptions:    report.RenderOptions{Title: "parity — live", Plan: plan},
 	}
 	return srv, live, nil
+}
+
+// noneIfZero turns a flag's 0 ("none") into the negative value that says so to
+// the shadow package, whose zero means its default.
+func noneIfZero[T int64 | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -48,8 +49,13 @@ func TestProxyUsageErrors(t *testing.T) {
 		{"bad log level", nil, []string{"--log-level", "loud"}, `--log-level "loud"`},
 		{"bad duration", nil, []string{"--grace", "-1s"}, "--grace"},
 		{"cert without key", nil, []string{"--tls-cert", "c.pem"}, "--tls-key"},
+		{"tiny header bound", nil, []string{"--max-header-bytes", "100"}, "--max-header-bytes 100"},
+		{"no header fields", nil, []string{"--max-header-count", "0"}, "--max-header-count 0"},
+		{"negative body timeout", nil, []string{"--body-read-timeout", "-1s"}, "--body-read-timeout"},
+		{"negative body rate", nil, []string{"--body-min-rate", "-5"}, "--body-min-rate -5"},
 		{"bad FASTIFY_ENABLED", []string{"FASTIFY_ENABLED=maybe"}, nil, "FASTIFY_ENABLED"},
 		{"bad FASTIFY_URL", []string{"FASTIFY_URL=ftp://x"}, nil, "FASTIFY_URL"},
+		{"bad PARITY_ADMIN_HOSTS", []string{"PARITY_ADMIN_HOSTS=http://x/"}, nil, "PARITY_ADMIN_HOSTS"},
 		{"missing config", nil, []string{"--config", filepath.Join(dir, "none.yaml")}, "none.yaml"},
 		{"config sending auth to the candidate", nil, []string{"--config", authCfg}, "auth.yaml"},
 		{"config with a typo", nil, []string{"--config", typo}, "enabeld"},
@@ -226,12 +232,18 @@ func TestProxyServesAndStopsOnSIGTERM(t *testing.T) {
 			t.Errorf("access line %s = %v, want %v (line %v)", k, access[k], v, access)
 		}
 	}
-	for _, k := range []string{"duration", "request_id"} {
+	for _, k := range []string{"duration_ms", "request_id", "client", "proto", "bytes"} {
 		if _, ok := access[k]; !ok {
 			t.Errorf("access line lacks %s: %v", k, access)
 		}
 	}
+	// Timestamps to the millisecond: requests a few ms apart must not share a time.
+	if ts, _ := access["time"].(string); !logTime.MatchString(ts) {
+		t.Errorf("access line time %q, want RFC 3339 with milliseconds", ts)
+	}
 }
+
+var logTime = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d)$`)
 
 // freeAddr returns a loopback address nothing listens on right now.
 func freeAddr(t *testing.T) string {

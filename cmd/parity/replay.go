@@ -26,6 +26,8 @@ type replayFlags struct {
 	traffic                       stringList
 	primary, candidate, secondary string
 	config, plan, snapshot        string
+	matrix, openapi               string
+	redaction                     redaction
 	concurrency                   int
 	rate                          float64
 	timeout                       time.Duration
@@ -47,8 +49,11 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 	fs.StringVar(&f.candidate, "candidate", "", "candidate (Fastify) `URL`; env FASTIFY_URL, default "+rules.DefaultCandidate)
 	fs.StringVar(&f.secondary, "secondary", "", "second primary `URL`: what differs between the two primaries is noise")
 	fs.StringVar(&f.config, "config", "", "configuration `file` (YAML): comparison rules, exclusions, write routes")
-	fs.StringVar(&f.plan, "plan", "", "rollout plan `file` for the report (default: the guide's five steps)")
+	fs.StringVar(&f.plan, "plan", "", "rollout plan `file` for the report, whose prefixes are route templates (default: the guide's five steps)")
+	fs.StringVar(&f.matrix, "routes", "", "route matrix `file` whose routes are route templates (default: the guide's Route Parity Matrix, built in)")
+	fs.StringVar(&f.openapi, "openapi", "", "OpenAPI 3.x document, `file or URL`, whose paths are route templates (overrides openapi:)")
 	fs.StringVar(&f.snapshot, "snapshot", "", "write the snapshot (JSON) to this `file`")
+	fs.StringVar(&f.redaction.flagFile, "redaction-key-file", "", redactionKeyUsage)
 	fs.IntVar(&f.concurrency, "concurrency", shadow.DefaultReplayConcurrency, "requests in flight at once")
 	fs.Float64Var(&f.rate, "rate", 0, "requests started per second (0: unlimited)")
 	fs.DurationVar(&f.timeout, "timeout", shadow.DefaultReplayTimeout, "deadline of each request, body included")
@@ -75,13 +80,20 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 		}
 	}
 
-	live := &rules.Live{Path: f.config, Getenv: c.getenv, Override: f.override}
+	f.redaction.snapshot, f.redaction.getenv = f.snapshot, c.getenv
+	declared, plan, err := declaredSources(f.plan, f.matrix)
+	if err != nil {
+		return c.usagef("replay: %s", oneLineError(err))
+	}
+	agg := report.NewAggregator(report.Limits{})
+	live := &rules.Live{Path: f.config, Getenv: c.getenv, Override: f.override,
+		Sources: rules.Sources{Declared: declared, Learner: agg.Learner()},
+		OnWarn:  func(err error) { fmt.Fprintf(c.stderr, "parity: replay: warning: %s\n", oneLineError(err)) }}
 	if err := live.Reload(); err != nil {
 		return c.usagef("replay: %s", oneLineError(err))
 	}
 	cfg, router := live.Current()
 	rp := &shadow.Replayer{Router: router, Concurrency: f.concurrency, Rate: f.rate, Timeout: f.timeout, AllowWrites: f.allowWrites}
-	var err error
 	if rp.Primary, err = cfg.PrimaryURL(); err != nil {
 		return c.usagef("replay: %v", err)
 	}
@@ -91,11 +103,6 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 	if rp.Secondary, err = cfg.SecondaryURL(); err != nil {
 		return c.usagef("replay: %v", err)
 	}
-	plan, err := loadPlanFile(f.plan)
-	if err != nil {
-		return c.usagef("replay: %s", oneLineError(err))
-	}
-
 	// Read every file once before sending anything: a truncated HAR or a file that
 	// is not traffic stops the replay before any partial work, and the total is known.
 	total := 0
@@ -107,7 +114,6 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 		total += n
 	}
 
-	agg := report.NewAggregator(report.Limits{})
 	rp.Observer = agg
 	rp.Total = total
 	prog := newReplayProgress(c, total)
@@ -150,7 +156,8 @@ func runReplay(ctx context.Context, c *cli, args []string) int {
 // override applies the flags that were given over the environment and the file.
 func (f *replayFlags) override(cfg *rules.Config) error {
 	overrideBackends(cfg, f.primary, f.candidate, f.secondary)
-	return nil
+	setOpenAPI(cfg, f.openapi)
+	return f.redaction.apply(cfg)
 }
 
 // openTraffic opens a traffic file ("-" is standard input).

@@ -104,7 +104,7 @@ func TestReplayCommand(t *testing.T) {
 		"GET /api/sessions":     {1, 1, 0},
 		"GET /api/sessions/:id": {1, 1, 0},
 		"GET /api/auth/session": {0, 0, 1},
-		"GET /API/auth/x":       {0, 0, 1},
+		"GET /api/auth/x":       {0, 0, 1},
 		"POST /api/sessions":    {0, 0, 1},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -93,12 +93,12 @@ func writeTestSnapshot(t *testing.T, dir, name string, traffic ...routeTraffic) 
 func fleet(t *testing.T) (dir, a, b string) {
 	dir = t.TempDir()
 	a = writeTestSnapshot(t, dir, "a.json",
-		routeTraffic{route: "GET /api/health", matched: 30},
-		routeTraffic{route: "GET /api/sessions/:id", matched: 28, mismatched: 2},
+		routeTraffic{route: "GET /api/health", matched: 400},
+		routeTraffic{route: "GET /api/sessions/:id", matched: 380, mismatched: 20},
 		routeTraffic{route: "POST /api/chat", matched: 4})
 	b = writeTestSnapshot(t, dir, "b.json",
-		routeTraffic{route: "GET /api/health", matched: 30},
-		routeTraffic{route: "GET /api/activity", matched: 60, candidateM: 40})
+		routeTraffic{route: "GET /api/health", matched: 400},
+		routeTraffic{route: "GET /api/activity", matched: 800, candidateM: 40})
 	return dir, a, b
 }
 
@@ -125,8 +125,8 @@ func TestReportMergesSnapshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h := got.Route("GET /api/health"); h == nil || h.Compared != 60 {
-		t.Errorf("GET /api/health = %+v, want 60 compared (30 from each snapshot)", h)
+	if h := got.Route("GET /api/health"); h == nil || h.Compared != 800 {
+		t.Errorf("GET /api/health = %+v, want 800 compared (400 from each snapshot)", h)
 	}
 }
 
@@ -159,8 +159,8 @@ func TestReportFromURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h := s.Route("GET /api/health"); h == nil || h.Compared != 60 {
-		t.Errorf("GET /api/health = %+v, want the URL's 30 and the file's 30", h)
+	if h := s.Route("GET /api/health"); h == nil || h.Compared != 800 {
+		t.Errorf("GET /api/health = %+v, want the URL's 400 and the file's 400", h)
 	}
 
 	_, stderr, code = runBinary(t, nil, "report", srv.URL+"/nothing/here.json")

@@ -31,18 +31,8 @@
     return s;
   }
   function trimZeros(s) { return s.replace(/0+$/, '').replace(/\.$/, ''); }
-  function fmtRatio(f) { return fixed(f, 4); }
   function fmtPercent(f) { return trimZeros(fixed(f * 100, 2)) + '%'; }
   function fmtMs(ms) { return Math.abs(ms) >= 100 ? fixed(ms, 0) + 'ms' : trimZeros(fixed(ms, 1)) + 'ms'; }
-  // fmtG is %g for the small, plain numbers thresholds are.
-  function fmtG(x) {
-    if (x !== 0 && (Math.abs(x) >= 1e21 || Math.abs(x) < 1e-4 || Math.abs(x) >= 1e6)) {
-      var m = x.toExponential().split('e');
-      var exp = parseInt(m[1], 10);
-      return m[0] + 'e' + (exp < 0 ? '-' : '+') + (Math.abs(exp) < 10 ? '0' : '') + Math.abs(exp);
-    }
-    return String(x);
-  }
   function fmtCount(n) {
     var s = String(n);
     if (n < 0) return s;
@@ -107,101 +97,37 @@
     return 'routes:\n  - match: ' + yamlScalar(route) + '\n    ignore: [' + yamlScalar(p) + ']\n';
   }
 
-  // ---- The gate, as report.JudgeRoute and report.Judge ----
+  // ---- The gate, as report.Judge; each route's verdict and its evidence come
+  // from the server (report.json's verdicts), which holds the statistics ----
 
   function mirroredCount(r) { return r.compared + r.candidate_transport_errors; }
   function errorRate(r) {
     var n = mirroredCount(r);
     return n === 0 ? 0 : r.candidate_errors / n;
   }
-  function errorSummary(r) {
-    var fivexx = r.candidate_errors - r.candidate_transport_errors;
-    var parts = [];
-    if (fivexx > 0) parts.push(fivexx + ' 5xx');
-    if (r.candidate_transport_errors > 0) parts.push(r.candidate_transport_errors + ' transport: ' + summary(r.errors));
-    return parts.length ? ' (' + parts.join('; ') + ')' : '';
-  }
-  function latencyFailure(r) {
+  // slowerCandidate is the server's: the candidate's p99 over the threshold,
+  // whatever the sample count, to colour it.
+  function slowerCandidate(r) {
     var c = r.latency.candidate.p99_ms, p = r.latency.primary.p99_ms;
-    if (r.latency.candidate.count === 0 || r.latency.primary.count === 0 || th.max_p99_ratio <= 0) return '';
-    if (c > th.max_p99_ratio * p && c - p > th.p99_floor_ms) {
-      return 'candidate p99 ' + fmtMs(c) + ' > ' + fmtG(th.max_p99_ratio) + '× primary p99 ' + fmtMs(p) +
-        ' (gap over ' + fmtMs(th.p99_floor_ms) + ')';
-    }
-    return '';
+    if (r.latency.candidate.count === 0 || r.latency.primary.count === 0 || th.max_p99_ratio <= 0) return false;
+    return c > th.max_p99_ratio * p && c - p > th.p99_floor_ms;
   }
-  // neverMirrored: everything the route saw was skipped under the auth rule.
-  function neverMirrored(r) {
-    var auth = (r.skipped || {}).auth || 0;
-    return r.compared === 0 && auth > 0 && auth === sum(r.skipped);
-  }
-  // ---- Security regressions, as report.judgeSecurity ----
+  // ---- Security regressions: the server's verdict already fails (or warns
+  // about) a route with one, under thresholds.security; here they are only
+  // marked and shown first ----
 
   function secReason(rule) { return (cfg.security_reasons || {})[rule] || rule; }
-  function securitySummary(r) {
-    var groups = r.differences.filter(function (d) { return !!d.security; });
-    if (!groups.length) return '';
-    groups = groups.map(function (d, i) { return [d, i]; }).sort(function (a, b) {
-      return cmp(a[0].security, b[0].security) || a[1] - b[1];
-    }).map(function (x) { return x[0]; });
-    return 'security regression: ' + groups.map(function (d) {
-      return d.path + ' ' + d.kind + ' ×' + d.count + ' (' + d.security + ': ' + secReason(d.security) + ')';
-    }).join('; ');
-  }
-  function judgeSecurity(r, j) {
-    var s = securitySummary(r);
-    if (!s) return j;
-    if (th.security === 'warn') return [j[0], j[1] + '; warning: ' + s, j[2]];
-    return ['fail', j[0] === 'fail' ? s + '; ' + j[1] : s];
-  }
   function securityFirst(groups) {
     if (!groups.some(function (d) { return !!d.security; })) return groups;
     return groups.filter(function (d) { return !!d.security; }).concat(groups.filter(function (d) { return !d.security; }));
   }
 
   function routeLabel(rv) { return rv.never ? cfg.never_mirrored[0] : label(rv.verdict); }
-  function judgeRoute(r) { return judgeSecurity(r, judgeRouteStats(r)); }
-  function judgeRouteStats(r) {
-    var mirrored = mirroredCount(r);
-    if (mirrored === 0 && neverMirrored(r)) return ['inconclusive', cfg.never_mirrored[1], true];
-    if (mirrored === 0) {
-      var why = 'no evidence: nothing compared';
-      var n = sum(r.skipped);
-      if (n > 0) why += ' (' + n + ' skipped: ' + summary(r.skipped) + ')';
-      return ['inconclusive', why];
-    }
-    var enough = r.compared >= th.min_samples;
-    var fails = [];
-    if (r.candidate_auth_failures > 0 && !th.allow_candidate_auth_failures) {
-      fails.push('candidate answered 401/403 ' + r.candidate_auth_failures + ' times where the primary did not');
-    }
-    var best = enough ? r.parity : (r.matched + th.min_samples - r.compared) / th.min_samples;
-    if (r.compared > 0 && best < th.min_parity) {
-      var f = 'parity ' + fmtRatio(r.parity) + ' (lower bound ' + fmtRatio(r.parity_lower) + ') < ' + fmtRatio(th.min_parity);
-      if (!enough) f += ' and cannot reach it within ' + th.min_samples + ' samples';
-      if (r.differences.length > 0) {
-        var d = r.differences[0];
-        f += '; top difference ' + d.path + ' ' + d.kind + ' ×' + d.count;
-      }
-      fails.push(f);
-    }
-    var rate = errorRate(r);
-    var bestRate = enough ? rate : r.candidate_errors / Math.max(mirrored, th.min_samples);
-    if (bestRate > th.max_candidate_error_rate) {
-      fails.push('candidate error rate ' + fmtPercent(rate) + ' (' + r.candidate_errors + ' of ' + mirrored + ') > ' +
-        fmtPercent(th.max_candidate_error_rate) + errorSummary(r));
-    }
-    if (enough) {
-      var lf = latencyFailure(r);
-      if (lf) fails.push(lf);
-    }
-    if (fails.length) return ['fail', fails.join('; ')];
-    if (!enough) {
-      return ['inconclusive', 'needs ' + (th.min_samples - r.compared) + ' more compared requests (' + r.compared + ' of ' +
-        th.min_samples + '); parity so far ' + fmtRatio(r.parity)];
-    }
-    return ['pass', 'parity ' + fmtRatio(r.parity) + ' (lower bound ' + fmtRatio(r.parity_lower) + ') over ' + r.compared +
-      ' compared; p99 ' + fmtMs(r.latency.candidate.p99_ms) + ' vs ' + fmtMs(r.latency.primary.p99_ms)];
+  function judgeRoute(r, verdicts) {
+    var e = verdicts.get(r.route);
+    if (e && e.never_mirrored) return ['inconclusive', cfg.never_mirrored[1], true];
+    if (e) return [e.verdict, e.reason];
+    return ['inconclusive', 'no verdict from the server for this route'];
   }
 
   function routePath(key) {
@@ -288,14 +214,19 @@
 
   // view is report's newView: everything the page shows, from a snapshot.
   function view(snap) {
-    var v = { routes: [], compared: 0, matched: 0, mismatched: 0, errors: 0, auth: 0, skipped: 0, pass: 0, fail: 0, inc: 0, cut: [], steps: [] };
+    var v = { routes: [], compared: 0, matched: 0, mismatched: 0, errors: 0, auth: 0, skipped: 0, pass: 0, fail: 0, inc: 0, never: 0, cut: [], steps: [] };
     var judged = new Map();
+    var verdicts = new Map();
+    (snap.verdicts || []).forEach(function (e) { verdicts.set(e.route, e); });
     var lim = snap.limits || {};
     snap.routes.forEach(function (r) {
       r.skipped = r.skipped || {};
       r.differences = r.differences || [];
       r.noise = r.noise || [];
-      var j = judgeRoute(r);
+      var j = judgeRoute(r, verdicts);
+      // The lower bound shown is the verdict's (always valid), not the snapshot's Wilson bound.
+      var ev = verdicts.get(r.route);
+      if (ev && ev.parity && ev.parity.samples > 0) r.parity_lower = ev.parity.lower;
       judged.set(r.route, j);
       var rv = { r: r, route: r.route, verdict: j[0], reason: j[1], never: !!j[2], step: 0 };
       if (plan) {
@@ -312,7 +243,8 @@
       v.errors += r.candidate_errors;
       v.auth += r.candidate_auth_failures;
       v.skipped += sum(r.skipped);
-      if (j[0] === 'pass') v.pass++;
+      if (j[2]) v.never++; // shown apart: neither waiting for evidence nor judged
+      else if (j[0] === 'pass') v.pass++;
       else if (j[0] === 'fail') v.fail++;
       else v.inc++;
       if (r.differences_dropped > 0) {
@@ -352,6 +284,7 @@
       if (n2 === 0) { v.verdict = 'inconclusive'; v.headline = 'no route observed yet'; }
       else if (v.fail > 0) { v.verdict = 'fail'; v.headline = v.fail + ' of ' + n2 + ' routes fail, ' + v.inc + ' inconclusive, ' + v.pass + ' pass'; }
       else if (v.inc > 0) { v.verdict = 'inconclusive'; v.headline = v.inc + ' of ' + n2 + ' routes lack evidence, none fails, ' + v.pass + ' pass'; }
+      else if (v.never > 0) { v.verdict = 'pass'; v.headline = v.pass + ' routes pass, ' + v.never + ' never mirrored (by design)'; }
       else { v.verdict = 'pass'; v.headline = 'all ' + n2 + ' routes pass'; }
     }
     return v;
@@ -563,7 +496,7 @@
     c.push(el('span', 'c n', mirroredCount(r) === 0 ? '-' : r.candidate_errors + ' (' + fmtPercent(errorRate(r)) + ')'));
     c.push(el('span', 'c n', fmtCount(sum(r.skipped))));
     c.push(el('span', 'c lat', latencyPair(r, 50)));
-    c.push(el('span', 'c lat' + (latencyFailure(r) ? ' slow' : ''), latencyPair(r, 99)));
+    c.push(el('span', 'c lat' + (slowerCandidate(r) ? ' slow' : ''), latencyPair(r, 99)));
     var top = el('span', 'c topdiff');
     if (rv.top.length) {
       var d = rv.top[0];

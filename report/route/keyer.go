@@ -6,47 +6,96 @@ import (
 
 // Keyer turns a request's method and path into its route key, "GET /api/sessions/:id".
 //
-// Templates win: a template is a path whose ":name" segments match any one segment
-// ("/api/sessions/:id"), optionally preceded by a method ("GET /api/x/:id") that
-// limits it to that method; the first matching template is used. Without a matching
-// template, segments that look like identifiers — numbers, UUIDs, long hex, ULIDs,
-// long tokens, and mixed letters and digits such as "s12" (but not API versions such
-// as "v1") — become ":id". The query string is never part of the key.
+// The key comes from the strongest source with a template that fits (Source):
+// the configuration's templates in order (first match wins); then the declared
+// templates of the route matrix, the rollout plan and an OpenAPI document, literal
+// segments before parameters; then, for paths outside /api, a coarse group
+// (NonAPIRule); then the Learner, which learns templates from the paths it keys;
+// and last the path itself with the segments that look like identifiers
+// (LooksLikeID) replaced by ":id". A template is a path whose ":name" segments
+// match any one segment ("/api/sessions/:id"), optionally preceded by a method
+// ("GET /api/x/:id") that limits it to that method. Literal segments match ignoring
+// ASCII case and the key writes them as the first source did, so "/API/Auth/session"
+// and "/api/auth/session" are one route. The query string is never part of the key.
 //
-// A Keyer is immutable and safe for concurrent use; a nil *Keyer uses the identifier
-// rules alone.
+// Keying a request that a template or the Learner already knows allocates nothing.
+//
+// A Keyer is immutable and safe for concurrent use (its Learner is shared and
+// locks); a nil *Keyer uses the identifier rules alone.
 type Keyer struct {
 	templates []Template
+	keys      []*keys
+	declared  []Declared
+	tree      *node
+	learner   *Learner
+}
+
+// Sources are what a Keyer is built from, strongest first.
+type Sources struct {
+	Config   []Template // routes[].match, in order: Match's index i is Config[i]
+	Declared []Declared // matrix, plan and OpenAPI templates, in this order of precedence
+	Learner  *Learner   // nil = nothing learned
 }
 
 // NewKeyer compiles templates written loosely (see Template): empty entries are
 // ignored, a method is upper-cased, a path without a leading "/" gets one.
 func NewKeyer(templates []string) *Keyer {
-	k := &Keyer{}
+	var ts []Template
 	for _, s := range templates {
 		if t, ok := looseTemplate(s); ok {
-			k.templates = append(k.templates, t)
+			ts = append(ts, t)
+		}
+	}
+	return KeyerOf(ts)
+}
+
+// KeyerOf returns a Keyer over templates already parsed (ParseTemplate), in order.
+func KeyerOf(templates []Template) *Keyer {
+	return BuildKeyer(Sources{Config: templates})
+}
+
+// BuildKeyer returns the Keyer of s. A declared template whose place a stronger one
+// holds already (same path and method) is left out of Declared.
+func BuildKeyer(s Sources) *Keyer {
+	k := &Keyer{templates: s.Config, learner: s.Learner, tree: &node{}}
+	for _, t := range s.Config {
+		k.keys = append(k.keys, newKeys(t.Path))
+	}
+	for _, d := range s.Declared {
+		if k.tree.insert(d) {
+			k.declared = append(k.declared, d)
 		}
 	}
 	return k
 }
 
-// KeyerOf returns a Keyer over templates already parsed (ParseTemplate), in order.
-func KeyerOf(templates []Template) *Keyer {
-	return &Keyer{templates: templates}
+// Declared returns the declared templates in force, strongest first.
+func (k *Keyer) Declared() []Declared {
+	if k == nil {
+		return nil
+	}
+	return k.declared
+}
+
+// Learner returns the Keyer's Learner, or nil.
+func (k *Keyer) Learner() *Learner {
+	if k == nil {
+		return nil
+	}
+	return k.learner
 }
 
 // Key returns the route key of a request: the upper-case method, a space, and the
-// matching template or the path with identifiers replaced by ":id". The method is
-// upper-cased before templates are matched.
+// path of the template that fits (see Keyer). The method is upper-cased before
+// templates are matched.
 func (k *Keyer) Key(method, path string) string {
 	method = keyMethod(method)
 	path = cleanPath(path)
 	return k.KeyAt(k.Match(method, path), method, path)
 }
 
-// Match returns the index of the first template that fits method and path
-// (Template.Match), or -1.
+// Match returns the index of the first configuration template that fits method and
+// path (Template.Match), or -1.
 func (k *Keyer) Match(method, path string) int {
 	if k == nil {
 		return -1
@@ -60,15 +109,30 @@ func (k *Keyer) Match(method, path string) int {
 }
 
 // KeyAt is the route key of a request that Match found at index i (-1 for none):
-// the template's path when there is one, else the path with identifiers replaced.
-// The rules a caller applies for template i and the key it reports thus come from
-// the same match.
+// the configuration template's path when there is one, else the key of the weaker
+// sources. The rules a caller applies for template i and the key it reports thus
+// come from the same match.
 func (k *Keyer) KeyAt(i int, method, path string) string {
 	method = keyMethod(method)
+	path = cleanPath(path)
 	if i >= 0 {
-		return method + " " + k.templates[i].Path
+		return k.keys[i].key(method)
 	}
-	return genericKey(method, cleanPath(path))
+	if k == nil {
+		return genericKey(method, path)
+	}
+	if e := k.tree.match(path[1:], method); e != nil {
+		return e.key(method)
+	}
+	if !IsAPI(path) {
+		return k.learner.nonAPIKey(method, path)
+	}
+	if k.learner != nil {
+		if key, ok := k.learner.key(method, path, k.tree); ok {
+			return key
+		}
+	}
+	return genericKey(method, path)
 }
 
 // keyMethod upper-cases a method; empty is GET, and anything that is not an
@@ -115,7 +179,7 @@ func genericKey(method, path string) string {
 		if j >= 0 {
 			seg, rest = rest[:j], rest[j+1:]
 		}
-		if looksLikeID(seg) {
+		if LooksLikeID(seg) {
 			b.WriteString(":id")
 		} else {
 			b.WriteString(seg)
@@ -124,85 +188,4 @@ func genericKey(method, path string) string {
 			return b.String()
 		}
 	}
-}
-
-// looksLikeID reports whether a path segment is an identifier rather than a name.
-func looksLikeID(s string) bool {
-	if s == "" || s[0] == ':' {
-		return false
-	}
-	var digits, letters, hex, other int
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-			hex++
-		case c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F':
-			letters++
-			hex++
-		case c >= 'g' && c <= 'z' || c >= 'G' && c <= 'Z':
-			letters++
-		default:
-			other++
-		}
-	}
-	switch {
-	case digits == len(s): // 42
-		return true
-	case isUUID(s):
-		return true
-	case hex == len(s) && len(s) >= 16: // long hex: hashes, object ids
-		return true
-	case isVersion(s): // v1, v2: API versions are names
-		return false
-	case len(s) == 26 && other == 0 && digits > 0: // ULID
-		return true
-	case digits > 0 && letters > 0 && other == 0: // s12, abc123
-		return true
-	case len(s) >= 24 && digits > 0 && isTokenChars(s): // opaque tokens
-		return true
-	}
-	return false
-}
-
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			if c != '-' {
-				return false
-			}
-			continue
-		}
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
-
-func isVersion(s string) bool {
-	if len(s) < 2 || (s[0] != 'v' && s[0] != 'V') {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func isTokenChars(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }

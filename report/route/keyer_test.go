@@ -1,6 +1,8 @@
 package route
 
 import (
+	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -82,11 +84,92 @@ func TestKeyerConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
+// BenchmarkKey keys a request whose route is known (the hit path) with the
+// production set-up: configuration templates and a Learner.
 func BenchmarkKey(b *testing.B) {
-	k := NewKeyer([]string{"/api/sessions/:id", "/api/v1/workflows/:id"})
+	k := BuildKeyer(Sources{Config: NewKeyer([]string{"/api/sessions/:id", "/api/v1/workflows/:id"}).templates, Learner: &Learner{}})
+	k.Key("GET", "/api/activity/1234?limit=10")
 	b.ReportAllocs()
 	for b.Loop() {
 		k.Key("GET", "/api/activity/1234?limit=10")
+	}
+}
+
+// BenchmarkKeySources keys a known request of each source.
+func BenchmarkKeySources(b *testing.B) {
+	declared := []Declared{
+		{Template: mustFromPattern(b, "", "/api/v1/teams/{team}/boards/{board}"), Source: SourceOpenAPI},
+		{Template: mustFromPattern(b, "", "/api/metrics"), Source: SourcePlan},
+	}
+	k := BuildKeyer(Sources{Config: []Template{mustParse(b, "GET /api/sessions/:id")}, Declared: declared, Learner: &Learner{}})
+	for _, bc := range []struct{ name, path string }{
+		{"config", "/api/sessions/s-1"},
+		{"declared", "/api/v1/teams/3f2b8c1e-9a7d-4c3b-8e2f-1a2b3c4d5e6f/boards/b-17"},
+		{"learner", "/api/v1/customers/cus_NffrFeUfNV2Hib/invoices"},
+		{"non-api", "/_app/immutable/chunks/abc123.js"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			k.Key("GET", bc.path)
+			b.ReportAllocs()
+			for b.Loop() {
+				k.Key("GET", bc.path)
+			}
+		})
+	}
+}
+
+// BenchmarkKeyDistinctIDs keys a stream of 10,000 distinct slugs (ids that no shape
+// rule recognises) on each of four routes, with and without learning: the cost
+// learning adds per request.
+func BenchmarkKeyDistinctIDs(b *testing.B) {
+	const ids = 10000
+	routes := []string{"/api/v1/reports/", "/api/v1/boards/", "/api/docs/", "/api/v1/teams/acme/projects/"}
+	paths := make([]string, 0, ids*len(routes))
+	for i := 0; i < ids; i++ {
+		for _, r := range routes {
+			paths = append(paths, fmt.Sprintf("%sq-%s-%s", r, slug(i), slug(i/144)))
+		}
+	}
+	for _, bc := range []struct {
+		name    string
+		learner func() *Learner
+	}{
+		{"guesses-only", func() *Learner { return nil }},
+		{"learning", func() *Learner { return &Learner{} }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			k := BuildKeyer(Sources{Learner: bc.learner()})
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				k.Key("GET", paths[i])
+				if i++; i == len(paths) {
+					i = 0
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLearnerMemory fills a Learner to its limit with distinct positions and
+// reports the heap it holds per position.
+func BenchmarkLearnerMemory(b *testing.B) {
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		l := &Learner{}
+		k := BuildKeyer(Sources{Learner: l})
+		// Fifteen values under each parent stay literal (a sixteenth would fold
+		// them): the most positions learning keeps.
+		for i := 0; l.Dropped() == 0; i++ {
+			k.Key("GET", fmt.Sprintf("/api/%s/%s/%s/%s", slug(i/3375%15), slug(i/225%15), slug(i/15%15), slug(i%15)))
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(l.nodes), "B/position")
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MB/full")
+		runtime.KeepAlive(l)
 	}
 }
 

@@ -85,8 +85,9 @@ func (t Template) String() string {
 }
 
 // Match reports whether a request's method and canonical path fit the template.
-// The method is compared exactly (HTTP methods are case-sensitive); a trailing "/"
-// of the path is not significant. It does not allocate.
+// The method is compared exactly (HTTP methods are case-sensitive); literal
+// segments ignoring ASCII case (spellings of one path are one route); a trailing
+// "/" of the path is not significant. It does not allocate.
 func (t *Template) Match(method, path string) bool {
 	if t.Method != "" && t.Method != method {
 		return false
@@ -102,7 +103,7 @@ func (t *Template) Match(method, path string) bool {
 		} else {
 			rest = ""
 		}
-		if want[0] != ':' && want != seg {
+		if want[0] != ':' && !strings.EqualFold(want, seg) {
 			return false
 		}
 	}
@@ -139,4 +140,33 @@ func upperToken(m string) bool {
 		}
 	}
 	return m != ""
+}
+
+// FromPattern reads a route as a matrix, a plan or a framework writes it — "POST
+// /api/chat", "/api/sessions/[id]", "/teams/{team}", "/api/mcp/*", "/api/v1/" — as
+// a template: "[name]" and "{name}" segments become ":name"; a trailing "/*",
+// "/[...rest]" or "/" is dropped (the route itself is the template; what is below
+// it is left to weaker sources). ok is false for what is not a canonical path.
+func FromPattern(method, pattern string) (t Template, ok bool) {
+	p := strings.TrimSpace(pattern)
+	if i := strings.LastIndex(p, "/"); i >= 0 && (p[i+1:] == "*" || strings.HasPrefix(p[i+1:], "[...")) {
+		p = p[:i]
+	}
+	p = strings.TrimSuffix(p, "/")
+	if p == "" {
+		p = "/"
+	}
+	segs := strings.Split(strings.Trim(p, "/"), "/")
+	for i, seg := range segs {
+		if n := len(seg); n > 2 && (seg[0] == '[' && seg[n-1] == ']' || seg[0] == '{' && seg[n-1] == '}') {
+			segs[i] = ":" + paramIdent(seg[1:n-1])
+		}
+	}
+	p = "/" + strings.Join(segs, "/")
+	if canon, amb := Canonicalize(p); amb || canon != p || !strings.HasPrefix(strings.TrimSpace(pattern), "/") {
+		return t, false
+	}
+	t.Method = strings.ToUpper(strings.TrimSpace(method))
+	t.setPath(p)
+	return t, true
 }

@@ -39,14 +39,26 @@ const maxConfigSize = 4 << 20
 //
 // A Config is not changed once it is handed to NewRouter; live reloads build a new one.
 type Config struct {
-	Primary   string        `yaml:"primary"`   // default http://localhost:3000 (SVELTEKIT_URL)
-	Secondary string        `yaml:"secondary"` // optional second primary, to learn noise
-	Candidate string        `yaml:"candidate"` // default http://localhost:3001 (FASTIFY_URL)
-	Cutover   CutoverConfig `yaml:"cutover"`
-	Compare   CompareConfig `yaml:"compare"`
-	Routes    []RouteConfig `yaml:"routes"`
-	Shadow    ShadowConfig  `yaml:"shadow"`
-	Noise     NoiseConfig   `yaml:"noise"`
+	Primary   string          `yaml:"primary"`   // default http://localhost:3000 (SVELTEKIT_URL)
+	Secondary string          `yaml:"secondary"` // optional second primary, to learn noise
+	Candidate string          `yaml:"candidate"` // default http://localhost:3001 (FASTIFY_URL)
+	Cutover   CutoverConfig   `yaml:"cutover"`
+	Compare   CompareConfig   `yaml:"compare"`
+	Routes    []RouteConfig   `yaml:"routes"`
+	Shadow    ShadowConfig    `yaml:"shadow"`
+	Noise     NoiseConfig     `yaml:"noise"`
+	Admin     AdminConfig     `yaml:"admin"`
+	Redaction RedactionConfig `yaml:"redaction"`
+
+	// Redactor marks secret values in the differences of every route: the
+	// deployment's key, loaded from Redaction.KeyFile or elsewhere by the command
+	// (nil: unkeyed markers). It is not read from the file.
+	Redactor *diff.Redactor `yaml:"-"`
+	// OpenAPI is an OpenAPI 3.x document (a file, or an http(s) URL such as the
+	// backends' /api/v1/openapi.json) whose paths are route templates; reloaded with
+	// the configuration. A document that cannot be read is reported and left out:
+	// it never stops serving.
+	OpenAPI string `yaml:"openapi"`
 
 	// src remembers where each value came from (file line or environment variable),
 	// so that Validate can name it.
@@ -82,6 +94,23 @@ type RouteConfig struct {
 	// Noise overrides the noise: section's learning rule for this route; zero
 	// fields inherit it.
 	Noise NoiseRuleConfig `yaml:"noise"`
+}
+
+// AdminConfig is the admin: section. It is read at start only.
+type AdminConfig struct {
+	// Hosts are the names the admin listener answers to besides its own address
+	// and localhost (PARITY_ADMIN_HOSTS, comma-separated): a request with any
+	// other Host is refused, so a web page cannot DNS-rebind its way in.
+	Hosts []string `yaml:"hosts"`
+}
+
+// RedactionConfig is the redaction: section. It is read at start only.
+type RedactionConfig struct {
+	// KeyFile holds the key of the redaction markers (PARITY_REDACTION_KEY_FILE):
+	// replicas and replays given the same key write the same marker for the same
+	// secret. Unset, the key is PARITY_REDACTION_KEY, else one generated and kept
+	// beside the snapshot.
+	KeyFile string `yaml:"key_file"`
 }
 
 // NoiseRuleConfig is when a pattern is learned as noise on a route: confirm
@@ -434,7 +463,8 @@ func sortedKeys[V any](m map[string]V) []string {
 // ApplyEnv overrides the configuration with the guide's environment variables, read
 // through getenv (an empty value counts as unset): SVELTEKIT_URL, FASTIFY_URL,
 // FASTIFY_ENABLED (true/false, 1/0, yes/no, on/off) and FASTIFY_PROXY_ROUTES
-// (comma-separated prefixes). A FASTIFY_ENABLED that is none of these is an error
+// (comma-separated prefixes), and parity's own PARITY_ADMIN_HOSTS (comma-separated)
+// and PARITY_REDACTION_KEY_FILE. A FASTIFY_ENABLED that is none of these is an error
 // naming it. Values are checked by Validate, which names the variable they came from.
 func (c *Config) ApplyEnv(getenv func(string) string) error {
 	if getenv == nil {
@@ -461,15 +491,26 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 		c.Cutover.Enabled = b
 	}
 	if v := set("cutover.routes", "FASTIFY_PROXY_ROUTES"); v != "" {
-		var routes []string
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				routes = append(routes, p)
-			}
-		}
-		c.Cutover.Routes = routes
+		c.Cutover.Routes = splitList(v)
+	}
+	if v := set("admin.hosts", "PARITY_ADMIN_HOSTS"); v != "" {
+		c.Admin.Hosts = splitList(v)
+	}
+	if v := set("redaction.key_file", "PARITY_REDACTION_KEY_FILE"); v != "" {
+		c.Redaction.KeyFile = v
 	}
 	return nil
+}
+
+// splitList splits a comma-separated environment value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func (c *Config) origin() map[string]string {
@@ -591,6 +632,11 @@ func (c *Config) Validate() error {
 			return err
 		}
 	}
+	for i, h := range c.Admin.Hosts {
+		if h == "" || strings.ContainsAny(h, "/ \t*@?#") {
+			return c.fieldError(fmt.Sprintf("admin.hosts[%d]", i), h, "want a host name, optionally with a port (metrics.internal:9090)")
+		}
+	}
 	return c.checkNoise()
 }
 
@@ -618,7 +664,7 @@ func (c *Config) checkRules(key string, cc CompareConfig) error {
 	if err := c.checkRedirects(key, cc); err != nil {
 		return err
 	}
-	if _, err := compileRules(cc, nil); err != nil {
+	if _, err := compileRules(cc, nil, nil); err != nil {
 		return c.fieldError(key, "", "%v", err)
 	}
 	return nil

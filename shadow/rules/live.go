@@ -9,14 +9,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
+	"github.com/parity-dev/parity/report/route"
 )
 
-// DefaultDebounce is how long a changed config file must stay quiet before it is loaded.
+// DefaultDebounce is how long a config file written in place must stay quiet before
+// it is loaded, where the kernel does not report its writer closing it (not Linux).
 const DefaultDebounce = 100 * time.Millisecond
 
 // Live is the current configuration and its Router, swapped atomically on reload so
@@ -39,9 +41,18 @@ type Live struct {
 	// OnReject is called when a load failed and the old configuration stays; nil =
 	// nothing. The error is one line naming the file and line.
 	OnReject func(error)
-	// Debounce is how long the file must stay quiet after a change before it is
-	// loaded; 0 = DefaultDebounce.
+	// Debounce is how long the file must stay quiet after an in-place write before
+	// it is loaded, where its writer closing it is not reported; 0 = DefaultDebounce.
 	Debounce time.Duration
+	// Sources are the declared templates (matrix, plan) and the Learner every Router
+	// keys by; a nil Learner is made once and kept across reloads. The
+	// configuration's OpenAPI document is read on every load, after Declared.
+	Sources Sources
+	// OnWarn is called with a one-line error when something the configuration names
+	// could not be read but serving goes on: an OpenAPI document that is missing,
+	// unreachable or broken (the templates last read from it stay, if any); nil =
+	// nothing.
+	OnWarn func(error)
 
 	cur atomic.Pointer[liveState]
 
@@ -50,6 +61,9 @@ type Live struct {
 	haveSum bool // lastSum is the content of the last load attempt
 
 	watching func() // tests: called once the watches are in place
+
+	openAPIRef string           // the document openAPI was last read from
+	openAPI    []route.Declared // its templates
 }
 
 type liveState struct {
@@ -98,12 +112,50 @@ func (l *Live) Reload() error {
 func (l *Live) Store(cfg *Config) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	rt, err := NewRouter(cfg)
+	rt, err := l.router(cfg)
 	if err != nil {
 		return l.reject(err)
 	}
 	l.swap(cfg, rt)
 	return nil
+}
+
+// router builds cfg's Router over the Sources and the configuration's OpenAPI
+// document. l.mu is held.
+func (l *Live) router(cfg *Config) (*Router, error) {
+	if l.Sources.Learner == nil {
+		l.Sources.Learner = &route.Learner{}
+	}
+	src := l.Sources
+	src.Declared = append(slices.Clip(src.Declared), l.readOpenAPI(cfg.OpenAPI)...)
+	return NewRouterFrom(cfg, src)
+}
+
+// readOpenAPI returns the templates of the OpenAPI document ref. A document that
+// cannot be read is reported to OnWarn, and the templates last read from the same
+// ref stay. l.mu is held.
+func (l *Live) readOpenAPI(ref string) []route.Declared {
+	if ref == "" {
+		l.openAPIRef, l.openAPI = "", nil
+		return nil
+	}
+	ds, err := LoadOpenAPI(context.Background(), ref)
+	if err != nil {
+		if ref != l.openAPIRef {
+			l.openAPIRef, l.openAPI = ref, nil
+		}
+		if l.OnWarn != nil {
+			if len(l.openAPI) > 0 {
+				err = fmt.Errorf("%w; the %d templates read from it before stay", err, len(l.openAPI))
+			} else {
+				err = fmt.Errorf("%w; serving without its templates", err)
+			}
+			l.OnWarn(err)
+		}
+		return l.openAPI
+	}
+	l.openAPIRef, l.openAPI = ref, ds
+	return ds
 }
 
 // errChanging is a config file that kept changing while it was read.
@@ -176,7 +228,7 @@ func (l *Live) load(data []byte) error {
 			return l.reject(err)
 		}
 	}
-	rt, err := NewRouter(cfg)
+	rt, err := l.router(cfg)
 	if err != nil {
 		return l.reject(err)
 	}
@@ -226,31 +278,29 @@ func (l *Live) reloadIfChanged() {
 
 // Watch reloads on every signal received from sig (SIGHUP; nil = none) and whenever
 // the config file changes — edited in place, replaced by rename, or swapped through a
-// symlink as Kubernetes ConfigMaps are: it watches the file's directory and the
-// directory of the file the symlink resolves to, re-resolving after each change.
-// Changes are debounced; a file whose content did not change is not reloaded, and
-// an empty file (a writer between truncating and writing) is waited out, not loaded.
-// Watch returns nil when ctx is cancelled, leaving no goroutine behind.
+// symlink as Kubernetes ConfigMaps are. It watches the file and each directory entry
+// on its way (the symlinks it goes through, re-resolved after each change), not
+// their neighbours: a log file written beside the config changes nothing. A rename
+// or a swap is loaded at once; a file written in place is loaded once its writer
+// has closed it (on Linux; elsewhere after Debounce of quiet), however long the
+// writer pauses in between. A file whose content did not change is not reloaded,
+// one that does not parse is rejected, and an empty file (a writer between
+// truncating and writing) is waited out, not loaded. Watch returns nil when ctx is
+// cancelled, leaving no goroutine behind.
 func (l *Live) Watch(ctx context.Context, sig <-chan os.Signal) error {
 	if l.Path == "" {
 		l.waitSignals(ctx, sig)
 		return nil
 	}
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		return fmt.Errorf("watch config %s: %w", l.Path, err)
-	}
-	defer w.Close()
-	dirs := map[string]bool{}
 	abs, err := filepath.Abs(l.Path)
 	if err != nil {
 		return fmt.Errorf("watch config %s: %w", l.Path, err)
 	}
-	if err := w.Add(filepath.Dir(abs)); err != nil {
+	w, err := newFileWatch(abs)
+	if err != nil {
 		return fmt.Errorf("watch config %s: %w", l.Path, err)
 	}
-	dirs[filepath.Dir(abs)] = true
-	l.rewatch(w, abs, dirs)
+	defer w.Close()
 	if l.watching != nil {
 		l.watching()
 	}
@@ -274,14 +324,22 @@ func (l *Live) Watch(ctx context.Context, sig <-chan os.Signal) error {
 				continue
 			}
 			l.Reload()
-			l.rewatch(w, abs, dirs)
-		case _, ok := <-w.Events:
+			w.rewatch()
+		case c, ok := <-w.Changes():
 			if !ok {
 				return nil
 			}
-			timer.Reset(debounce)
-			fire = timer.C
-		case err, ok := <-w.Errors:
+			switch {
+			case c == changeWriting && w.closeReported():
+				w.rewatch() // a new file: its close is what to wait for
+			case c == changeWriting:
+				timer.Reset(debounce)
+				fire = timer.C
+			default:
+				l.reloadIfChanged()
+				w.rewatch()
+			}
+		case err, ok := <-w.Errors():
 			if !ok {
 				return nil
 			}
@@ -289,28 +347,7 @@ func (l *Live) Watch(ctx context.Context, sig <-chan os.Signal) error {
 		case <-fire:
 			fire = nil
 			l.reloadIfChanged()
-			l.rewatch(w, abs, dirs)
-		}
-	}
-}
-
-// rewatch watches the directory of the file the config path resolves to now, besides
-// the config's own directory, and drops the watch of a former target's directory.
-func (l *Live) rewatch(w *fsnotify.Watcher, abs string, dirs map[string]bool) {
-	own := filepath.Dir(abs)
-	want := map[string]bool{own: true}
-	if target, err := filepath.EvalSymlinks(abs); err == nil {
-		want[filepath.Dir(target)] = true
-	}
-	for d := range dirs {
-		if !want[d] {
-			w.Remove(d) // the directory may be gone already
-			delete(dirs, d)
-		}
-	}
-	for d := range want {
-		if !dirs[d] && w.Add(d) == nil {
-			dirs[d] = true
+			w.rewatch()
 		}
 	}
 }

@@ -32,11 +32,17 @@ const liveWait = 10 * time.Second
 
 func newLiveHarness(t *testing.T, path string) *liveHarness {
 	t.Helper()
+	return newLiveHarnessDebounce(t, path, 10*time.Millisecond)
+}
+
+// newLiveHarnessDebounce is newLiveHarness with the given quiet period.
+func newLiveHarnessDebounce(t *testing.T, path string, debounce time.Duration) *liveHarness {
+	t.Helper()
 	h := &liveHarness{t: t, reloads: make(chan *Config, 64), rejects: make(chan error, 64), sig: make(chan os.Signal, 1), env: map[string]string{}}
 	h.live = &Live{
 		Path:     path,
 		Getenv:   h.getenv,
-		Debounce: 10 * time.Millisecond,
+		Debounce: debounce,
 	}
 	if err := h.live.Reload(); err != nil {
 		t.Fatalf("initial load: %v", err)

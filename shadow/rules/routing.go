@@ -45,8 +45,23 @@ type compiledRoute struct {
 	redirects    redirectPolicy
 }
 
-// NewRouter validates cfg and compiles it. cfg must not be changed afterwards.
-func NewRouter(cfg *Config) (*Router, error) {
+// Sources are the route templates a Router keys requests by besides the
+// configuration's routes[].match: the declared templates of the route matrix, the
+// rollout plan and an OpenAPI document, strongest first, and the Learner that
+// learns templates from traffic. The Learner outlives configuration reloads: every
+// Router of a Live shares it, and the Aggregator persists what it learned.
+type Sources struct {
+	Declared []route.Declared
+	Learner  *route.Learner // nil = a Learner of the Router's own
+}
+
+// NewRouter validates cfg and compiles it, with a Learner of its own and no
+// declared templates. cfg must not be changed afterwards.
+func NewRouter(cfg *Config) (*Router, error) { return NewRouterFrom(cfg, Sources{}) }
+
+// NewRouterFrom is NewRouter keying requests by the templates of cfg and src, in
+// the order of route.Source.
+func NewRouterFrom(cfg *Config, src Sources) (*Router, error) {
 	if cfg == nil {
 		cfg = &Config{}
 	}
@@ -72,7 +87,7 @@ func NewRouter(cfg *Config) (*Router, error) {
 		rt.methods[m] = true
 	}
 	var err error
-	if rt.defaultRules, err = compileRules(cfg.Compare, nil); err != nil {
+	if rt.defaultRules, err = compileRules(cfg.Compare, nil, cfg.Redactor); err != nil {
 		return nil, fmt.Errorf("compile compare rules: %w", err)
 	}
 	var templates []route.Template
@@ -81,7 +96,7 @@ func NewRouter(cfg *Config) (*Router, error) {
 		if err != nil {
 			return nil, fmt.Errorf("routes[%d].match: %w", i, err)
 		}
-		rules, err := compileRules(cfg.Compare, &r.CompareConfig)
+		rules, err := compileRules(cfg.Compare, &r.CompareConfig, cfg.Redactor)
 		if err != nil {
 			return nil, fmt.Errorf("compile rules of routes[%d]: %w", i, err)
 		}
@@ -89,14 +104,18 @@ func NewRouter(cfg *Config) (*Router, error) {
 			noise: cfg.Noise.ruleFor(r.Noise), redirects: redirectPolicyOf(cfg.Compare, &r.CompareConfig)})
 		templates = append(templates, t)
 	}
-	rt.keyer = route.KeyerOf(templates)
+	if src.Learner == nil {
+		src.Learner = &route.Learner{}
+	}
+	rt.keyer = route.BuildKeyer(route.Sources{Config: templates, Declared: src.Declared, Learner: src.Learner})
 	return rt, nil
 }
 
 // Config returns the configuration the Router was built from. It must not be changed.
 func (rt *Router) Config() *Config { return rt.cfg }
 
-// Keyer returns the report keyer built from the configuration's route templates.
+// Keyer returns the report keyer built from the configuration's route templates and
+// the Router's Sources.
 func (rt *Router) Keyer() *route.Keyer { return rt.keyer }
 
 // Decide applies the routing rules to one request and fills every field of Decision.
@@ -259,12 +278,14 @@ func parseMatch(s string) (route.Template, error) {
 }
 
 // compileRules builds the comparison rules of the global compare: section followed by
-// a route's entry (nil for none); later options add to earlier ones.
-func compileRules(global CompareConfig, route *CompareConfig) (*diff.Rules, error) {
+// a route's entry (nil for none); later options add to earlier ones. Secret values
+// are marked by red.
+func compileRules(global CompareConfig, route *CompareConfig, red *diff.Redactor) (*diff.Rules, error) {
 	opts := global.Options()
 	if route != nil {
 		opts = append(opts, route.Options()...)
 	}
+	opts = append(opts, diff.Redaction(red))
 	return diff.NewRules(opts...)
 }
 

@@ -29,6 +29,7 @@ func assertNoCanary(t *testing.T, out []byte) {
 func TestRecorderRedactsAndRoundTrips(t *testing.T) {
 	var out bytes.Buffer
 	rec := NewRecorder(&out)
+	rec.Redactor = testRedactor
 	rec.BodyCap = 128
 	mk := func(method, target string, h http.Header, body string) {
 		r := &http.Request{Method: method, RequestURI: target, Header: h}
@@ -95,6 +96,7 @@ func TestRecorderRedactsAndRoundTrips(t *testing.T) {
 func TestRecorderConcurrent(t *testing.T) {
 	var out bytes.Buffer
 	rec := NewRecorder(&out)
+	rec.Redactor = testRedactor
 	rec.Queue = 1000
 	var wg sync.WaitGroup
 	for g := range 20 {
@@ -164,6 +166,28 @@ func TestRecorderNeverBlocks(t *testing.T) {
 	}
 }
 
+// TestRecorderQueueBoundedInBytes: with the writer stuck, the lines waiting for it
+// are bounded in bytes as well as in number, so that requests with large heads
+// cannot pile up in memory.
+func TestRecorderQueueBoundedInBytes(t *testing.T) {
+	w := &blockingWriter{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	rec := NewRecorder(w)
+	rec.Queue = 1000
+	rec.QueueBytes = 256 << 10
+	big := http.Header{"X-Big": {strings.Repeat("v", 60<<10)}}
+	for i := range 200 {
+		rec.Record(&http.Request{Method: "GET", RequestURI: fmt.Sprintf("/api/%d", i), Header: big}, nil)
+	}
+	close(w.release)
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// 256 KiB of queue holds four lines of 60 KiB; a few more were in the writer.
+	if rec.Written() > 10 || rec.Written()+rec.Dropped() != 200 {
+		t.Errorf("written %d, dropped %d of 200 lines of 60 KiB: the queue held more than 256 KiB", rec.Written(), rec.Dropped())
+	}
+}
+
 // TestRecorderEncodedBodies: a content-encoded body is searched decoded. One with
 // nothing secret is recorded as sent; one with secrets is recorded decoded and
 // redacted, without its Content-Encoding; one that cannot be decoded is left out.
@@ -178,14 +202,15 @@ func TestRecorderEncodedBodies(t *testing.T) {
 	}{
 		{"nothing secret: kept as sent", "gzip", gzipped(t, `{"title":"t"}`), `{"title":"t"}`, "gzip", ""},
 		{"secret: decoded and redacted", "gzip", gzipped(t, `{"title":"t","password":"gz-secret-77"}`),
-			`{"title":"t","password":"` + diff.Redact("gz-secret-77") + `"}`, "", ""},
-		{"undecodable: left out", "gzip", []byte("not gzip at all"), "", "gzip", "redacted"},
-		{"unknown coding: left out", "zstd", []byte{0x28, 0xb5, 0x2f, 0xfd}, "", "zstd", "redacted"},
+			`{"title":"t","password":"` + testRedactor.Mark("gz-secret-77") + `"}`, "", ""},
+		{"undecodable: not recorded", "gzip", []byte("not gzip at all"), "", "gzip", "dropped"},
+		{"unknown coding: not recorded", "zstd", []byte{0x28, 0xb5, 0x2f, 0xfd}, "", "zstd", "dropped"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
 			rec := NewRecorder(&out)
+			rec.Redactor = testRedactor
 			rec.Record(&http.Request{Method: "POST", RequestURI: "/api/x", Header: http.Header{
 				"Content-Type": {"application/json"}, "Content-Encoding": {tc.encoding},
 			}}, tc.body)
@@ -194,6 +219,12 @@ func TestRecorderEncodedBodies(t *testing.T) {
 			}
 			if bytes.Contains(out.Bytes(), []byte("gz-secret-77")) {
 				t.Errorf("the recording holds the secret: %s", out.Bytes())
+			}
+			if tc.wantMissing == "dropped" {
+				if out.Len() != 0 || rec.DroppedFor(DropUnparsableBody) != 1 {
+					t.Errorf("recorded %q, dropped %d as unparsable_body; want nothing recorded, 1 dropped", out.Bytes(), rec.DroppedFor(DropUnparsableBody))
+				}
+				return
 			}
 			tr, err := Open("rec.ndjson", &out)
 			if err != nil {
@@ -222,6 +253,15 @@ func TestRecorderEncodedBodies(t *testing.T) {
 		})
 	}
 }
+
+// testRedactor is a deployment's Redactor in these tests.
+var testRedactor = func() *diff.Redactor {
+	r, err := diff.NewRedactor([]byte("traffic-test-key-0123456789"))
+	if err != nil {
+		panic(err)
+	}
+	return r
+}()
 
 func gzipped(t *testing.T, s string) []byte {
 	t.Helper()
