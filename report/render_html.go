@@ -35,6 +35,8 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"ms":        fmtMs,
 	"pct":       func(f float64) string { return fmt.Sprintf("%.1f", math.Max(0, math.Min(100, f*100))) },
 	"silence":   silenceYAML,
+	"secreason": SecurityReason,
+	"habits":    habitsMeta,
 	"skipped":   skippedSummary,
 	"absent":    func(s string) bool { return s == "" },
 	"oneline":   oneLineControl,
@@ -91,7 +93,7 @@ func renderHTML(w io.Writer, s *Snapshot, opts RenderOptions, refresh time.Durat
 		Icon:        verdictIcons[v.Verdict],
 		Footer:      opts.footerLine(),
 		Config: htmlConfig{RefreshMs: refresh.Milliseconds(), Icons: verdictIcons, Top: opts.top(), Thresholds: v.Thresholds,
-			NeverMirrored: [2]string{neverMirroredLabel, neverMirroredReason}},
+			NeverMirrored: [2]string{neverMirroredLabel, neverMirroredReason}, SecurityReasons: securityReasons()},
 	}
 	p.Next = v.nextStep()
 	if opts.Plan != nil {
@@ -159,6 +161,8 @@ type htmlConfig struct {
 	Steps      []htmlStep               `json:"steps"` // nil without a plan
 	// NeverMirrored is the label and reason of a route never mirrored by design.
 	NeverMirrored [2]string `json:"never_mirrored"`
+	// SecurityReasons explains each security rule (diff.Security.Reason).
+	SecurityReasons map[string]string `json:"security_reasons"`
 }
 
 type htmlStep struct {

@@ -151,6 +151,9 @@ func differencesText(r *routeView) string {
 	var b strings.Builder
 	for _, d := range r.Top {
 		fmt.Fprintf(&b, "%s %s ×%d\n", d.Path, d.Kind, d.Count)
+		if d.Security != "" {
+			fmt.Fprintf(&b, "  %s\n", securityNote(&d))
+		}
 		for _, e := range d.Examples {
 			fmt.Fprintf(&b, "  request %s at %s: primary %s, candidate %s\n", e.RequestID, e.Path, quoteValue(e.Primary), quoteValue(e.Candidate))
 		}
