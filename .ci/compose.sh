@@ -32,7 +32,17 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-port() { podman port "${proj}_$1_1" "$2/tcp" | head -n1 | sed 's/.*://'; }
+# A command that fails outside a check says where, before cleanup runs.
+trap 'echo "$script: line $LINENO: a command failed (exit $?)" >&2' ERR
+port() { # SERVICE PORT: the host port published for it (a container just (re)started may not say yet)
+  local p
+  for _ in $(seq 1 50); do
+    p=$(podman port "${proj}_$1_1" "$2/tcp" 2>>"$podlog" | head -n1 | sed 's/.*://') || true
+    [ -n "$p" ] && { echo "$p"; return 0; }
+    sleep 0.2
+  done
+  return 1
+}
 # served_by PATH: which backend answered, by its Content-Type habit (SvelteKit's has
 # no charset, Fastify's has one).
 served_by() {
@@ -47,7 +57,8 @@ served_by() {
 wait_healthy() {
   for _ in $(seq 1 100); do
     if podman healthcheck run "${proj}_parity_1" >/dev/null 2>>"$podlog"; then
-      public="127.0.0.1:$(port parity 8080)" admin="127.0.0.1:$(port parity 9090)"
+      public="127.0.0.1:$(port parity 8080)" || fail "parity's :8080 is not published"
+      admin="127.0.0.1:$(port parity 9090)" || fail "parity's :9090 is not published"
       return 0
     fi
     sleep 0.2
@@ -68,7 +79,8 @@ echo "-- images built in $(elapsed)"
 start=$(date +%s)
 compose up -d || fail "podman-compose up failed"
 wait_healthy
-api="127.0.0.1:$(port api 3001)" prom="127.0.0.1:$(port prometheus 9090)"
+api="127.0.0.1:$(port api 3001)" || fail "Fastify's :3001 is not published"
+prom="127.0.0.1:$(port prometheus 9090)" || fail "Prometheus's :9090 is not published"
 echo "-- stack up and parity healthy in $(elapsed)"
 
 # Shadow mode (.env as shipped): SvelteKit serves, Fastify gets the mirror.

@@ -26,6 +26,8 @@ cleanup() {
   rm -f "$podlog"
 }
 trap cleanup EXIT
+# A command that fails outside a check says where, before cleanup runs.
+trap 'echo "$script: line $LINENO: a command failed (exit $?)" >&2' ERR
 
 start=$(date +%s)
 build_images parity standin

@@ -231,8 +231,10 @@ func locationForm(v string, base *url.URL) string {
 	return s
 }
 
-// sameOrigin reports whether two absolute URLs have one origin: scheme, host and port,
-// a default port written or not.
+// SameOrigin reports whether two absolute URLs have one origin: scheme, host and
+// port, a default port written or not — the rule Location is compared by.
+func SameOrigin(a, b *url.URL) bool { return sameOrigin(a, b) }
+
 func sameOrigin(a, b *url.URL) bool {
 	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) &&
 		effectivePort(a) == effectivePort(b)

@@ -71,6 +71,16 @@ var securityReasons = map[Security]string{
 	AuthBypassed:           "a request the primary refused (401/403) was answered 2xx",
 }
 
+// SecurityRules lists every rule, sorted.
+func SecurityRules() []Security {
+	out := make([]Security, 0, len(securityReasons))
+	for s := range securityReasons {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Reason says in a sentence what the rule protects; "" for an unknown one.
 func (s Security) Reason() string { return securityReasons[s] }
 

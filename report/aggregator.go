@@ -47,6 +47,7 @@ const (
 const (
 	maxSkipReasons  = 32
 	maxErrorKinds   = 16
+	maxHabits       = 16
 	otherMapKey     = "other"
 	shortenedSuffix = "…"
 )
@@ -299,6 +300,8 @@ type routeAcc struct {
 	latencyCache              [2]Latency // last summaries of primary and candidate, by count
 	groups                    map[groupKey]*groupAcc
 	groupsDropped             int64
+	omitted                   int64 // differences comparisons left out of their results
+	habits                    map[string]int64
 	noise                     map[string]int64
 	noiseDropped              int64
 	learn                     noiseLearner
@@ -309,6 +312,7 @@ type groupKey struct{ path, kind string }
 
 type groupAcc struct {
 	count       int64
+	security    string // the rule of a security-marked occurrence (markSecurity)
 	examples    []Example
 	first, last time.Time
 }
@@ -319,6 +323,7 @@ func newRouteAcc(route, method string) *routeAcc {
 		method:    method,
 		skipped:   map[string]int64{},
 		errors:    map[string]int64{},
+		habits:    map[string]int64{},
 		groups:    map[groupKey]*groupAcc{},
 		noise:     map[string]int64{},
 		primary:   newHistogram(),
@@ -340,10 +345,14 @@ func (r *routeAcc) observe(o *Observation, lim *Limits) {
 		return
 	}
 	recordLatency(r.candidate, o.CandidateLatency)
+	for _, h := range o.Habits {
+		countCapped(r.habits, h, maxHabits)
+	}
 	r.compared++
-	if len(o.Differences) == 0 {
+	if len(o.Differences) == 0 && !o.Truncated {
 		r.matched++
 	}
+	r.omitted += int64(o.Omitted)
 	if o.CandidateStatus >= 500 && o.PrimaryStatus < 500 {
 		r.candErrors++
 	}
@@ -373,6 +382,7 @@ func (r *routeAcc) observe(o *Observation, lim *Limits) {
 		}
 		g.count++
 		g.seenAt(o.Time)
+		markSecurity(&g.security, d.Security)
 		if len(g.examples) < lim.ExamplesPerPath {
 			e := Example{
 				RequestID: shorten(o.RequestID, lim.ValueBytes),

@@ -22,9 +22,10 @@ var kindColor = map[diff.Kind]string{
 // WriteDifferences writes one line per difference, in the order given (diff's
 // order: status, headers, body), and "no differences" for none:
 //
-//	<path>  <kind>  <primary> → <candidate>  (<note>)
+//	<path>  <kind>  <primary> → <candidate>  (<note>)  SECURITY <rule>: <reason>
 //
-// an absent side shows as (absent). Values are already redacted and bounded.
+// an absent side shows as (absent); the security mark is there only for a
+// security regression (diff.Security). Values are already redacted and bounded.
 func WriteDifferences(w io.Writer, ds []diff.Difference, color bool) error {
 	if len(ds) == 0 {
 		_, err := fmt.Fprintln(w, "no differences")
@@ -49,6 +50,10 @@ func WriteDifferences(w io.Writer, ds []diff.Difference, color bool) error {
 		if d.Note != "" {
 			b.WriteString("  ")
 			b.WriteString(paint(color, ansiDim, "("+Printable(d.Note)+")"))
+		}
+		if d.Security != "" {
+			b.WriteString("  ")
+			b.WriteString(paint(color, ansiRed, "SECURITY "+string(d.Security)+": "+SecurityReason(string(d.Security))))
 		}
 		b.WriteByte('\n')
 	}

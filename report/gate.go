@@ -260,7 +260,8 @@ type QuantileEvidence struct {
 // date (RouteStats.AcceptanceExpired). Any test failing fails the route; it
 // passes when every test passes on at least MinSamples compared requests;
 // otherwise it is inconclusive. A failure needs no minimum: a sequence that has
-// left the threshold already holds at the plan's confidence.
+// left the threshold already holds at the plan's confidence. A security-marked
+// difference fails the route whatever else (see judgeSecurity).
 func RouteEvidence(r *RouteStats, th Thresholds) *Evidence { return routeEvidence(r, th, nil) }
 
 // heldLatency is the latency buckets of a display snapshot's routes, by route
@@ -270,6 +271,7 @@ type heldLatency map[string]*[2]buckets
 func routeEvidence(r *RouteStats, th Thresholds, held heldLatency) *Evidence {
 	alpha := th.alpha()
 	ev := &Evidence{Compared: r.Compared, Confidence: th.confidence(), AuthFailures: r.CandidateAuthFailures}
+	defer judgeSecurity(r, th, &ev.Verdict, &ev.Reason, &ev.Needed)
 	mirrored := r.MirroredCount()
 	if mirrored == 0 {
 		why := "no evidence: nothing compared"
@@ -290,7 +292,7 @@ func routeEvidence(r *RouteStats, th Thresholds, held heldLatency) *Evidence {
 
 	authFail := r.CandidateAuthFailures > 0 && !th.AllowCandidateAuthFailures
 	// An acceptance past its end date fails the route at once, as an
-	// unexplained 401/403 does (see ApplyAcceptances).
+	// unexplained 401/403 does (see Accept).
 	hardFail := authFail || len(r.AcceptanceExpired) > 0
 	ev.Verdict = combine(hardFail, r.Compared >= th.MinSamples, ev.Parity.Verdict, ev.CandidateErrors.Verdict, ev.Latency.Verdict)
 	if ev.Verdict == Inconclusive {

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+
+	"github.com/parity-dev/parity/diff"
 )
 
 // add adds a snapshot route's counts, histograms, groups and noise to r, without
@@ -22,6 +24,9 @@ func (r *routeAcc) add(s *RouteStats) error {
 	}
 	for k, v := range s.Skipped {
 		r.skipped[k] += v
+	}
+	for k, v := range s.Habits {
+		r.habits[k] += v
 	}
 	for _, side := range []struct {
 		dst *packedHist
@@ -43,6 +48,7 @@ func (r *routeAcc) add(s *RouteStats) error {
 			r.groups[k] = g
 		}
 		g.count += d.Count
+		markSecurity(&g.security, diff.Security(d.Security))
 		g.examples = append(g.examples, d.Examples...)
 		g.seenAt(d.FirstSeen)
 		g.seenAt(d.LastSeen)
@@ -52,6 +58,7 @@ func (r *routeAcc) add(s *RouteStats) error {
 	}
 	r.sets.dropped += s.MismatchSetsDropped
 	r.groupsDropped += s.DifferencesDropped
+	r.omitted += s.DifferencesOmitted
 	for _, n := range s.Noise {
 		r.noise[n.Path] += n.Count
 	}
@@ -88,12 +95,19 @@ func (r *routeAcc) stats(n int, trim bool, hist histMode) (RouteStats, error) {
 		CandidateAuthFailures:    r.candAuth,
 		Skipped:                  make(map[string]int64, len(r.skipped)),
 		DifferencesDropped:       r.groupsDropped,
+		DifferencesOmitted:       r.omitted,
 		NoiseDropped:             r.noiseDropped,
 		Differences:              make([]DiffGroup, 0, len(r.groups)),
 		Noise:                    make([]NoiseCount, 0, len(r.noise)),
 	}
 	for k, v := range r.skipped {
 		s.Skipped[k] = v
+	}
+	if len(r.habits) > 0 {
+		s.Habits = make(map[string]int64, len(r.habits))
+		for k, v := range r.habits {
+			s.Habits[k] = v
+		}
 	}
 	if len(r.errors) > 0 {
 		s.Errors = make(map[string]int64, len(r.errors))
@@ -115,7 +129,7 @@ func (r *routeAcc) stats(n int, trim bool, hist histMode) (RouteStats, error) {
 	}
 	for k, g := range r.groups {
 		s.Differences = append(s.Differences, DiffGroup{
-			Path: k.path, Kind: k.kind, Count: g.count,
+			Path: k.path, Kind: k.kind, Count: g.count, Security: g.security,
 			Examples:  slices.Clone(g.examples),
 			FirstSeen: g.first, LastSeen: g.last,
 		})

@@ -32,6 +32,11 @@ type Observation struct {
 	// Differences left after the rules (and after noise) were applied; empty means
 	// the pair matched.
 	Differences []diff.Difference
+	// Omitted counts differences the comparison found but left out of Differences
+	// (diff.Result.Omitted); Truncated is set when Differences is not the whole
+	// list (diff.Result.Truncated). A truncated comparison never counts as matched.
+	Omitted   int
+	Truncated bool
 
 	// Request is the request, redacted, that a reproducer sends again; set only
 	// when there are Differences (the aggregator keeps it for a group's first
@@ -49,6 +54,11 @@ type Observation struct {
 	NoiseChecked []string
 	// NoiseRule is the route's learning rule in force; zero fields take the defaults.
 	NoiseRule NoiseRule
+	// Habits lists the framework habits absorbed in this request, counted per
+	// route (HabitCanonicalRedirect): what differed in the answers but means the
+	// same to a client, so that it is seen without being a difference.
+	Habits []string
+
 	// ReaskDropped is set when a re-ask was due (differences left that are not
 	// learned noise) but was not made or not answered: re-ask limits, deadline,
 	// transport error.
@@ -61,16 +71,22 @@ type SkipReason string
 
 // Reasons a request was not compared.
 const (
-	SkipWriteMethod      SkipReason = "write_method"      // unsafe method on a route not opted in
-	SkipExcluded         SkipReason = "excluded"          // matched shadow.exclude
-	SkipAuth             SkipReason = "auth"              // /api/auth is never mirrored
-	SkipAmbiguous        SkipReason = "ambiguous_path"    // path still ambiguous after canonicalisation
-	SkipSampledOut       SkipReason = "sampled_out"       // not picked by shadow.sample
-	SkipBodyTooLarge     SkipReason = "body_too_large"    // request body over the mirror cap
-	SkipQueueFull        SkipReason = "queue_full"        // mirror queue full
-	SkipConcurrency      SkipReason = "concurrency"       // mirror concurrency limit reached
-	SkipPrimaryFailed    SkipReason = "primary_failed"    // primary response unusable (reset, transport error)
-	SkipCutOver          SkipReason = "cut_over"          // served by the candidate, not verified
-	SkipUpgrade          SkipReason = "upgrade"           // protocol upgrade (WebSocket) is never mirrored
-	SkipStreamUnfinished SkipReason = "stream_unfinished" // the serving response still streaming at the mirror deadline
+	SkipWriteMethod        SkipReason = "write_method"        // unsafe method on a route not opted in
+	SkipExcluded           SkipReason = "excluded"            // matched shadow.exclude
+	SkipAuth               SkipReason = "auth"                // /api/auth is never mirrored
+	SkipAmbiguous          SkipReason = "ambiguous_path"      // path still ambiguous after canonicalisation
+	SkipSampledOut         SkipReason = "sampled_out"         // not picked by shadow.sample
+	SkipBodyTooLarge       SkipReason = "body_too_large"      // request body over the mirror cap
+	SkipQueueFull          SkipReason = "queue_full"          // mirror queue full
+	SkipConcurrency        SkipReason = "concurrency"         // mirror concurrency limit reached
+	SkipPrimaryFailed      SkipReason = "primary_failed"      // primary response unusable (reset, transport error)
+	SkipCutOver            SkipReason = "cut_over"            // served by the candidate, not verified
+	SkipUpgrade            SkipReason = "upgrade"             // protocol upgrade (WebSocket) is never mirrored
+	SkipStreamUnfinished   SkipReason = "stream_unfinished"   // the serving response still streaming at the mirror deadline
+	SkipRedirectUnfollowed SkipReason = "redirect_unfollowed" // a canonicalising redirect to follow could not be followed (limits, deadline, error)
 )
+
+// HabitCanonicalRedirect is one side answering a redirect to the same path up to
+// a trailing slash (or its canonical form) where the other answered directly: the
+// redirect was followed and the final answers compared.
+const HabitCanonicalRedirect = "canonical_redirect"

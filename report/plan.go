@@ -52,6 +52,9 @@ type Thresholds struct {
 	// ErrorRateMargin is the same zone around MaxCandidateErrorRate. 0 reads
 	// DefaultErrorRateMargin.
 	ErrorRateMargin float64 `json:"error_rate_margin"`
+	// Security is what a security-marked difference does to a route: fail it
+	// whatever its parity (SecurityFail, also the zero value) or only warn.
+	Security SecurityPolicy `json:"security"`
 }
 
 // DefaultThresholds are the guide's monitoring thresholds, with the minimum
@@ -65,6 +68,7 @@ var DefaultThresholds = Thresholds{
 	Confidence:            DefaultConfidence,
 	ParityMargin:          DefaultParityMargin,
 	ErrorRateMargin:       DefaultErrorRateMargin,
+	Security:              SecurityFail,
 }
 
 // Step is one rollout step.
@@ -312,10 +316,25 @@ func (y *yamlReader) thresholds(n *yaml.Node, t *Thresholds) {
 			t.ParityMargin = y.openFloat(v, key, 0, 0.5)
 		case "error_rate_margin":
 			t.ErrorRateMargin = y.openFloat(v, key, 0, 0.5)
+		case "security":
+			t.Security = y.securityPolicy(v, key)
 		default:
-			y.failf(k, "unknown key %q in thresholds (want min_samples, min_parity, max_candidate_error_rate, max_p99_ratio, p99_floor_ms, allow_candidate_auth_failures, confidence, parity_margin, error_rate_margin)", key)
+			y.failf(k, "unknown key %q in thresholds (want min_samples, min_parity, max_candidate_error_rate, max_p99_ratio, p99_floor_ms, allow_candidate_auth_failures, confidence, parity_margin, error_rate_margin, security)", key)
 		}
 	})
+}
+
+func (y *yamlReader) securityPolicy(n *yaml.Node, key string) SecurityPolicy {
+	s, ok := y.scalar(n, key)
+	if !ok {
+		return ""
+	}
+	switch p := SecurityPolicy(s); p {
+	case SecurityFail, SecurityWarn:
+		return p
+	}
+	y.failf(n, "%s: %q is not fail or warn", key, s)
+	return ""
 }
 
 func (y *yamlReader) steps(n *yaml.Node, p *Plan) {

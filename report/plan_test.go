@@ -72,7 +72,7 @@ func TestDefaultPlanIsTheGuides(t *testing.T) {
 		t.Errorf("step routes (-guide +plan):\n%s", d)
 	}
 	wantTh := Thresholds{MinSamples: 50, MinParity: 0.99, MaxCandidateErrorRate: 0.01, MaxP99Ratio: 2, P99FloorMs: 10,
-		Confidence: 0.95, ParityMargin: 0.005, ErrorRateMargin: 0.005}
+		Confidence: 0.95, ParityMargin: 0.005, ErrorRateMargin: 0.005, Security: SecurityFail}
 	if d := cmp.Diff(wantTh, p.Thresholds); d != "" {
 		t.Errorf("thresholds (-want +got):\n%s", d)
 	}
@@ -101,6 +101,7 @@ func TestParsePlanErrors(t *testing.T) {
 		{"zero parity margin", "thresholds:\n  parity_margin: 0\nsteps: [{name: a, routes: []}]\n", "p.yaml:2: parity_margin: 0 is out of range: want more than 0 and less than 0.5"},
 		{"negative parity margin", "thresholds:\n  parity_margin: -0.01\nsteps: [{name: a, routes: []}]\n", "p.yaml:2: parity_margin: -0.01 is out of range 0..0.5"},
 		{"bad error rate margin", "thresholds:\n  error_rate_margin: wide\nsteps: [{name: a, routes: []}]\n", `p.yaml:2: error_rate_margin: "wide" is not a number`},
+		{"bad security policy", "thresholds:\n  security: ignore\nsteps: [{name: a, routes: []}]\n", `p.yaml:2: security: "ignore" is not fail or warn`},
 		{"no steps", "thresholds: {}\n", "p.yaml:1: plan has no steps"},
 		{"empty steps", "steps: []\n", "p.yaml:1: steps: want a list of at least one step"},
 		{"step without name", "steps:\n  - routes: []\n", "p.yaml:2: step 1 has no name"},

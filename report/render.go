@@ -184,6 +184,9 @@ func RenderTable(w io.Writer, s *Snapshot, opts RenderOptions) error {
 		wrapProse(ew, termText(r.Reason), width, fmt.Sprintf("  %s  %s: ", termText(r.Route), paint(c, verdictColor(r.Verdict), string(r.Verdict))), "      ")
 		for _, d := range r.Top {
 			line := fmt.Sprintf("%s %s ×%d", termText(d.Path), termText(d.Kind), d.Count)
+			if d.Security != "" {
+				line = paint(c, ansiRed, "SECURITY") + " " + line + "  (" + securityNote(&d) + ")"
+			}
 			if len(d.Examples) > 0 {
 				e := d.Examples[0]
 				line += fmt.Sprintf("  e.g. %s %s: %s → %s", termText(e.RequestID), termText(e.Path), showValue(e.Primary), showValue(e.Candidate))
@@ -199,6 +202,15 @@ func RenderTable(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	}
 	if err := writeNoiseTable(ew, v, c, width); err != nil {
 		return err
+	}
+	if lines, habits := habitLines(v); len(lines) > 0 {
+		fmt.Fprintf(ew, "\n%s\n", paint(c, ansiBold, habitsHeading))
+		for _, line := range lines {
+			wrapProse(ew, termText(line), width, "  ", "    ")
+		}
+		for _, h := range habits {
+			wrapProse(ew, "silence "+h+" with "+habitSilence(h), width, "  ", "    ")
+		}
 	}
 	if len(s.Learned) > 0 {
 		fmt.Fprintf(ew, "\n%s\n", paint(c, ansiBold, "Route templates learned from traffic (pin them in the config)"))

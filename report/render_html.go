@@ -36,6 +36,8 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"pct":       func(f float64) string { return fmt.Sprintf("%.1f", math.Max(0, math.Min(100, f*100))) },
 	"silence":   silenceYAML,
 	"seen":      func(d DiffGroup) string { return seenLine(&d) },
+	"secreason": SecurityReason,
+	"habits":    habitsMeta,
 	"skipped":   skippedSummary,
 	"absent":    func(s string) bool { return s == "" },
 	"oneline":   oneLineControl,
@@ -92,7 +94,7 @@ func renderHTML(w io.Writer, s *Snapshot, opts RenderOptions, refresh time.Durat
 		Icon:        verdictIcons[v.Verdict],
 		Footer:      opts.footerLine(),
 		Config: htmlConfig{RefreshMs: refresh.Milliseconds(), Icons: verdictIcons, Top: opts.top(), Thresholds: v.Thresholds,
-			NeverMirrored: [2]string{neverMirroredLabel, neverMirroredReason}},
+			NeverMirrored: [2]string{neverMirroredLabel, neverMirroredReason}, SecurityReasons: securityReasons()},
 	}
 	p.Next = v.nextStep()
 	if opts.Plan != nil {
@@ -160,6 +162,8 @@ type htmlConfig struct {
 	Steps      []htmlStep               `json:"steps"` // nil without a plan
 	// NeverMirrored is the label and reason of a route never mirrored by design.
 	NeverMirrored [2]string `json:"never_mirrored"`
+	// SecurityReasons explains each security rule (diff.Security.Reason).
+	SecurityReasons map[string]string `json:"security_reasons"`
 }
 
 type htmlStep struct {

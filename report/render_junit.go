@@ -151,6 +151,9 @@ func differencesText(r *routeView) string {
 	var b strings.Builder
 	for _, d := range r.Top {
 		fmt.Fprintf(&b, "%s %s ×%d\n", d.Path, d.Kind, d.Count)
+		if d.Security != "" {
+			fmt.Fprintf(&b, "  %s\n", securityNote(&d))
+		}
 		if d.Accepted != nil {
 			fmt.Fprintf(&b, "  %s\n", d.Accepted.Note)
 		}

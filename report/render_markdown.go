@@ -55,6 +55,9 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 				if m := acceptedMark(&r.Top[0]); m != "" {
 					top += " (" + m + ")"
 				}
+				if r.Top[0].Security != "" {
+					top = "**security** " + top
+				}
 			}
 			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s | %s | %d | %s | %s / %s | %s / %s | %s |\n",
 				mdCode(r.Route), mdVerdict(r), fmtCount(r.Compared), fmtParity(r.RouteStats), fmtLower(r.RouteStats),
@@ -81,6 +84,9 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 		fmt.Fprintf(ew, "### %s — %s\n\n%s\n\n", mdCode(r.Route), mdVerdict(r), mdText(r.Reason))
 		for _, d := range r.Top {
 			fmt.Fprintf(ew, "- %s **%s** ×%d", mdCode(d.Path), d.Kind, d.Count)
+			if d.Security != "" {
+				fmt.Fprintf(ew, " — **security regression** (%s: %s)", mdCode(d.Security), mdText(SecurityReason(d.Security)))
+			}
 			if d.ExamplesDropped > 0 {
 				fmt.Fprintf(ew, " (%d examples shown)", len(d.Examples))
 			}
@@ -109,6 +115,16 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 		}
 	}
 	writeNoiseMarkdown(ew, v)
+	if lines, habits := habitLines(v); len(lines) > 0 {
+		fmt.Fprintf(ew, "## %s\n\n", mdText(habitsHeading))
+		for _, line := range lines {
+			fmt.Fprintf(ew, "- %s\n", mdText(line))
+		}
+		fmt.Fprintln(ew)
+		for _, h := range habits {
+			fmt.Fprintf(ew, "Silence %s with %s.\n\n", mdCode(h), mdCode(habitSilence(h)))
+		}
+	}
 	writeLearnedMarkdown(ew, s.Learned)
 	if len(v.Cut) > 0 {
 		fmt.Fprint(ew, "## Cut by memory caps\n\n")

@@ -36,7 +36,11 @@ func renderSnapshot(t testing.TB) *Snapshot {
 			a.Observe(o)
 		}
 	}
-	obs("GET /api/health", 60, nil)
+	obs("GET /api/health", 60, func(i int, o *Observation) {
+		if i%20 == 0 {
+			o.Habits = []string{HabitCanonicalRedirect}
+		}
+	})
 	obs("GET /api/sessions/:id", 60, func(i int, o *Observation) {
 		o.Noise = []string{"body.meta.requestId"}
 		if i%12 == 0 {
@@ -49,7 +53,12 @@ func renderSnapshot(t testing.TB) *Snapshot {
 	})
 	obs("GET /api/activity", 60, func(i int, o *Observation) { o.CandidateLatency = time.Duration(30+i%20) * time.Millisecond })
 	obs("POST /api/chat", 30, func(i int, o *Observation) { *o = Observation{Route: "POST /api/chat", Skipped: SkipWriteMethod} })
-	obs("GET /api/metrics", 20, nil)
+	obs("GET /api/metrics", 20, func(i int, o *Observation) {
+		if i == 0 {
+			o.Differences = []diff.Difference{{Path: "header.Set-Cookie.sid.HttpOnly", Pattern: "header.Set-Cookie.sid.HttpOnly",
+				Kind: diff.Missing, Primary: "HttpOnly", Security: diff.CookieHttpOnlyLost}}
+		}
+	})
 	obs("GET /api/v1/search", 63, func(i int, o *Observation) {
 		switch i {
 		case 0, 1:

@@ -67,6 +67,9 @@ type RouteStats struct {
 	Errors map[string]int64 `json:"errors,omitempty"`
 	// Skipped counts requests not compared, by reason (the Skip* constants).
 	Skipped map[string]int64 `json:"skipped"`
+	// Habits counts framework habits absorbed in compared requests, by habit
+	// (HabitCanonicalRedirect): not differences, shown so that they are known.
+	Habits map[string]int64 `json:"habits,omitempty"`
 
 	Parity      float64 `json:"parity"`       // Matched / Compared; 0 when nothing compared
 	ParityLower float64 `json:"parity_lower"` // Wilson score interval lower bound, 95%
@@ -82,6 +85,9 @@ type RouteStats struct {
 	// DifferencesDropped counts differences not grouped because the route already
 	// held Limits.PathsPerRoute groups.
 	DifferencesDropped int64 `json:"differences_dropped"`
+	// DifferencesOmitted counts differences comparisons found but left out of
+	// their bounded results (diff.Result.Omitted): counted, never grouped.
+	DifferencesOmitted int64 `json:"differences_omitted,omitempty"`
 
 	// Noise counts the patterns seen to differ between two primaries (left out of
 	// parity), sorted like Differences.
@@ -111,9 +117,13 @@ type RouteStats struct {
 
 // DiffGroup is one (path pattern, kind) a route's responses differed at.
 type DiffGroup struct {
-	Path     string    `json:"path"` // the pattern, "#" for any index; paste-able into ignore:
-	Kind     string    `json:"kind"`
-	Count    int64     `json:"count"`
+	Path  string `json:"path"` // the pattern, "#" for any index; paste-able into ignore:
+	Kind  string `json:"kind"`
+	Count int64  `json:"count"`
+	// Security, when set, is the rule (diff.Security) by which the difference
+	// weakens what protects the client: a security regression, which fails the
+	// gate whatever the parity (Thresholds.Security).
+	Security string    `json:"security,omitempty"`
 	Examples []Example `json:"examples"`
 	// ExamplesDropped counts occurrences not kept as examples (Count minus
 	// len(Examples)).
@@ -316,7 +326,7 @@ func (s *Snapshot) validate() error {
 			return fmt.Errorf("snapshot lists route %q twice", r.Route)
 		}
 		seen[r.Route] = true
-		if r.Compared < 0 || r.Matched < 0 || r.Matched > r.Compared || r.CandidateErrors < 0 ||
+		if r.DifferencesOmitted < 0 || r.Compared < 0 || r.Matched < 0 || r.Matched > r.Compared || r.CandidateErrors < 0 ||
 			r.CandidateTransportErrors < 0 || r.CandidateTransportErrors > r.CandidateErrors || r.CandidateAuthFailures < 0 {
 			return fmt.Errorf("snapshot route %q has inconsistent counts", r.Route)
 		}

@@ -109,7 +109,7 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 			}
 		}
 		n := min(opts.top(), len(r.Differences))
-		rv.Top, rv.MoreDiffs = r.Differences[:n], len(r.Differences)-n
+		rv.Top, rv.MoreDiffs = securityFirst(r.Differences)[:n], len(r.Differences)-n
 		v.Routes = append(v.Routes, rv)
 		v.Compared += r.Compared
 		v.Matched += r.Matched
@@ -129,6 +129,9 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 		}
 		if r.DifferencesDropped > 0 {
 			v.Cut = append(v.Cut, fmt.Sprintf("%s: %d differences over the cap of %d paths were counted but not grouped", r.Route, r.DifferencesDropped, s.Limits.PathsPerRoute))
+		}
+		if r.DifferencesOmitted > 0 {
+			v.Cut = append(v.Cut, fmt.Sprintf("%s: %d differences were left out of comparison results over their bound", r.Route, r.DifferencesOmitted))
 		}
 		if r.NoiseDropped > 0 {
 			v.Cut = append(v.Cut, fmt.Sprintf("%s: %d noise occurrences over the cap of %d patterns were not grouped", r.Route, r.NoiseDropped, s.Limits.PathsPerRoute))
@@ -245,10 +248,14 @@ func thresholdsLine(th Thresholds) string {
 	if th.AllowCandidateAuthFailures {
 		auth = "candidate 401/403 allowed"
 	}
-	return fmt.Sprintf("at least %d compared, parity ≥ %s (margin %s), candidate errors ≤ %s (margin %s), candidate p99 ≤ %g× primary (gaps under %s ignored), %s, each shown at %s confidence",
+	security := "security regressions fail"
+	if !th.Security.fails() {
+		security = "security regressions warn"
+	}
+	return fmt.Sprintf("at least %d compared, parity ≥ %s (margin %s), candidate errors ≤ %s (margin %s), candidate p99 ≤ %g× primary (gaps under %s ignored), %s, %s, each shown at %s confidence",
 		th.MinSamples, strconv.FormatFloat(th.MinParity, 'f', -1, 64), strconv.FormatFloat(th.parityMargin(), 'f', -1, 64),
 		fmtPercent(th.MaxCandidateErrorRate), fmtPercent(th.errorRateMargin()),
-		th.MaxP99Ratio, fmtMs(th.P99FloorMs), auth, fmtConfidence(th.confidence()))
+		th.MaxP99Ratio, fmtMs(th.P99FloorMs), auth, security, fmtConfidence(th.confidence()))
 }
 
 func fmtParity(r *RouteStats) string {
@@ -303,6 +310,9 @@ func topDifference(r *routeView) string {
 	s := fmt.Sprintf("%s %s ×%d", d.Path, d.Kind, d.Count)
 	if m := acceptedMark(&d); m != "" {
 		s += " (" + m + ")"
+	}
+	if d.Security != "" {
+		s = "security: " + s
 	}
 	return s
 }

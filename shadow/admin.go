@@ -112,30 +112,21 @@ func adminHosts(names []string, next http.Handler) http.Handler {
 	})
 }
 
-// ownHost reports whether r's Host is the local address of its connection (an IP
-// literal), localhost on a loopback connection, or an allowed name.
+// ownHost reports whether r's Host can only have been sent by someone addressing
+// the admin listener itself: an IP literal, localhost, or an allowed name. A page
+// that rebound its DNS name to the admin address sends that name, never an
+// address; and behind a published port, a NAT or a Service the address a client
+// used is not the listener's own, so any literal is accepted, as any port is.
 func ownHost(r *http.Request, allowed map[string]bool) bool {
 	host := strings.ToLower(hostOnly(r.Host))
-	if host == "" {
+	switch {
+	case host == "":
 		return false
-	}
-	if allowed[host] {
+	case allowed[host], host == "localhost":
 		return true
 	}
-	local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
-	if local == nil {
-		return false
-	}
-	ap, err := netip.ParseAddrPort(local.String())
-	if err != nil {
-		return false
-	}
-	lip := ap.Addr().Unmap()
-	if host == "localhost" {
-		return lip.IsLoopback()
-	}
-	ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
-	return err == nil && ip.WithZone("").Unmap() == lip.WithZone("")
+	_, err := netip.ParseAddr(host)
+	return err == nil
 }
 
 // hostOnly is a Host header or a configured name without its port.

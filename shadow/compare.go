@@ -2,6 +2,7 @@ package shadow
 
 import (
 	"errors"
+	"net/url"
 	"slices"
 	"time"
 
@@ -41,6 +42,11 @@ type Exchange struct {
 	// differences are left that are not learned noise; what also differs between
 	// the two primaries' answers is then noise.
 	Reask func() *diff.Response
+	// Follow, when set, asks backend b for target — the target of a
+	// canonicalising redirect b answered (see redirects.go) — and returns the
+	// answer, or nil when it could not be made or was not answered. Observation
+	// calls it at most once, before comparing.
+	Follow func(b rules.Backend, target *url.URL) *diff.Response
 }
 
 // Observation compares the two answers of x under its decision's rules and returns
@@ -52,6 +58,10 @@ type Exchange struct {
 // differences it shares (same pattern, same kind) become noise too. The
 // observation says which patterns the re-ask tested, so that the aggregator
 // learns, and whether a due re-ask was dropped.
+//
+// Before comparing, a canonicalising redirect of one side is followed one hop
+// through Follow, and its final answer takes the redirect's place in x (see
+// redirects.go); the observation then counts the habit, and nothing is re-asked.
 func (x *Exchange) Observation() report.Observation {
 	o := report.Observation{
 		Time:      x.Time,
@@ -75,10 +85,19 @@ func (x *Exchange) Observation() report.Observation {
 		return o
 	}
 	o.CandidateStatus = x.Candidate.Status
+	followed, ok := x.followCanonical(&o)
+	if !ok {
+		o.Skipped = report.SkipRedirectUnfollowed
+		return o
+	}
 	o.NoiseRule = x.Decision.Noise.Rule
-	diffs := diff.Compare(x.Primary, x.Candidate, x.Decision.Rules).Differences
+	res := diff.Compare(x.Primary, x.Candidate, x.Decision.Rules)
+	o.Omitted, o.Truncated = res.Omitted, res.Truncated
+	diffs := res.Differences
 	diffs, o.Noise = learnedNoise(diffs, x.Learned)
-	if len(diffs) > 0 && x.Reask != nil {
+	// A re-ask would ask the redirect again, not its target: after a followed
+	// redirect nothing is re-asked.
+	if len(diffs) > 0 && x.Reask != nil && !followed {
 		if again := x.Reask(); again == nil {
 			o.ReaskDropped = true
 		} else {

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/parity-dev/parity/diff"
 	"github.com/parity-dev/parity/report"
 	"github.com/parity-dev/parity/report/buildinfo"
 	"github.com/parity-dev/parity/report/route"
@@ -49,6 +50,8 @@ type Metrics struct {
 	dropped            *prometheus.CounterVec   // reason
 	skipped            *prometheus.CounterVec   // reason
 	reasks             *prometheus.CounterVec   // result
+	security           *prometheus.CounterVec   // route, rule
+	follows            *prometheus.CounterVec   // result
 	queueDepth         prometheus.Gauge
 	inFlight           prometheus.Gauge
 	reloads            *prometheus.CounterVec // result
@@ -102,6 +105,14 @@ func NewMetrics(maxRoutes int) *Metrics {
 			Name: "parity_noise_reasks_total",
 			Help: "Re-asks of a primary to tell noise from differences, by result: answered, dropped (re-ask limits), failed (transport error or deadline).",
 		}, []string{"result"}),
+		security: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parity_security_differences_total",
+			Help: "Differences that weaken what protects the client (security regressions), by route and rule (cookie_httponly_lost, cors_origin_widened, auth_bypassed, ...).",
+		}, []string{"route", "rule"}),
+		follows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parity_redirect_follows_total",
+			Help: "Canonicalising redirects followed one hop to compare the final answers, by result: answered, dropped (re-ask limits), failed (transport error or deadline).",
+		}, []string{"result"}),
 		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "parity_mirror_queue_depth",
 			Help: "Mirrors waiting for a worker.",
@@ -123,7 +134,7 @@ func NewMetrics(maxRoutes int) *Metrics {
 			Help: "Requests --record did not write, by reason: queue_full, write_error (a full disk; recording goes on once writes succeed), closed.",
 		}, []string{"reason"}),
 	}
-	m.reg.MustRegister(m.requestDuration, m.mirrorDuration, m.comparisons, m.dropped, m.skipped, m.reasks,
+	m.reg.MustRegister(m.requestDuration, m.mirrorDuration, m.comparisons, m.dropped, m.skipped, m.reasks, m.security, m.follows,
 		m.queueDepth, m.inFlight, m.reloads, m.backendUnavailable, m.recordDropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		buildinfo.NewCollector())
@@ -137,6 +148,9 @@ func NewMetrics(maxRoutes int) *Metrics {
 	}
 	for _, r := range []string{reaskAnswered, reaskDropped, reaskFailed} {
 		m.reasks.WithLabelValues(r)
+	}
+	for _, r := range followResults {
+		m.follows.WithLabelValues(r)
 	}
 	for _, b := range []string{rules.Primary.String(), rules.Candidate.String()} {
 		m.backendUnavailable.WithLabelValues(b)
@@ -248,6 +262,29 @@ func (m *Metrics) reask(result string) {
 		return
 	}
 	m.reasks.WithLabelValues(result).Inc()
+}
+
+func (m *Metrics) follow(result string) {
+	if m == nil {
+		return
+	}
+	m.follows.WithLabelValues(result).Inc()
+}
+
+// securityDifferences counts the security-marked differences of one comparison.
+func (m *Metrics) securityDifferences(route string, diffs []diff.Difference) {
+	if m == nil {
+		return
+	}
+	for i := range diffs {
+		if rule := diffs[i].Security; rule != "" {
+			label := otherLabel
+			if rule.Reason() != "" {
+				label = string(rule)
+			}
+			m.security.WithLabelValues(m.route(route), label).Inc()
+		}
+	}
 }
 
 func (m *Metrics) skip(reason report.SkipReason) {

@@ -25,6 +25,7 @@ type pair struct {
 	to     rules.Backend // where the mirror goes
 	req    *http.Request
 	again  *http.Request // the noise re-ask to a primary, for Refetch routes; nil = none
+	client *diff.Request // the request as the client addressed it, for both answers
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -82,6 +83,7 @@ func (p *Proxy) newPair(r *http.Request, dec *rules.Decision, h http.Header, bod
 	pr := &pair{
 		dec: *dec, method: r.Method, id: id, start: start, to: to,
 		req: req, ctx: ctx, cancel: cancel, servedCh: make(chan struct{}),
+		client: clientRequest(r, p.TrustForwarded),
 	}
 	if dec.Refetch && dec.Serve == rules.Primary {
 		// The route learns noise: the same request goes to a second primary (or the
@@ -275,6 +277,7 @@ func (p *Proxy) runMirror(pr *pair) {
 	var sresp *diff.Response
 	if pr.sErr == nil {
 		sresp = diffResponse(pr.sStatus, pr.sHeader, pr.sCapture)
+		sresp.Request = pr.client
 	}
 	if m.over && sresp != nil && sresp.Truncated {
 		// Both bodies are over the cap: what the mirror sent beyond it was not
@@ -340,6 +343,9 @@ func fetch(transport http.RoundTripper, req *http.Request, limit int64) fetched 
 // others make the exchange ask a primary again (see reasker).
 func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency time.Duration, m fetched) {
 	x := Exchange{Decision: pr.dec, Method: pr.method, RequestID: pr.id, Time: pr.start}
+	if m.resp != nil {
+		m.resp.Request = pr.client
+	}
 	if pr.dec.Serve == rules.Primary {
 		x.Primary, x.PrimaryErr, x.PrimaryLatency = sresp, serr, slatency
 		x.Candidate, x.CandidateErr, x.CandidateLatency = m.resp, m.err, m.latency
@@ -353,16 +359,19 @@ func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency tim
 	}
 	defer func() { <-p.mirrors.compareSlots }()
 	x.Learned = learnedFor(p.Observer, pr.dec.Route)
-	var release func()
+	var release, releaseFollow func()
 	x.Reask, release = p.reasker(pr)
+	x.Follow, releaseFollow = p.follower(pr)
 	o := x.Observation()
 	release()
+	releaseFollow()
 	pr.scrub(&o) // a backend may have echoed the request's secrets
 	if len(o.Differences) > 0 {
 		o.Request = pr.reproRequest()
 	}
 	outcome := outcomeOf(&o)
 	p.Metrics.comparison(pr.dec.Route, outcome)
+	p.Metrics.securityDifferences(pr.dec.Route, o.Differences)
 	p.Logger.Debug().Str("request_id", pr.id).Str("route", pr.dec.Route).Str("outcome", outcome).
 		Int("differences", len(o.Differences)).Int("noise", len(o.Noise)).Msg("comparison")
 	if p.Observer != nil {

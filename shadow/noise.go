@@ -48,14 +48,15 @@ func learnedFor(obs Observer, route string) []string {
 }
 
 // learnedNoise moves the differences at learned patterns (sorted) out of diffs:
-// it returns those left and the learned patterns that were hit, sorted.
+// it returns those left and the learned patterns that were hit, sorted. A
+// security-marked difference is never noise: it stays whatever was learned.
 func learnedNoise(diffs []diff.Difference, learned []string) (kept []diff.Difference, noise []string) {
 	if len(learned) == 0 || len(diffs) == 0 {
 		return diffs, nil
 	}
 	for i, d := range diffs {
 		p := pattern(d)
-		if _, hit := slices.BinarySearch(learned, p); !hit {
+		if _, hit := slices.BinarySearch(learned, p); !hit || d.Security != "" {
 			if kept != nil {
 				kept = append(kept, d)
 			}
@@ -81,7 +82,8 @@ func learnedNoise(diffs []diff.Difference, learned []string) (kept []diff.Differ
 // splitNoise moves the differences that also show between the two primaries, at
 // the same pattern and of the same kind, out of diffs, returning those left and the
 // noise patterns, sorted. A field the candidate lost (missing) is never excused by
-// its value changing between the primaries (changed).
+// its value changing between the primaries (changed), nor a security-marked
+// difference by anything.
 func splitNoise(diffs, between []diff.Difference) (kept []diff.Difference, noise []string) {
 	if len(between) == 0 {
 		return diffs, nil
@@ -96,7 +98,7 @@ func splitNoise(diffs, between []diff.Difference) (kept []diff.Difference, noise
 	}
 	for _, d := range diffs {
 		p := pattern(d)
-		if !noisy[key{p, d.Kind}] {
+		if !noisy[key{p, d.Kind}] || d.Security != "" {
 			kept = append(kept, d)
 			continue
 		}
@@ -249,6 +251,7 @@ func (p *Proxy) reasker(pr *pair) (ask func() *diff.Response, release func()) {
 			return nil
 		}
 		p.Metrics.reask(reaskAnswered)
+		got.resp.Request = pr.client
 		return got.resp
 	}
 	return ask, func() { got.release() }

@@ -276,6 +276,12 @@ func (run *replayRun) one(ctx context.Context, req *traffic.Request) {
 			return again.resp
 		}
 	}
+	var followed fetched
+	defer func() { followed.release() }()
+	x.Follow = func(b rules.Backend, target *url.URL) *diff.Response {
+		followed = run.follow(ctx, b, target, &d, req, id)
+		return followed.resp
+	}
 	o := x.Observation()
 	scrubTraffic(&o, req, d.Rules.Redactor()) // a backend may have echoed the request's secrets
 	if len(o.Differences) > 0 {
@@ -325,6 +331,34 @@ func (run *replayRun) reask(ctx context.Context, target *url.URL, d *rules.Decis
 	return run.send(ctx, target, req, id)
 }
 
+// follow asks backend b for the target of a canonicalising redirect it answered to
+// req (see redirects.go), under the re-ask limits and the replay's deadline; its resp
+// is nil when it could not be made or was not answered.
+func (run *replayRun) follow(ctx context.Context, b rules.Backend, target *url.URL, d *rules.Decision, req *traffic.Request, id string) fetched {
+	base := run.rp.Primary
+	if b == rules.Candidate {
+		base = run.rp.Candidate
+	}
+	// The target is on the backend's own URL (backendRequest): back to the
+	// recorded form, without the backend's path prefix.
+	path, ok := strings.CutPrefix(target.EscapedPath(), strings.TrimSuffix(base.EscapedPath(), "/"))
+	if !ok || !strings.HasPrefix(path, "/") {
+		return fetched{}
+	}
+	if target.RawQuery != "" || target.ForceQuery {
+		path += "?" + target.RawQuery
+	}
+	again := *req
+	again.URL = path
+	wait, cancel := context.WithTimeout(ctx, run.timeout)
+	defer cancel()
+	if !run.reasks.acquire(wait, d.Noise, true) {
+		return fetched{}
+	}
+	defer run.reasks.release()
+	return run.send(ctx, base, &again, id)
+}
+
 func (run *replayRun) count(f func(*ReplayStats)) {
 	run.mu.Lock()
 	f(run.stats)
@@ -356,6 +390,9 @@ func (run *replayRun) send(ctx context.Context, base *url.URL, req *traffic.Requ
 		return fetched{err: err}
 	}
 	f := fetch(run.transport, out, run.captureCap)
+	if f.resp != nil {
+		f.resp.Request = backendRequest(base, req.URL, req.Header)
+	}
 	if f.err != nil {
 		run.rp.Logger.Debug().Str("backend", base.Host).Str("request_id", id).Str("error", errorText(f.err)).Msg("replay request failed")
 	}

@@ -712,9 +712,18 @@ func gateCases(now time.Time) *report.Aggregator {
 		*o = report.Observation{Route: o.Route, Time: o.Time, Skipped: report.SkipAuth}
 	})
 	// 1 of 32 mirrored is a candidate error: 3.125% prints as 3.12% (ties to even).
+	// ... and a security regression, which fails the route whatever else, in a
+	// result that left differences out.
 	obs("GET /api/tools/approve", 32, func(i int, o *report.Observation) {
-		if i == 0 {
+		switch i {
+		case 0:
 			o.CandidateStatus, o.CandidateError = 0, "timeout"
+		case 2, 3:
+			o.Habits = []string{report.HabitCanonicalRedirect}
+		case 1:
+			o.Differences = []diff.Difference{{Path: "header.Access-Control-Allow-Origin", Pattern: "header.Access-Control-Allow-Origin",
+				Kind: diff.Extra, Candidate: "https://evil.example", Security: diff.CORSOriginWidened}}
+			o.Omitted, o.Truncated = 3, true
 		}
 	})
 	// Parity 1/32 = 0.03125 prints as 0.0312.

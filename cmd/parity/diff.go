@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"strings"
 
@@ -16,7 +17,7 @@ import (
 	"golang.org/x/term"
 )
 
-const diffSynopsis = "[--config F] [--ignore PATH]... [--format text|json] PRIMARY CANDIDATE"
+const diffSynopsis = "[--config F] [--ignore PATH]... [--url URL] [--format text|json] PRIMARY CANDIDATE"
 
 // runDiff compares two saved responses (curl -si output or bare JSON) and prints one
 // line per difference. Exit 0 equal, 1 different, 2 usage or input error.
@@ -26,6 +27,7 @@ func runDiff(_ context.Context, c *cli, args []string) int {
 	var ignores stringList
 	flags.Var(&ignores, "ignore", "`path` to ignore, repeatable: status, header.<Name>, body.<gjson path> (# = any index)")
 	format := flags.String("format", "text", "output `format`: text or json")
+	requestURL := flags.String("url", "", "the request's absolute `URL`, against which Location and Content-Location are resolved (\"/x\" equals \"http://host/x\"); without it they compare as written")
 	pos, code, ok := c.parse(flags, args)
 	if !ok {
 		return code
@@ -35,6 +37,15 @@ func runDiff(_ context.Context, c *cli, args []string) int {
 	}
 	if *format != "text" && *format != "json" {
 		return c.usagef("diff: --format %q: want text or json", *format)
+	}
+
+	var req *diff.Request
+	if *requestURL != "" {
+		u, err := url.Parse(*requestURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c.usagef("diff: --url %q: want an absolute http or https URL", *requestURL)
+		}
+		req = &diff.Request{URL: u}
 	}
 
 	var opts []diff.Option
@@ -67,6 +78,7 @@ func runDiff(_ context.Context, c *cli, args []string) int {
 		return c.fail(exitUsage, fmt.Errorf("diff: %w", err))
 	}
 
+	primary.Request, candidate.Request = req, req
 	res := diff.Compare(primary, candidate, rules)
 	if *format == "json" {
 		err = writeDiffJSON(c.stdout, res.Differences)
@@ -76,8 +88,11 @@ func runDiff(_ context.Context, c *cli, args []string) int {
 	if err != nil {
 		return c.fail(exitUsage, fmt.Errorf("diff: write output: %w", err))
 	}
-	if res.Truncated {
-		fmt.Fprintf(c.stderr, "parity: diff: stopped after %d differences; more are not shown\n", len(res.Differences))
+	if res.Omitted > 0 {
+		fmt.Fprintf(c.stderr, "parity: diff: %d differences left out: listing them would take the result over its bound\n", res.Omitted)
+	}
+	if res.Stopped {
+		fmt.Fprintf(c.stderr, "parity: diff: stopped looking after %d differences; more may exist\n", diff.DefaultMaxDifferences)
 	}
 	for _, n := range res.Notes {
 		fmt.Fprintf(c.stderr, "parity: diff: note: %s\n", report.Printable(n))
@@ -130,12 +145,14 @@ type diffJSON struct {
 	Primary   string `json:"primary"`
 	Candidate string `json:"candidate"`
 	Note      string `json:"note"`
+	// Security is the rule a security regression breaks (diff.Security), "" for none.
+	Security string `json:"security"`
 }
 
 func writeDiffJSON(w io.Writer, ds []diff.Difference) error {
 	out := make([]diffJSON, len(ds))
 	for i, d := range ds {
-		out[i] = diffJSON{Path: d.Path, Kind: string(d.Kind), Primary: d.Primary, Candidate: d.Candidate, Note: d.Note}
+		out[i] = diffJSON{Path: d.Path, Kind: string(d.Kind), Primary: d.Primary, Candidate: d.Candidate, Note: d.Note, Security: string(d.Security)}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

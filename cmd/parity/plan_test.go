@@ -36,6 +36,7 @@ func TestPlanCheck(t *testing.T) {
 	badConfidence := write("confidence.yaml", "thresholds:\n  confidence: 95\nsteps:\n  - name: a\n    routes: [/api/a]\n")
 	badMargin := write("margin.yaml", "thresholds:\n  min_parity: 0.99\n  parity_margin: 0\nsteps:\n  - name: a\n    routes: [/api/a]\n")
 	statistical := write("statistical.yaml", "thresholds:\n  confidence: 0.99\n  parity_margin: 0.002\n  error_rate_margin: 0.01\nsteps:\n  - name: a\n    routes: [/api/a]\n")
+	badSecurity := write("security.yaml", "thresholds:\n  security: off\nsteps:\n  - name: a\n    routes: [/api/a]\n")
 	tests := []struct {
 		name   string
 		args   []string
@@ -49,6 +50,7 @@ func TestPlanCheck(t *testing.T) {
 		{"bad confidence names file, line and key", []string{"plan", "check", "--plan", badConfidence, "--routes", matrix}, exitUsage, "", "confidence.yaml:2: confidence: 95 is out of range 0.5..0.9999"},
 		{"bad margin names file, line and key", []string{"plan", "check", "--plan", badMargin, "--routes", matrix}, exitUsage, "", "margin.yaml:3: parity_margin: 0 is out of range"},
 		{"the statistical keys are accepted", []string{"plan", "check", "--plan", statistical, "--routes", matrix}, exitOK, "plan check: 1 steps hold", ""},
+		{"bad security threshold names file and line", []string{"plan", "check", "--plan", badSecurity, "--routes", matrix}, exitUsage, "", `security.yaml:2: security: "off" is not fail or warn`},
 		{"missing matrix", []string{"plan", "check", "--routes", filepath.Join(dir, "gone.yaml")}, exitUsage, "", "gone.yaml"},
 		{"no subcommand", []string{"plan"}, exitUsage, "", "want the subcommand check"},
 		{"unknown subcommand", []string{"plan", "lint"}, exitUsage, "", "want the subcommand check"},

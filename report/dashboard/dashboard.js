@@ -122,6 +122,16 @@
     if (r.latency.candidate.count === 0 || r.latency.primary.count === 0 || th.max_p99_ratio <= 0) return false;
     return c > th.max_p99_ratio * p && c - p > th.p99_floor_ms;
   }
+  // ---- Security regressions: the server's verdict already fails (or warns
+  // about) a route with one, under thresholds.security; here they are only
+  // marked and shown first ----
+
+  function secReason(rule) { return (cfg.security_reasons || {})[rule] || rule; }
+  function securityFirst(groups) {
+    if (!groups.some(function (d) { return !!d.security; })) return groups;
+    return groups.filter(function (d) { return !!d.security; }).concat(groups.filter(function (d) { return !d.security; }));
+  }
+
   function routeLabel(rv) { return rv.never ? cfg.never_mirrored[0] : label(rv.verdict); }
   function judgeRoute(r, verdicts) {
     var e = verdicts.get(r.route);
@@ -234,7 +244,7 @@
         if (p !== '') rv.step = firstStep(plan.length, p);
       }
       var n = Math.min(cfg.top, r.differences.length);
-      rv.top = r.differences.slice(0, n);
+      rv.top = securityFirst(r.differences).slice(0, n);
       rv.more = r.differences.length - n;
       v.routes.push(rv);
       v.compared += r.compared;
@@ -249,6 +259,9 @@
       else v.inc++;
       if (r.differences_dropped > 0) {
         v.cut.push(r.route + ': ' + r.differences_dropped + ' differences over the cap of ' + lim.paths_per_route + ' paths were counted but not grouped');
+      }
+      if (r.differences_omitted > 0) {
+        v.cut.push(r.route + ': ' + r.differences_omitted + ' differences were left out of comparison results over their bound');
       }
       if (r.noise_dropped > 0) {
         v.cut.push(r.route + ': ' + r.noise_dropped + ' noise occurrences over the cap of ' + lim.paths_per_route + ' patterns were not grouped');
@@ -499,6 +512,11 @@
       var d = rv.top[0];
       var dp = code(d.path);
       dp.title = d.path;
+      if (d.security) {
+        var sb = el('span', 'sec', 'security');
+        sb.title = secReason(d.security);
+        add(top, sb, ' ');
+      }
       add(top, dp, ' ', el('span', 'kind', d.kind), ' ×' + fmtCount(d.count));
     }
     c.push(top);
@@ -511,10 +529,21 @@
     out.push(add(el('p', 'why ' + rv.verdict), el('strong', null, routeLabel(rv)), ' · ' + rv.reason));
     if (Object.keys(r.skipped).length) out.push(el('p', 'meta', 'Skipped: ' + summary(r.skipped)));
     if (r.errors && Object.keys(r.errors).length) out.push(el('p', 'meta', 'Candidate transport errors: ' + summary(r.errors)));
+    var habits = Object.keys(r.habits || {}).sort();
+    if (habits.length) {
+      out.push(el('p', 'meta', 'Habits absorbed, not differences: ' + habits.map(function (h) {
+        return h + ' ×' + fmtCount(r.habits[h]) + ' (silence with compare: {quiet_habits: [' + yamlScalar(h) + ']})';
+      }).join(', ')));
+    }
     rv.top.forEach(function (d) {
       var examples = d.examples || [];
       var head = add(el('div', 'dg-h'), code(d.path), ' ', el('span', 'kind', d.kind), ' ',
         el('span', 'muted', '×' + fmtCount(d.count) + (d.examples_dropped ? ', ' + examples.length + ' examples kept' : '')));
+      if (d.security) {
+        var sb = el('span', 'sec', 'security regression');
+        sb.title = d.security;
+        add(head, ' ', sb, ' ', el('span', 'sec-why', d.security + ': ' + secReason(d.security)));
+      }
       var g = add(el('div', 'dg'), head);
       add(g, el('p', 'meta seen', seenLine(d)));
       if (d.accepted) add(g, el('p', 'meta accepted' + (d.accepted.expired ? ' expired' : ''), d.accepted.note));

@@ -81,6 +81,12 @@ type CompareConfig struct {
 	Unordered []string `yaml:"unordered"` // arrays compared as multisets
 	Tolerance float64  `yaml:"tolerance"` // numbers within this are equal; 0 = exact
 	Shape     []string `yaml:"shape"`     // compared by type and keys only
+	// FollowRedirects is canonical (the default: a canonicalising redirect is
+	// followed one hop and the final answers compared) or none (see redirects.go).
+	FollowRedirects string `yaml:"follow_redirects"`
+	// QuietHabits lists absorbed habits not to count or show
+	// (report.HabitCanonicalRedirect).
+	QuietHabits []string `yaml:"quiet_habits"`
 }
 
 // RouteConfig is one entry of routes:; the first whose match fits a request wins.
@@ -664,6 +670,9 @@ func (c *Config) checkRules(key string, cc CompareConfig) error {
 	}
 	if t := cc.Tolerance; t < 0 || math.IsNaN(t) || math.IsInf(t, 0) {
 		return c.fieldError(key+".tolerance", strconv.FormatFloat(t, 'g', -1, 64), "must be a finite number >= 0, got %g", t)
+	}
+	if err := c.checkRedirects(key, cc); err != nil {
+		return err
 	}
 	if _, err := compileRules(cc, nil, nil); err != nil {
 		return c.fieldError(key, "", "%v", err)

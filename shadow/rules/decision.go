@@ -37,4 +37,10 @@ type Decision struct {
 	Rules   *diff.Rules // comparison rules for this route (global + route entry)
 	Refetch bool        // the route allows re-asking the primary to learn noise
 	Noise   NoisePolicy // how the route learns noise (noise: and the route's entry)
+	// FollowCanonical follows a canonicalising redirect one hop and compares the
+	// final answers (compare.follow_redirects: canonical, the default; see
+	// redirects.go); QuietRedirects then leaves the habit uncounted
+	// (quiet_habits: [canonical_redirect]).
+	FollowCanonical bool
+	QuietRedirects  bool
 }

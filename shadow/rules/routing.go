@@ -27,6 +27,7 @@ type Router struct {
 	routes       []compiledRoute
 	defaultRules *diff.Rules
 	noise        NoisePolicy
+	redirects    redirectPolicy
 	keyer        *route.Keyer // over the routes' templates, in order: index i is routes[i]
 
 	// random returns a number in [0,1) for sampling; rand.Float64 by default.
@@ -41,6 +42,7 @@ type compiledRoute struct {
 	refetch      bool
 	mirrorWrites bool
 	noise        report.NoiseRule
+	redirects    redirectPolicy
 }
 
 // Sources are the route templates a Router keys requests by besides the
@@ -75,6 +77,7 @@ func NewRouterFrom(cfg *Config, src Sources) (*Router, error) {
 		sample:      cfg.Shadow.SampleRate(),
 		verify:      cfg.Shadow.VerifyCutover,
 		noise:       cfg.Noise.policy(),
+		redirects:   redirectPolicyOf(cfg.Compare, nil),
 		random:      rand.Float64,
 	}
 	for _, p := range cfg.Shadow.Exclude {
@@ -98,7 +101,7 @@ func NewRouterFrom(cfg *Config, src Sources) (*Router, error) {
 			return nil, fmt.Errorf("compile rules of routes[%d]: %w", i, err)
 		}
 		rt.routes = append(rt.routes, compiledRoute{rules: rules, refetch: r.Refetch, mirrorWrites: r.MirrorWrites,
-			noise: cfg.Noise.ruleFor(r.Noise)})
+			noise: cfg.Noise.ruleFor(r.Noise), redirects: redirectPolicyOf(cfg.Compare, &r.CompareConfig)})
 		templates = append(templates, t)
 	}
 	if src.Learner == nil {
@@ -151,13 +154,16 @@ func (rt *Router) Decide(r *http.Request) Decision {
 		Rules:     rt.defaultRules,
 		Noise:     rt.noise,
 	}
+	redirects := rt.redirects
 	var cr *compiledRoute
 	if i >= 0 {
 		cr = &rt.routes[i]
 		d.Rules = cr.rules
 		d.Refetch = cr.refetch && safeMethods[method]
 		d.Noise.Rule = cr.noise
+		redirects = cr.redirects
 	}
+	d.FollowCanonical, d.QuietRedirects = redirects.follow && safeMethods[method], redirects.quiet
 	if rt.enabled && d.API && !d.Auth && !d.Ambiguous && rt.cutOver(path) {
 		d.Serve = Candidate
 	}

@@ -165,7 +165,7 @@ func TestDecideFields(t *testing.T) {
 	r := httptest.NewRequest("GET", "/api/v1/%73earch?q=x", nil)
 	r.RequestURI = ""
 	d := rt.Decide(r)
-	want := Decision{Path: "/api/v1/search", API: true, Route: "GET /api/v1/search", Serve: Primary, Mirror: true, Rules: rt.routes[0].rules, Refetch: true}
+	want := Decision{Path: "/api/v1/search", API: true, Route: "GET /api/v1/search", Serve: Primary, Mirror: true, Rules: rt.routes[0].rules, Refetch: true, FollowCanonical: true}
 	if diff := cmp.Diff(want, d, cmp.Comparer(func(a, b *diff.Rules) bool { return a == b })); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
