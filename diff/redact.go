@@ -362,6 +362,13 @@ func PathParamValues(path string, add func(string)) {
 	})
 }
 
+// BlankSecretPathParams returns path with the value of each secret ";name=value"
+// parameter of its segments (";jsessionid=…") emptied, for text a person runs,
+// such as a reproducer's target, where a marker would not do.
+func BlankSecretPathParams(path string) string {
+	return editSecretPathParams(path, func(string) string { return "" })
+}
+
 // editSecretPathParams returns path with the value of each secret ";name=value"
 // parameter of its segments (IsSecretParam, the name unescaped) replaced by
 // edit's result.

@@ -133,11 +133,13 @@ func joinNote(a, b string) string {
 	return a + "; " + b
 }
 
-// reproTarget empties the values of secret query parameters and names them.
+// reproTarget empties the values of secret path parameters (";jsessionid=") and
+// of secret query parameters, and names the query's.
 func reproTarget(target string) (string, []string) {
 	path, query, ok := strings.Cut(target, "?")
+	path = diff.BlankSecretPathParams(path)
 	if !ok {
-		return target, nil
+		return path, nil
 	}
 	pairs := strings.Split(query, "&")
 	var secret []string

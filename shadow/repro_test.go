@@ -16,7 +16,7 @@ import (
 )
 
 // A reproducer's request keeps what is needed to send it again and nothing
-// secret: secret headers, query values and body members are left out and
+// secret: secret headers, path parameter and query values and body members are left out and
 // named; hop-by-hop and proxy headers are left out and named.
 func TestReproRequestIsRedacted(t *testing.T) {
 	h := http.Header{
@@ -35,10 +35,10 @@ func TestReproRequestIsRedacted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := reproRequest(red, "POST", "/api/x?access_token=s3cret-q&page=2", h, body)
+	got := reproRequest(red, "POST", "/api/x;jsessionid=s3cret-path?access_token=s3cret-q&page=2", h, body)
 	want := &report.Request{
 		Method:         "POST",
-		Target:         "/api/x?access_token=&page=2",
+		Target:         "/api/x;jsessionid=?access_token=&page=2",
 		Header:         map[string][]string{"Accept": {"application/json"}, "Content-Type": {"application/json"}},
 		SecretHeaders:  []string{"Authorization", "Cookie", "X-Api-Key"},
 		RemovedHeaders: []string{"Connection", "Keep-Alive", "X-Forwarded-For", "X-Parity-Shadow"},
