@@ -69,21 +69,21 @@ func (e *evidence) add(route string, n int, equal bool) {
 // applier records what was applied.
 type applier struct {
 	mu      sync.Mutex
-	last    Cutover
+	last    rules.CutoverState
 	n       int
 	enabled atomic.Bool
 }
 
 func newApplier() *applier { a := &applier{}; a.enabled.Store(true); return a }
 
-func (a *applier) Apply(c Cutover) error {
+func (a *applier) SetCutover(c *rules.CutoverState) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.last, a.n = c, a.n+1
+	a.last, a.n = *c, a.n+1
 	return nil
 }
 func (a *applier) Enabled() bool { return a.enabled.Load() }
-func (a *applier) cutover() Cutover {
+func (a *applier) cutover() rules.CutoverState {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.last
@@ -151,7 +151,7 @@ func types(evs []Event) []string {
 // without evidence, it stays.
 func TestControllerPromotesThroughTheLadder(t *testing.T) {
 	f := newFixture(t, rules.RolloutConfig{Weights: []int{10, 50, 100}, MinTime: "1m"}, "")
-	if diff := cmp.Diff(Cutover{Routes: []string{}, Weights: map[string]int{"/api/one": 10}}, f.app.cutover()); diff != "" {
+	if diff := cmp.Diff(rules.CutoverState{Routes: []string{}, Weights: map[string]int{"/api/one": 10}}, f.app.cutover()); diff != "" {
 		t.Fatalf("opened with (-want +got):\n%s", diff)
 	}
 	if s := f.eval(t); s.State != Holding || s.Weights["/api/one"] != 10 {
@@ -172,7 +172,7 @@ func TestControllerPromotesThroughTheLadder(t *testing.T) {
 	if s.Step != 2 || s.Weights["/api/two"] != 10 {
 		t.Fatalf("after step 1 at 100%%: step %d weights %v, want step 2 at 10", s.Step, s.Weights)
 	}
-	if diff := cmp.Diff(Cutover{Routes: []string{"/api/one"}, Weights: map[string]int{"/api/two": 10}}, f.app.cutover()); diff != "" {
+	if diff := cmp.Diff(rules.CutoverState{Routes: []string{"/api/one"}, Weights: map[string]int{"/api/two": 10}}, f.app.cutover()); diff != "" {
 		t.Fatalf("applied (-want +got):\n%s", diff)
 	}
 	f.ev.add("GET /api/two", 60, true)
@@ -217,7 +217,7 @@ func TestControllerRollsBackAFailingStep(t *testing.T) {
 	if len(e.Evidence) != 1 || e.Evidence[0].Route != "GET /api/two" || e.Evidence[0].Difference != "body.total changed ×30" {
 		t.Errorf("evidence %+v", e.Evidence)
 	}
-	if diff := cmp.Diff(Cutover{Routes: []string{"/api/one"}, Weights: map[string]int{}}, f.app.cutover()); diff != "" {
+	if diff := cmp.Diff(rules.CutoverState{Routes: []string{"/api/one"}, Weights: map[string]int{}}, f.app.cutover()); diff != "" {
 		t.Fatalf("applied (-want +got):\n%s", diff)
 	}
 	f.ev.add("GET /api/two", 1000, true)
@@ -339,7 +339,7 @@ func TestControllerStateSurvivesRestart(t *testing.T) {
 	f.ev.add("GET /api/one", 60, true)
 	f.ev.add("GET /api/two", 600, true)
 	f.c = f.controller(t, file)
-	if diff := cmp.Diff(Cutover{Routes: []string{"/api/one"}, Weights: map[string]int{}}, f.app.cutover()); diff != "" {
+	if diff := cmp.Diff(rules.CutoverState{Routes: []string{"/api/one"}, Weights: map[string]int{}}, f.app.cutover()); diff != "" {
 		t.Fatalf("restarted, applied (-want +got):\n%s", diff)
 	}
 	after := f.eval(t)
@@ -428,3 +428,22 @@ func TestGroups(t *testing.T) {
 }
 
 func jsonDecode(r *http.Request, v any) error { return json.NewDecoder(r.Body).Decode(v) }
+
+// A catch-all step (routes: []) is where the autopilot stops: weights per
+// prefix cannot send every /api/* route.
+func TestControllerStopsBeforeACatchAllStep(t *testing.T) {
+	f := newFixture(t, rules.RolloutConfig{Weights: []int{100}, MinTime: "0s"}, "")
+	f.c.Plan = mustPlan(t, strings.Replace(testPlan, "routes: [/api/one, /api/two]", "routes: []", 1))
+	f.c.gs = groups(f.c.Plan)
+	f.ev.add("GET /api/one", 60, true)
+	s := f.eval(t)
+	if s.State != Holding || s.Step != 1 || s.Weights["/api/one"] != 100 {
+		t.Fatalf("%+v, want holding at step 1", s)
+	}
+	if e := s.Events[len(s.Events)-1]; e.Type != Hold || !strings.Contains(e.Reason, "every /api/* route") {
+		t.Errorf("event %+v", e)
+	}
+	if _, err := f.c.Do(ActPromote, "ops"); !errors.Is(err, ErrConflict) {
+		t.Errorf("promote into a catch-all step: %v", err)
+	}
+}

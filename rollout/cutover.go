@@ -6,20 +6,15 @@ import (
 
 	"github.com/parity-dev/parity/report"
 	"github.com/parity-dev/parity/report/route"
+	"github.com/parity-dev/parity/shadow/rules"
 )
 
-// Cutover is what the candidate serves: the prefixes wholly cut over, and the
-// percent of each other prefix's requests it serves. A prefix in neither
-// serves nothing from the candidate.
-type Cutover struct {
-	Routes  []string       // at 100%
-	Weights map[string]int // between 1 and 99
-}
-
-// Applier puts a Cutover in force and tells whether the master switch,
-// cutover.enabled, lets anything go to the candidate.
+// Applier puts a cutover in force — the prefixes wholly cut over (Routes; empty
+// is none) and the percent of each other prefix's requests the candidate
+// serves (Weights) — and tells whether the master switch, cutover.enabled,
+// lets anything go to the candidate. *rules.Live is the Applier of a proxy.
 type Applier interface {
-	Apply(Cutover) error
+	SetCutover(*rules.CutoverState) error
 	Enabled() bool
 }
 
@@ -51,9 +46,9 @@ func groups(p *report.Plan) [][]string {
 	return out
 }
 
-// cutoverOf is the Cutover of per-step weights over the steps' groups.
-func cutoverOf(gs [][]string, weights []int) Cutover {
-	c := Cutover{Routes: []string{}, Weights: map[string]int{}}
+// cutoverOf is the cutover of per-step weights over the steps' groups.
+func cutoverOf(gs [][]string, weights []int) rules.CutoverState {
+	c := rules.CutoverState{Routes: []string{}, Weights: map[string]int{}}
 	for i, g := range gs {
 		for _, pre := range g {
 			switch w := weights[i]; {
