@@ -110,11 +110,14 @@ func (c *Controller) Status() Status {
 	since := st.Since
 	s := Status{
 		Mode: "autopilot", State: st.State, Step: st.Step, Steps: len(c.gs),
-		Enabled:  c.Applier.Enabled(),
-		Weights:  shownWeights(c.gs, st.Weights, st.Step),
-		Since:    &since,
-		Failures: st.Failures,
-		Events:   slices.Clone(st.Events),
+		Enabled:     c.Applier.Enabled(),
+		Weights:     shownWeights(c.gs, st.Weights, st.Step),
+		Since:       &since,
+		Failures:    st.Failures,
+		Evaluations: c.evals.Load(),
+		Verdict:     c.verdict,
+		Reason:      c.reason,
+		Events:      slices.Clone(st.Events),
 	}
 	if p := c.Plan.Step(st.Step); p != nil {
 		s.StepName = p.Name

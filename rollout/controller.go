@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -59,7 +60,11 @@ type Controller struct {
 	gs  [][]string
 
 	applied  *rules.CutoverState // last put in force, nil when it must be (again)
-	holdKind string   // the kind of the last hold event, "" after any other event
+	holdKind string              // the kind of the last hold event, "" after any other event
+	verdict  report.Verdict      // of the last evaluation, under mu
+	reason   string
+	evals    atomic.Int64
+	deciding int64 // the evaluation under way, 0 for a person's action; c.act is held
 	m        *metrics
 	hooks    chan Event
 }
@@ -174,6 +179,8 @@ func moving(s State) bool { return s == Progressing || s == Holding }
 func (c *Controller) Evaluate(ctx context.Context) error {
 	c.act.Lock()
 	defer c.act.Unlock()
+	c.deciding = c.evals.Add(1)
+	defer func() { c.deciding = 0 }()
 	snap, err := c.Evidence(ctx)
 	if err != nil {
 		return fmt.Errorf("read evidence: %w", err)
@@ -197,6 +204,9 @@ func (c *Controller) Evaluate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c.mu.Lock()
+	c.verdict, c.reason = res.Verdict, res.Reason
+	c.mu.Unlock()
 	failing := map[int][]report.RouteVerdict{}
 	for _, rv := range res.Routes {
 		if rv.Verdict == report.Fail {
@@ -397,6 +407,7 @@ func (c *Controller) emit(e Event) {
 	if e.Type != Hold {
 		c.holdKind = ""
 	}
+	e.Evaluation = c.deciding
 	c.set(func(p *persisted) {
 		p.Events = append(p.Events, e)
 		if len(p.Events) > maxEvents {

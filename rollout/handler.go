@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
+
+	"github.com/parity-dev/parity/shadow/rules"
 )
 
 // Handler serves GET /parity/rollout (the Status as JSON) and POST
@@ -37,11 +40,20 @@ func (c *Controller) Handler() http.Handler {
 }
 
 // ManualHandler serves GET /parity/rollout when the autopilot is off: the
-// mode, and a 409 for every action.
-func ManualHandler() http.Handler {
+// mode, the weights of the cutover in force (cutover.routes at 100, and
+// cutover.weights), and a 409 for every action.
+func ManualHandler(cutover func() (rules.CutoverConfig, bool)) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /parity/rollout", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, Status{Mode: "manual", Weights: map[string]int{}, Events: []Event{}})
+		c, enabled := cutover()
+		weights := maps.Clone(c.Weights)
+		if weights == nil {
+			weights = map[string]int{}
+		}
+		for _, pre := range c.Routes {
+			weights[pre] = 100
+		}
+		writeJSON(w, http.StatusOK, Status{Mode: "manual", Enabled: enabled, Weights: weights, Events: []Event{}})
 	})
 	mux.HandleFunc("POST /parity/rollout/{action}", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusConflict, errorBody{Error: "the autopilot is off (rollout.mode: manual); start the proxy with --autopilot"})

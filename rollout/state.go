@@ -56,6 +56,9 @@ type Event struct {
 	Reason string `json:"reason"`
 	// Evidence is the gate's evidence of the routes that decided.
 	Evidence []Evidence `json:"evidence,omitempty"`
+	// Evaluation is the number of the evaluation that decided (counted since
+	// the controller started); 0 for a person's action.
+	Evaluation int64 `json:"evaluation,omitempty"`
 }
 
 // Evidence is one route's verdict as an event carries it.
@@ -87,7 +90,13 @@ type Status struct {
 	// Since is when the current weight began.
 	Since    *time.Time `json:"since,omitempty"`
 	Failures int        `json:"failures,omitempty"` // consecutive failing evaluations
-	Events   []Event    `json:"events"`
+	// Verdict is the gate's verdict on the steps judged at the last
+	// evaluation, and Reason its one line; empty before the first.
+	Verdict report.Verdict `json:"verdict,omitempty"`
+	Reason  string         `json:"reason,omitempty"`
+	// Evaluations counts the evaluations begun since the controller started.
+	Evaluations int64   `json:"evaluations"`
+	Events      []Event `json:"events"`
 }
 
 // maxEvents bounds the events kept in the state and served.

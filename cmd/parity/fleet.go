@@ -69,6 +69,9 @@ func runFleet(ctx context.Context, c *cli, args []string) int {
 		return c.usagef("rollout run: --plan: %v", err)
 	}
 	logger := zerolog.New(c.stderr).Level(level).With().Timestamp().Logger()
+	if !cfg.Shadow.VerifyCutover {
+		logger.Warn().Msg("shadow.verify_cutover is false: once a prefix is at 100% the replicas stop comparing it, and the controller judges it on old evidence only")
+	}
 	file := &rollout.ConfigFile{Path: *config, Getenv: c.getenv}
 	ctrl := &rollout.Controller{
 		Plan:      plan,

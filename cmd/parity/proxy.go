@@ -184,7 +184,9 @@ func (f *proxyFlags) check() error {
 func (f *proxyFlags) override(cfg *rules.Config) error {
 	overrideBackends(cfg, f.primary, f.candidate, f.secondary)
 	setOpenAPI(cfg, f.openapi)
-	if f.verifyCutover {
+	// The autopilot keeps judging what it cut over: served by the candidate,
+	// mirrored to the primary.
+	if f.verifyCutover || f.autopilot || cfg.Rollout.Autopilot() {
 		cfg.Shadow.VerifyCutover = true
 	}
 	if len(f.adminHosts) > 0 {

@@ -34,7 +34,10 @@ const rolloutStateFile = "parity-rollout.json"
 func (f *proxyFlags) autopilotOf(srv *shadow.Server, live *rules.Live, logger zerolog.Logger) (*rollout.Controller, error) {
 	cfg, _ := live.Current()
 	if !f.autopilot && !cfg.Rollout.Autopilot() {
-		srv.Admin.Rollout = rollout.ManualHandler()
+		srv.Admin.Rollout = rollout.ManualHandler(func() (rules.CutoverConfig, bool) {
+			cfg, _ := live.Current()
+			return cfg.Cutover, cfg.Cutover.Enabled
+		})
 		return nil, nil
 	}
 	agg, opts := srv.Aggregator, srv.RenderOptions
