@@ -61,6 +61,7 @@ func (f *proxyFlags) autopilotOf(srv *shadow.Server, live *rules.Live, logger ze
 		return nil, fmt.Errorf("autopilot metrics: %w", err)
 	}
 	srv.Admin.Rollout = ctrl.Handler()
+	srv.RenderOptions.Autopilot = true
 	return ctrl, nil
 }
 
