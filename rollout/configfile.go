@@ -14,46 +14,105 @@ import (
 )
 
 // ConfigFile is the Applier of a fleet: it writes the cutover into the
-// config file every replica reloads, and reads the master switch from it.
+// config every replica reloads — a file, or a Kubernetes ConfigMap's key —
+// and reads the master switch and the rollout: section from it.
 type ConfigFile struct {
-	// Path is the config file.
+	// Path is the config file; it names the config in errors with a Store too.
 	Path string
-	// Getenv reads FASTIFY_ENABLED over the file, as the replicas do; nil =
-	// the file alone.
+	// Store reads and writes the config; nil = the file at Path, written
+	// atomically (report.WriteFileAtomic: a replica reloads the whole new file
+	// at once).
+	Store Store
+	// Getenv reads FASTIFY_ENABLED over the config, as the replicas do; nil =
+	// the config alone.
 	Getenv func(string) string
 }
 
-// Enabled reports cutover.enabled of the file (FASTIFY_ENABLED over it); a
-// file that does not load reads as false: nothing may move on it.
-func (f *ConfigFile) Enabled() bool {
-	cfg, err := rules.LoadConfig(f.Path)
+// Store is where a fleet's config lives.
+type Store interface {
+	Read() ([]byte, error)
+	// Write replaces what Read returned with data; it fails rather than
+	// overwrite a change made since (a ConfigMap's resourceVersion).
+	Write(data []byte) error
+}
+
+// fileStore is a config file.
+type fileStore string
+
+func (f fileStore) Read() ([]byte, error) {
+	data, err := os.ReadFile(string(f))
 	if err != nil {
-		return false
+		return nil, fmt.Errorf("read config: %w", err)
 	}
-	if cfg.ApplyEnv(f.Getenv) != nil {
+	return data, nil
+}
+
+func (f fileStore) Write(data []byte) error {
+	return report.WriteFileAtomic(string(f), func(w io.Writer) error { _, err := w.Write(data); return err })
+}
+
+func (f *ConfigFile) store() Store {
+	if f.Store != nil {
+		return f.Store
+	}
+	return fileStore(f.Path)
+}
+
+// Load reads and validates the config.
+func (f *ConfigFile) Load() (*rules.Config, error) {
+	data, err := f.store().Read()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := rules.ParseConfig(f.Path, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Enabled reports cutover.enabled of the config (FASTIFY_ENABLED over it); a
+// config that does not load reads as false: nothing may move on it.
+func (f *ConfigFile) Enabled() bool {
+	cfg, err := f.Load()
+	if err != nil || cfg.ApplyEnv(f.Getenv) != nil {
 		return false
 	}
 	return cfg.Cutover.Enabled
 }
 
-// Settings returns the file's rollout: section (the defaults when it does not load).
+// Settings returns the config's rollout: section (the defaults when it does
+// not load).
 func (f *ConfigFile) Settings() rules.RolloutConfig {
-	cfg, err := rules.LoadConfig(f.Path)
+	cfg, err := f.Load()
 	if err != nil {
 		return rules.RolloutConfig{}
 	}
 	return cfg.Rollout
 }
 
-// SetCutover writes c as the file's cutover.routes and cutover.weights,
-// atomically (report.WriteFileAtomic: a replica reloads the whole new file at
-// once). Every other line of the file stays as it was, byte for byte; the
-// cutover: section is written anew with its other keys and comments. The
-// result is validated before it is written: an invalid file is never left.
-func (f *ConfigFile) SetCutover(c *rules.CutoverState) error {
-	data, err := os.ReadFile(f.Path)
+// Judged applies the config's acceptances in force now to s, as `parity
+// gate --config` does; s as it is when the config does not load.
+func (f *ConfigFile) Judged(s *report.Snapshot) *report.Snapshot {
+	cfg, err := f.Load()
 	if err != nil {
-		return fmt.Errorf("read config: %w", err)
+		return s
+	}
+	return report.RenderOptions{Accepted: func() []report.Acceptance { return cfg.Accept }}.Judged(s)
+}
+
+// SetCutover writes c as the config's cutover.routes and cutover.weights.
+// Every other line stays as it was, byte for byte; the cutover: section is
+// written anew with its other keys and comments. The result is validated
+// before it is written: an invalid config is never left.
+func (f *ConfigFile) SetCutover(c *rules.CutoverState) error {
+	st := f.store()
+	data, err := st.Read()
+	if err != nil {
+		return err
 	}
 	out, err := withCutover(data, c)
 	if err != nil {
@@ -69,7 +128,7 @@ func (f *ConfigFile) SetCutover(c *rules.CutoverState) error {
 	if err != nil {
 		return fmt.Errorf("the cutover would make the config invalid, not written: %w", err)
 	}
-	return report.WriteFileAtomic(f.Path, func(w io.Writer) error { _, err := w.Write(out); return err })
+	return st.Write(out)
 }
 
 // withCutover returns the config data with its cutover: section's routes and

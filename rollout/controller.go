@@ -46,6 +46,9 @@ type Controller struct {
 	Applier Applier
 	// StateFile keeps the state across restarts; "" = kept in memory only.
 	StateFile string
+	// StateStore, when set, keeps the state instead of StateFile (a key of
+	// the fleet's ConfigMap); its Read answers nil, nil while there is none.
+	StateStore Store
 	// Logger receives every event as a JSON line; zero = zerolog.Nop().
 	Logger zerolog.Logger
 	// Client calls confirm_url and the webhook; nil = a client with
@@ -104,10 +107,11 @@ func (c *Controller) restore() (*persisted, error) {
 	fresh := &persisted{Version: stateVersion, Groups: c.gs, State: Progressing, Step: 1,
 		Weights: make([]int, len(c.gs)), Since: c.now()}
 	fresh.Weights[0] = ladder[0]
-	if c.StateFile == "" {
+	st := c.stateStore()
+	if st == nil {
 		return fresh, nil
 	}
-	p, err := readState(c.StateFile)
+	p, err := readState(st, c.stateName())
 	if err != nil {
 		return nil, err
 	}
@@ -115,9 +119,27 @@ func (c *Controller) restore() (*persisted, error) {
 		return fresh, nil
 	}
 	if !sameGroups(p.Groups, c.gs) || len(p.Weights) != len(c.gs) || p.Step < 1 || p.Step > len(c.gs) {
-		return nil, fmt.Errorf("rollout state %s was written for another plan (steps %v, now %v); move it away to start over", c.StateFile, p.Groups, c.gs)
+		return nil, fmt.Errorf("rollout state %s was written for another plan (steps %v, now %v); move it away to start over", c.stateName(), p.Groups, c.gs)
 	}
 	return p, nil
+}
+
+// stateStore is where the state is kept, nil for nowhere.
+func (c *Controller) stateStore() Store {
+	switch {
+	case c.StateStore != nil:
+		return c.StateStore
+	case c.StateFile != "":
+		return optionalFile(c.StateFile)
+	}
+	return nil
+}
+
+func (c *Controller) stateName() string {
+	if c.StateStore != nil {
+		return "in its store"
+	}
+	return c.StateFile
 }
 
 func (c *Controller) now() time.Time {
@@ -384,8 +406,8 @@ func (c *Controller) commit() {
 			c.mu.Unlock()
 		}
 	}
-	if c.StateFile != "" {
-		if err := writeState(c.StateFile, &st); err != nil {
+	if s := c.stateStore(); s != nil {
+		if err := writeState(s, &st); err != nil {
 			c.logger().Error().Str("error", err.Error()).Msg("rollout state not written")
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -119,31 +118,44 @@ type persisted struct {
 
 const stateVersion = 1
 
-func readState(path string) (*persisted, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+func readState(st Store, name string) (*persisted, error) {
+	data, err := st.Read()
 	if err != nil {
 		return nil, fmt.Errorf("read rollout state: %w", err)
 	}
+	if data == nil {
+		return nil, nil
+	}
 	var p persisted
 	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, fmt.Errorf("read rollout state %s: %v", path, err)
+		return nil, fmt.Errorf("read rollout state %s: %v", name, err)
 	}
 	if p.Version != stateVersion {
-		return nil, fmt.Errorf("read rollout state %s: version %d, want %d", path, p.Version, stateVersion)
+		return nil, fmt.Errorf("read rollout state %s: version %d, want %d", name, p.Version, stateVersion)
 	}
 	return &p, nil
 }
 
-func writeState(path string, p *persisted) error {
-	return report.WriteFileAtomic(path, func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(p)
-	})
+func writeState(st Store, p *persisted) error {
+	data, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	return st.Write(append(data, '\n'))
 }
+
+// optionalFile is a state file, written atomically; its absence is no state.
+type optionalFile string
+
+func (f optionalFile) Read() ([]byte, error) {
+	data, err := os.ReadFile(string(f))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return data, err
+}
+
+func (f optionalFile) Write(data []byte) error { return fileStore(f).Write(data) }
 
 // sameGroups reports whether a state was written for these groups.
 func sameGroups(a, b [][]string) bool {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,10 +17,9 @@ import (
 	"github.com/parity-dev/parity/report"
 	"github.com/parity-dev/parity/rollout"
 	"github.com/parity-dev/parity/shadow"
-	"github.com/parity-dev/parity/shadow/rules"
 )
 
-const fleetSynopsis = "run --config F --replica URL... [--plan F] [--state F] [--listen ADDR]"
+const fleetSynopsis = "run (--config F | --configmap NS/NAME) (--replica URL... | --replica-dns HOST:PORT) [--plan F] [--state F] [--listen ADDR]"
 
 // runFleet is `parity rollout run`: the one decider of a fleet of proxies. It
 // judges the replicas' merged /parity/report.json as `parity gate` does and
@@ -28,9 +27,12 @@ const fleetSynopsis = "run --config F --replica URL... [--plan F] [--state F] [-
 // reload; its own listener serves /parity/rollout, its actions and /metrics.
 func runFleet(ctx context.Context, c *cli, args []string) int {
 	flags := c.newFlags("rollout run", fleetSynopsis)
-	config := flags.String("config", "", "config `file` every replica reloads; its cutover: section is written (required)")
+	config := flags.String("config", "", "config `file` every replica reloads; its cutover: section is written")
+	configMap := flags.String("configmap", "", "in Kubernetes, the ConfigMap `NAMESPACE/NAME` the replicas mount, written through the API with the pod's service account (instead of --config)")
+	configMapKey := flags.String("configmap-key", "parity.yaml", "the ConfigMap's `key` holding the config")
 	var replicas stringList
-	flags.Var(&replicas, "replica", "a replica's admin `URL` (http://10.0.0.7:9090) or its /parity/report.json (repeatable, required)")
+	flags.Var(&replicas, "replica", "a replica's admin `URL` (http://10.0.0.7:9090) or its /parity/report.json (repeatable)")
+	replicaDNS := flags.String("replica-dns", "", "`HOST:PORT` whose every address is a replica's admin listener, looked up at each evaluation (a headless Service)")
 	planPath := flags.String("plan", "", "rollout plan `file` (default: the guide's plan, built in)")
 	state := flags.String("state", "", "state `file` (default: "+rolloutStateFile+" beside --config)")
 	listen := flags.String("listen", "127.0.0.1:9091", "`address` of the controller's listener (/parity/rollout, /metrics, /healthz)")
@@ -44,24 +46,41 @@ func runFleet(ctx context.Context, c *cli, args []string) int {
 	if len(pos) > 0 {
 		return c.usagef("rollout run: unexpected argument %q", pos[0])
 	}
-	if *config == "" || len(replicas) == 0 {
-		return c.usagef("rollout run: --config and at least one --replica are required (see 'parity rollout run -h')")
+	if (*config == "") == (*configMap == "") || (len(replicas) == 0) == (*replicaDNS == "") {
+		return c.usagef("rollout run: want one of --config and --configmap, and --replica or --replica-dns (see 'parity rollout run -h')")
 	}
 	level, ok := logLevels[*logLevel]
 	if !ok {
 		return c.usagef("rollout run: --log-level %q: want debug, info, warn or error", *logLevel)
 	}
-	cfg, err := rules.LoadConfig(*config)
+	file := &rollout.ConfigFile{Path: *config, Getenv: c.getenv}
+	var stateStore rollout.Store
+	if *configMap != "" {
+		cm, err := rollout.InClusterConfigMap(*configMap, *configMapKey)
+		if err != nil {
+			return c.usagef("rollout run: --configmap %v", err)
+		}
+		file.Path, file.Store = "configmap "+*configMap+" "+*configMapKey, cm
+		if *state == "" {
+			stateStore = cm.Other(rolloutStateFile)
+		}
+	}
+	cfg, err := file.Load()
 	if err != nil {
 		return c.usagef("rollout run: %s", oneLine(err.Error()))
 	}
 	if cfg.Rollout.Autopilot() {
-		return c.usagef("rollout run: %s: rollout.mode is autopilot, so every replica would decide for itself; set mode: manual and let this controller decide", *config)
+		return c.usagef("rollout run: %s: rollout.mode is autopilot, so every replica would decide for itself; set mode: manual and let this controller decide", file.Path)
 	}
 	sources := make([]string, len(replicas))
 	for i, r := range replicas {
 		if sources[i], err = reportURL(r); err != nil {
 			return c.usagef("rollout run: --replica %q: %v", r, err)
+		}
+	}
+	if *replicaDNS != "" {
+		if _, _, err := net.SplitHostPort(*replicaDNS); err != nil {
+			return c.usagef("rollout run: --replica-dns %q: want HOST:PORT", *replicaDNS)
 		}
 	}
 	plan, err := loadPlanFile(*planPath)
@@ -72,15 +91,21 @@ func runFleet(ctx context.Context, c *cli, args []string) int {
 	if !cfg.Shadow.VerifyCutover {
 		logger.Warn().Msg("shadow.verify_cutover is false: once a prefix is at 100% the replicas stop comparing it, and the controller judges it on old evidence only")
 	}
-	file := &rollout.ConfigFile{Path: *config, Getenv: c.getenv}
 	ctrl := &rollout.Controller{
-		Plan:      plan,
-		Settings:  file.Settings,
-		Evidence:  func(ctx context.Context) (*report.Snapshot, error) { return loadSnapshots(ctx, sources) },
-		Judged:    func(s *report.Snapshot) *report.Snapshot { return fleetAcceptances(file.Path, c).Judged(s) },
-		Applier:   file,
-		StateFile: cmp.Or(*state, filepath.Join(filepath.Dir(*config), rolloutStateFile)),
-		Logger:    logger,
+		Plan:     plan,
+		Settings: file.Settings,
+		Evidence: func(ctx context.Context) (*report.Snapshot, error) {
+			urls, err := replicaURLs(ctx, sources, *replicaDNS, net.DefaultResolver.LookupHost)
+			if err != nil {
+				return nil, err
+			}
+			return loadSnapshots(ctx, urls)
+		},
+		Judged:     file.Judged,
+		StateStore: stateStore,
+		Applier:    file,
+		StateFile:  stateFile(*state, *config),
+		Logger:     logger,
 	}
 	if err := ctrl.Open(); err != nil {
 		return c.usagef("rollout run: %v", err)
@@ -121,12 +146,30 @@ func reportURL(s string) (string, error) {
 	return u.String(), nil
 }
 
-// fleetAcceptances are the accept: entries of the config in force now (none
-// when it does not load).
-func fleetAcceptances(path string, c *cli) report.RenderOptions {
-	opts, err := c.acceptOptions(path, report.RenderOptions{})
-	if err != nil {
-		return report.RenderOptions{}
+// stateFile is the fleet's state file: --state, or beside --config; none
+// beside a ConfigMap (the state is a key of it).
+func stateFile(state, config string) string {
+	if state != "" || config == "" {
+		return state
 	}
-	return opts
+	return filepath.Join(filepath.Dir(config), rolloutStateFile)
+}
+
+// replicaURLs are the replicas' report URLs: those given, and one for each
+// address dns (HOST:PORT) has now.
+func replicaURLs(ctx context.Context, given []string, dns string, lookup func(context.Context, string) ([]string, error)) ([]string, error) {
+	if dns == "" {
+		return given, nil
+	}
+	host, port, _ := net.SplitHostPort(dns)
+	addrs, err := lookup(ctx, host)
+	if err != nil {
+		return nil, fmt.Errorf("look up replicas %s: %v", host, err)
+	}
+	slices.Sort(addrs)
+	out := slices.Clone(given)
+	for _, a := range addrs {
+		out = append(out, "http://"+net.JoinHostPort(a, port)+"/parity/report.json")
+	}
+	return out, nil
 }
