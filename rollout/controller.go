@@ -44,6 +44,10 @@ type Controller struct {
 	Judged func(*report.Snapshot) *report.Snapshot
 	// Applier puts each decision in force. Required.
 	Applier Applier
+	// Reassert puts the cutover in force at every evaluation, not only when it
+	// changed: for a config others may write too (the fleet's file or
+	// ConfigMap, re-applied by hand), so that the controller's decision stands.
+	Reassert bool
 	// StateFile keeps the state across restarts; "" = kept in memory only.
 	StateFile string
 	// StateStore, when set, keeps the state instead of StateFile (a key of
@@ -394,7 +398,7 @@ func (c *Controller) commit() {
 	st.Weights = slices.Clone(st.Weights)
 	st.Events = slices.Clone(st.Events)
 	want := cutoverOf(c.gs, st.Weights)
-	stale := c.applied == nil || !sameCutover(*c.applied, want)
+	stale := c.Reassert || c.applied == nil || !sameCutover(*c.applied, want)
 	c.mu.Unlock()
 	c.m.observe(st.Step, shownWeights(c.gs, st.Weights, st.Step))
 	if stale {

@@ -526,8 +526,19 @@ func TestFleetControllerDrivesTwoReplicas(t *testing.T) {
 	for _, admin := range []string{admin1, admin2} {
 		waitStatus(t, admin, "on the controller's cutover", func(s rollout.Status) bool { return s.Mode == "manual" && fmt.Sprint(s.Weights) == want })
 	}
-	if cfg := string(mustRead(t, r.config)); !strings.Contains(cfg, "routes: [/api/one, /api/two]") {
-		t.Errorf("config file:\n%s", cfg)
+	cfg := string(mustRead(t, r.config))
+	if !strings.Contains(cfg, "routes: [/api/one, /api/two]") {
+		t.Fatalf("config file:\n%s", cfg)
+	}
+	// A hand edit of the cutover (a re-applied ConfigMap) does not stand: the
+	// controller writes its decision again at its next evaluation.
+	os.WriteFile(r.config, []byte(strings.Replace(cfg, "routes: [/api/one, /api/two]", "routes: [/api/one]", 1)), 0o644)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(string(mustRead(t, r.config)), "routes: [/api/one, /api/two]") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the controller never wrote its cutover again:\n%s", mustRead(t, r.config))
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	neverAuth(t, r)
 }

@@ -104,6 +104,7 @@ func runFleet(ctx context.Context, c *cli, args []string) int {
 		Judged:     file.Judged,
 		StateStore: stateStore,
 		Applier:    file,
+		Reassert:   true,
 		StateFile:  stateFile(*state, *config),
 		Logger:     logger,
 	}
