@@ -11,13 +11,14 @@ import (
 )
 
 // weightRouter is the Router of an enabled cutover with the given routes, weights
-// and sticky source, over the rest of cfg (nil = the defaults).
+// and sticky source, over the rest of cfg (nil = the defaults; its cutover.rest
+// is kept).
 func weightRouter(tb testing.TB, cfg *Config, routes []string, weights map[string]int, sticky string) *Router {
 	tb.Helper()
 	if cfg == nil {
 		cfg = &Config{}
 	}
-	cfg.Cutover = CutoverConfig{Enabled: true, Routes: routes, Weights: weights, Sticky: sticky}
+	cfg.Cutover = CutoverConfig{Enabled: true, Routes: routes, Weights: weights, Sticky: sticky, Rest: cfg.Cutover.Rest}
 	rt, err := NewRouter(cfg)
 	if err != nil {
 		tb.Fatal(err)
@@ -158,6 +159,17 @@ func TestWeightDecide(t *testing.T) {
 			out = addr
 		}
 	}
+	rest := func(w int) *Config { return &Config{Cutover: CutoverConfig{Rest: &w}} }
+	// And two on opposite sides of 50% of the rest (/api/).
+	var in2, out2 string
+	for i := 0; in2 == "" || out2 == ""; i++ {
+		addr := clientAddr(i, 0)
+		if bucket(addr[:len(addr)-len(":40000")], "/api/") < 50 {
+			in2 = addr
+		} else {
+			out2 = addr
+		}
+	}
 	writes := &Config{
 		Routes: []RouteConfig{{Match: "POST /api/sessions", MirrorWrites: true}},
 		Shadow: ShadowConfig{WriteRoutes: []string{"/api/tools/"}},
@@ -208,6 +220,27 @@ func TestWeightDecide(t *testing.T) {
 		{"weights with no routes do not cut every /api/* over",
 			weightRouter(t, nil, nil, map[string]int{"/api/sessions": 0}, ""), fromClient("GET", "/api/activity", out),
 			want{Primary, 0, "", true, ""}},
+		{"rest: a path under no prefix, in the share",
+			weightRouter(t, rest(50), []string{"/api/health"}, map[string]int{"/api/sessions": 0}, ""), fromClient("GET", "/api/v1/search", in2),
+			want{Candidate, 50, "/api/", true, ""}},
+		{"rest: a path under no prefix, out of the share",
+			weightRouter(t, rest(50), []string{"/api/health"}, map[string]int{"/api/sessions": 0}, ""), fromClient("GET", "/api/v1/search", out2),
+			want{Primary, 50, "/api/", true, ""}},
+		{"rest: a weighted prefix beats it",
+			weightRouter(t, rest(100), nil, map[string]int{"/api/sessions": 0}, ""), fromClient("GET", "/api/sessions", in),
+			want{Primary, 0, "/api/sessions", true, ""}},
+		{"rest 100: the candidate, mirrored to the primary",
+			weightRouter(t, rest(100), nil, nil, ""), fromClient("GET", "/api/v1/search", out2),
+			want{Candidate, 100, "/api/", true, ""}},
+		{"rest 0 with no routes and no weights: nothing cut over",
+			weightRouter(t, rest(0), nil, nil, ""), fromClient("GET", "/api/v1/search", in2),
+			want{Primary, 0, "", true, ""}},
+		{"rest: /api itself is not under /api/",
+			weightRouter(t, rest(100), nil, nil, ""), fromClient("GET", "/api", in2),
+			want{Primary, 0, "", true, ""}},
+		{"rest 100: /api/auth stays with the primary",
+			weightRouter(t, rest(100), nil, nil, ""), fromClient("GET", "/api/auth/callback", in2),
+			want{Primary, 0, "", false, report.SkipAuth}},
 		{"/api/auth stays with the primary beside a weight of 100",
 			weightRouter(t, nil, nil, map[string]int{"/api/au": 100, "/api/authx": 100}, ""), fromClient("GET", "/api/auth/callback", in),
 			want{Primary, 0, "", false, report.SkipAuth}},
@@ -323,12 +356,13 @@ func TestWeightStickySources(t *testing.T) {
 	}
 }
 
-// weightedRouters send paths beside /api/auth to the candidate at several
-// weights, sticky by a header the fuzzer controls, and verify by mirroring.
+// weightedRouters send paths beside /api/auth, and every other /api/* path
+// (cutover.rest), to the candidate at several weights, sticky by a header the
+// fuzzer controls, and verify by mirroring.
 func weightedRouters(tb testing.TB) []*Router {
 	var out []*Router
 	for _, w := range []int{1, 50, 100} {
-		out = append(out, weightRouter(tb, &Config{Shadow: ShadowConfig{VerifyCutover: true, WriteRoutes: []string{"/api/v1/"}}},
+		out = append(out, weightRouter(tb, &Config{Cutover: CutoverConfig{Rest: &w}, Shadow: ShadowConfig{VerifyCutover: true, WriteRoutes: []string{"/api/v1/"}}},
 			[]string{"/api/v1/"}, map[string]int{"/api/au": w, "/api/authors": w, "/api/sessions": w, "/api/v1/a": w, "/api/x/": w}, "header:X-User"))
 	}
 	return out
