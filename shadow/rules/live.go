@@ -74,22 +74,41 @@ type Live struct {
 }
 
 // CutoverState is what a controller running in the process (the rollout's
-// autopilot) says the candidate serves, in place of the file's cutover.routes and
-// cutover.weights: Routes entirely, as cutover.routes — empty means none here,
-// never every /api/* —, and Weights, prefix to percent, as cutover.weights. It
-// goes through the same validation as the file's. The master switch stays the
-// file's cutover.enabled (FASTIFY_ENABLED), and FASTIFY_PROXY_ROUTES still wins
-// over Routes.
+// autopilot) says the candidate serves, in place of the file's cutover.routes,
+// cutover.weights and cutover.rest: Routes entirely, as cutover.routes — empty
+// means none here, never every /api/* —; Weights, prefix to percent, as
+// cutover.weights; and Rest, the percent of every other /api/* path, as
+// cutover.rest (a plan's step with no routes; 0 = none). It goes through the
+// same validation as the file's. The master switch stays the file's
+// cutover.enabled (FASTIFY_ENABLED), and FASTIFY_PROXY_ROUTES still wins over
+// Routes.
 type CutoverState struct {
 	Routes  []string
 	Weights map[string]int
+	Rest    int
 }
 
-// applyTo puts the state in place of c's routes and weights, on copies.
+// applyTo puts the state in place of c's routes, weights and rest, on copies.
 func (s *CutoverState) applyTo(c *CutoverConfig) {
+	rest := s.Rest
 	c.Routes = slices.Clone(s.Routes)
 	c.Weights = maps.Clone(s.Weights)
-	c.Controlled = true
+	c.Rest = &rest
+}
+
+// Cutover returns a copy of the cutover set by SetCutover, nil when the file's is
+// followed.
+func (l *Live) Cutover() *CutoverState {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cutover == nil {
+		return nil
+	}
+	return l.cutover.clone()
+}
+
+func (s *CutoverState) clone() *CutoverState {
+	return &CutoverState{Routes: slices.Clone(s.Routes), Weights: maps.Clone(s.Weights), Rest: s.Rest}
 }
 
 type liveState struct {
@@ -136,7 +155,7 @@ func (l *Live) SetCutover(c *CutoverState) error {
 	prev := l.cutover
 	l.cutover = nil
 	if c != nil {
-		l.cutover = &CutoverState{Routes: slices.Clone(c.Routes), Weights: maps.Clone(c.Weights)}
+		l.cutover = c.clone()
 	}
 	if l.cur.Load() == nil {
 		return nil // applied by the first load

@@ -30,9 +30,13 @@ func TestSetCutoverAppliesAndSurvivesReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	state.Weights["/api/activity"] = 90 // the caller's map is not the one in force
-	want := CutoverConfig{Enabled: true, Routes: []string{"/api/metrics"}, Weights: map[string]int{"/api/activity": 10}, Controlled: true}
+	none := 0
+	want := CutoverConfig{Enabled: true, Routes: []string{"/api/metrics"}, Weights: map[string]int{"/api/activity": 10}, Rest: &none}
 	if diff := cmp.Diff(want, cutoverOf(l)); diff != "" {
 		t.Errorf("after SetCutover (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(&CutoverState{Routes: []string{"/api/metrics"}, Weights: map[string]int{"/api/activity": 10}}, l.Cutover()); diff != "" {
+		t.Errorf("Cutover() (-want +got):\n%s", diff)
 	}
 	if reloads != 2 {
 		t.Errorf("OnReload called %d times, want 2 (the load and SetCutover)", reloads)
@@ -74,6 +78,12 @@ func TestSetCutoverEmptyRoutesMeanNone(t *testing.T) {
 	}
 	if d := l.Router().Decide(newRequest("GET", "/api/sessions")); d.Serve != Primary {
 		t.Errorf("controller with no routes: served by %v, want the primary", d.Serve)
+	}
+	if err := l.SetCutover(&CutoverState{Rest: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if d := l.Router().Decide(newRequest("GET", "/api/sessions")); d.Serve != Candidate || d.Weighted != "/api/" {
+		t.Errorf("controller with rest 100: served by %v (weighted %q), want the candidate under /api/", d.Serve, d.Weighted)
 	}
 	if err := l.SetCutover(nil); err != nil {
 		t.Fatal(err)
@@ -129,6 +139,7 @@ func TestSetCutoverRejectsInvalid(t *testing.T) {
 		{Routes: []string{"/api/auth"}},
 		{Weights: map[string]int{"/api/": 5}},
 		{Weights: map[string]int{"/api/sessions": 101}},
+		{Rest: -1},
 	} {
 		err := l.SetCutover(s)
 		if err == nil || !strings.HasPrefix(err.Error(), "set cutover: ") {
@@ -142,7 +153,7 @@ func TestSetCutoverRejectsInvalid(t *testing.T) {
 	if err := l.Store(&Config{Cutover: CutoverConfig{Enabled: true}}); err != nil {
 		t.Fatal(err)
 	}
-	if c := cutoverOf(l); c.Controlled {
+	if c := cutoverOf(l); c.Rest != nil || l.Cutover() != nil {
 		t.Errorf("a refused state was applied to the next configuration: %+v", c)
 	}
 }
