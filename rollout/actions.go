@@ -86,9 +86,6 @@ func (c *Controller) do(a Action, who string) error {
 			c.emit(c.event(Finish, st, w, "promoted "+by+": every step is at 100%"))
 			return nil
 		}
-		if c.catchAll(step) {
-			return conflict("%s", catchAllReason(step))
-		}
 		c.move(Promote, step, from, to, fmt.Sprintf("promoted %s: step %d %d%% → %d%%", by, step, from, to), nil)
 	case ActAbort:
 		if w == 0 {

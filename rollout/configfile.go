@@ -161,6 +161,9 @@ func withCutover(data []byte, c *rules.CutoverState) ([]byte, error) {
 	}
 	setKey(section, "routes", stringsNode(c.Routes))
 	setKey(section, "weights", weightsNode(c.Weights))
+	// Always written: with no routes and no weights, a file without rest
+	// would send every /api/* path to the candidate.
+	setKey(section, "rest", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: fmt.Sprint(c.Rest)})
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)

@@ -44,6 +44,7 @@ cutover:
   routes: [/api/health, /api/metrics]
   sticky: cookie:sid
   weights: {/api/sessions: 10}
+  rest: 0
 
 # comparison rules
 compare:
@@ -78,7 +79,7 @@ func TestConfigFileAddsTheSection(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(path)
-	if want := "primary: http://localhost:3000\ncutover:\n  routes: []\n  weights: {/api/health: 1}\n"; string(got) != want {
+	if want := "primary: http://localhost:3000\ncutover:\n  routes: []\n  weights: {/api/health: 1}\n  rest: 0\n"; string(got) != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	if f.Enabled() {

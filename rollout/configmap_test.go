@@ -82,7 +82,7 @@ func TestConfigMapStore(t *testing.T) {
 	if err := f.SetCutover(&rules.CutoverState{Routes: []string{"/api/health"}, Weights: map[string]int{"/api/sessions": 10}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := api.data["parity.yaml"]; got != "cutover:\n  enabled: true\n  routes: [/api/health]\n  weights: {/api/sessions: 10}\n" || api.data["other"] != "kept" || api.version != 8 {
+	if got := api.data["parity.yaml"]; got != "cutover:\n  enabled: true\n  routes: [/api/health]\n  weights: {/api/sessions: 10}\n  rest: 0\n" || api.data["other"] != "kept" || api.version != 8 {
 		t.Errorf("ConfigMap after the write: %q (version %d)", api.data, api.version)
 	}
 	// Someone edits between the controller's read and its write: 409, nothing lost.

@@ -282,10 +282,6 @@ func (c *Controller) Evaluate(ctx context.Context) error {
 			Reason: fmt.Sprintf("every step is at 100%% and the gate passes: %s", res.Reason), Evidence: evidenceOf(cur)})
 		return nil
 	}
-	if c.catchAll(step) {
-		c.hold(st, "catch-all", catchAllReason(step), evidenceOf(cur))
-		return nil
-	}
 	if u := set.ConfirmURL; u != "" {
 		if err := c.confirm(ctx, u, step, from, to); err != nil {
 			c.hold(st, "confirm", fmt.Sprintf("step %d passes, but confirm_url did not confirm %d%% → %d%%: %v", step, from, to, err), evidenceOf(cur))
@@ -316,14 +312,6 @@ func (c *Controller) next(st persisted, ladder []int) (from, to, step int, last 
 		}
 	}
 	return w, w, st.Step, true
-}
-
-// catchAll reports whether step k sends every /api/* route (routes: []),
-// which weights per prefix cannot express: the autopilot stops before it.
-func (c *Controller) catchAll(k int) bool { return slices.Equal(c.gs[k-1], []string{CatchAll}) }
-
-func catchAllReason(k int) string {
-	return fmt.Sprintf("step %d sends every /api/* route, which weights per prefix cannot express: a person takes it (rollout.mode: manual, cutover.routes: [])", k)
 }
 
 // move puts step at weight to, from from, as a decision of type typ.
@@ -418,7 +406,7 @@ func (c *Controller) commit() {
 }
 
 func sameCutover(a, b rules.CutoverState) bool {
-	return slices.Equal(a.Routes, b.Routes) && len(a.Weights) == len(b.Weights) && func() bool {
+	return slices.Equal(a.Routes, b.Routes) && a.Rest == b.Rest && len(a.Weights) == len(b.Weights) && func() bool {
 		for k, v := range a.Weights {
 			if w, ok := b.Weights[k]; !ok || w != v {
 				return false

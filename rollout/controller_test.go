@@ -429,21 +429,24 @@ func TestGroups(t *testing.T) {
 
 func jsonDecode(r *http.Request, v any) error { return json.NewDecoder(r.Body).Decode(v) }
 
-// A catch-all step (routes: []) is where the autopilot stops: weights per
-// prefix cannot send every /api/* route.
-func TestControllerStopsBeforeACatchAllStep(t *testing.T) {
-	f := newFixture(t, rules.RolloutConfig{Weights: []int{100}, MinTime: "0s"}, "")
+// A catch-all step (routes: []) climbs the ladder as the cutover's rest:
+// every /api/* path under no earlier prefix.
+func TestControllerCatchAllStepIsTheRest(t *testing.T) {
+	f := newFixture(t, rules.RolloutConfig{Weights: []int{10, 100}, MinTime: "0s"}, "")
 	f.c.Plan = mustPlan(t, strings.Replace(testPlan, "routes: [/api/one, /api/two]", "routes: []", 1))
 	f.c.gs = groups(f.c.Plan)
 	f.ev.add("GET /api/one", 60, true)
+	f.eval(t)
 	s := f.eval(t)
-	if s.State != Holding || s.Step != 1 || s.Weights["/api/one"] != 100 {
-		t.Fatalf("%+v, want holding at step 1", s)
+	if s.Step != 2 || s.Weights[CatchAll] != 10 {
+		t.Fatalf("%+v, want step 2 at 10", s)
 	}
-	if e := s.Events[len(s.Events)-1]; e.Type != Hold || !strings.Contains(e.Reason, "every /api/* route") {
-		t.Errorf("event %+v", e)
+	if diff := cmp.Diff(rules.CutoverState{Routes: []string{"/api/one"}, Weights: map[string]int{}, Rest: 10}, f.app.cutover()); diff != "" {
+		t.Errorf("applied (-want +got):\n%s", diff)
 	}
-	if _, err := f.c.Do(ActPromote, "ops"); !errors.Is(err, ErrConflict) {
-		t.Errorf("promote into a catch-all step: %v", err)
+	f.ev.add("GET /api/three", 60, true)
+	f.eval(t)
+	if got := f.app.cutover(); got.Rest != 100 {
+		t.Errorf("rest %d, want 100", got.Rest)
 	}
 }

@@ -19,7 +19,8 @@ type Applier interface {
 }
 
 // CatchAll stands for the routes a catch-all step (routes: []) sends and no
-// earlier step does: every /api/* route but /api/auth.
+// earlier step does: every /api/* route but /api/auth, whose weight is the
+// cutover's Rest.
 const CatchAll = "/api/"
 
 // groups returns each step's new prefixes: those no earlier step lists, in
@@ -52,6 +53,8 @@ func cutoverOf(gs [][]string, weights []int) rules.CutoverState {
 	for i, g := range gs {
 		for _, pre := range g {
 			switch w := weights[i]; {
+			case pre == CatchAll:
+				c.Rest = w
 			case w >= 100:
 				c.Routes = append(c.Routes, pre)
 			case w > 0:

@@ -53,6 +53,9 @@ func ManualHandler(cutover func() (rules.CutoverConfig, bool)) http.Handler {
 		for _, pre := range c.Routes {
 			weights[pre] = 100
 		}
+		if r := c.RestPercent(); r > 0 {
+			weights[CatchAll] = r
+		}
 		writeJSON(w, http.StatusOK, Status{Mode: "manual", Enabled: enabled, Weights: weights, Events: []Event{}})
 	})
 	mux.HandleFunc("POST /parity/rollout/{action}", func(w http.ResponseWriter, r *http.Request) {

@@ -145,7 +145,7 @@ func newRig(t *testing.T, rolloutSection string) *rig {
 
 func (r *rig) writeConfig(t *testing.T, rolloutSection string) {
 	t.Helper()
-	cfg := fmt.Sprintf("primary: %s\ncandidate: %s\ncompare:\n  ignore: [header.X-Backend]\ncutover:\n  enabled: true\n  sticky: cookie:uid\n%s", r.primary.URL, r.candidate.URL, rolloutSection)
+	cfg := fmt.Sprintf("primary: %s\ncandidate: %s\ncompare:\n  ignore: [header.X-Backend]\ncutover:\n  enabled: true\n  rest: 0\n  sticky: cookie:uid\n%s", r.primary.URL, r.candidate.URL, rolloutSection)
 	if err := os.WriteFile(r.config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
