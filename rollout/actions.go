@@ -51,7 +51,7 @@ func (c *Controller) do(a Action, who string) error {
 	conflict := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrConflict, fmt.Sprintf(format, args...))
 	}
-	if (a == ActResume || a == ActPromote) && !c.Applier.Enabled() {
+	if (a == ActResume || a == ActPromote) && !c.switchOn() {
 		return conflict("cutover.enabled is false (FASTIFY_ENABLED): set it to true first")
 	}
 	switch a {
@@ -107,7 +107,7 @@ func (c *Controller) Status() Status {
 	since := st.Since
 	s := Status{
 		Mode: "autopilot", State: st.State, Step: st.Step, Steps: len(c.gs),
-		Enabled:     c.Applier.Enabled(),
+		Enabled:     c.enabled,
 		Weights:     shownWeights(c.gs, st.Weights, st.Step),
 		Since:       &since,
 		Failures:    st.Failures,

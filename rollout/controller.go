@@ -18,7 +18,9 @@ import (
 )
 
 // Source returns the evidence to judge: the live snapshot of the proxy, or the
-// replicas' merged.
+// replicas' merged. A snapshot with an error is partial (a replica did not
+// answer): judged for rollbacks, never for a promotion; no snapshot is no
+// decision.
 type Source func(ctx context.Context) (*report.Snapshot, error)
 
 // ErrConflict is an action that the rollout's state does not allow (resuming
@@ -70,6 +72,7 @@ type Controller struct {
 	holdKind string              // the kind of the last hold event, "" after any other event
 	verdict  report.Verdict      // of the last evaluation, under mu
 	reason   string
+	enabled  bool // the master switch as last read, under mu
 	evals    atomic.Int64
 	deciding int64 // the evaluation under way, 0 for a person's action; c.act is held
 	m        *metrics
@@ -98,6 +101,7 @@ func (c *Controller) Open() error {
 	c.mu.Lock()
 	c.st = *st
 	c.mu.Unlock()
+	c.switchOn()
 	if st.Events == nil {
 		c.emit(Event{Type: Advance, Step: 1, Routes: c.gs[0], From: 0, To: c.st.Weights[0],
 			Reason: "the autopilot starts step 1, " + c.stepName(1), Time: c.now()})
@@ -197,6 +201,15 @@ func (c *Controller) Run(ctx context.Context) error {
 
 func (c *Controller) logger() *zerolog.Logger { return &c.Logger }
 
+// switchOn reads the master switch and keeps it for Status.
+func (c *Controller) switchOn() bool {
+	on := c.Applier.Enabled()
+	c.mu.Lock()
+	c.enabled = on
+	c.mu.Unlock()
+	return on
+}
+
 // moving reports whether the rollout may advance by itself.
 func moving(s State) bool { return s == Progressing || s == Holding }
 
@@ -207,9 +220,12 @@ func (c *Controller) Evaluate(ctx context.Context) error {
 	defer c.act.Unlock()
 	c.deciding = c.evals.Add(1)
 	defer func() { c.deciding = 0 }()
-	snap, err := c.Evidence(ctx)
-	if err != nil {
-		return fmt.Errorf("read evidence: %w", err)
+	snap, partial := c.Evidence(ctx)
+	if snap == nil {
+		if partial == nil {
+			partial = errors.New("no snapshot")
+		}
+		return fmt.Errorf("read evidence: %w", partial)
 	}
 	if c.Judged != nil {
 		snap = c.Judged(snap)
@@ -251,7 +267,7 @@ func (c *Controller) Evaluate(ctx context.Context) error {
 		return nil
 	}
 	c.set(func(p *persisted) { p.Failures = 0 })
-	if !c.Applier.Enabled() {
+	if !c.switchOn() {
 		if moving(st.State) {
 			c.set(func(p *persisted) { p.State, p.PausedBySwitch = Paused, true })
 			c.emit(c.event(Pause, st, st.Weights[st.Step-1], "cutover.enabled is false (FASTIFY_ENABLED): nothing goes to the candidate and the autopilot stops; a person resumes it"))
@@ -269,6 +285,12 @@ func (c *Controller) Evaluate(ctx context.Context) error {
 	case report.Fail:
 		// Routes failing that the candidate does not serve: wait, serve nothing more.
 		c.hold(st, "failing", fmt.Sprintf("step %d holds: routes it does not send yet fail: %s", st.Step, reasonOf(res.Routes)), nil)
+		return nil
+	}
+	if partial != nil {
+		// Part of the evidence is missing (a replica did not answer): enough
+		// to roll back on, not to promote.
+		c.hold(st, "partial", fmt.Sprintf("step %d holds: part of the evidence is missing: %v", st.Step, partial), nil)
 		return nil
 	}
 	if wait := set.MinTimeDuration() - c.now().Sub(st.Since); wait > 0 {

@@ -450,3 +450,23 @@ func TestControllerCatchAllStepIsTheRest(t *testing.T) {
 		t.Errorf("rest %d, want 100", got.Rest)
 	}
 }
+
+// Partial evidence (a replica did not answer) rolls back but never promotes.
+func TestControllerPartialEvidence(t *testing.T) {
+	f := newFixture(t, rules.RolloutConfig{Weights: []int{10, 100}, MinTime: "0s"}, "")
+	missing := errors.New("1 of 2 replicas did not answer")
+	f.c.Evidence = func(ctx context.Context) (*report.Snapshot, error) { s, _ := f.ev.source(ctx); return s, missing }
+	f.ev.add("GET /api/one", 60, true)
+	s := f.eval(t)
+	if s.State != Holding || s.Weights["/api/one"] != 10 || !strings.Contains(s.Events[len(s.Events)-1].Reason, "did not answer") {
+		t.Fatalf("partial passing evidence: %+v", s)
+	}
+	f.ev.add("GET /api/one", 400, false)
+	if s := f.eval(t); s.State != RolledBack {
+		t.Fatalf("partial failing evidence: %+v", s)
+	}
+	f.c.Evidence = func(context.Context) (*report.Snapshot, error) { return nil, missing }
+	if err := f.c.Evaluate(context.Background()); err == nil || !strings.Contains(err.Error(), "did not answer") {
+		t.Errorf("no evidence: %v", err)
+	}
+}

@@ -99,7 +99,7 @@ func runFleet(ctx context.Context, c *cli, args []string) int {
 			if err != nil {
 				return nil, err
 			}
-			return loadSnapshots(ctx, urls)
+			return loadSome(ctx, urls)
 		},
 		Judged:     file.Judged,
 		StateStore: stateStore,
@@ -145,6 +145,33 @@ func reportURL(s string) (string, error) {
 		u.Path = "/parity/report.json"
 	}
 	return u.String(), nil
+}
+
+// loadSome merges the snapshots that load; the error names those that did
+// not (partial evidence: the controller rolls back on it, never promotes),
+// and no snapshot comes back when none loaded.
+func loadSome(ctx context.Context, urls []string) (*report.Snapshot, error) {
+	var snaps []*report.Snapshot
+	var errs []error
+	for _, u := range urls {
+		s, err := loadSnapshot(ctx, u)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		snaps = append(snaps, s)
+	}
+	if len(snaps) == 0 {
+		return nil, fmt.Errorf("no replica answered: %w", errors.Join(errs...))
+	}
+	merged, err := report.Merge(snaps...)
+	if err != nil {
+		return nil, err
+	}
+	if len(errs) > 0 {
+		return merged, fmt.Errorf("%d of %d replicas did not answer: %w", len(errs), len(urls), errors.Join(errs...))
+	}
+	return merged, nil
 }
 
 // stateFile is the fleet's state file: --state, or beside --config; none
