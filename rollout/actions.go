@@ -59,12 +59,12 @@ func (c *Controller) do(a Action, who string) error {
 		if !moving(st.State) {
 			return conflict("the rollout is %s, not moving", st.State)
 		}
-		c.set(func(p *persisted) { p.State, p.PausedBySwitch = Paused, false })
+		c.set(func(p *persisted) { p.State = Paused })
 		c.emit(c.event(Pause, st, w, "paused "+by))
 	case ActResume:
 		switch st.State {
 		case Paused:
-			c.set(func(p *persisted) { p.State, p.PausedBySwitch, p.Since = Progressing, false, c.now() })
+			c.set(func(p *persisted) { p.State, p.Since = Progressing, c.now() })
 			c.emit(c.event(Resume, st, w, "resumed "+by))
 		case RolledBack:
 			k := slices.IndexFunc(st.Weights, func(w int) bool { return w < 100 }) + 1

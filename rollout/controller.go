@@ -269,7 +269,7 @@ func (c *Controller) Evaluate(ctx context.Context) error {
 	c.set(func(p *persisted) { p.Failures = 0 })
 	if !c.switchOn() {
 		if moving(st.State) {
-			c.set(func(p *persisted) { p.State, p.PausedBySwitch = Paused, true })
+			c.set(func(p *persisted) { p.State = Paused })
 			c.emit(c.event(Pause, st, st.Weights[st.Step-1], "cutover.enabled is false (FASTIFY_ENABLED): nothing goes to the candidate and the autopilot stops; a person resumes it"))
 		}
 		return nil
@@ -339,7 +339,7 @@ func (c *Controller) next(st persisted, ladder []int) (from, to, step int, last 
 // move puts step at weight to, from from, as a decision of type typ.
 func (c *Controller) move(typ EventType, step, from, to int, reason string, ev []Evidence) {
 	c.set(func(p *persisted) {
-		p.Step, p.Weights[step-1], p.Since, p.State, p.Failures, p.PausedBySwitch = step, to, c.now(), Progressing, 0, false
+		p.Step, p.Weights[step-1], p.Since, p.State, p.Failures = step, to, c.now(), Progressing, 0
 	})
 	c.emit(Event{Type: typ, Step: step, Routes: c.gs[step-1], From: from, To: to, Reason: reason, Evidence: ev, Time: c.now()})
 }

@@ -111,9 +111,7 @@ type persisted struct {
 	Weights  []int      `json:"weights"` // per step
 	Since    time.Time  `json:"since"`
 	Failures int        `json:"failures"`
-	// PausedBySwitch: paused because cutover.enabled was false.
-	PausedBySwitch bool    `json:"paused_by_switch,omitempty"`
-	Events         []Event `json:"events"`
+	Events   []Event    `json:"events"`
 }
 
 const stateVersion = 1
