@@ -26,13 +26,17 @@ import (
 // traffic; they wait on the rollout's state, never on time.
 
 // autopilotPlan: two steps of one prefix each; confidence 0.5 lets a clean
-// route's p99 be bounded after ~240 requests a side.
+// route's p99 be bounded after ~240 requests a side, and a floor of a second
+// keeps the race detector's pauses, which land on one side's tail more than
+// the other's, from holding latency inconclusive: these tests are about
+// parity.
 const autopilotPlan = `thresholds:
   min_samples: 20
   min_parity: 0.8
   parity_margin: 0.1
   max_candidate_error_rate: 0.2
   error_rate_margin: 0.1
+  p99_floor_ms: 1000
   confidence: 0.5
 steps:
   - name: One
