@@ -412,3 +412,31 @@ func FuzzWeightsNeverSendAuthToTheCandidate(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecideWeighted is Decide on a path under a weight, by each sticky
+// source, beside the same path under a cutover route.
+func BenchmarkDecideWeighted(b *testing.B) {
+	const target = "/api/sessions/3f1c2a9e-1111-4222-8333-444455556666"
+	weights := map[string]int{"/api/sessions": 50, "/api/activity": 10, "/api/v1/search": 1}
+	for _, bc := range []struct {
+		name   string
+		rt     *Router
+		header [2]string
+	}{
+		{"route", weightRouter(b, nil, []string{"/api/health", "/api/sessions"}, nil, ""), [2]string{}},
+		{"client_ip", weightRouter(b, nil, []string{"/api/health"}, weights, ""), [2]string{}},
+		{"header", weightRouter(b, nil, []string{"/api/health"}, weights, "header:X-User"), [2]string{"X-User", "user-4711"}},
+		{"cookie", weightRouter(b, nil, []string{"/api/health"}, weights, "cookie:sid"), [2]string{"Cookie", "theme=dark; sid=0f6c1e8a9b; lang=en"}},
+	} {
+		r := fromClient("GET", target, "203.0.113.9:52114")
+		if bc.header[0] != "" {
+			r.Header.Set(bc.header[0], bc.header[1])
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				bc.rt.Decide(r)
+			}
+		})
+	}
+}
