@@ -50,6 +50,7 @@ type Config struct {
 	Noise     NoiseConfig     `yaml:"noise"`
 	Admin     AdminConfig     `yaml:"admin"`
 	Redaction RedactionConfig `yaml:"redaction"`
+	Rollout   RolloutConfig   `yaml:"rollout"` // the autopilot (rollout.go)
 
 	// Redactor marks secret values in the differences of every route: the
 	// deployment's key, loaded from Redaction.KeyFile or elsewhere by the command
@@ -727,6 +728,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.checkAccept(); err != nil {
+		return err
+	}
+	if err := c.checkRollout(); err != nil {
 		return err
 	}
 	return c.checkNoise()
