@@ -221,6 +221,7 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *rul
 			}
 			metrics.ConfigReload(true)
 			logger.Info().Bool("cutover_enabled", cfg.Cutover.Enabled).Strs("cutover_routes", cfg.Cutover.Routes).
+				Any("cutover_weights", cfg.Cutover.Weights).Int("cutover_rest", cfg.Cutover.RestPercent()).
 				Msg("configuration reloaded")
 			p, _ := cfg.PrimaryURL()
 			cu, _ := cfg.CandidateURL()

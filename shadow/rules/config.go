@@ -491,8 +491,15 @@ func kindName(t reflect.Type) string {
 	return "string"
 }
 
-// entryKey names the entry k of the mapping at key: cutover.weights[/api/sessions].
-func entryKey(key, k string) string { return key + "[" + k + "]" }
+// entryKey names the entry k of the mapping at key: cutover.weights[/api/sessions],
+// with k quoted when it holds anything but printable ASCII, a space or a bracket,
+// so that an error stays one line and says where the key ends.
+func entryKey(key, k string) string {
+	if k == "" || strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' || r > '~' || r == '[' || r == ']' }) {
+		k = strconv.Quote(k)
+	}
+	return key + "[" + k + "]"
+}
 
 func joinKey(parent, k string) string {
 	if parent == "" {

@@ -294,6 +294,7 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte("a: &a [*a]\n"))
 	f.Add([]byte("routes:\n  - match: GET /api/:x\n    tolerance: .inf\n"))
 	f.Add([]byte("shadow: {sample: .nan}\n"))
+	f.Add([]byte("cutover:\n  weights: {/api/sessions: 10, \"/api/a\\nb\": 1, /api/: 100}\n  rest: 50\n  sticky: header:X\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := ParseConfig("fuzz.yaml", data)
 		if err != nil {

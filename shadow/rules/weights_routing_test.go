@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"testing"
 
@@ -37,6 +38,25 @@ func fromClient(method, target, addr string) *http.Request {
 // that change with every connection.
 func clientAddr(i, conn int) string {
 	return fmt.Sprintf("10.%d.%d.%d:%d", i>>16&0xff, i>>8&0xff, i&0xff, 40000+conn)
+}
+
+// straddle finds two clients on opposite sides of 50% of prefix, the first
+// whose bucket is below 50 and the first whose is not, among the addresses
+// addr(0), addr(1), ... (host[:port]; the port is not part of the key).
+func straddle(prefix string, addr func(int) string) (in, out string) {
+	for i := 0; in == "" || out == ""; i++ {
+		a := addr(i)
+		host := a
+		if h, _, err := net.SplitHostPort(a); err == nil {
+			host = h
+		}
+		if bucket(host, prefix) < 50 {
+			in = a
+		} else {
+			out = a
+		}
+	}
+	return in, out
 }
 
 // binomialBound is how far the count of candidate-served clients among n may lie
@@ -148,28 +168,10 @@ func TestWeightBucketsIndependentPerPrefix(t *testing.T) {
 // prefix, cutover routes beating weights, the sticky sources and their
 // fallback, the reverse shadow at every weight, and writes.
 func TestWeightDecide(t *testing.T) {
-	// Two clients on opposite sides of 50% on /api/sessions, found by the bucket.
-	var in, out string // addresses
-	for i := 0; in == "" || out == ""; i++ {
-		addr := clientAddr(i, 0)
-		host := addr[:len(addr)-len(":40000")]
-		if bucket(host, "/api/sessions") < 50 {
-			in = addr
-		} else {
-			out = addr
-		}
-	}
+	// Clients on opposite sides of 50% on /api/sessions, and of the rest (/api/).
+	in, out := straddle("/api/sessions", func(i int) string { return clientAddr(i, 0) })
+	in2, out2 := straddle("/api/", func(i int) string { return clientAddr(i, 0) })
 	rest := func(w int) *Config { return &Config{Cutover: CutoverConfig{Rest: &w}} }
-	// And two on opposite sides of 50% of the rest (/api/).
-	var in2, out2 string
-	for i := 0; in2 == "" || out2 == ""; i++ {
-		addr := clientAddr(i, 0)
-		if bucket(addr[:len(addr)-len(":40000")], "/api/") < 50 {
-			in2 = addr
-		} else {
-			out2 = addr
-		}
-	}
 	writes := &Config{
 		Routes: []RouteConfig{{Match: "POST /api/sessions", MirrorWrites: true}},
 		Shadow: ShadowConfig{WriteRoutes: []string{"/api/tools/"}},
@@ -311,15 +313,7 @@ func TestWeightStickySources(t *testing.T) {
 			}
 		}
 	}
-	hostIn, hostOut := "", ""
-	for i := 0; hostIn == "" || hostOut == ""; i++ {
-		h := fmt.Sprintf("10.9.0.%d", i)
-		if bucket(h, "/api/sessions") < 50 {
-			hostIn = h
-		} else {
-			hostOut = h
-		}
-	}
+	hostIn, hostOut := straddle("/api/sessions", func(i int) string { return fmt.Sprintf("10.9.0.%d", i) })
 	w := map[string]int{"/api/sessions": 50}
 	cookie := weightRouter(t, nil, nil, w, "cookie:sid")
 	header := weightRouter(t, nil, nil, w, "header:x-portal-user") // any case
@@ -411,4 +405,32 @@ func FuzzWeightsNeverSendAuthToTheCandidate(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkDecideWeighted is Decide on a path under a weight, by each sticky
+// source, beside the same path under a cutover route.
+func BenchmarkDecideWeighted(b *testing.B) {
+	const target = "/api/sessions/3f1c2a9e-1111-4222-8333-444455556666"
+	weights := map[string]int{"/api/sessions": 50, "/api/activity": 10, "/api/v1/search": 1}
+	for _, bc := range []struct {
+		name   string
+		rt     *Router
+		header [2]string
+	}{
+		{"route", weightRouter(b, nil, []string{"/api/health", "/api/sessions"}, nil, ""), [2]string{}},
+		{"client_ip", weightRouter(b, nil, []string{"/api/health"}, weights, ""), [2]string{}},
+		{"header", weightRouter(b, nil, []string{"/api/health"}, weights, "header:X-User"), [2]string{"X-User", "user-4711"}},
+		{"cookie", weightRouter(b, nil, []string{"/api/health"}, weights, "cookie:sid"), [2]string{"Cookie", "theme=dark; sid=0f6c1e8a9b; lang=en"}},
+	} {
+		r := fromClient("GET", target, "203.0.113.9:52114")
+		if bc.header[0] != "" {
+			r.Header.Set(bc.header[0], bc.header[1])
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				bc.rt.Decide(r)
+			}
+		})
+	}
 }
