@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"strings"
 
 	"github.com/parity-dev/parity/shadow/rules"
 )
@@ -23,7 +24,7 @@ func (c *Controller) Handler() http.Handler {
 		io.Copy(io.Discard, io.LimitReader(r.Body, 4<<10))
 		a := Action(r.PathValue("action"))
 		who := "a person at the admin listener"
-		if u := r.Header.Get("X-Parity-User"); u != "" && len(u) < 64 {
+		if u := r.Header.Get("X-Parity-User"); plainName(u) {
 			who = u
 		}
 		st, err := c.Do(a, who)
@@ -62,6 +63,21 @@ func ManualHandler(cutover func() (rules.CutoverConfig, bool)) http.Handler {
 		writeJSON(w, http.StatusConflict, errorBody{Error: "the autopilot is off (rollout.mode: manual); start the proxy with --autopilot"})
 	})
 	return mux
+}
+
+// plainName reports whether a caller's name (X-Parity-User, which `parity
+// rollout` fills from $USER) can go into events and logs as it is: 1 to 64
+// letters, digits and . _ @ -.
+func plainName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.ContainsRune("._@-", c)) {
+			return false
+		}
+	}
+	return true
 }
 
 type errorBody struct {

@@ -90,3 +90,23 @@ func TestControllerEventsAreVisible(t *testing.T) {
 		}
 	}
 }
+
+// A person's action names them in its event when their name is plain, and
+// never carries a header's line breaks into the log.
+func TestHandlerNamesWhoActed(t *testing.T) {
+	for _, tc := range []struct{ user, want string }{
+		{"ada.lovelace", "paused by ada.lovelace"},
+		{"ops\nforged line", "paused by a person at the admin listener"},
+		{"", "paused by a person at the admin listener"},
+	} {
+		f := newFixture(t, rules.RolloutConfig{}, "")
+		req := httptest.NewRequest("POST", "/parity/rollout/pause", strings.NewReader("{}"))
+		req.Header["X-Parity-User"] = []string{tc.user}
+		rec := httptest.NewRecorder()
+		f.c.Handler().ServeHTTP(rec, req)
+		evs := f.c.Status().Events
+		if rec.Code != 200 || evs[len(evs)-1].Reason != tc.want {
+			t.Errorf("user %q: %d, reason %q, want %q", tc.user, rec.Code, evs[len(evs)-1].Reason, tc.want)
+		}
+	}
+}

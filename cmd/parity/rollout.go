@@ -92,9 +92,9 @@ func runRollout(ctx context.Context, c *cli, args []string) int {
 	var st rollout.Status
 	switch action {
 	case "status":
-		err = rolloutCall(ctx, http.MethodGet, base.String()+"/parity/rollout", &st)
+		err = rolloutCall(ctx, http.MethodGet, base.String()+"/parity/rollout", "", &st)
 	case "pause", "resume", "promote", "abort":
-		err = rolloutCall(ctx, http.MethodPost, base.String()+"/parity/rollout/"+action, &st)
+		err = rolloutCall(ctx, http.MethodPost, base.String()+"/parity/rollout/"+action, c.getenv("USER"), &st)
 	default:
 		return c.usagef("rollout: unknown action %q: want status, pause, resume, promote, abort or run", action)
 	}
@@ -113,7 +113,7 @@ func runRollout(ctx context.Context, c *cli, args []string) int {
 
 // rolloutCall sends one request to the admin listener and decodes the status
 // it answers; a refusal (409) is an error with the listener's reason.
-func rolloutCall(ctx context.Context, method, u string, st *rollout.Status) error {
+func rolloutCall(ctx context.Context, method, u, user string, st *rollout.Status) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	var body io.Reader
@@ -127,6 +127,9 @@ func rolloutCall(ctx context.Context, method, u string, st *rollout.Status) erro
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+		if user != "" {
+			req.Header.Set("X-Parity-User", user) // who acted, in the event's reason
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
