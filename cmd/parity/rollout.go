@@ -74,6 +74,9 @@ func runRollout(ctx context.Context, c *cli, args []string) int {
 	if len(args) > 0 && args[0] == "run" {
 		return runFleet(ctx, c, args[1:])
 	}
+	if c.onFlags != nil { // completion asks for every flag, run's too
+		runFleet(ctx, c, []string{"-h"})
+	}
 	flags := c.newFlags("rollout", rolloutSynopsis)
 	admin := flags.String("admin", "http://127.0.0.1:9090", "admin listener `URL` of the proxy (or of parity rollout run)")
 	asJSON := flags.Bool("json", false, "print the status as JSON")
