@@ -68,6 +68,7 @@ type Controller struct {
 	st  persisted
 	gs  [][]string
 
+	win      window              // the evidence when the current weight began; c.act is held
 	applied  *rules.CutoverState // last put in force, nil when it must be (again)
 	holdKind string              // the kind of the last hold event, "" after any other event
 	verdict  report.Verdict      // of the last evaluation, under mu
@@ -227,14 +228,20 @@ func (c *Controller) Evaluate(ctx context.Context) error {
 		}
 		return fmt.Errorf("read evidence: %w", partial)
 	}
-	if c.Judged != nil {
-		snap = c.Judged(snap)
-	}
 	set := c.settings()
 	c.mu.Lock()
 	st := c.st
 	st.Weights = slices.Clone(st.Weights)
 	c.mu.Unlock()
+	whole := partial == nil
+	win, span := c.windowed(snap, st.Since, whole)
+	defer c.rewindow(snap, st.Since, whole)
+	if c.Judged != nil {
+		snap = c.Judged(snap)
+		if win != nil {
+			win = c.Judged(win)
+		}
+	}
 
 	n := st.Step
 	for i, w := range st.Weights {
@@ -242,28 +249,23 @@ func (c *Controller) Evaluate(ctx context.Context) error {
 			n = max(n, i+1)
 		}
 	}
-	res, err := report.Judge(snap, c.Plan, n, c.thresholds())
+	j, err := c.judge(snap, win, span, n)
 	if err != nil {
 		return err
 	}
+	res := j.total
 	c.mu.Lock()
-	c.verdict, c.reason = res.Verdict, res.Reason
+	c.verdict, c.reason = j.verdict()
 	c.mu.Unlock()
-	failing := map[int][]report.RouteVerdict{}
-	for _, rv := range res.Routes {
-		if rv.Verdict == report.Fail {
-			failing[rv.Step] = append(failing[rv.Step], rv)
-		}
-	}
 	var bad []int // steps on the candidate whose routes fail
 	for k := 1; k <= n; k++ {
-		if len(failing[k]) > 0 && st.Weights[k-1] > 0 {
+		if len(j.failing[k]) > 0 && st.Weights[k-1] > 0 {
 			bad = append(bad, k)
 		}
 	}
 	defer c.commit()
 	if len(bad) > 0 {
-		c.failed(&st, bad, failing, set.FailureThreshold())
+		c.failed(&st, bad, j, set.FailureThreshold())
 		return nil
 	}
 	c.set(func(p *persisted) { p.Failures = 0 })
@@ -278,13 +280,13 @@ func (c *Controller) Evaluate(ctx context.Context) error {
 		return nil
 	}
 	cur := routesOf(res, st.Step)
-	switch res.Verdict {
-	case report.Inconclusive:
-		c.hold(st, "inconclusive", fmt.Sprintf("step %d holds at %d%%: %s", st.Step, st.Weights[st.Step-1], inconclusiveReason(res)), evidenceOf(cur))
-		return nil
-	case report.Fail:
+	if len(j.failing) > 0 {
 		// Routes failing that the candidate does not serve: wait, serve nothing more.
-		c.hold(st, "failing", fmt.Sprintf("step %d holds: routes it does not send yet fail: %s", st.Step, reasonOf(res.Routes)), nil)
+		c.hold(st, "failing", fmt.Sprintf("step %d holds: routes it does not send yet fail: %s", st.Step, reasonOf(j.failures())), nil)
+		return nil
+	}
+	if res.Verdict == report.Inconclusive {
+		c.hold(st, "inconclusive", fmt.Sprintf("step %d holds at %d%%: %s", st.Step, st.Weights[st.Step-1], inconclusiveReason(res)), evidenceOf(cur))
 		return nil
 	}
 	if partial != nil {
@@ -310,7 +312,7 @@ func (c *Controller) Evaluate(ctx context.Context) error {
 			return nil
 		}
 	}
-	reason := fmt.Sprintf("step %d passes after %s at %d%%: %s", st.Step, c.now().Sub(st.Since).Round(time.Second), st.Weights[st.Step-1], res.Reason)
+	reason := fmt.Sprintf("step %d passes after %s at %d%%: %s%s", st.Step, c.now().Sub(st.Since).Round(time.Second), st.Weights[st.Step-1], res.Reason, j.windowNote())
 	c.move(Advance, step, from, to, reason, evidenceOf(cur))
 	return nil
 }
@@ -346,7 +348,8 @@ func (c *Controller) move(typ EventType, step, from, to int, reason string, ev [
 
 // failed handles routes failing on the candidate: a hold until the threshold
 // of consecutive failures, then the failing steps and the current one back to 0.
-func (c *Controller) failed(st *persisted, bad []int, failing map[int][]report.RouteVerdict, threshold int) {
+func (c *Controller) failed(st *persisted, bad []int, j *judgement, threshold int) {
+	failing := j.failing
 	var all []report.RouteVerdict
 	for _, k := range bad {
 		all = append(all, failing[k]...)
@@ -354,7 +357,7 @@ func (c *Controller) failed(st *persisted, bad []int, failing map[int][]report.R
 	failures := st.Failures + 1
 	if failures < threshold {
 		c.set(func(p *persisted) { p.Failures = failures })
-		c.hold(*st, fmt.Sprintf("failing %d", failures), fmt.Sprintf("failing check %d of %d: %s", failures, threshold, reasonOf(all)), evidenceOf(all))
+		c.hold(*st, fmt.Sprintf("failing %d", failures), fmt.Sprintf("failing check %d of %d: %s", failures, threshold, reasonOf(all)), j.evidence(all))
 		return
 	}
 	targets := slices.Clone(bad)
@@ -370,7 +373,7 @@ func (c *Controller) failed(st *persisted, bad []int, failing map[int][]report.R
 			why = "an earlier step fails: " + reasonOf(all)
 		}
 		c.emit(Event{Type: Rollback, Step: k, Routes: c.gs[k-1], From: from, To: 0, Time: c.now(),
-			Reason: fmt.Sprintf("step %d rolled back after %d failing check(s): %s", k, failures, why), Evidence: evidenceOf(all)})
+			Reason: fmt.Sprintf("step %d rolled back after %d failing check(s): %s", k, failures, why), Evidence: j.evidence(all)})
 	}
 }
 

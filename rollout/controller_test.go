@@ -470,3 +470,67 @@ func TestControllerPartialEvidence(t *testing.T) {
 		t.Errorf("no evidence: %v", err)
 	}
 }
+
+// A route with a long good history that breaks is rolled back on the first
+// evaluation whose window (since the current weight began) fails, while its
+// total still passes: judged on the total alone it would stay on the
+// candidate for tens of thousands more requests.
+func TestControllerRollsBackOnTheWindowDespiteALongHistory(t *testing.T) {
+	f := newFixture(t, rules.RolloutConfig{Weights: []int{10, 50, 100}, MinTime: "1m"}, "")
+	f.ev.add("GET /api/one", 50000, true)
+	f.clk.add(time.Minute)
+	if s := f.eval(t); s.Weights["/api/one"] != 50 {
+		t.Fatalf("long good history: %+v, want /api/one at 50", s)
+	}
+	f.ev.add("GET /api/one", 200, true)
+	f.clk.add(time.Minute)
+	s := f.eval(t)
+	if e := s.Events[len(s.Events)-1]; s.Weights["/api/one"] != 100 || !strings.Contains(e.Reason, "; in the last 1m: all 1 routes pass") {
+		t.Fatalf("a good window: %+v, want /api/one at 100, the window named", s)
+	}
+	base := f.ev.agg.Snapshot() // what the controller's window starts from
+	total := func(s *report.Snapshot) report.Verdict {
+		t.Helper()
+		res, err := report.Judge(s, f.c.Plan, 1, *f.c.Thresholds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Verdict
+	}
+	for batch := 1; ; batch++ {
+		if batch > 100 {
+			t.Fatal("the window never failed")
+		}
+		f.ev.add("GET /api/one", 1, false)
+		f.clk.add(10 * time.Second) // min_time never passes again: no promotion meanwhile
+		snap := f.ev.agg.Snapshot()
+		d, err := report.Delta(snap, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := f.eval(t)
+		if total(d) != report.Fail {
+			if s.State == RolledBack || s.Weights["/api/one"] != 100 {
+				t.Fatalf("batch %d: rolled back before the window failed: %+v", batch, s)
+			}
+			continue
+		}
+		if v := total(snap); v != report.Pass {
+			t.Fatalf("batch %d: the total is %s; the test needs a history long enough for it to pass", batch, v)
+		}
+		if s.State != RolledBack || s.Weights["/api/one"] != 0 {
+			t.Fatalf("batch %d: the window fails, the total passes: %+v, want rolled back", batch, s)
+		}
+		e := s.Events[len(s.Events)-1]
+		if want := fmt.Sprintf("GET /api/one: in the last %ds: parity 0.0000", 10*batch); !strings.Contains(e.Reason, want) {
+			t.Errorf("reason %q does not say %q", e.Reason, want)
+		}
+		if len(e.Evidence) != 1 || e.Evidence[0].Window != fmt.Sprintf("%ds", 10*batch) || e.Evidence[0].Compared != int64(batch) {
+			t.Errorf("evidence %+v, want the window's", e.Evidence)
+		}
+		if batch == 1 {
+			t.Errorf("the window failed on its first mismatch: the test shows no evaluation that waits for evidence")
+		}
+		return
+	}
+}

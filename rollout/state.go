@@ -73,6 +73,9 @@ type Evidence struct {
 	// ×40"), when it has one.
 	Difference string `json:"difference,omitempty"`
 	Reason     string `json:"reason"`
+	// Window, when set, is the length of the window whose evidence decided
+	// ("2m": since the current weight began), not the total's.
+	Window string `json:"window,omitempty"`
 }
 
 // Status is GET /parity/rollout.
