@@ -546,3 +546,35 @@ func TestFleetControllerDrivesTwoReplicas(t *testing.T) {
 	}
 	neverAuth(t, r)
 }
+
+// A route restored with a long good history (200,000 matched) that breaks at
+// 50% is rolled back on the window's evidence — since the weight began —
+// while the total, which the gate alone would judge, still passes.
+func TestAutopilotRollsBackOnTheWindowAfterALongHistory(t *testing.T) {
+	r := newRig(t, "rollout:\n  mode: autopilot\n  weights: [50, 100]\n  interval: 50ms\n  min_time: 1h\n")
+	agg := report.NewAggregator(report.Limits{})
+	for range 200000 {
+		agg.Observe(report.Observation{Route: "GET /api/one", Method: "GET", PrimaryStatus: 200, CandidateStatus: 200,
+			PrimaryLatency: time.Millisecond, CandidateLatency: time.Millisecond})
+	}
+	os.MkdirAll(filepath.Join(r.dir, "a"), 0o755)
+	if err := report.WriteSnapshotFile(filepath.Join(r.dir, "a", "snapshot.json"), agg.Snapshot()); err != nil {
+		t.Fatal(err)
+	}
+	public, admin, _ := r.proxy(t, "a", "--autopilot")
+	sendTraffic(t, []string{public}, 8, "/api/one", "/api/auth/session")
+	waitStatus(t, admin, "passing at 50%", func(s rollout.Status) bool {
+		return s.Verdict == report.Pass && s.Weights["/api/one"] == 50 && s.Evaluations >= 2
+	})
+	r.candidate.broken.Store("/api/one", true)
+	st := waitStatus(t, admin, "rolled back", func(s rollout.Status) bool { return s.State == rollout.RolledBack })
+	if failing(t, admin, r.plan) {
+		t.Fatal("the total fails too: the history is too short to show the window")
+	}
+	rb := eventsOf(st, rollout.Rollback)
+	if len(rb) != 1 || rb[0].From != 50 || !strings.Contains(rb[0].Reason, "GET /api/one: in the last ") ||
+		len(rb[0].Evidence) != 1 || rb[0].Evidence[0].Window == "" || rb[0].Evidence[0].Compared >= 200000 {
+		t.Fatalf("rollbacks %+v, want /api/one from 50 on the window's evidence", rb)
+	}
+	neverAuth(t, r)
+}
