@@ -9,7 +9,9 @@
 // requests: a pass after the least time at a weight moves to the next weight,
 // after 100% to the next step and after the last step to done; an inconclusive
 // verdict holds; a failure repeated for the threshold's number of evaluations
-// rolls the failing steps and the current one back to weight 0 and stops. A
+// rolls the failing steps and the current one back to weight 0 and stops. The
+// gate judges both the total and the window since the current weight began (see
+// window.go), so a long good history does not hide a new regression. A
 // person pauses, resumes, promotes and aborts through the same controller.
 //
 // The controller's output is a Cutover — the prefixes at 100% and the weights
