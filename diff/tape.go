@@ -71,6 +71,7 @@ type tape struct {
 	data  []byte
 	nodes []node
 	stack []int32 // open containers while parsing
+	guide guide   // parseAgainst's scratch
 }
 
 var tapePool = sync.Pool{New: func() any { return new(tape) }}
@@ -84,7 +85,7 @@ func putTape(t *tape) {
 	if t == nil || cap(t.nodes) > maxPooledNodes {
 		return
 	}
-	t.data = nil
+	t.data, t.guide.a = nil, nil
 	tapePool.Put(t)
 }
 
@@ -136,14 +137,33 @@ func (t *tape) parse(data []byte) error {
 	}
 	t.data = data
 	var err error
-	t.nodes, t.stack, err = parseTape(data, t.nodes[:0], t.stack[:0])
+	t.nodes, t.stack, err = parseTape(data, t.nodes[:0], t.stack[:0], nil)
 	return err
+}
+
+// parseAgainst is parse, guided by a, the tape of another document (see guide.go):
+// the tape and the error are those of parse. equal reports that data is a's document
+// with members of objects in another order at most, which no rules tell apart from it;
+// false says nothing.
+func (t *tape) parseAgainst(data []byte, a *tape) (equal bool, err error) {
+	if len(data) > math.MaxInt32 {
+		return false, errAt(0, "document of %d bytes is too large", len(data))
+	}
+	t.data = data
+	g := &t.guide
+	g.reset(a, data)
+	t.nodes, t.stack, err = parseTape(data, t.nodes[:0], t.stack[:0], g)
+	g.a = nil
+	return err == nil && g.equal, err
 }
 
 // parseTape is parse on local slices, so that appends stay in registers. It moves
 // between three places with goto — a value, an object's key, after a value — so that
 // a member's key, its value and the comma after it are read in one straight run.
-func parseTape(b []byte, nodes []node, stack []int32) (_ []node, _ []int32, err error) {
+//
+// With a guide (g != nil), values whose bytes are their counterparts' are taken from
+// the guide's tape (guide.value) and the guide follows every container and member name.
+func parseTape(b []byte, nodes []node, stack []int32, g *guide) (_ []node, _ []int32, err error) {
 	var (
 		i, j  int
 		esc   bool
@@ -159,6 +179,12 @@ value:
 		return nodes, stack, errAt(i, "unexpected end of JSON input")
 	}
 	idx = int32(len(nodes))
+	if g != nil {
+		var copied bool
+		if nodes, i, copied = g.value(b, i, nodes); copied {
+			goto after
+		}
+	}
 	switch c = b[i]; c {
 	case '"':
 		if j, esc, err = scanString(b, i); err != nil {
@@ -169,6 +195,9 @@ value:
 	case '{':
 		nodes = addNode(nodes, int32(i), 0, 0, jObject, false)
 		stack = append(stack, idx)
+		if g != nil {
+			g.open(jObject, i)
+		}
 		i++
 		if i < len(b) && isWS[b[i]] {
 			i = skipWS(b, i)
@@ -176,6 +205,9 @@ value:
 		if i < len(b) && b[i] == '}' {
 			i++
 			closeTop(nodes, &stack, i)
+			if g != nil {
+				g.close()
+			}
 			goto after
 		}
 		inObj = true
@@ -183,6 +215,9 @@ value:
 	case '[':
 		nodes = addNode(nodes, int32(i), 0, 0, jArray, false)
 		stack = append(stack, idx)
+		if g != nil {
+			g.open(jArray, i)
+		}
 		i++
 		if i < len(b) && isWS[b[i]] {
 			i = skipWS(b, i)
@@ -190,6 +225,9 @@ value:
 		if i < len(b) && b[i] == ']' {
 			i++
 			closeTop(nodes, &stack, i)
+			if g != nil {
+				g.close()
+			}
 			goto after
 		}
 		inObj = false
@@ -246,6 +284,9 @@ after:
 	case c == '}' && inObj, c == ']' && !inObj:
 		i++
 		closeTop(nodes, &stack, i)
+		if g != nil {
+			g.close()
+		}
 		if len(stack) > 0 {
 			inObj = nodes[stack[len(stack)-1]].kind == jObject
 		}
@@ -271,6 +312,9 @@ key:
 	}
 	idx = int32(len(nodes))
 	nodes = addNode(nodes, int32(i), int32(j), idx+1, jKey, esc)
+	if g != nil {
+		g.key(b, i, j, esc)
+	}
 	i = j
 	if i < len(b) && isWS[b[i]] {
 		i = skipWS(b, i)
