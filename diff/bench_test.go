@@ -117,11 +117,12 @@ func benchPair(size int, changed bool) (*Response, *Response) {
 }
 
 // BenchmarkCompareJSON measures Compare on JSON pairs, with the baselines it is held
-// against in the same run: decoding both with encoding/json into any plus
-// reflect.DeepEqual, and go-cmp's cmp.Diff on the decoded values. Bytes per op count
-// both documents.
+// against in the same run on the two-differences pair: decoding both with
+// encoding/json into any plus reflect.DeepEqual, and go-cmp's cmp.Diff on the decoded
+// values. Bytes per op count both documents.
 //
 //	go test ./diff -run '^$' -bench CompareJSON -benchtime 2s
+//	go test ./diff -run '^$' -bench 'CompareJSON/64KB/(identical|equal-reversed|two-differences)$' -count 8
 func BenchmarkCompareJSON(b *testing.B) {
 	for _, size := range []int{4 << 10, 64 << 10} {
 		kb := fmt.Sprintf("%dKB", size>>10)
@@ -175,7 +176,7 @@ func BenchmarkCompareJSON(b *testing.B) {
 				Compare(diffP, diffC, nil)
 			}
 		})
-		b.Run(kb+"/two-differences/baseline-decode-deepequal", func(b *testing.B) {
+		b.Run(kb+"/baseline-decode-deepequal", func(b *testing.B) {
 			b.SetBytes(bodies(diffP, diffC))
 			b.ReportAllocs()
 			for b.Loop() {
@@ -191,7 +192,7 @@ func BenchmarkCompareJSON(b *testing.B) {
 				}
 			}
 		})
-		b.Run(kb+"/two-differences/baseline-go-cmp", func(b *testing.B) {
+		b.Run(kb+"/baseline-go-cmp", func(b *testing.B) {
 			b.SetBytes(bodies(diffP, diffC))
 			b.ReportAllocs()
 			for b.Loop() {

@@ -1,6 +1,9 @@
 package diff
 
-import "slices"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // The candidate's document is usually the primary's with a few values changed or with
 // members in another order: most of its values are, byte for byte, values the
@@ -28,11 +31,12 @@ type guideFrame struct {
 	n    int32 // members (objects) or elements (arrays) parsed so far
 	// arrays: the counterpart's element for the next element, or its end
 	cur int32
-	// objects: the counterpart's key nodes are g.akeys[koff:koff+kn]; last is the
-	// position among them of the last member matched, used the members matched
+	// objects: the counterpart's member names are g.akeys[koff:koff+kn]; last is the
+	// position among them of the last member matched, step how far it was from the
+	// one before (1 in the same order, -1 in the reverse), used the members matched
 	// (positions under 64)
-	koff, kn, last int32
-	used           uint64
+	koff, kn, last, step int32
+	used                 uint64
 	// Where the container's bytes first differ from its counterpart's, when known:
 	// mis is that offset in the parsed document, -1 when unknown, and delta how far
 	// the container starts after its counterpart.
@@ -43,13 +47,30 @@ type guideFrame struct {
 type guide struct {
 	a      *tape
 	frames []guideFrame
-	akeys  []int32 // the counterparts' key nodes of the open objects, in frame order
+	akeys  []guideKey // the counterparts' member names of the open objects, in frame order
 
 	cand    int32 // the counterpart of the value about to be parsed, -1 for none
 	candMis int32 // where that value first differs from cand, -1 when unknown
 	equal   bool  // every value so far is equal to its counterpart, as defined above
 	budget  int   // bytes left to compare; past it the guide stops guiding
 }
+
+// guideKey is a member name of the guide's tape: its key node, raw bytes
+// (data[start:start+n]) and escapes.
+type guideKey struct {
+	k, start, n int32
+	esc         bool
+}
+
+// wordMasks[n] keeps the first n bytes of two little-endian words.
+var wordMasks = func() (m [17][2]uint64) {
+	for n := range m {
+		for j := range n {
+			m[n][j/8] |= 0xff << (8 * (j % 8))
+		}
+	}
+	return m
+}()
 
 // maxGuideScan is the member count up to which a name the positions do not predict is
 // looked for among all of the counterpart's members.
@@ -99,7 +120,13 @@ func (g *guide) value(b []byte, i int, nodes []node) ([]node, int, bool) {
 			mis = top.mis
 		}
 	}
-	if !same && mis < 0 && g.budget > 0 {
+	if !same && mis < 0 && n <= 16 && an.kind < jObject {
+		// most values are short scalars: a word or two a side, no mismatch offset needed
+		if same = sameScalar(g.a.data, an, b, i); !same {
+			g.equal = false
+			return nodes, i, false
+		}
+	} else if !same && mis < 0 && g.budget > 0 {
 		rel := firstMismatch(g.a.data[an.start:an.end], b[i:min(len(b), i+n)])
 		if rel < 0 {
 			g.budget -= n
@@ -109,6 +136,10 @@ func (g *guide) value(b []byte, i int, nodes []node) ([]node, int, bool) {
 			g.budget -= int(rel) + 1
 			mis = int32(i) + rel
 		}
+	}
+	if same && an.next == cand+1 {
+		nodes = addNode(nodes, int32(i), int32(i+n), int32(len(nodes))+1, an.kind, an.esc)
+		return nodes, i + n, true
 	}
 	if same {
 		nodes = appendMoved(nodes, g.a.nodes[cand:an.next], int32(i)-an.start, int32(len(nodes))-cand)
@@ -143,7 +174,7 @@ func appendMoved(dst, src []node, dpos, didx int32) []node {
 
 // open is called where parseTape opens a container of kind k at b[i].
 func (g *guide) open(k jkind, i int) {
-	g.frames = append(g.frames, guideFrame{a: -1, kind: k, mis: -1, last: -1})
+	g.frames = append(g.frames, guideFrame{a: -1, kind: k, mis: -1, last: -1, step: 1})
 	f := &g.frames[len(g.frames)-1]
 	cand := g.cand
 	g.cand = -1
@@ -159,39 +190,162 @@ func (g *guide) open(k jkind, i int) {
 	}
 	f.koff = int32(len(g.akeys))
 	for m := cand + 1; m < end; m = a.nodes[m+1].next {
-		g.akeys = append(g.akeys, m)
+		n := &a.nodes[m]
+		g.akeys = append(g.akeys, guideKey{k: m, start: n.start, n: n.end - n.start, esc: n.esc})
 	}
 	f.kn = int32(len(g.akeys)) - f.koff
 }
 
+// Where guide.members leaves parseTape.
+const (
+	gKey   = iota // at the opening quote of a name it did not foresee: read it
+	gNext         // after a comma: a name follows, maybe after whitespace
+	gColon        // after a name: its colon follows
+	gValue        // after a name and its colon: the value follows, its counterpart set
+	gAfter        // after a whole member
+)
+
+// members is called where parseTape is about to read a member name at b[i] (the
+// opening quote) in the innermost object. It reads members in a tight loop for as
+// long as each name is, byte for byte, the counterpart's member name it foresees and
+// each value is a scalar with the counterpart's bytes: such a name has the
+// counterpart's length and escapes, and such a value its length and kind. It returns
+// where it stopped, for parseTape to go on from there.
+func (g *guide) members(b []byte, i int, nodes []node) ([]node, int, int) {
+	f := &g.frames[len(g.frames)-1]
+	if f.a < 0 {
+		return nodes, i, gKey
+	}
+	an, ad := g.a.nodes, g.a.data
+	keys := g.akeys[f.koff : f.koff+f.kn]
+	// the frame's state in locals for the loop
+	n, last, step, used, equal := f.n, f.last, f.step, f.used, true
+	st := gKey
+	for i+16 <= len(b) {
+		w := b[i : i+16]
+		w0, w1 := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
+		// the member after the last one matched in the direction of the last step,
+		// or in the other, or at the same position, or the last one (the first
+		// member of an object written in reverse)
+		at := last + step
+		ok := false
+		if uint32(at) < uint32(len(keys)) {
+			if k := &keys[at]; k.n <= 16 && int(k.start)+16 <= len(ad) {
+				x, m := ad[k.start:k.start+16], &wordMasks[k.n]
+				ok = (binary.LittleEndian.Uint64(x)^w0)&m[0] == 0 && (binary.LittleEndian.Uint64(x[8:])^w1)&m[1] == 0
+			} else {
+				ok = g.keyIs(keys, at, b, i)
+			}
+		}
+		if !ok {
+			if at = last - step; !g.keyIs(keys, at, b, i) {
+				if at = n; !g.keyIs(keys, at, b, i) {
+					if at = int32(len(keys)) - 1; !g.keyIs(keys, at, b, i) {
+						break
+					}
+				}
+			}
+		}
+		k := &keys[at]
+		if k.esc || at >= 64 || used&(1<<(at&63)) != 0 {
+			equal = false // a name maybe another's in another spelling, met twice, or too many to tell
+		}
+		used |= 1 << (at & 63)
+		if d := at - last; d == 1 || d == -1 {
+			step = d
+		}
+		last = at
+		n++
+		j := i + int(k.n)
+		nodes = addNode(nodes, int32(i), int32(j), int32(len(nodes))+1, jKey, k.esc)
+		i = j
+		if i+17 > len(b) || b[i] != ':' {
+			st, g.cand = gColon, k.k+1
+			break
+		}
+		i++
+		v := &an[k.k+1]
+		vn := int(v.end - v.start)
+		same := false
+		switch {
+		case v.kind >= jObject:
+		case vn <= 16 && int(v.start)+16 <= len(ad):
+			x, y, m := ad[v.start:v.start+16], b[i:i+16], &wordMasks[vn]
+			same = (binary.LittleEndian.Uint64(x)^binary.LittleEndian.Uint64(y))&m[0] == 0 &&
+				(binary.LittleEndian.Uint64(x[8:])^binary.LittleEndian.Uint64(y[8:]))&m[1] == 0
+		default:
+			same = i+vn <= len(b) && string(ad[v.start:v.end]) == string(b[i:i+vn])
+		}
+		if !same || (v.kind == jNumber && i+vn < len(b) && continuesNumber(b[i+vn])) {
+			st, g.cand = gValue, k.k+1
+			break
+		}
+		nodes = addNode(nodes, int32(i), int32(i+vn), int32(len(nodes))+1, v.kind, v.esc)
+		i += vn
+		if i+1 >= len(b) || b[i] != ',' {
+			st = gAfter
+			break
+		}
+		i++
+		if b[i] != '"' {
+			st = gNext
+			break
+		}
+	}
+	f.n, f.last, f.step, f.used = n, last, step, used
+	if !equal {
+		g.equal = false
+	}
+	if st == gKey && (i >= len(b) || b[i] != '"') {
+		st = gNext // stopped after a comma: let parseTape skip whitespace and check
+	}
+	return nodes, i, st
+}
+
+// keyIs reports whether the member name at b[i] is keys[at].
+func (g *guide) keyIs(keys []guideKey, at int32, b []byte, i int) bool {
+	if uint32(at) >= uint32(len(keys)) {
+		return false
+	}
+	k := &keys[at]
+	return i+int(k.n) <= len(b) && string(g.a.data[k.start:k.start+k.n]) == string(b[i:i+int(k.n)])
+}
+
+// sameScalar reports whether b holds at i the bytes of the scalar node v of the
+// guide's data ad, and the byte after them does not continue a number.
+func sameScalar(ad []byte, v *node, b []byte, i int) bool {
+	n := int(v.end - v.start)
+	if v.kind >= jObject || i+n > len(b) {
+		return false
+	}
+	if n <= 16 && int(v.start)+16 <= len(ad) && i+16 <= len(b) {
+		x, y, m := ad[v.start:v.start+16], b[i:i+16], &wordMasks[n]
+		if (binary.LittleEndian.Uint64(x)^binary.LittleEndian.Uint64(y))&m[0] != 0 ||
+			(binary.LittleEndian.Uint64(x[8:])^binary.LittleEndian.Uint64(y[8:]))&m[1] != 0 {
+			return false
+		}
+	} else if string(ad[v.start:v.end]) != string(b[i:i+n]) {
+		return false
+	}
+	return v.kind != jNumber || i+n == len(b) || !continuesNumber(b[i+n])
+}
+
 // key is called where parseTape has read the member name b[ks:ke] of the innermost
-// object; it finds the member's counterpart for the value that follows.
+// object that predictKey did not foresee; it finds the member's counterpart, if any,
+// for the value that follows.
 func (g *guide) key(b []byte, ks, ke int, esc bool) {
 	f := &g.frames[len(g.frames)-1]
-	pos := f.n
 	f.n++
 	g.cand = -1
 	if f.a < 0 {
 		return
 	}
-	if esc {
-		g.equal = false // the name may be another's in another spelling
-	}
 	name := b[ks:ke]
 	keys := g.akeys[f.koff : f.koff+f.kn]
-	// the same position, then the one after or before the last match (the same order,
-	// or the reverse), then all of them
 	at := int32(-1)
-	switch {
-	case pos < f.kn && g.sameName(keys[pos], name):
-		at = pos
-	case f.last+1 < f.kn && f.last+1 != pos && g.sameName(keys[f.last+1], name):
-		at = f.last + 1
-	case f.last >= 1 && g.sameName(keys[f.last-1], name):
-		at = f.last - 1
-	case f.kn <= maxGuideScan:
+	if f.kn <= maxGuideScan {
 		for p := range keys {
-			if g.sameName(keys[p], name) {
+			if int(keys[p].n) == len(name) && string(g.a.data[keys[p].start:keys[p].start+keys[p].n]) == string(name) {
 				at = int32(p)
 				break
 			}
@@ -201,20 +355,27 @@ func (g *guide) key(b []byte, ks, ke int, esc bool) {
 		g.equal = false
 		return
 	}
+	g.matched(f, at, esc)
+}
+
+// matched makes the counterpart's member at position at of f the counterpart of the
+// member just read, whose name is escaped when esc.
+func (g *guide) matched(f *guideFrame, at int32, esc bool) {
+	keys := g.akeys[f.koff : f.koff+f.kn]
+	if esc {
+		g.equal = false // the name may be another's in another spelling
+	}
 	if at >= 64 || f.used&(1<<at) != 0 {
 		g.equal = false // a name met twice, or too many to tell
 	}
 	if at < 64 {
 		f.used |= 1 << at
 	}
+	if d := at - f.last; d == 1 || d == -1 {
+		f.step = d
+	}
 	f.last = at
-	g.cand = keys[at] + 1
-}
-
-// sameName reports whether key node k of the guide's tape is the raw name.
-func (g *guide) sameName(k int32, name []byte) bool {
-	n := &g.a.nodes[k]
-	return int(n.end-n.start) == len(name) && string(g.a.data[n.start:n.end]) == string(name)
+	g.cand = keys[at].k + 1
 }
 
 // close is called where parseTape closes the innermost container.

@@ -161,29 +161,32 @@ func FuzzParseAgainst(f *testing.F) {
 //
 //	go test ./diff -run '^$' -bench ParseAgainst
 func BenchmarkParseAgainst(b *testing.B) {
-	doc := benchDoc(64<<10, false)
-	ta := new(tape)
-	if err := ta.parse(doc); err != nil {
-		b.Fatal(err)
-	}
-	for _, p := range []struct {
-		name string
-		doc  []byte
-	}{{"reversed", reverseKeys(doc)}, {"two-differences", benchDoc(64<<10, true)}} {
-		tb := new(tape)
-		b.Run(p.name+"/plain", func(b *testing.B) {
-			b.SetBytes(int64(len(p.doc)))
-			b.ReportAllocs()
-			for b.Loop() {
-				tb.parse(p.doc)
-			}
-		})
-		b.Run(p.name+"/guided", func(b *testing.B) {
-			b.SetBytes(int64(len(p.doc)))
-			b.ReportAllocs()
-			for b.Loop() {
-				tb.parseAgainst(p.doc, ta)
-			}
-		})
+	for _, size := range []int{4 << 10, 64 << 10} {
+		doc := benchDoc(size, false)
+		ta := new(tape)
+		if err := ta.parse(doc); err != nil {
+			b.Fatal(err)
+		}
+		for _, p := range []struct {
+			name string
+			doc  []byte
+		}{{"reversed", reverseKeys(doc)}, {"two-differences", benchDoc(size, true)}} {
+			tb := new(tape)
+			name := fmt.Sprintf("%dKB/%s", size>>10, p.name)
+			b.Run(name+"/plain", func(b *testing.B) {
+				b.SetBytes(int64(len(p.doc)))
+				b.ReportAllocs()
+				for b.Loop() {
+					tb.parse(p.doc)
+				}
+			})
+			b.Run(name+"/guided", func(b *testing.B) {
+				b.SetBytes(int64(len(p.doc)))
+				b.ReportAllocs()
+				for b.Loop() {
+					tb.parseAgainst(p.doc, ta)
+				}
+			})
+		}
 	}
 }

@@ -172,7 +172,7 @@ func parseTape(b []byte, nodes []node, stack []int32, g *guide) (_ []node, _ []i
 		inObj bool // the innermost open container is an object
 	)
 value:
-	if i < len(b) && isWS[b[i]] {
+	if i < len(b) && b[i] <= ' ' {
 		i = skipWS(b, i)
 	}
 	if i >= len(b) {
@@ -199,7 +199,7 @@ value:
 			g.open(jObject, i)
 		}
 		i++
-		if i < len(b) && isWS[b[i]] {
+		if i < len(b) && b[i] <= ' ' {
 			i = skipWS(b, i)
 		}
 		if i < len(b) && b[i] == '}' {
@@ -219,7 +219,7 @@ value:
 			g.open(jArray, i)
 		}
 		i++
-		if i < len(b) && isWS[b[i]] {
+		if i < len(b) && b[i] <= ' ' {
 			i = skipWS(b, i)
 		}
 		if i < len(b) && b[i] == ']' {
@@ -262,7 +262,7 @@ value:
 	}
 
 after:
-	if i < len(b) && isWS[b[i]] {
+	if i < len(b) && b[i] <= ' ' {
 		i = skipWS(b, i)
 	}
 	if len(stack) == 0 {
@@ -298,7 +298,7 @@ after:
 	return nodes, stack, errAt(i, "invalid character %q after a value in an array", c)
 
 key:
-	if i < len(b) && isWS[b[i]] {
+	if i < len(b) && b[i] <= ' ' {
 		i = skipWS(b, i)
 	}
 	if i >= len(b) {
@@ -307,16 +307,30 @@ key:
 	if b[i] != '"' {
 		return nodes, stack, errAt(i, "invalid character %q looking for an object key", b[i])
 	}
+	if g != nil {
+		var at int
+		switch nodes, i, at = g.members(b, i, nodes); at {
+		case gNext:
+			goto key
+		case gColon:
+			goto colon
+		case gValue:
+			goto value
+		case gAfter:
+			goto after
+		}
+	}
+	idx = int32(len(nodes))
 	if j, esc, err = scanString(b, i); err != nil {
 		return nodes, stack, err
 	}
-	idx = int32(len(nodes))
 	nodes = addNode(nodes, int32(i), int32(j), idx+1, jKey, esc)
 	if g != nil {
 		g.key(b, i, j, esc)
 	}
 	i = j
-	if i < len(b) && isWS[b[i]] {
+colon:
+	if i < len(b) && b[i] <= ' ' {
 		i = skipWS(b, i)
 	}
 	if i >= len(b) {
