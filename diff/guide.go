@@ -37,6 +37,7 @@ type guideFrame struct {
 	// (positions under 64)
 	koff, kn, last, step int32
 	used                 uint64
+	lost                 bool // a name was not found: names are only guessed from here on
 	// Where the container's bytes first differ from its counterpart's, when known:
 	// mis is that offset in the parsed document, -1 when unknown, and delta how far
 	// the container starts after its counterpart.
@@ -52,7 +53,7 @@ type guide struct {
 	cand    int32 // the counterpart of the value about to be parsed, -1 for none
 	candMis int32 // where that value first differs from cand, -1 when unknown
 	equal   bool  // every value so far is equal to its counterpart, as defined above
-	budget  int   // bytes left to compare; past it the guide stops guiding
+	budget  int   // work left (bytes compared, names gathered and scanned); past it the guide stops guiding
 }
 
 // guideKey is a member name of the guide's tape: its key node, raw bytes
@@ -80,9 +81,10 @@ const maxGuideScan = 64
 func (g *guide) reset(a *tape, data []byte) {
 	g.a, g.frames, g.akeys = a, g.frames[:0], g.akeys[:0]
 	g.cand, g.candMis, g.equal = 0, -1, true
-	// Comparing is linear as long as each byte is compared about once; a document
-	// built to make the guide compare the same bytes over and over is parsed plainly
-	// once this is spent.
+	// Guiding is linear as long as each byte is compared about once and each of the
+	// counterpart's names gathered and scanned about once; a document built to make
+	// the guide do the same work over and over (many small objects whose counterpart
+	// is one large object, say) is parsed plainly once this is spent.
 	g.budget = 2*len(data) + 4096
 }
 
@@ -181,6 +183,10 @@ func (g *guide) open(k jkind, i int) {
 	if cand < 0 {
 		return // value has already said it is not equal
 	}
+	if g.budget <= 0 {
+		g.equal = false
+		return
+	}
 	a := g.a
 	f.a, f.mis, f.delta = cand, g.candMis, int32(i)-a.nodes[cand].start
 	end := a.nodes[cand].next
@@ -194,6 +200,7 @@ func (g *guide) open(k jkind, i int) {
 		g.akeys = append(g.akeys, guideKey{k: m, start: n.start, n: n.end - n.start, esc: n.esc})
 	}
 	f.kn = int32(len(g.akeys)) - f.koff
+	g.budget -= int(f.kn)
 }
 
 // Where guide.members leaves parseTape.
@@ -343,7 +350,8 @@ func (g *guide) key(b []byte, ks, ke int, esc bool) {
 	name := b[ks:ke]
 	keys := g.akeys[f.koff : f.koff+f.kn]
 	at := int32(-1)
-	if f.kn <= maxGuideScan {
+	if f.kn <= maxGuideScan && !f.lost {
+		g.budget -= len(keys)
 		for p := range keys {
 			if int(keys[p].n) == len(name) && string(g.a.data[keys[p].start:keys[p].start+keys[p].n]) == string(name) {
 				at = int32(p)
@@ -352,7 +360,9 @@ func (g *guide) key(b []byte, ks, ke int, esc bool) {
 		}
 	}
 	if at < 0 {
-		g.equal = false
+		// a name the counterpart does not have: the two objects differ, and their
+		// other names are not looked for (each would be a scan of them all)
+		g.equal, f.lost = false, true
 		return
 	}
 	g.matched(f, at, esc)

@@ -190,3 +190,53 @@ func BenchmarkParseAgainst(b *testing.B) {
 		}
 	}
 }
+
+// TestParseAgainstBudget: pairs built to make the guide repeat its work still parse
+// as parse does. Many small objects whose counterpart is one large object spend the
+// guide's budget, after which it stops guiding rather than gather the large one's
+// names again for each; deep nesting that differs at the bottom, whose compare each
+// level inherits, and names the counterpart lacks, each looked for once, do not.
+func TestParseAgainstBudget(t *testing.T) {
+	var big strings.Builder
+	big.WriteString(`{"x":{`)
+	for i := range 64 {
+		if i > 0 {
+			big.WriteByte(',')
+		}
+		fmt.Fprintf(&big, `"member%02d":%d`, i, i)
+	}
+	big.WriteString(`}}`)
+	many := `{` + strings.TrimSuffix(strings.Repeat(`"x":{},`, 5000), ",") + `}`
+	var strangers strings.Builder // every name unknown to the counterpart
+	strangers.WriteString(`{"x":{`)
+	for i := range 64 {
+		if i > 0 {
+			strangers.WriteByte(',')
+		}
+		fmt.Fprintf(&strangers, `"other%03d":%d`, i, i)
+	}
+	strangers.WriteString(`}}`)
+	tests := []struct {
+		name  string
+		a, b  string
+		spent bool
+	}{
+		{"many small objects against one large", big.String(), many, true},
+		{"deep, differing at the bottom", strings.Repeat(`[`, 5000) + `1` + strings.Repeat(`]`, 5000),
+			strings.Repeat(`[`, 5000) + `2` + strings.Repeat(`]`, 5000), false},
+		{"names the counterpart lacks", big.String(), strangers.String(), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			checkParseAgainst(t, []byte(tc.a), []byte(tc.b))
+			ta, tb := new(tape), new(tape)
+			if err := ta.parse([]byte(tc.a)); err != nil {
+				t.Fatal(err)
+			}
+			tb.parseAgainst([]byte(tc.b), ta)
+			if spent := tb.guide.budget <= 0; spent != tc.spent {
+				t.Errorf("budget left %d of %d: spent = %v, want %v", tb.guide.budget, 2*len(tc.b)+4096, spent, tc.spent)
+			}
+		})
+	}
+}
