@@ -37,7 +37,8 @@ type guideFrame struct {
 	// (positions under 64)
 	koff, kn, last, step int32
 	used                 uint64
-	lost                 bool // a name was not found: names are only guessed from here on
+	lost                 bool    // a name was not found: names are only guessed from here on
+	perm                 []int32 // objects: g.perms's entry for the depth, read and written
 	// Where the container's bytes first differ from its counterpart's, when known:
 	// mis is that offset in the parsed document, -1 when unknown, and delta how far
 	// the container starts after its counterpart.
@@ -49,11 +50,19 @@ type guide struct {
 	a      *tape
 	frames []guideFrame
 	akeys  []guideKey // the counterparts' member names of the open objects, in frame order
+	// perms[d] holds, for the last object at depth d with a counterpart, the position
+	// among the counterpart's names of each of its members: the guess for the next
+	// one at that depth with as many names, its sibling in a list page, which is
+	// written by the same code in the same order.
+	perms [maxPermDepth][]int32
 
 	cand    int32 // the counterpart of the value about to be parsed, -1 for none
 	candMis int32 // where that value first differs from cand, -1 when unknown
 	equal   bool  // every value so far is equal to its counterpart, as defined above
 	budget  int   // work left (bytes compared, names gathered and scanned); past it the guide stops guiding
+	// values and names taken from the counterpart, and not (miss)
+	hits, misses int
+	off          bool // switched off: parseTape parses the rest plainly
 }
 
 // guideKey is a member name of the guide's tape: its key node, raw bytes
@@ -73,6 +82,12 @@ var wordMasks = func() (m [17][2]uint64) {
 	return m
 }()
 
+// maxMisses is how many misses the guide takes before it may switch itself off.
+const maxMisses = 64
+
+// maxPermDepth is the depth to which guide.perms remembers orders.
+const maxPermDepth = 16
+
 // maxGuideScan is the member count up to which a name the positions do not predict is
 // looked for among all of the counterpart's members.
 const maxGuideScan = 64
@@ -81,6 +96,7 @@ const maxGuideScan = 64
 func (g *guide) reset(a *tape, data []byte) {
 	g.a, g.frames, g.akeys = a, g.frames[:0], g.akeys[:0]
 	g.cand, g.candMis, g.equal = 0, -1, true
+	g.hits, g.misses, g.off = 0, 0, false
 	// Guiding is linear as long as each byte is compared about once and each of the
 	// counterpart's names gathered and scanned about once; a document built to make
 	// the guide do the same work over and over (many small objects whose counterpart
@@ -107,7 +123,7 @@ func (g *guide) value(b []byte, i int, nodes []node) ([]node, int, bool) {
 		}
 	}
 	if cand < 0 {
-		g.equal = false
+		g.miss()
 		return nodes, i, false
 	}
 	an := &g.a.nodes[cand]
@@ -125,7 +141,7 @@ func (g *guide) value(b []byte, i int, nodes []node) ([]node, int, bool) {
 	if !same && mis < 0 && n <= 16 && an.kind < jObject {
 		// most values are short scalars: a word or two a side, no mismatch offset needed
 		if same = sameScalar(g.a.data, an, b, i); !same {
-			g.equal = false
+			g.miss()
 			return nodes, i, false
 		}
 	} else if !same && mis < 0 && g.budget > 0 {
@@ -139,6 +155,9 @@ func (g *guide) value(b []byte, i int, nodes []node) ([]node, int, bool) {
 			mis = int32(i) + rel
 		}
 	}
+	if same {
+		g.hits++
+	}
 	if same && an.next == cand+1 {
 		nodes = addNode(nodes, int32(i), int32(i+n), int32(len(nodes))+1, an.kind, an.esc)
 		return nodes, i + n, true
@@ -150,9 +169,23 @@ func (g *guide) value(b []byte, i int, nodes []node) ([]node, int, bool) {
 	if c := b[i]; (c == '{' && an.kind == jObject) || (c == '[' && an.kind == jArray) {
 		g.cand, g.candMis = cand, mis // for open
 	} else {
-		g.equal = false
+		g.miss()
 	}
 	return nodes, i, false
+}
+
+// miss is called where a value or a name could not be taken from the counterpart.
+// The documents then differ; when such misses outnumber what was taken four to one,
+// past maxMisses, guiding costs more than it saves — the candidate is another
+// document, or the same with its members in another order and values respelled, which
+// the walk matches by name anyway — and the guide is switched off: parseTape parses
+// the rest plainly.
+func (g *guide) miss() {
+	g.equal = false
+	g.misses++
+	if g.misses > maxMisses && g.misses > 4*g.hits {
+		g.off = true
+	}
 }
 
 // continuesNumber reports whether c, right after a number, would be read as part of it.
@@ -201,6 +234,16 @@ func (g *guide) open(k jkind, i int) {
 	}
 	f.kn = int32(len(g.akeys)) - f.koff
 	g.budget -= int(f.kn)
+	if d := len(g.frames) - 1; d < maxPermDepth {
+		if p := g.perms[d]; len(p) != int(f.kn) {
+			p = slices.Grow(p[:0], int(f.kn))[:f.kn]
+			for j := range p {
+				p[j] = -1
+			}
+			g.perms[d] = p
+		}
+		f.perm = g.perms[d]
+	}
 }
 
 // Where guide.members leaves parseTape.
@@ -224,17 +267,23 @@ func (g *guide) members(b []byte, i int, nodes []node) ([]node, int, int) {
 		return nodes, i, gKey
 	}
 	an, ad := g.a.nodes, g.a.data
-	keys := g.akeys[f.koff : f.koff+f.kn]
+	keys, perm := g.akeys[f.koff:f.koff+f.kn], f.perm
 	// the frame's state in locals for the loop
-	n, last, step, used, equal := f.n, f.last, f.step, f.used, true
-	st := gKey
+	n, last, step, used, equal := f.n, f.last, f.step, f.used, g.equal
+	st, hits, missed := gKey, 0, false
 	for i+16 <= len(b) {
 		w := b[i : i+16]
 		w0, w1 := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
-		// the member after the last one matched in the direction of the last step,
-		// or in the other, or at the same position, or the last one (the first
-		// member of an object written in reverse)
+		// The member after the last one matched in the direction of the last step;
+		// then, if the two are still equal, the one a sibling had at this position,
+		// the one in the other direction, the one at the same position and the last
+		// one (the first member of an object written in reverse). Once they differ,
+		// the walk matches the names anyway: only the member at the same position is
+		// tried, whose value, when identical, is still taken whole.
 		at := last + step
+		if !equal {
+			at = n
+		}
 		ok := false
 		if uint32(at) < uint32(len(keys)) {
 			if k := &keys[at]; k.n <= 16 && int(k.start)+16 <= len(ad) {
@@ -245,10 +294,19 @@ func (g *guide) members(b []byte, i int, nodes []node) ([]node, int, int) {
 			}
 		}
 		if !ok {
-			if at = last - step; !g.keyIs(keys, at, b, i) {
-				if at = n; !g.keyIs(keys, at, b, i) {
-					if at = int32(len(keys)) - 1; !g.keyIs(keys, at, b, i) {
-						break
+			if !equal {
+				missed = true
+				break
+			}
+			if at = -1; int(n) < len(perm) {
+				at = perm[n]
+			}
+			if !g.keyIs(keys, at, b, i) {
+				if at = last - step; !g.keyIs(keys, at, b, i) {
+					if at = n; !g.keyIs(keys, at, b, i) {
+						if at = int32(len(keys)) - 1; !g.keyIs(keys, at, b, i) {
+							break
+						}
 					}
 				}
 			}
@@ -262,6 +320,9 @@ func (g *guide) members(b []byte, i int, nodes []node) ([]node, int, int) {
 			step = d
 		}
 		last = at
+		if int(n) < len(perm) {
+			perm[n] = at
+		}
 		n++
 		j := i + int(k.n)
 		nodes = addNode(nodes, int32(i), int32(j), int32(len(nodes))+1, jKey, k.esc)
@@ -271,22 +332,27 @@ func (g *guide) members(b []byte, i int, nodes []node) ([]node, int, int) {
 			break
 		}
 		i++
+		// the value, compared inline: a call would cost the loop its registers
 		v := &an[k.k+1]
-		vn := int(v.end - v.start)
-		same := false
-		switch {
-		case v.kind >= jObject:
-		case vn <= 16 && int(v.start)+16 <= len(ad):
-			x, y, m := ad[v.start:v.start+16], b[i:i+16], &wordMasks[vn]
+		vs, vn := int(v.start), int(v.end-v.start)
+		same := v.kind < jObject && i+vn+16 <= len(b) && vs+vn+16 <= len(ad)
+		if same && vn <= 16 {
+			x, y, m := ad[vs:vs+16], b[i:i+16], &wordMasks[vn]
 			same = (binary.LittleEndian.Uint64(x)^binary.LittleEndian.Uint64(y))&m[0] == 0 &&
 				(binary.LittleEndian.Uint64(x[8:])^binary.LittleEndian.Uint64(y[8:]))&m[1] == 0
-		default:
-			same = i+vn <= len(b) && string(ad[v.start:v.end]) == string(b[i:i+vn])
+		} else if same {
+			// a word at a time, the last one ending where the value ends
+			for o := 0; o < vn-8 && same; o += 8 {
+				same = binary.LittleEndian.Uint64(ad[vs+o:]) == binary.LittleEndian.Uint64(b[i+o:])
+			}
+			same = same && binary.LittleEndian.Uint64(ad[vs+vn-8:]) == binary.LittleEndian.Uint64(b[i+vn-8:])
 		}
-		if !same || (v.kind == jNumber && i+vn < len(b) && continuesNumber(b[i+vn])) {
+		if !same || (v.kind == jNumber && continuesNumber(b[i+vn])) {
 			st, g.cand = gValue, k.k+1
 			break
 		}
+		g.cand = -1
+		hits++
 		nodes = addNode(nodes, int32(i), int32(i+vn), int32(len(nodes))+1, v.kind, v.esc)
 		i += vn
 		if i+1 >= len(b) || b[i] != ',' {
@@ -300,8 +366,10 @@ func (g *guide) members(b []byte, i int, nodes []node) ([]node, int, int) {
 		}
 	}
 	f.n, f.last, f.step, f.used = n, last, step, used
-	if !equal {
-		g.equal = false
+	g.equal = equal
+	g.hits += hits
+	if missed {
+		g.miss()
 	}
 	if st == gKey && (i >= len(b) || b[i] != '"') {
 		st = gNext // stopped after a comma: let parseTape skip whitespace and check
@@ -350,7 +418,7 @@ func (g *guide) key(b []byte, ks, ke int, esc bool) {
 	name := b[ks:ke]
 	keys := g.akeys[f.koff : f.koff+f.kn]
 	at := int32(-1)
-	if f.kn <= maxGuideScan && !f.lost {
+	if f.kn <= maxGuideScan && !f.lost && g.equal {
 		g.budget -= len(keys)
 		for p := range keys {
 			if int(keys[p].n) == len(name) && string(g.a.data[keys[p].start:keys[p].start+keys[p].n]) == string(name) {
@@ -360,10 +428,15 @@ func (g *guide) key(b []byte, ks, ke int, esc bool) {
 		}
 	}
 	if at < 0 {
-		// a name the counterpart does not have: the two objects differ, and their
-		// other names are not looked for (each would be a scan of them all)
-		g.equal, f.lost = false, true
+		// a name the counterpart does not have (or, the two documents differing
+		// already, not looked for: the walk matches names anyway): the objects
+		// differ, and their other names are not looked for either
+		f.lost = true
+		g.miss()
 		return
+	}
+	if int(f.n-1) < len(f.perm) {
+		f.perm[f.n-1] = at
 	}
 	g.matched(f, at, esc)
 }

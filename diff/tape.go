@@ -181,7 +181,9 @@ value:
 	idx = int32(len(nodes))
 	if g != nil {
 		var copied bool
-		if nodes, i, copied = g.value(b, i, nodes); copied {
+		if g.off {
+			g = nil
+		} else if nodes, i, copied = g.value(b, i, nodes); copied {
 			goto after
 		}
 	}
@@ -306,6 +308,9 @@ key:
 	}
 	if b[i] != '"' {
 		return nodes, stack, errAt(i, "invalid character %q looking for an object key", b[i])
+	}
+	if g != nil && g.off {
+		g = nil
 	}
 	if g != nil {
 		var at int
