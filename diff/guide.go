@@ -50,11 +50,11 @@ type guide struct {
 	a      *tape
 	frames []guideFrame
 	akeys  []guideKey // the counterparts' member names of the open objects, in frame order
-	// perms[d] holds, for the last object at depth d with a counterpart, the position
-	// among the counterpart's names of each of its members: the guess for the next
-	// one at that depth with as many names, its sibling in a list page, which is
-	// written by the same code in the same order.
-	perms [maxPermDepth][]int32
+	// perms[d][h] holds, for the last object at depth d with a counterpart of
+	// digest h (permSlot), the position among the counterpart's names of each of its
+	// members: the guess for the next one at that depth with such a counterpart, its
+	// sibling in a list page, which is written by the same code in the same order.
+	perms [maxPermDepth][4][]int32
 
 	cand    int32 // the counterpart of the value about to be parsed, -1 for none
 	candMis int32 // where that value first differs from cand, -1 when unknown
@@ -234,15 +234,19 @@ func (g *guide) open(k jkind, i int) {
 	}
 	f.kn = int32(len(g.akeys)) - f.koff
 	g.budget -= int(f.kn)
-	if d := len(g.frames) - 1; d < maxPermDepth {
-		if p := g.perms[d]; len(p) != int(f.kn) {
+	if d := len(g.frames) - 1; d < maxPermDepth && f.kn > 0 {
+		// a digest of the counterpart: its member count and first name's length, so
+		// that two kinds of object met in turn at one depth keep an order each
+		h := (f.kn*7 + g.akeys[f.koff].n) & 3
+		slot := &g.perms[d][h]
+		if p := *slot; len(p) != int(f.kn) {
 			p = slices.Grow(p[:0], int(f.kn))[:f.kn]
 			for j := range p {
 				p[j] = -1
 			}
-			g.perms[d] = p
+			*slot = p
 		}
-		f.perm = g.perms[d]
+		f.perm = *slot
 	}
 }
 
@@ -274,13 +278,17 @@ func (g *guide) members(b []byte, i int, nodes []node) ([]node, int, int) {
 	for i+16 <= len(b) {
 		w := b[i : i+16]
 		w0, w1 := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
-		// The member after the last one matched in the direction of the last step;
-		// then, if the two are still equal, the one a sibling had at this position,
-		// the one in the other direction, the one at the same position and the last
-		// one (the first member of an object written in reverse). Once they differ,
-		// the walk matches the names anyway: only the member at the same position is
-		// tried, whose value, when identical, is still taken whole.
+		// The member a sibling had at this position, else the one after the last
+		// one matched in the direction of the last step; then, if the two are still
+		// equal, that one, the one in the other direction, the one at the same
+		// position and the last one (the first member of an object written in
+		// reverse). Once they differ, the walk matches the names anyway: only the
+		// member at the same position is tried, whose value, when identical, is
+		// still taken whole.
 		at := last + step
+		if int(n) < len(perm) && perm[n] >= 0 {
+			at = perm[n]
+		}
 		if !equal {
 			at = n
 		}
@@ -298,10 +306,7 @@ func (g *guide) members(b []byte, i int, nodes []node) ([]node, int, int) {
 				missed = true
 				break
 			}
-			if at = -1; int(n) < len(perm) {
-				at = perm[n]
-			}
-			if !g.keyIs(keys, at, b, i) {
+			if at = last + step; !g.keyIs(keys, at, b, i) {
 				if at = last - step; !g.keyIs(keys, at, b, i) {
 					if at = n; !g.keyIs(keys, at, b, i) {
 						if at = int32(len(keys)) - 1; !g.keyIs(keys, at, b, i) {

@@ -50,19 +50,9 @@ func checkParseAgainst(t *testing.T, a, b []byte) (equal bool) {
 // them apart without deciding anything itself: an escaped name, a name met twice or a
 // number spelled otherwise leaves the question to the walk.
 func TestParseAgainst(t *testing.T) {
-	var wide, wideRev strings.Builder // over maxGuideScan members
-	wide.WriteString("{")
-	wideRev.WriteString("{")
-	for i := range 100 {
-		if i > 0 {
-			wide.WriteString(",")
-			wideRev.WriteString(",")
-		}
-		fmt.Fprintf(&wide, `"k%d":%d`, i, i)
-		fmt.Fprintf(&wideRev, `"k%d":%d`, (i*37)%100, (i*37)%100)
-	}
-	wide.WriteString("}")
-	wideRev.WriteString("}")
+	// over maxGuideScan members
+	wide := object(100, func(i int) string { return fmt.Sprintf(`"k%d":%d`, i, i) })
+	wideRev := object(100, func(i int) string { return fmt.Sprintf(`"k%d":%d`, (i*37)%100, (i*37)%100) })
 	tests := []struct {
 		name      string
 		a, b      string
@@ -91,7 +81,7 @@ func TestParseAgainst(t *testing.T) {
 		{"number with an exponent after it", `[1,2]`, `[1e5,2]`, false},
 		{"type changed", `{"a":[1]}`, `{"a":{"0":1}}`, false},
 		{"scalar roots", `"x"`, `"x"`, true},
-		{"over the member scan", wide.String(), wideRev.String(), false},
+		{"over the member scan", wide, wideRev, false},
 		{"changed in place, far from the start", `{"items":[{"id":1,"n":"a"},{"id":2,"n":"b"},{"id":3,"n":"c"}]}`,
 			`{"items":[{"id":1,"n":"a"},{"id":2,"n":"B!"},{"id":3,"n":"c"}]}`, false},
 		{"invalid after an identical prefix", `{"a":[1,2,3],"b":4}`, `{"a":[1,2,3],"b":}`, false},
@@ -191,6 +181,15 @@ func BenchmarkParseAgainst(b *testing.B) {
 	}
 }
 
+// object returns a JSON object of n members, member(i) the i-th.
+func object(n int, member func(i int) string) string {
+	ms := make([]string, n)
+	for i := range ms {
+		ms[i] = member(i)
+	}
+	return "{" + strings.Join(ms, ",") + "}"
+}
+
 // TestParseAgainstBudget: pairs built to make the guide repeat its work parse as parse
 // does, and the guide's work on them stays within its budget (about twice the bytes
 // parsed), which it would overrun if it compared a deep difference again at every
@@ -198,33 +197,18 @@ func BenchmarkParseAgainst(b *testing.B) {
 // mapped to it by a repeated name, or scanned all of a counterpart's names for each
 // name it lacks.
 func TestParseAgainstBudget(t *testing.T) {
-	var big strings.Builder
-	big.WriteString(`{"x":{`)
-	for i := range 64 {
-		if i > 0 {
-			big.WriteByte(',')
-		}
-		fmt.Fprintf(&big, `"member%02d":%d`, i, i)
-	}
-	big.WriteString(`}}`)
-	many := `{` + strings.TrimSuffix(strings.Repeat(`"x":{"member00":0},`, 5000), ",") + `}`
-	var strangers strings.Builder // every name unknown to the counterpart
-	strangers.WriteString(`{"x":{`)
-	for i := range 64 {
-		if i > 0 {
-			strangers.WriteByte(',')
-		}
-		fmt.Fprintf(&strangers, `"other%03d":%d`, i, i)
-	}
-	strangers.WriteString(`}}`)
+	big := `{"x":` + object(64, func(i int) string { return fmt.Sprintf(`"member%02d":%d`, i, i) }) + `}`
+	many := object(5000, func(int) string { return `"x":{"member00":0}` })
+	// every name unknown to the counterpart
+	strangers := `{"x":` + object(64, func(i int) string { return fmt.Sprintf(`"other%03d":%d`, i, i) }) + `}`
 	tests := []struct{ name, a, b string }{
-		{"many small objects against one large", big.String(), many},
+		{"many small objects against one large", big, many},
 		{"deep, differing at the bottom", strings.Repeat(`[`, 5000) + `1` + strings.Repeat(`]`, 5000),
 			strings.Repeat(`[`, 5000) + `2` + strings.Repeat(`]`, 5000)},
 		{"deep objects in reverse, differing at the bottom",
 			strings.Repeat(`{"a":1,"k":`, 2000) + `1` + strings.Repeat(`}`, 2000),
 			strings.Repeat(`{"k":`, 2000) + `2` + strings.Repeat(`,"a":1}`, 2000)},
-		{"names the counterpart lacks", big.String(), strangers.String()},
+		{"names the counterpart lacks", big, strangers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
