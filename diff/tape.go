@@ -309,10 +309,11 @@ key:
 	if b[i] != '"' {
 		return nodes, stack, errAt(i, "invalid character %q looking for an object key", b[i])
 	}
-	if g != nil && g.off {
-		g = nil
-	}
 	if g != nil {
+		if g.off {
+			g = nil
+			goto name
+		}
 		var at int
 		switch nodes, i, at = g.members(b, i, nodes); at {
 		case gNext:
@@ -324,15 +325,21 @@ key:
 		case gAfter:
 			goto after
 		}
+		// a name the guide did not foresee
+		if j, esc, err = scanString(b, i); err != nil {
+			return nodes, stack, err
+		}
+		nodes = addNode(nodes, int32(i), int32(j), int32(len(nodes))+1, jKey, esc)
+		g.key(b, i, j, esc)
+		i = j
+		goto colon
 	}
+name:
 	idx = int32(len(nodes))
 	if j, esc, err = scanString(b, i); err != nil {
 		return nodes, stack, err
 	}
 	nodes = addNode(nodes, int32(i), int32(j), idx+1, jKey, esc)
-	if g != nil {
-		g.key(b, i, j, esc)
-	}
 	i = j
 colon:
 	if i < len(b) && b[i] <= ' ' {
