@@ -51,7 +51,7 @@ type guide struct {
 	frames []guideFrame
 	akeys  []guideKey // the counterparts' member names of the open objects, in frame order
 	// perms[d][h] holds, for the last object at depth d with a counterpart of
-	// digest h (permSlot), the position among the counterpart's names of each of its
+	// digest h (see open), the position among the counterpart's names of each of its
 	// members: the guess for the next one at that depth with such a counterpart, its
 	// sibling in a list page, which is written by the same code in the same order.
 	perms [maxPermDepth][4][]int32
@@ -102,6 +102,22 @@ func (g *guide) reset(a *tape, data []byte) {
 	// the guide do the same work over and over (many small objects whose counterpart
 	// is one large object, say) is parsed plainly once this is spent.
 	g.budget = 2*len(data) + 4096
+}
+
+// release lets go of the guide's tape and of scratch grown past what a pooled tape
+// should keep: one large object would otherwise pin its names.
+func (g *guide) release() {
+	g.a = nil
+	if cap(g.akeys) > maxPooledNodes/4 || cap(g.frames) > maxPooledNodes/4 {
+		g.akeys, g.frames = nil, nil
+	}
+	for d := range g.perms {
+		for h, p := range g.perms[d] {
+			if cap(p) > maxPooledNodes/4 {
+				g.perms[d][h] = nil
+			}
+		}
+	}
 }
 
 // value is called where parseTape is about to parse a value at b[i]. When the bytes

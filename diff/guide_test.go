@@ -224,3 +224,23 @@ func TestParseAgainstBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestGuideRelease: a tape given back to the pool keeps no large scratch from guiding a
+// small document by a large object, and no pointer to the guide's tape.
+func TestGuideRelease(t *testing.T) {
+	large := []byte(object(100000, func(i int) string { return fmt.Sprintf(`"k%d":%d`, i, i) }))
+	ta, tb := new(tape), getTape()
+	if err := ta.parse(large); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.parseAgainst([]byte(`{"k0":0}`), ta); err != nil {
+		t.Fatal(err)
+	}
+	if cap(tb.guide.akeys) < 100000 {
+		t.Fatalf("the guide gathered %d names, want the large object's", cap(tb.guide.akeys))
+	}
+	putTape(tb)
+	if tb.guide.a != nil || cap(tb.guide.akeys) > maxPooledNodes/4 || cap(tb.guide.perms[0][(100000*7+4)&3]) > maxPooledNodes/4 {
+		t.Errorf("released guide keeps its tape or %d names, %d positions", cap(tb.guide.akeys), cap(tb.guide.perms[0][(100000*7+4)&3]))
+	}
+}

@@ -85,7 +85,8 @@ func putTape(t *tape) {
 	if t == nil || cap(t.nodes) > maxPooledNodes {
 		return
 	}
-	t.data, t.guide.a = nil, nil
+	t.data = nil
+	t.guide.release()
 	tapePool.Put(t)
 }
 
