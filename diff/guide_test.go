@@ -120,9 +120,9 @@ func TestParseAgainstBenchPages(t *testing.T) {
 }
 
 // FuzzParseAgainst: for any two documents, and for the primary against its members
-// reversed and against itself with the other spliced in, the guided parse gives the
-// plain parse's tape and error, and what it proves equal the reference differ finds
-// equal.
+// reversed or sorted and against itself with the other spliced in, the guided parse
+// gives the plain parse's tape and error, and what it proves equal the reference
+// differ finds equal.
 func FuzzParseAgainst(f *testing.F) {
 	for i, s := range jsonSeeds {
 		f.Add([]byte(s), []byte(jsonSeeds[(i+1)%len(jsonSeeds)]), uint16(i*7))
@@ -136,6 +136,7 @@ func FuzzParseAgainst(f *testing.F) {
 		}
 		rev := reverseKeys(a)
 		checkParseAgainst(t, a, rev)
+		checkParseAgainst(t, a, sortKeys(a))
 		k := int(cut) % (len(a) + 1)
 		spliced := slices.Concat(a[:k], b, a[k:])
 		checkParseAgainst(t, a, spliced)
