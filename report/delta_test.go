@@ -271,3 +271,55 @@ func TestDeltaHandlesEveryField(t *testing.T) {
 	check(reflect.ValueOf(&r.MismatchSets[0]).Elem(), decided[reflect.TypeFor[MismatchSet]()].counters)
 	check(reflect.ValueOf(&got.Series[0]).Elem(), decided[reflect.TypeFor[SeriesPoint]()].counters)
 }
+
+// Rows keyed before a template was learned are folded into the template's row
+// in the later snapshot; Delta folds the earlier one alike, so the window
+// holds only what came after.
+func TestDeltaFoldsWhatWasLearnedSince(t *testing.T) {
+	agg := NewAggregator(Limits{})
+	for i := range 15 {
+		agg.Observe(matched([]string{"GET /api/w/a", "GET /api/w/b", "GET /api/w/c"}[i%3], 5, 5))
+	}
+	base := agg.Snapshot()
+	for range 4 {
+		agg.Observe(differing("GET /api/w/d", "r9", changed("body.x", "body.x", "1", "2")))
+	}
+	cur, err := Merge(agg.Snapshot(), &Snapshot{Version: SnapshotVersion, Learned: []LearnedRoute{{Template: "/api/w/:id"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur.Route("GET /api/w/:id") == nil || cur.Route("GET /api/w/a") != nil {
+		t.Fatalf("the later snapshot did not fold: %v", cur.Routes)
+	}
+	got, err := Delta(cur, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Routes) != 1 || got.Routes[0].Route != "GET /api/w/:id" || got.Routes[0].Compared != 4 || got.Routes[0].Matched != 0 {
+		t.Errorf("delta routes %+v, want GET /api/w/:id with the 4 later mismatches", got.Routes)
+	}
+}
+
+// BenchmarkDelta is one evaluation's window of a proxy with 200 routes that
+// all saw traffic since the window began.
+func BenchmarkDelta(b *testing.B) {
+	t0 := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	agg := NewAggregator(Limits{})
+	feed := func(from, to int) {
+		for i := from; i < to; i++ {
+			o := windowTraffic(i, t0)
+			o.Route = fmt.Sprintf("GET /api/r%03d", i%200)
+			agg.Observe(o)
+		}
+	}
+	feed(0, 100000)
+	base := agg.Snapshot()
+	feed(100000, 120000)
+	cur := agg.Snapshot()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Delta(cur, base); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
