@@ -534,3 +534,38 @@ func TestControllerRollsBackOnTheWindowDespiteALongHistory(t *testing.T) {
 		return
 	}
 }
+
+// Partial evidence (a replica did not answer) has no window, and leaves the
+// window where it began; counts that went down (a restart without the
+// snapshot) start the window afresh, judged on the total meanwhile.
+func TestControllerWindowOnPartialAndResetEvidence(t *testing.T) {
+	f := newFixture(t, rules.RolloutConfig{Weights: []int{50, 100}, MinTime: "1h"}, "")
+	f.ev.add("GET /api/one", 50000, true)
+	f.eval(t) // the window begins
+	missing := errors.New("1 of 2 replicas did not answer")
+	whole := f.c.Evidence
+	f.c.Evidence = func(ctx context.Context) (*report.Snapshot, error) { s, _ := whole(ctx); return s, missing }
+	f.ev.add("GET /api/one", 40, false)
+	if s := f.eval(t); s.State == RolledBack {
+		t.Fatalf("rolled back on a window of partial evidence: %+v", s.Events[len(s.Events)-1])
+	}
+	f.c.Evidence = whole
+	s := f.eval(t)
+	if s.State != RolledBack || len(s.Events[len(s.Events)-1].Evidence) != 1 || s.Events[len(s.Events)-1].Evidence[0].Compared != 40 {
+		t.Fatalf("whole again: %+v, want rolled back on the window of the 40 since it began", s)
+	}
+
+	g := newFixture(t, rules.RolloutConfig{Weights: []int{50, 100}, MinTime: "1h"}, "")
+	g.ev.add("GET /api/one", 50000, true)
+	g.eval(t)
+	g.ev.agg = report.NewAggregator(report.Limits{}) // restarted without its snapshot
+	g.ev.add("GET /api/one", 100, true)
+	if s := g.eval(t); s.State != Progressing || s.Verdict != report.Pass {
+		t.Fatalf("counts went down: %+v, want the total judged", s)
+	}
+	g.ev.add("GET /api/one", 40, false)
+	s = g.eval(t)
+	if ev := s.Events[len(s.Events)-1].Evidence; s.State != RolledBack || len(ev) != 1 || ev[0].Compared != 40 || ev[0].Window == "" {
+		t.Fatalf("%+v, want rolled back on the window since the reset: the 40 failing", s)
+	}
+}

@@ -30,9 +30,14 @@ type window struct {
 // windowed returns the raw evidence of the window that ends with raw and how
 // long it spans, or nil when there is none yet: the window (re)starts at raw
 // when the current weight began after it (since moved) or the counts went
-// down, and only on whole evidence (a partial snapshot would put a missing
-// replica's whole history into the next window). c.act is held.
+// down. Partial evidence (a replica did not answer) has no window and leaves
+// it where it began: less the missing replica's counts, a delta could show
+// parity the candidate never had, and as a start it would put the replica's
+// whole history into the next window. c.act is held.
 func (c *Controller) windowed(raw *report.Snapshot, since time.Time, whole bool) (*report.Snapshot, time.Duration) {
+	if !whole {
+		return nil, 0
+	}
 	if c.win.base != nil && c.win.since.Equal(since) {
 		d, err := report.Delta(raw, c.win.base)
 		if err == nil {
@@ -40,7 +45,7 @@ func (c *Controller) windowed(raw *report.Snapshot, since time.Time, whole bool)
 		}
 		c.logger().Warn().Str("error", err.Error()).Msg("rollout window starts again; the total alone is judged this time")
 	}
-	c.startWindow(raw, since, whole)
+	c.startWindow(raw, since, true)
 	return nil, 0
 }
 
