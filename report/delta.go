@@ -28,17 +28,42 @@ import (
 // Judged copies (Accept) are refused: take the delta of raw snapshots and judge
 // it.
 func Delta(cur, base *Snapshot) (*Snapshot, error) {
+	s, _, err := delta(cur, base, withHistograms)
+	return s, err
+}
+
+// JudgeWindow judges step n of plan p under th on the window between base and
+// cur, as Judge(judged(Delta(cur, base)), …) does, without encoding the
+// window's latency histograms (which costs about a megabyte of garbage a
+// route): the gate reads their buckets in memory. judged applies the
+// acceptances in force (nil = none). The result's route statistics are of a
+// summary snapshot, which cannot be merged or read back. Delta's errors are
+// its errors.
+func JudgeWindow(cur, base *Snapshot, judged func(*Snapshot) *Snapshot, p *Plan, n int, th Thresholds) (*GateResult, error) {
+	s, held, err := delta(cur, base, withoutHistograms)
+	if err != nil {
+		return nil, err
+	}
+	if judged != nil {
+		s = judged(s)
+	}
+	return judge(s, p, n, th, held)
+}
+
+// delta is Delta; without histograms the changed routes' latency carries
+// quantiles only, and their buckets are returned in held.
+func delta(cur, base *Snapshot, hist histMode) (*Snapshot, heldLatency, error) {
 	if cur == nil || base == nil {
-		return nil, errors.New("delta: a snapshot is missing")
+		return nil, nil, errors.New("delta: a snapshot is missing")
 	}
 	for _, s := range []*Snapshot{cur, base} {
 		switch {
 		case s.Version != SnapshotVersion:
-			return nil, fmt.Errorf("delta: snapshot version %d, want %d", s.Version, SnapshotVersion)
+			return nil, nil, fmt.Errorf("delta: snapshot version %d, want %d", s.Version, SnapshotVersion)
 		case s.HistogramsOmitted:
-			return nil, errors.New("delta: a snapshot is a summary without latency histograms")
+			return nil, nil, errors.New("delta: a snapshot is a summary without latency histograms")
 		case s.judged():
-			return nil, errors.New("delta: a snapshot is a judged copy (acceptances applied); take the delta of raw snapshots")
+			return nil, nil, errors.New("delta: a snapshot is a judged copy (acceptances applied); take the delta of raw snapshots")
 		}
 	}
 	if !slices.EqualFunc(cur.Learned, base.Learned, func(a, b LearnedRoute) bool {
@@ -48,25 +73,27 @@ func Delta(cur, base *Snapshot) (*Snapshot, error) {
 		// row in cur: fold them the same way.
 		rekeyed, err := Merge(base, &Snapshot{Version: SnapshotVersion, Learned: cur.Learned})
 		if err != nil {
-			return nil, fmt.Errorf("delta: %w", err)
+			return nil, nil, fmt.Errorf("delta: %w", err)
 		}
 		rekeyed.Started, rekeyed.Updated = base.Started, base.Updated
 		base = rekeyed
 	}
 	d := deltas{}
+	held := heldLatency{}
 	out := &Snapshot{
-		Version:          SnapshotVersion,
-		Started:          base.Updated,
-		Updated:          cur.Updated,
-		Limits:           cur.Limits,
-		RoutesOverflowed: d.sub("routes_overflowed", cur.RoutesOverflowed, base.RoutesOverflowed),
-		Series:           d.series(cur.Series, base.Series),
-		Learned:          slices.Clone(cur.Learned),
-		Routes:           make([]RouteStats, 0, len(cur.Routes)),
+		HistogramsOmitted: hist == withoutHistograms,
+		Version:           SnapshotVersion,
+		Started:           base.Updated,
+		Updated:           cur.Updated,
+		Limits:            cur.Limits,
+		RoutesOverflowed:  d.sub("routes_overflowed", cur.RoutesOverflowed, base.RoutesOverflowed),
+		Series:            d.series(cur.Series, base.Series),
+		Learned:           slices.Clone(cur.Learned),
+		Routes:            make([]RouteStats, 0, len(cur.Routes)),
 	}
 	for i := range base.Routes {
 		if cur.Route(base.Routes[i].Route) == nil {
-			return nil, fmt.Errorf("delta: route %q is gone", base.Routes[i].Route)
+			return nil, nil, fmt.Errorf("delta: route %q is gone", base.Routes[i].Route)
 		}
 	}
 	for i := range cur.Routes {
@@ -76,18 +103,21 @@ func Delta(cur, base *Snapshot) (*Snapshot, error) {
 			out.Routes = append(out.Routes, *c)
 			continue
 		}
-		r, err := deltaRoute(c, b)
+		r, h, err := deltaRoute(c, b, hist)
 		if err != nil {
-			return nil, fmt.Errorf("delta: route %q: %w", c.Route, err)
+			return nil, nil, fmt.Errorf("delta: route %q: %w", c.Route, err)
 		}
 		if r.MirroredCount() > 0 || r.SkippedTotal() > 0 || r.Reasks > 0 || r.ReaskDropped > 0 {
 			out.Routes = append(out.Routes, r)
+			if h != nil {
+				held[r.Route] = h
+			}
 		}
 	}
 	if d.err != nil {
-		return nil, fmt.Errorf("delta: %w", d.err)
+		return nil, nil, fmt.Errorf("delta: %w", d.err)
 	}
-	return out, nil
+	return out, held, nil
 }
 
 // judged reports whether s carries acceptances (a copy made by Accept).
@@ -155,7 +185,8 @@ func (d *deltas) series(cur, base []SeriesPoint) []SeriesPoint {
 }
 
 // deltaRoute is c minus b, the same route in a later and an earlier snapshot.
-func deltaRoute(c, b *RouteStats) (RouteStats, error) {
+// Without histograms, the latency's buckets are returned instead of encoded.
+func deltaRoute(c, b *RouteStats, hist histMode) (RouteStats, *[2]buckets, error) {
 	d := deltas{}
 	r := RouteStats{
 		Route:                    c.Route,
@@ -182,17 +213,34 @@ func deltaRoute(c, b *RouteStats) (RouteStats, error) {
 	r.Noise = d.noise(c.Noise, b.Noise)
 	r.MismatchSets = d.sets(c.MismatchSets, b.MismatchSets)
 	if d.err != nil {
-		return r, d.err
+		return r, nil, d.err
 	}
-	var err error
-	if r.Latency.Primary, err = deltaLatency(c.Latency.Primary, b.Latency.Primary); err != nil {
-		return r, fmt.Errorf("primary latency: %w", err)
-	}
-	if r.Latency.Candidate, err = deltaLatency(c.Latency.Candidate, b.Latency.Candidate); err != nil {
-		return r, fmt.Errorf("candidate latency: %w", err)
+	var held *[2]buckets
+	for i, side := range []struct {
+		name     string
+		dst      *Latency
+		cur, old Latency
+	}{{"primary", &r.Latency.Primary, c.Latency.Primary, b.Latency.Primary}, {"candidate", &r.Latency.Candidate, c.Latency.Candidate, b.Latency.Candidate}} {
+		h, err := deltaHistogram(side.cur, side.old)
+		if err != nil {
+			return r, nil, fmt.Errorf("%s latency: %w", side.name, err)
+		}
+		if hist == withHistograms {
+			if *side.dst, err = latencyOf(h); err != nil {
+				return r, nil, err
+			}
+			continue
+		}
+		if held == nil {
+			held = &[2]buckets{}
+		}
+		held[i] = bucketsOf(h)
+		if h.TotalCount() > 0 {
+			*side.dst = quantiles(h)
+		}
 	}
 	r.finish()
-	return r, nil
+	return r, held, nil
 }
 
 func (d *deltas) groups(cur, base []DiffGroup) []DiffGroup {
@@ -288,31 +336,31 @@ func (d *deltas) sets(cur, base []MismatchSet) []MismatchSet {
 	return out
 }
 
-// deltaLatency subtracts base's histogram from cur's, bucket by bucket.
-func deltaLatency(cur, base Latency) (Latency, error) {
+// deltaHistogram subtracts base's histogram from cur's, bucket by bucket.
+func deltaHistogram(cur, base Latency) (*packedHist, error) {
+	out := newHistogram()
 	if cur.HDR == base.HDR && cur.Count == base.Count {
-		return Latency{}, nil
+		return out, nil
 	}
 	hc, err := cur.histogram()
 	if err != nil {
-		return Latency{}, err
+		return nil, err
 	}
 	hb, err := base.histogram()
 	if err != nil {
-		return Latency{}, err
+		return nil, err
 	}
 	for v, n := range hb.ForEachBucket {
 		if hc.CountAtValue(v) < n {
-			return Latency{}, fmt.Errorf("the histogram's bucket at %d µs went down from %d to %d", v, n, hc.CountAtValue(v))
+			return nil, fmt.Errorf("the histogram's bucket at %d µs went down from %d to %d", v, n, hc.CountAtValue(v))
 		}
 	}
-	out := newHistogram()
 	for v, n := range hc.ForEachBucket {
 		if k := n - hb.CountAtValue(v); k > 0 {
 			if err := out.RecordValues(v, k); err != nil {
-				return Latency{}, fmt.Errorf("latency histogram: %w", err)
+				return nil, fmt.Errorf("latency histogram: %w", err)
 			}
 		}
 	}
-	return latencyOf(out)
+	return out, nil
 }

@@ -300,9 +300,9 @@ func TestDeltaFoldsWhatWasLearnedSince(t *testing.T) {
 	}
 }
 
-// BenchmarkDelta is one evaluation's window of a proxy with 200 routes that
-// all saw traffic since the window began.
-func BenchmarkDelta(b *testing.B) {
+// BenchmarkWindow is one evaluation's window of a proxy with 200 routes that
+// all saw traffic since the window began: Delta then Judge, and JudgeWindow.
+func BenchmarkWindow(b *testing.B) {
 	t0 := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
 	agg := NewAggregator(Limits{})
 	feed := func(from, to int) {
@@ -316,10 +316,71 @@ func BenchmarkDelta(b *testing.B) {
 	base := agg.Snapshot()
 	feed(100000, 120000)
 	cur := agg.Snapshot()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Delta(cur, base); err != nil {
-			b.Fatal(err)
+	plan, err := ParsePlan("plan.yaml", []byte("steps: [{name: All, routes: [/api]}]\n"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("Delta+Judge", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			d, err := Delta(cur, base)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := Judge(d, plan, 1, plan.Thresholds); err != nil {
+				b.Fatal(err)
+			}
 		}
+	})
+	b.Run("JudgeWindow", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := JudgeWindow(cur, base, nil, plan, 1, plan.Thresholds); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// JudgeWindow judges as Judge does on the judged Delta, latency included,
+// without encoding the window's histograms.
+func TestJudgeWindowIsJudgeOfDelta(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	agg := NewAggregator(Limits{})
+	for i := range 3000 {
+		agg.Observe(windowTraffic(i, t0))
+	}
+	base := agg.Snapshot()
+	for i := 3000; i < 5000; i++ {
+		agg.Observe(windowTraffic(i, t0))
+	}
+	cur := agg.Snapshot()
+	plan, err := ParsePlan("plan.yaml", []byte("thresholds: {min_samples: 10, max_p99_ratio: 1.5}\nsteps:\n  - {name: All, routes: [/api/a, /api/b, /api/c]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	judged := func(s *Snapshot) *Snapshot {
+		return Accept(s, []Acceptance{{Route: "GET /api/b", Path: "body.total", Kind: "changed", Reason: "rounding", Owner: "ada", Until: "2099-01-01"}}, t0)
+	}
+	d, err := Delta(cur, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Judge(judged(d), plan, 1, plan.Thresholds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := JudgeWindow(cur, base, judged, plan, 1, plan.Thresholds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, got, cmpopts.IgnoreFields(RouteVerdict{}, "Stats")); d != "" {
+		t.Errorf("JudgeWindow (-Judge of Delta +JudgeWindow):\n%s", d)
+	}
+	if got.Routes[0].Evidence.Latency.Primary.Samples == 0 {
+		t.Error("no latency judged: the comparison proves nothing")
+	}
+	if _, err := JudgeWindow(base, cur, judged, plan, 1, plan.Thresholds); err == nil {
+		t.Error("a window whose counts went down was judged")
 	}
 }

@@ -234,14 +234,8 @@ func (c *Controller) Evaluate(ctx context.Context) error {
 	st.Weights = slices.Clone(st.Weights)
 	c.mu.Unlock()
 	whole := partial == nil
-	win, span := c.windowed(snap, st.Since, whole)
+	base, span := c.windowed(snap, st.Since, whole)
 	defer c.rewindow(snap, st.Since, whole)
-	if c.Judged != nil {
-		snap = c.Judged(snap)
-		if win != nil {
-			win = c.Judged(win)
-		}
-	}
 
 	n := st.Step
 	for i, w := range st.Weights {
@@ -249,7 +243,7 @@ func (c *Controller) Evaluate(ctx context.Context) error {
 			n = max(n, i+1)
 		}
 	}
-	j, err := c.judge(snap, win, span, n)
+	j, err := c.judge(snap, base, span, n)
 	if err != nil {
 		return err
 	}

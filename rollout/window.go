@@ -18,7 +18,8 @@ import (
 // needs the total to pass and the window not to fail. The window lives in
 // memory: after a restart, or when the counts went down (a proxy restarted
 // without its snapshot), it starts afresh and the total alone is judged until
-// the next evaluation.
+// the next evaluation. report.JudgeWindow judges the window without encoding
+// its latency histograms.
 
 // window is where the current window began.
 type window struct {
@@ -27,23 +28,19 @@ type window struct {
 	at    time.Time        // when base was read
 }
 
-// windowed returns the raw evidence of the window that ends with raw and how
-// long it spans, or nil when there is none yet: the window (re)starts at raw
-// when the current weight began after it (since moved) or the counts went
-// down. Partial evidence (a replica did not answer) has no window and leaves
-// it where it began: less the missing replica's counts, a delta could show
-// parity the candidate never had, and as a start it would put the replica's
-// whole history into the next window. c.act is held.
+// windowed returns the raw evidence the current window began with and how
+// long ago, or nil when there is none yet: the window (re)starts at raw when
+// the current weight began after it (since moved). Partial evidence (a replica
+// did not answer) has no window and leaves it where it began: less the
+// missing replica's counts, a window could show parity the candidate never
+// had, and as a start it would put the replica's whole history into the next
+// window. c.act is held.
 func (c *Controller) windowed(raw *report.Snapshot, since time.Time, whole bool) (*report.Snapshot, time.Duration) {
 	if !whole {
 		return nil, 0
 	}
 	if c.win.base != nil && c.win.since.Equal(since) {
-		d, err := report.Delta(raw, c.win.base)
-		if err == nil {
-			return d, c.now().Sub(c.win.at)
-		}
-		c.logger().Warn().Str("error", err.Error()).Msg("rollout window starts again; the total alone is judged this time")
+		return c.win.base, c.now().Sub(c.win.at)
 	}
 	c.startWindow(raw, since, true)
 	return nil, 0
@@ -78,9 +75,15 @@ type judgement struct {
 	windowed map[string]bool // route keys failing in the window only
 }
 
-// judge judges steps 1..n on the total snap and, when there is one, on the
-// window win of length span.
-func (c *Controller) judge(snap, win *report.Snapshot, span time.Duration, n int) (*judgement, error) {
+// judge judges steps 1..n on raw in total and, when there is a window (base,
+// begun span ago), on the window; counts that went down since base (a restart
+// without the snapshot, a reset) start the window afresh at raw, and the total
+// alone is judged this time.
+func (c *Controller) judge(raw, base *report.Snapshot, span time.Duration, n int) (*judgement, error) {
+	snap := raw
+	if c.Judged != nil {
+		snap = c.Judged(raw)
+	}
 	res, err := report.Judge(snap, c.Plan, n, c.thresholds())
 	if err != nil {
 		return nil, err
@@ -93,11 +96,14 @@ func (c *Controller) judge(snap, win *report.Snapshot, span time.Duration, n int
 			failed[rv.Route] = true
 		}
 	}
-	if win == nil {
+	if base == nil {
 		return j, nil
 	}
-	if j.window, err = report.Judge(win, c.Plan, n, c.thresholds()); err != nil {
-		return nil, err
+	if j.window, err = report.JudgeWindow(raw, base, c.Judged, c.Plan, n, c.thresholds()); err != nil {
+		c.logger().Warn().Str("error", err.Error()).Msg("rollout window starts again; the total alone is judged this time")
+		c.startWindow(raw, c.win.since, true)
+		j.window = nil
+		return j, nil
 	}
 	j.span = spanText(span)
 	for _, rv := range j.window.Routes {
