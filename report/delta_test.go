@@ -384,3 +384,35 @@ func TestJudgeWindowIsJudgeOfDelta(t *testing.T) {
 		t.Error("a window whose counts went down was judged")
 	}
 }
+
+// A fleet replica replaced without its snapshot takes its counts out of the
+// merge; even when the others' new traffic outgrows them, its past minutes in
+// the series went down, and there is no window.
+func TestDeltaSeesAReplicaLostFromAMerge(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	a, b := NewAggregator(Limits{}), NewAggregator(Limits{})
+	for i := range 400 {
+		o := matched("GET /api/a", 5, 5)
+		o.Time = t0.Add(time.Duration(i) * time.Second)
+		[]*Aggregator{a, b}[i%2].Observe(o)
+	}
+	base, err := Merge(a.Snapshot(), b.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 400; i < 2000; i++ { // b alone, after a was replaced
+		o := matched("GET /api/a", 5, 5)
+		o.Time = t0.Add(time.Duration(i) * time.Second)
+		b.Observe(o)
+	}
+	cur, err := Merge(b.Snapshot(), NewAggregator(Limits{}).Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := cur.Route("GET /api/a"); r.Compared <= base.Route("GET /api/a").Compared {
+		t.Fatalf("the route's counts went down (%d): the test needs them to grow", r.Compared)
+	}
+	if _, err := Delta(cur, base); err == nil || !strings.Contains(err.Error(), "series") {
+		t.Errorf("a replica lost from the merge: %v, want the series gone down", err)
+	}
+}
