@@ -140,6 +140,10 @@ type mirrorPool struct {
 	// compareSlots bounds the comparisons running at once (CompareConcurrency),
 	// so that decoding and diffing hostile bodies leave CPU to serving.
 	compareSlots chan struct{}
+	// budget bounds the CPU those comparisons use over time (nil: no budget),
+	// measured by meter.
+	budget *compareBudget
+	meter  cpuMeter
 }
 
 func (m *mirrorPool) init(p *Proxy) {
@@ -148,6 +152,7 @@ func (m *mirrorPool) init(p *Proxy) {
 	m.limit = int64(p.mirrorConcurrency() + p.mirrorQueue())
 	m.jobs = make(chan *pair, m.limit)
 	m.compareSlots = make(chan struct{}, p.compareConcurrency())
+	m.budget, m.meter = p.compareBudget(), p.cpuMeter()
 }
 
 // compareSlot waits for a comparison slot; false when Close gave up waiting
@@ -358,6 +363,21 @@ func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency tim
 		return
 	}
 	defer func() { <-p.mirrors.compareSlots }()
+	if x.comparable() {
+		decided := p.Decided != nil && p.Decided(pr.dec.Route)
+		if !p.mirrors.budget.admit(decided) {
+			p.Metrics.budgetSkip(decided)
+			p.skipPair(pr, report.SkipCompareBudget)
+			return
+		}
+	}
+	// From here on, what the comparison costs is taken out of the budget.
+	stop := p.mirrors.meter()
+	defer func() {
+		cpu := stop()
+		p.mirrors.budget.spend(cpu)
+		p.Metrics.compareCPU(cpu)
+	}()
 	x.Learned = learnedFor(p.Observer, pr.dec.Route)
 	var release, releaseFollow func()
 	x.Reask, release = p.reasker(pr)

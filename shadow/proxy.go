@@ -116,6 +116,23 @@ type Proxy struct {
 	// the rest of the CPU stays with serving, whatever the candidate sends.
 	CompareConcurrency int
 
+	// CompareBudget is the share of the CPU (of GOMAXPROCS cores) that comparing
+	// the mirrors' answers — decoding, parsing, diffing, aggregating — may use
+	// over time (0 = DefaultCompareBudget; 1 or more = no budget: every pair
+	// that has both answers is compared). Each comparison's CPU time is
+	// measured; once comparisons have spent their share, pairs are not compared
+	// until it has been earned back, and are counted as skipped
+	// (compare_budget) on their route, so that serving keeps its CPU whatever
+	// the candidate sends and the gate judges on the sample compared. The last
+	// quarter of the share goes only to routes Decided does not call decided.
+	CompareBudget float64
+
+	// Decided reports whether the gate has already decided a route (a
+	// conclusive pass or fail): under the comparison budget, such routes are
+	// sampled down first. It is asked once per comparison, so it must be cheap
+	// and safe for concurrent use (report.DecidedRoutes is). nil: no route is.
+	Decided func(route string) bool
+
 	// MirrorBodyCap is the largest request body buffered to be sent to both backends
 	// (0 = DefaultMirrorBodyCap). A larger body streams to the serving backend,
 	// whole and once, and the mirror is skipped as body_too_large.
@@ -164,6 +181,11 @@ type Proxy struct {
 	ownTransport []*http.Transport
 	ids          *requestIDs
 	mirrors      mirrorPool
+
+	// The comparison budget's clock and CPU meter; nil: the wall clock and the
+	// thread's CPU time (tests drive the budget through them).
+	budgetClock func() time.Duration
+	budgetMeter cpuMeter
 }
 
 // init sets up the Proxy's own state on first use: transports, the request id
