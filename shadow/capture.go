@@ -61,7 +61,7 @@ func (c *capture) release() {
 }
 
 // copyBufPool holds the buffers that response bodies are copied through.
-var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // readCapped reads r up to limit bytes. over reports that r holds more: then the
 // bytes read so far (more than limit) are returned and the rest is still in r.
