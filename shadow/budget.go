@@ -89,6 +89,16 @@ func (b *compareBudget) refill() {
 	}
 }
 
+// readCost is what reading a mirrored answer costs the budget per byte: about
+// what moving a byte through a loopback socket and into the capture costs. It
+// is charged by size because the reading goroutine waits on the network, where
+// its thread's CPU time cannot be read without pinning it to a thread (which
+// would cost every mirrored stream a thread switch per chunk).
+const readCost = time.Nanosecond
+
+// decided reports whether the gate has decided route (Decided).
+func (p *Proxy) decided(route string) bool { return p.Decided != nil && p.Decided(route) }
+
 // compareBudget is the Proxy's budget (nil: none); the clock and the meter
 // are the tests' to replace.
 func (p *Proxy) compareBudget() *compareBudget {

@@ -136,11 +136,11 @@ func TestCompareBudgetFavoursUndecidedRoutes(t *testing.T) {
 	}
 }
 
-// The budget bounds hostile answers too: a gzip bomb within the caps is
-// decoded once, its CPU time (measured on the comparing thread) puts a small
-// budget in debt, and while the clock stands still every later bomb is skipped
-// instead of decoded. Failed candidates cost no comparison and are never
-// skipped for it.
+// The budget bounds hostile answers too: a gzip bomb within the caps is read
+// (charged by its size) and decoded once, its comparison's CPU time (measured
+// on the comparing thread) puts the budget in debt, and while the clock stands
+// still every later bomb is neither read nor decoded but skipped. Failed
+// candidates cost no comparison and are never skipped for it.
 func TestCompareBudgetBoundsHostileAnswers(t *testing.T) {
 	var bomb bytes.Buffer
 	zw := gzip.NewWriter(&bomb)
@@ -158,10 +158,15 @@ func TestCompareBudgetBoundsHostileAnswers(t *testing.T) {
 		w.Header().Set("Content-Encoding", "gzip")
 		w.Write(bomb.Bytes())
 	})
+	ct := &countingTransport{RoundTripper: newTransport(time.Minute, 4)}
+	defer ct.CloseIdleConnections()
+	// Room to read one bomb, and 10 µs of CPU to start comparing it.
+	room := time.Duration(bomb.Len())*readCost + 10*time.Microsecond
 	var now atomic.Int64
 	obs := newObserver()
-	p := &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), Decide: decideFixed(rules.Primary, true),
-		Observer: obs, CompareBudget: 1e-9, budgetClock: func() time.Duration { return time.Duration(now.Load()) }}
+	p := &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), CandidateTransport: ct, Decide: decideFixed(rules.Primary, true),
+		Observer: obs, CompareBudget: float64(room) / float64(runtime.GOMAXPROCS(0)) / float64(time.Second),
+		budgetClock: func() time.Duration { return time.Duration(now.Load()) }}
 	h := newHarness(t, p)
 	skipped := map[report.SkipReason]int{}
 	for i := range 6 {
@@ -180,5 +185,8 @@ func TestCompareBudgetBoundsHostileAnswers(t *testing.T) {
 	}
 	if want := map[report.SkipReason]int{"": 2, report.SkipCompareBudget: 4}; skipped[""] != want[""] || skipped[report.SkipCompareBudget] != want[report.SkipCompareBudget] {
 		t.Errorf("observations by skip reason %v, want %v (one bomb compared, four over the budget, the failure observed)", skipped, want)
+	}
+	if n := ct.read.Load(); n != int64(bomb.Len()) {
+		t.Errorf("read %d bytes of the candidate's answers, want one bomb's %d", n, bomb.Len())
 	}
 }

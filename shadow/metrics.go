@@ -137,7 +137,7 @@ func NewMetrics(maxRoutes int) *Metrics {
 		}, []string{"reason"}),
 		compareSeconds: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "parity_compare_cpu_seconds_total",
-			Help: "CPU time spent comparing mirrored answers (decoding, parsing, diffing, aggregating), as the comparison budget counts it.",
+			Help: "CPU time spent comparing mirrored answers as the comparison budget counts it: reading the mirror's answer (charged by its size, 1 ns a byte), then decoding, parsing, diffing and aggregating (measured).",
 		}),
 		budgetSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "parity_compare_budget_skipped_total",

@@ -262,7 +262,22 @@ func (p *Proxy) runMirror(pr *pair) {
 	}
 
 	_, transport := p.backend(pr.to)
-	m := fetch(transport, pr.req, p.captureCap())
+	m, res := send(transport, pr.req)
+	if res != nil {
+		// Reading the answer is the comparison's first cost: over the budget,
+		// it is not read at all (its connection is closed), however much the
+		// backend would send.
+		if decided := p.decided(pr.dec.Route); !p.mirrors.budget.admit(decided) {
+			res.Body.Close()
+			p.Metrics.observeMirror(pr.dec.Route, pr.to, res.StatusCode, nil, m.latency)
+			p.Metrics.budgetSkip(decided)
+			p.dropPair(pr, report.SkipCompareBudget)
+			return
+		}
+		cost := time.Duration(m.read(res, p.captureCap())) * readCost
+		p.mirrors.budget.spend(cost)
+		p.Metrics.compareCPU(cost)
+	}
 	defer m.release()
 	status := 0
 	if m.resp != nil {
@@ -318,12 +333,25 @@ func (f *fetched) release() {
 // Truncated, its Size the declared Content-Length (-1 when none). The mirror,
 // the noise re-ask and the replay all fetch through it.
 func fetch(transport http.RoundTripper, req *http.Request, limit int64) fetched {
-	sent := time.Now()
-	res, err := transport.RoundTrip(req)
-	f := fetched{latency: time.Since(sent), err: err}
-	if err != nil {
-		return f
+	f, res := send(transport, req)
+	if res != nil {
+		f.read(res, limit)
 	}
+	return f
+}
+
+// send sends req and returns the answer's head with its body still to read
+// (nil, with the error in f, when there is none).
+func send(transport http.RoundTripper, req *http.Request) (f fetched, res *http.Response) {
+	sent := time.Now()
+	res, f.err = transport.RoundTrip(req)
+	f.latency = time.Since(sent)
+	return f, res
+}
+
+// read reads res's body into f as fetch describes, closes it, and returns the
+// bytes read.
+func (f *fetched) read(res *http.Response, limit int64) int64 {
 	f.capt = newCapture(limit)
 	bp := copyBufPool.Get().(*[]byte)
 	var n int64
@@ -333,13 +361,13 @@ func fetch(transport http.RoundTripper, req *http.Request, limit int64) fetched 
 	if f.err != nil {
 		f.capt.release()
 		f.capt = nil
-		return f
+		return n
 	}
 	f.resp = diffResponse(res.StatusCode, res.Header, f.capt)
 	if f.over = n > limit; f.over {
 		f.resp.Size = res.ContentLength
 	}
-	return f
+	return n
 }
 
 // compare builds the exchange of pr from the serving side's answer and the
@@ -364,7 +392,7 @@ func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency tim
 	}
 	defer func() { <-p.mirrors.compareSlots }()
 	if x.comparable() {
-		decided := p.Decided != nil && p.Decided(pr.dec.Route)
+		decided := p.decided(pr.dec.Route)
 		if !p.mirrors.budget.admit(decided) {
 			p.Metrics.budgetSkip(decided)
 			p.skipPair(pr, report.SkipCompareBudget)

@@ -117,14 +117,16 @@ type Proxy struct {
 	CompareConcurrency int
 
 	// CompareBudget is the share of the CPU (of GOMAXPROCS cores) that comparing
-	// the mirrors' answers — decoding, parsing, diffing, aggregating — may use
-	// over time (0 = DefaultCompareBudget; 1 or more = no budget: every pair
-	// that has both answers is compared). Each comparison's CPU time is
-	// measured; once comparisons have spent their share, pairs are not compared
-	// until it has been earned back, and are counted as skipped
-	// (compare_budget) on their route, so that serving keeps its CPU whatever
-	// the candidate sends and the gate judges on the sample compared. The last
-	// quarter of the share goes only to routes Decided does not call decided.
+	// the mirrors' answers — reading the mirrored answer, decoding, parsing,
+	// diffing, aggregating — may use over time (0 = DefaultCompareBudget; 1 or
+	// more = no budget: every pair that has both answers is compared). Each
+	// comparison's CPU time is measured (the read is charged by its size);
+	// once comparisons have spent their share, mirrored answers are neither
+	// read nor compared until it has been earned back, and the pairs are
+	// counted as skipped (compare_budget) on their route, so that serving
+	// keeps its CPU whatever the candidate sends and the gate judges on the
+	// sample compared. The last quarter of the share goes only to routes
+	// Decided does not call decided.
 	CompareBudget float64
 
 	// Decided reports whether the gate has already decided a route (a
