@@ -265,18 +265,28 @@ func (p *Proxy) runMirror(pr *pair) {
 	m, res := send(transport, pr.req)
 	if res != nil {
 		// Reading the answer is the comparison's first cost: over the budget,
-		// it is not read at all (its connection is closed), however much the
-		// backend would send.
-		if decided := p.decided(pr.dec.Route); !p.mirrors.budget.admit(decided) {
+		// it is not read, or no further (its connection is closed), however
+		// much the backend would send.
+		decided := p.decided(pr.dec.Route)
+		over := !p.mirrors.budget.admit(decided)
+		if over {
 			res.Body.Close()
+		} else {
+			m.read(res, p.captureCap(), func(n int) bool {
+				cost := time.Duration(n) * readCost
+				p.mirrors.budget.spend(cost)
+				p.Metrics.compareCPU(cost)
+				return p.mirrors.budget.admit(decided)
+			})
+			over = errors.Is(m.err, errOverBudget)
+		}
+		if over {
+			m.release()
 			p.Metrics.observeMirror(pr.dec.Route, pr.to, res.StatusCode, nil, m.latency)
 			p.Metrics.budgetSkip(decided)
 			p.dropPair(pr, report.SkipCompareBudget)
 			return
 		}
-		cost := time.Duration(m.read(res, p.captureCap())) * readCost
-		p.mirrors.budget.spend(cost)
-		p.Metrics.compareCPU(cost)
 	}
 	defer m.release()
 	status := 0
@@ -335,7 +345,7 @@ func (f *fetched) release() {
 func fetch(transport http.RoundTripper, req *http.Request, limit int64) fetched {
 	f, res := send(transport, req)
 	if res != nil {
-		f.read(res, limit)
+		f.read(res, limit, nil)
 	}
 	return f
 }
@@ -349,25 +359,48 @@ func send(transport http.RoundTripper, req *http.Request) (f fetched, res *http.
 	return f, res
 }
 
-// read reads res's body into f as fetch describes, closes it, and returns the
-// bytes read.
-func (f *fetched) read(res *http.Response, limit int64) int64 {
-	f.capt = newCapture(limit)
+// read reads res's body into f as fetch describes and closes it. When charge is
+// set, it is told the size of every chunk read, and reading stops, with
+// errOverBudget, when it returns false.
+func (f *fetched) read(res *http.Response, limit int64, charge func(n int) bool) {
+	f.capt = newCapture(limit, res.ContentLength)
+	var w io.Writer = f.capt
+	if charge != nil {
+		w = chargedWriter{w, charge}
+	}
 	bp := copyBufPool.Get().(*[]byte)
 	var n int64
-	n, f.err = io.CopyBuffer(f.capt, io.LimitReader(res.Body, limit+1), *bp)
+	n, f.err = io.CopyBuffer(w, io.LimitReader(res.Body, limit+1), *bp)
 	copyBufPool.Put(bp)
 	res.Body.Close() // unread bytes left: the transport closes the connection
 	if f.err != nil {
 		f.capt.release()
 		f.capt = nil
-		return n
+		return
 	}
 	f.resp = diffResponse(res.StatusCode, res.Header, f.capt)
 	if f.over = n > limit; f.over {
 		f.resp.Size = res.ContentLength
 	}
-	return n
+}
+
+// errOverBudget stops reading a mirrored answer once the comparison budget is
+// spent.
+var errOverBudget = errors.New("comparison budget spent")
+
+// chargedWriter writes through to w after charging every chunk; a charge that
+// says no stops the copy.
+type chargedWriter struct {
+	w      io.Writer
+	charge func(n int) bool
+}
+
+func (c chargedWriter) Write(p []byte) (int, error) {
+	c.w.Write(p)
+	if !c.charge(len(p)) {
+		return 0, errOverBudget
+	}
+	return len(p), nil
 }
 
 // compare builds the exchange of pr from the serving side's answer and the

@@ -555,7 +555,7 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 
 	var capt *capture
 	if st.pair != nil {
-		capt = newCapture(p.captureCap())
+		capt = newCapture(p.captureCap(), res.ContentLength)
 	}
 	flush, headersNow := flushPolicy(res)
 	written, rerr, werr := copyResponse(rw, res, capt, flush, headersNow)
