@@ -91,7 +91,9 @@ func TestCompareBudgetFavoursUndecidedRoutes(t *testing.T) {
 		if res.StatusCode != http.StatusOK || body != `{"ok":true}` {
 			t.Fatalf("client got %d %q, want the primary's answer", res.StatusCode, body)
 		}
-		return obs.next(t)
+		o := obs.next(t)
+		settled(t, m)
+		return o
 	}
 	var order []string
 	for range 10 {
@@ -164,8 +166,9 @@ func TestCompareBudgetBoundsHostileAnswers(t *testing.T) {
 	room := time.Duration(bomb.Len())*readCost + 10*time.Microsecond
 	var now atomic.Int64
 	obs := newObserver()
+	m := NewMetrics(0)
 	p := &Proxy{Primary: primary.url(t), Candidate: candidate.url(t), CandidateTransport: ct, Decide: decideFixed(rules.Primary, true),
-		Observer: obs, CompareBudget: float64(room) / float64(runtime.GOMAXPROCS(0)) / float64(time.Second),
+		Observer: obs, Metrics: m, CompareBudget: float64(room) / float64(runtime.GOMAXPROCS(0)) / float64(time.Second),
 		budgetClock: func() time.Duration { return time.Duration(now.Load()) }}
 	h := newHarness(t, p)
 	skipped := map[report.SkipReason]int{}
@@ -178,6 +181,7 @@ func TestCompareBudgetBoundsHostileAnswers(t *testing.T) {
 			t.Fatalf("client got %d %q, want the primary's answer", res.StatusCode, body)
 		}
 		o := obs.next(t)
+		settled(t, m)
 		skipped[o.Skipped]++
 		if path == "/api/down" && o.CandidateError == "" {
 			t.Errorf("a failed candidate observed as %+v, want its error", o)
@@ -188,5 +192,18 @@ func TestCompareBudgetBoundsHostileAnswers(t *testing.T) {
 	}
 	if n := ct.read.Load(); n != int64(bomb.Len()) {
 		t.Errorf("read %d bytes of the candidate's answers, want one bomb's %d", n, bomb.Len())
+	}
+}
+
+// settled waits until no mirror is in flight: a comparison is charged to the
+// budget just after it is observed, and the next request must find it charged.
+func settled(t *testing.T, m *Metrics) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for metricValue(t, m, "parity_mirror_in_flight", nil) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a mirror still in flight")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -106,8 +106,10 @@ func (p *Proxy) newPair(r *http.Request, dec *rules.Decision, h http.Header, bod
 func (pr *pair) served(status int, h http.Header, c *capture, err error, latency time.Duration) {
 	if err != nil {
 		// Nothing trustworthy to compare against (the serving backend failed, or the
-		// client left and took its request with it): the mirror stops too.
-		pr.cancel()
+		// client left and took its request with it): the mirror stops too — once
+		// the result is handed over, so that the mirror, woken by the cancel,
+		// finds it rather than taking the serving side for unfinished.
+		defer pr.cancel()
 	}
 	if pr.state.CompareAndSwap(pairWaiting, pairServed) {
 		// Read by the mirror only after servedCh is closed.
