@@ -9,7 +9,7 @@ import (
 
 // accessLog writes the one access line of a request: method, canonical path (never
 // the query, where secrets travel), route, status, duration in milliseconds, serving
-// backend, request id, what happened to the mirror, and who asked — the client's
+// backend (and the weight that chose it, under cutover.weights), request id, what happened to the mirror, and who asked — the client's
 // address (the first X-Forwarded-For entry when forwarded headers are trusted),
 // user agent, protocol and the response's body bytes. No other header is logged.
 func (p *Proxy) accessLog(r *http.Request, st *serveState) {
@@ -22,8 +22,12 @@ func (p *Proxy) accessLog(r *http.Request, st *serveState) {
 		Str("route", st.dec.Route).
 		Int("status", st.status).
 		Float64("duration_ms", float64(time.Since(st.start).Microseconds())/1000).
-		Str("backend", st.dec.Serve.String()).
-		Str("request_id", st.id).
+		Str("backend", st.dec.Serve.String())
+	if st.dec.Weighted != "" {
+		// A weight chose the backend: the share it was chosen by.
+		e.Int("weight", st.dec.Weight)
+	}
+	e.Str("request_id", st.id).
 		Str("mirror", st.mirrorText()).
 		Str("client", clientAddr(r, p.TrustForwarded)).
 		Str("user_agent", r.UserAgent()).

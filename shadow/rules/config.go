@@ -69,10 +69,42 @@ type Config struct {
 	src *configSource
 }
 
-// CutoverConfig holds the guide's feature flags.
+// CutoverConfig holds the guide's feature flags and the weights that generalise them.
 type CutoverConfig struct {
-	Enabled bool     `yaml:"enabled"` // FASTIFY_ENABLED; default false
-	Routes  []string `yaml:"routes"`  // FASTIFY_PROXY_ROUTES; empty = every /api/* but /api/auth
+	// Enabled is the master switch (FASTIFY_ENABLED; default false): false sends
+	// nothing to the candidate, whatever Routes, Weights or a controller say.
+	Enabled bool `yaml:"enabled"`
+	// Routes are served entirely by the candidate (FASTIFY_PROXY_ROUTES). Empty
+	// means every /api/* but /api/auth — only while Weights is empty too and no
+	// controller sets the cutover (Controlled); otherwise empty means none.
+	Routes []string `yaml:"routes"`
+	// Weights maps a route prefix to the percent (0..100) of its requests served
+	// by the candidate, sticky per client (Sticky). The longest weighted prefix
+	// of a path applies; a prefix of Routes beats any weight (100%).
+	Weights map[string]int `yaml:"weights"`
+	// Sticky is what keeps a client on one backend under a weight: cookie:NAME,
+	// header:NAME, or client_ip (the default: the connection's address, never
+	// X-Forwarded-For). A request without the cookie or header falls back to
+	// client_ip.
+	Sticky string `yaml:"sticky"`
+	// Controlled is set when Routes and Weights are a controller's
+	// (Live.SetCutover) rather than the file's: empty Routes then mean none. It
+	// is not read from the file.
+	Controlled bool `yaml:"-"`
+}
+
+// The sticky sources of cutover.sticky.
+const (
+	StickyClientIP     = "client_ip"
+	stickyCookiePrefix = "cookie:"
+	stickyHeaderPrefix = "header:"
+)
+
+// everyAPI reports whether the cutover sends every /api/* path (but auth) to the
+// candidate: the guide's empty FASTIFY_PROXY_ROUTES, with no weights and no
+// controller.
+func (c CutoverConfig) everyAPI() bool {
+	return len(c.Routes) == 0 && len(c.Weights) == 0 && !c.Controlled
 }
 
 // CompareConfig is a set of comparison rules; global under compare:, and per route.
@@ -374,6 +406,26 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, key string) error {
 			}
 		}
 		return nil
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return w.errorf(n, key, "want a mapping, got %s", describe(n))
+		}
+		w.pos[key] = valuePos{line: n.Line}
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
+				return w.errorf(k, key, "a key must be a plain string, got %s", describe(k))
+			}
+			if line, dup := seen[k.Value]; dup {
+				return w.errorf(k, key, "key %q already given at line %d", k.Value, line)
+			}
+			seen[k.Value] = k.Line
+			if err := w.walk(v, t.Elem(), entryKey(key, k.Value)); err != nil {
+				return err
+			}
+		}
+		return nil
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			return w.errorf(n, key, "want a list, got %s", describe(n))
@@ -436,6 +488,9 @@ func kindName(t reflect.Type) string {
 	}
 	return "string"
 }
+
+// entryKey names the entry k of the mapping at key: cutover.weights[/api/sessions].
+func entryKey(key, k string) string { return key + "[" + k + "]" }
 
 func joinKey(parent, k string) string {
 	if parent == "" {
@@ -609,6 +664,12 @@ func (c *Config) Validate() error {
 			return err
 		}
 	}
+	if err := c.checkWeights(); err != nil {
+		return err
+	}
+	if err := c.checkSticky(); err != nil {
+		return err
+	}
 	if s := c.Shadow.Sample; s != nil && (math.IsNaN(*s) || *s < 0 || *s > 1) {
 		return c.fieldError("shadow.sample", strconv.FormatFloat(*s, 'g', -1, 64), "must be between 0 and 1, got %g", *s)
 	}
@@ -701,27 +762,64 @@ func (c *Config) checkRules(key string, cc CompareConfig) error {
 // checkPrefix checks a route prefix: canonical, and — for prefixes that send requests
 // to the candidate (api) — under /api and not covering /api/auth.
 func (c *Config) checkPrefix(key, p string, api bool) error {
+	if msg := prefixProblem(p, api); msg != "" {
+		return c.fieldError(key, p, "%s", msg)
+	}
+	return nil
+}
+
+// prefixProblem is what is wrong with a route prefix (see checkPrefix), "" when
+// nothing is.
+func prefixProblem(p string, api bool) string {
 	if p == "" {
-		return c.fieldError(key, p, "empty prefix")
+		return "empty prefix"
 	}
 	if !strings.HasPrefix(p, "/") {
-		return c.fieldError(key, p, "prefix %q must start with /", p)
+		return fmt.Sprintf("prefix %q must start with /", p)
 	}
 	canon, amb := route.Canonicalize(p)
 	if amb {
-		return c.fieldError(key, p, "prefix %q is ambiguous (encoded separators, control or non-ASCII bytes)", p)
+		return fmt.Sprintf("prefix %q is ambiguous (encoded separators, control or non-ASCII bytes)", p)
 	}
 	if canon != p {
-		return c.fieldError(key, p, "prefix %q is not canonical; write %q", p, canon)
+		return fmt.Sprintf("prefix %q is not canonical; write %q", p, canon)
 	}
 	if !api {
-		return nil
+		return ""
 	}
 	if route.CoversAuth(p) {
-		return c.fieldError(key, p, "prefix %q covers /api/auth, which never goes to the candidate", p)
+		return fmt.Sprintf("prefix %q covers /api/auth, which never goes to the candidate", p)
 	}
 	if !route.UnderFold(p, route.API+"/") {
-		return c.fieldError(key, p, "prefix %q is not under /api/; only /api paths go to the candidate", p)
+		return fmt.Sprintf("prefix %q is not under /api/; only /api paths go to the candidate", p)
+	}
+	return ""
+}
+
+// checkWeights checks cutover.weights: each prefix as a cutover route's (under
+// /api/, canonical, not covering /api/auth), each percent within 0..100. Prefixes
+// are checked in order, so the first problem reported is the same on every run.
+func (c *Config) checkWeights() error {
+	for _, p := range sortedKeys(c.Cutover.Weights) {
+		w := c.Cutover.Weights[p]
+		key, text := entryKey("cutover.weights", p), strconv.Itoa(w)
+		// The entry's line is found by its percent, the value read there.
+		if msg := prefixProblem(p, true); msg != "" {
+			return c.fieldError(key, text, "%s", msg)
+		}
+		if w < 0 || w > 100 {
+			return c.fieldError(key, text, "percent must be between 0 and 100, got %d", w)
+		}
+	}
+	return nil
+}
+
+// checkSticky checks cutover.sticky: client_ip, cookie:NAME with a valid cookie
+// name, or header:NAME with a valid header field name.
+func (c *Config) checkSticky() error {
+	v := c.Cutover.Sticky
+	if _, err := parseSticky(v); err != nil {
+		return c.fieldError("cutover.sticky", v, "%v", err)
 	}
 	return nil
 }

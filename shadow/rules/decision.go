@@ -31,6 +31,13 @@ type Decision struct {
 	Route     string  // report route key, "GET /api/sessions/:id"
 	Serve     Backend // who answers the client
 	Mirror    bool    // send a copy to the other backend and compare
+	// Weight is the percent of the path's requests the candidate serves while the
+	// cutover is enabled: 100 under a cutover prefix, the weight of the prefix
+	// named by Weighted, else 0.
+	Weight int
+	// Weighted is the cutover.weights prefix that assigned the request to Serve
+	// by its client's sticky bucket; "" when none did.
+	Weighted string
 	// Skip is why an /api request is not mirrored; empty when Mirror is set or the
 	// request is not an API request.
 	Skip    report.SkipReason

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -64,6 +65,31 @@ type Live struct {
 
 	openAPIRef string           // the document openAPI was last read from
 	openAPI    []route.Declared // its templates
+
+	cutover *CutoverState // a controller's cutover over the file's (SetCutover); nil = none
+	// What the configuration in force was built from, to rebuild it when the
+	// cutover changes: the file's content, or the Config given to Store.
+	lastData []byte
+	stored   *Config
+}
+
+// CutoverState is what a controller running in the process (the rollout's
+// autopilot) says the candidate serves, in place of the file's cutover.routes and
+// cutover.weights: Routes entirely, as cutover.routes — empty means none here,
+// never every /api/* —, and Weights, prefix to percent, as cutover.weights. It
+// goes through the same validation as the file's. The master switch stays the
+// file's cutover.enabled (FASTIFY_ENABLED), and FASTIFY_PROXY_ROUTES still wins
+// over Routes.
+type CutoverState struct {
+	Routes  []string
+	Weights map[string]int
+}
+
+// applyTo puts the state in place of c's routes and weights, on copies.
+func (s *CutoverState) applyTo(c *CutoverConfig) {
+	c.Routes = slices.Clone(s.Routes)
+	c.Weights = maps.Clone(s.Weights)
+	c.Controlled = true
 }
 
 type liveState struct {
@@ -87,6 +113,64 @@ func (l *Live) Router() *Router {
 	return rt
 }
 
+// Enabled reports the master switch of the configuration in force —
+// cutover.enabled, or FASTIFY_ENABLED over it —, false before the first load. While
+// it is false nothing goes to the candidate, whatever SetCutover said: a controller
+// reading false should stop.
+func (l *Live) Enabled() bool {
+	cfg, _ := l.Current()
+	return cfg != nil && cfg.Cutover.Enabled
+}
+
+// SetCutover sets (c non-nil) or clears (nil) a controller's cutover: while set,
+// it replaces the routes and weights of every configuration loaded, the file's
+// and Store's, before the environment and Override are applied (so
+// FASTIFY_ENABLED and FASTIFY_PROXY_ROUTES keep winning). The configuration in
+// force is rebuilt with it at once, from the same file content (the OpenAPI
+// document is not read again), and OnReload is called. An invalid state — a
+// prefix covering /api/auth, a percent over 100 — is refused with the error and
+// changes nothing. c is copied.
+func (l *Live) SetCutover(c *CutoverState) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	prev := l.cutover
+	l.cutover = nil
+	if c != nil {
+		l.cutover = &CutoverState{Routes: slices.Clone(c.Routes), Weights: maps.Clone(c.Weights)}
+	}
+	if l.cur.Load() == nil {
+		return nil // applied by the first load
+	}
+	var (
+		cfg *Config
+		rt  *Router
+		err error
+	)
+	if l.stored != nil {
+		cfg = l.withCutover(l.stored)
+		rt, err = l.router(cfg, false)
+	} else {
+		cfg, rt, err = l.build(l.lastData, false)
+	}
+	if err != nil {
+		l.cutover = prev
+		return fmt.Errorf("set cutover: %w", err)
+	}
+	l.swap(cfg, rt)
+	return nil
+}
+
+// withCutover is cfg with the controller's cutover in place, a copy when there is
+// one. l.mu is held.
+func (l *Live) withCutover(cfg *Config) *Config {
+	if l.cutover == nil {
+		return cfg
+	}
+	c := *cfg
+	l.cutover.applyTo(&c.Cutover)
+	return &c
+}
+
 // Reload loads the file, applies the environment and Override, validates and swaps.
 // On failure the old configuration stays, OnReject is called and the error returned;
 // on success OnReload is called.
@@ -107,27 +191,34 @@ func (l *Live) Reload() error {
 	return l.load(data)
 }
 
-// Store validates cfg (the environment and Override are not applied), builds its
-// Router and swaps it in, calling OnReload. An invalid cfg is rejected as by Reload.
+// Store validates cfg (the environment and Override are not applied; a cutover
+// set by SetCutover is, on a copy), builds its Router and swaps it in, calling
+// OnReload. An invalid cfg is rejected as by Reload.
 func (l *Live) Store(cfg *Config) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	rt, err := l.router(cfg)
+	in := l.withCutover(cfg)
+	rt, err := l.router(in, true)
 	if err != nil {
 		return l.reject(err)
 	}
-	l.swap(cfg, rt)
+	l.stored, l.lastData = cfg, nil
+	l.swap(in, rt)
 	return nil
 }
 
 // router builds cfg's Router over the Sources and the configuration's OpenAPI
-// document. l.mu is held.
-func (l *Live) router(cfg *Config) (*Router, error) {
+// document, read again when readDoc is set, else as last read. l.mu is held.
+func (l *Live) router(cfg *Config, readDoc bool) (*Router, error) {
 	if l.Sources.Learner == nil {
 		l.Sources.Learner = &route.Learner{}
 	}
 	src := l.Sources
-	src.Declared = append(slices.Clip(src.Declared), l.readOpenAPI(cfg.OpenAPI)...)
+	doc := l.openAPI
+	if readDoc {
+		doc = l.readOpenAPI(cfg.OpenAPI)
+	}
+	src.Declared = append(slices.Clip(src.Declared), doc...)
 	return NewRouterFrom(cfg, src)
 }
 
@@ -211,29 +302,45 @@ func readConfigOnce(path string) (data []byte, stable bool, err error) {
 	return data, stable, nil
 }
 
-// load parses data (the file's content), applies the overrides and swaps. l.mu is held.
+// load builds the configuration of data (the file's content) and swaps it in.
+// l.mu is held.
 func (l *Live) load(data []byte) error {
+	cfg, rt, err := l.build(data, true)
+	if err != nil {
+		return l.reject(err)
+	}
+	l.stored, l.lastData = nil, data
+	l.swap(cfg, rt)
+	return nil
+}
+
+// build parses data, puts the controller's cutover in place, applies the
+// environment and Override, and builds the Router, reading the OpenAPI document
+// again when readDoc is set. l.mu is held.
+func (l *Live) build(data []byte, readDoc bool) (*Config, *Router, error) {
 	cfg := &Config{}
 	if l.Path != "" {
 		var err error
 		if cfg, err = ParseConfig(l.Path, data); err != nil {
-			return l.reject(err)
+			return nil, nil, err
 		}
 	}
+	if l.cutover != nil {
+		l.cutover.applyTo(&cfg.Cutover)
+	}
 	if err := cfg.ApplyEnv(l.Getenv); err != nil {
-		return l.reject(err)
+		return nil, nil, err
 	}
 	if l.Override != nil {
 		if err := l.Override(cfg); err != nil {
-			return l.reject(err)
+			return nil, nil, err
 		}
 	}
-	rt, err := l.router(cfg)
+	rt, err := l.router(cfg, readDoc)
 	if err != nil {
-		return l.reject(err)
+		return nil, nil, err
 	}
-	l.swap(cfg, rt)
-	return nil
+	return cfg, rt, nil
 }
 
 func (l *Live) swap(cfg *Config, rt *Router) {

@@ -18,7 +18,10 @@ import (
 type Router struct {
 	cfg          *Config
 	enabled      bool
-	cutover      []string // empty = every /api/*
+	everyAPI     bool             // every /api/* path is cut over (the guide's empty routes)
+	cutover      []string         // served entirely by the candidate
+	weights      []weightedPrefix // longest prefix first
+	sticky       sticky
 	exclude      []string // lower case; matched ignoring case
 	writeRoutes  []string
 	methods      map[string]bool
@@ -71,7 +74,9 @@ func NewRouterFrom(cfg *Config, src Sources) (*Router, error) {
 	rt := &Router{
 		cfg:         cfg,
 		enabled:     cfg.Cutover.Enabled,
+		everyAPI:    cfg.Cutover.everyAPI(),
 		cutover:     cfg.Cutover.Routes,
+		weights:     compileWeights(cfg.Cutover.Weights),
 		writeRoutes: cfg.Shadow.WriteRoutes,
 		methods:     map[string]bool{},
 		sample:      cfg.Shadow.SampleRate(),
@@ -87,6 +92,9 @@ func NewRouterFrom(cfg *Config, src Sources) (*Router, error) {
 		rt.methods[m] = true
 	}
 	var err error
+	if rt.sticky, err = parseSticky(cfg.Cutover.Sticky); err != nil {
+		return nil, fmt.Errorf("cutover.sticky: %w", err)
+	}
 	if rt.defaultRules, err = compileRules(cfg.Compare, nil, cfg.Redactor); err != nil {
 		return nil, fmt.Errorf("compile compare rules: %w", err)
 	}
@@ -123,13 +131,16 @@ func (rt *Router) Keyer() *route.Keyer { return rt.keyer }
 // request URI. r is not changed.
 //
 // Serve is the candidate only when the cutover is enabled and the canonical path is
-// under /api, not auth, not ambiguous, and under a cutover prefix (none = every
-// /api/*). Mirror is set only for /api paths that are not auth, not ambiguous and not
+// under /api, not auth, not ambiguous, and either under a cutover prefix (none, with
+// no weights and no controller, = every /api/*) or under a weighted prefix whose
+// share the request's client falls in (assign). Mirror is set only for /api paths that are not auth, not ambiguous and not
 // excluded, whose method may be mirrored — a safe method of shadow.methods, without
 // a method-override header naming another method; a write only where a route opts in
 // (mirror_writes or shadow.write_routes) and never to the primary of a cut-over route;
-// CONNECT and unknown methods never — and that are sampled in. A cut-over request is
-// mirrored (to the primary) only with shadow.verify_cutover. Otherwise Skip says why.
+// CONNECT and unknown methods never — and that are sampled in. A request served by
+// the candidate is mirrored (to the primary) when a weight assigned it, at any
+// weight, 100 included; under a cutover prefix only with shadow.verify_cutover.
+// Otherwise Skip says why.
 //
 // The route whose rules apply and the route key reported are the same template's
 // (route.Keyer.Match). Auth is the canonical path under /api/auth, or a raw target
@@ -164,8 +175,8 @@ func (rt *Router) Decide(r *http.Request) Decision {
 		redirects = cr.redirects
 	}
 	d.FollowCanonical, d.QuietRedirects = redirects.follow && safeMethods[method], redirects.quiet
-	if rt.enabled && d.API && !d.Auth && !d.Ambiguous && rt.cutOver(path) {
-		d.Serve = Candidate
+	if rt.enabled && d.API && !d.Auth && !d.Ambiguous {
+		rt.assign(r, path, &d)
 	}
 	if !d.API {
 		return d
@@ -175,7 +186,7 @@ func (rt *Router) Decide(r *http.Request) Decision {
 		d.Skip = report.SkipAuth
 	case d.Ambiguous:
 		d.Skip = report.SkipAmbiguous
-	case d.Serve == Candidate && !rt.verify:
+	case d.Serve == Candidate && !rt.verify && d.Weighted == "":
 		d.Skip = report.SkipCutOver
 	case rt.excluded(path):
 		d.Skip = report.SkipExcluded
@@ -192,18 +203,32 @@ func (rt *Router) Decide(r *http.Request) Decision {
 	return d
 }
 
-// cutOver reports whether path is under a cutover prefix (case-sensitive, as the
-// backends route).
-func (rt *Router) cutOver(path string) bool {
-	if len(rt.cutover) == 0 {
-		return route.Under(path, route.API+"/")
+// assign decides who serves an /api path that may go to the candidate and sets
+// d.Serve, d.Weight and d.Weighted: a path under a cutover prefix (or any, when
+// every /api/* is cut over) is the candidate's, weight 100; else under the longest
+// weighted prefix, the candidate serves it when the client's sticky bucket of that
+// prefix is among the first weight of 100; else the primary does. Prefixes match
+// case-sensitively, as the backends route.
+func (rt *Router) assign(r *http.Request, path string, d *Decision) {
+	if rt.everyAPI && route.Under(path, route.API+"/") {
+		d.Serve, d.Weight = Candidate, 100
+		return
 	}
 	for _, p := range rt.cutover {
 		if route.Under(path, p) {
-			return true
+			d.Serve, d.Weight = Candidate, 100
+			return
 		}
 	}
-	return false
+	for _, w := range rt.weights {
+		if route.Under(path, w.prefix) {
+			d.Weight, d.Weighted = w.percent, w.prefix
+			if w.percent > 0 && bucket(rt.sticky.key(r), w.prefix) < w.percent {
+				d.Serve = Candidate
+			}
+			return
+		}
+	}
 }
 
 // excluded matches shadow.exclude ignoring case: excluding too much is the safe side.
@@ -222,7 +247,7 @@ func (rt *Router) excluded(path string) bool {
 // with allowWrites, writes are sent to the candidate too.
 func (rt *Router) ForReplay(allowWrites bool) *Router {
 	c := *rt
-	c.enabled = false
+	c.enabled = false // and so nothing is weighted either
 	c.sample = 1
 	c.allowWrites = allowWrites
 	return &c
