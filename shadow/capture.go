@@ -45,11 +45,10 @@ func (c *capture) reserve(n int) {
 	if double := 2 * c.buf.Cap(); double > want {
 		want = int(min(int64(double), max(c.limit, int64(want))))
 	}
+	// The outgrown buffer goes to the collector: back in the pool, it would be
+	// the next one taken, and outgrown again.
 	b := make([]byte, c.buf.Len(), want)
 	copy(b, c.buf.Bytes())
-	if c.buf.Cap() <= maxPooled {
-		capturePool.Put(c.buf)
-	}
 	c.buf = bytes.NewBuffer(b)
 }
 

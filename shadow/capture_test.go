@@ -58,6 +58,22 @@ func TestCaptureHoldsOneCap(t *testing.T) {
 	}
 }
 
+// A released capture's buffer serves the next capture of its size, whether
+// the size is known or comes in chunks: only the capture itself is allocated.
+func TestCaptureReusesBuffers(t *testing.T) {
+	p := make([]byte, 64<<10)
+	for _, size := range []int64{-1, 64 << 10} {
+		n := testing.AllocsPerRun(100, func() {
+			c := newCapture(1<<20, size)
+			c.Write(p)
+			c.release()
+		})
+		if n >= 2 { // 1, and a collection emptying the pool may add a little
+			t.Errorf("size %d: %v allocations a capture, want its own only", size, n)
+		}
+	}
+}
+
 func TestReadCapped(t *testing.T) {
 	tests := []struct {
 		name    string
