@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -205,5 +208,41 @@ func settled(t *testing.T, m *Metrics) {
 			t.Fatal("a mirror still in flight")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// A small answer left unread for the budget is still read to its end, so that
+// its connection is kept: under budget pressure the mirrors do not each dial
+// the candidate anew.
+func TestCompareBudgetKeepsConnections(t *testing.T) {
+	primary := newBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"ok":true}`) })
+	var conns atomic.Int64
+	candidate := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"ok":true}`)
+	}))
+	candidate.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	candidate.Start()
+	defer candidate.Close()
+	cu, _ := url.Parse(candidate.URL)
+	var now atomic.Int64
+	obs := newObserver()
+	m := NewMetrics(0)
+	// Every comparison costs an hour: after the first, the budget is spent.
+	h := newHarness(t, budgetedProxy(&Proxy{Primary: primary.url(t), Candidate: cu, Decide: decideFixed(rules.Primary, true),
+		Observer: obs, Metrics: m}, &now, time.Hour))
+	var skipped int
+	for range 5 {
+		h.get(t, "/api/items")
+		if obs.next(t).Skipped == report.SkipCompareBudget {
+			skipped++
+		}
+		settled(t, m)
+	}
+	if skipped != 4 || conns.Load() != 1 {
+		t.Errorf("%d of 5 skipped over %d candidate connections, want 4 over 1", skipped, conns.Load())
 	}
 }

@@ -272,7 +272,9 @@ func (p *Proxy) runMirror(pr *pair) {
 		decided := p.decided(pr.dec.Route)
 		over := !p.mirrors.budget.admit(decided)
 		if over {
-			res.Body.Close()
+			cost := time.Duration(discard(res)) * readCost
+			p.mirrors.budget.spend(cost)
+			p.Metrics.compareCPU(cost)
 		} else {
 			m.read(res, p.captureCap(), func(n int) bool {
 				cost := time.Duration(n) * readCost
@@ -384,6 +386,25 @@ func (f *fetched) read(res *http.Response, limit int64, charge func(n int) bool)
 	if f.over = n > limit; f.over {
 		f.resp.Size = res.ContentLength
 	}
+}
+
+// maxDiscard is the largest answer read to its end only to keep its
+// connection: a new connection costs more than reading that much, which every
+// mirror left unread under budget pressure would otherwise pay.
+const maxDiscard = 64 << 10
+
+// discard closes res's body unread, reading it first when it declares no more
+// than maxDiscard bytes, so that its connection is kept. It returns the bytes
+// read.
+func discard(res *http.Response) int64 {
+	var n int64
+	if res.ContentLength >= 0 && res.ContentLength <= maxDiscard {
+		bp := copyBufPool.Get().(*[]byte)
+		n, _ = io.CopyBuffer(io.Discard, io.LimitReader(res.Body, maxDiscard+1), *bp)
+		copyBufPool.Put(bp)
+	}
+	res.Body.Close()
+	return n
 }
 
 // errOverBudget stops reading a mirrored answer once the comparison budget is
