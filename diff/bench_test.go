@@ -1,9 +1,11 @@
 package diff
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -44,6 +46,22 @@ func benchDoc(size int, changed bool) []byte {
 // order, values and spellings unchanged: the shape of the bench harness's second
 // backend, another framework's serializer writing the same objects.
 func reverseKeys(doc []byte) []byte {
+	return reorderKeys(doc, func(_ *tape, keys []int32) { slices.Reverse(keys) })
+}
+
+// sortKeys rewrites a JSON document with the members of every object sorted by raw
+// name, values and spellings unchanged: a serializer that sorts names but writes
+// values as the primary does.
+func sortKeys(doc []byte) []byte {
+	return reorderKeys(doc, func(t *tape, keys []int32) {
+		slices.SortStableFunc(keys, func(x, y int32) int { return bytes.Compare(t.raw(x), t.raw(y)) })
+	})
+}
+
+// reorderKeys rewrites a JSON document with the members of every object in the order
+// reorder puts their key nodes (of the document's tape t) in, values and spellings
+// unchanged.
+func reorderKeys(doc []byte, reorder func(t *tape, keys []int32)) []byte {
 	t := getTape()
 	defer putTape(t)
 	if err := t.parse(doc); err != nil {
@@ -59,14 +77,15 @@ func reverseKeys(doc []byte) []byte {
 			for k := v + 1; k < n.next; k = t.nodes[k+1].next {
 				keys = append(keys, k)
 			}
+			reorder(t, keys)
 			out = append(out, '{')
-			for i := len(keys) - 1; i >= 0; i-- {
-				out = append(out, t.raw(keys[i])...)
-				out = append(out, ':')
-				emit(keys[i] + 1)
+			for i, k := range keys {
 				if i > 0 {
 					out = append(out, ',')
 				}
+				out = append(out, t.raw(k)...)
+				out = append(out, ':')
+				emit(k + 1)
 			}
 			out = append(out, '}')
 		case jArray:
@@ -117,11 +136,12 @@ func benchPair(size int, changed bool) (*Response, *Response) {
 }
 
 // BenchmarkCompareJSON measures Compare on JSON pairs, with the baselines it is held
-// against in the same run: decoding both with encoding/json into any plus
-// reflect.DeepEqual, and go-cmp's cmp.Diff on the decoded values. Bytes per op count
-// both documents.
+// against in the same run on the two-differences pair: decoding both with
+// encoding/json into any plus reflect.DeepEqual, and go-cmp's cmp.Diff on the decoded
+// values. Bytes per op count both documents.
 //
 //	go test ./diff -run '^$' -bench CompareJSON -benchtime 2s
+//	go test ./diff -run '^$' -bench 'CompareJSON/64KB/(identical|equal-reversed|two-differences)$' -count 8
 func BenchmarkCompareJSON(b *testing.B) {
 	for _, size := range []int{4 << 10, 64 << 10} {
 		kb := fmt.Sprintf("%dKB", size>>10)
@@ -161,6 +181,18 @@ func BenchmarkCompareJSON(b *testing.B) {
 				Compare(identP, reencC, nil)
 			}
 		})
+		// Equal, every object's members sorted by name, values byte for byte the same.
+		sortC := jsonResp(string(sortKeys(identP.Body)))
+		if !Compare(identP, sortC, nil).Equal() {
+			b.Fatalf("%s sorted pair is not equal", kb)
+		}
+		b.Run(kb+"/equal-sorted", func(b *testing.B) {
+			b.SetBytes(bodies(identP, sortC))
+			b.ReportAllocs()
+			for b.Loop() {
+				Compare(identP, sortC, nil)
+			}
+		})
 		b.Run(kb+"/equal-reversed", func(b *testing.B) {
 			b.SetBytes(bodies(identP, revC))
 			b.ReportAllocs()
@@ -175,7 +207,7 @@ func BenchmarkCompareJSON(b *testing.B) {
 				Compare(diffP, diffC, nil)
 			}
 		})
-		b.Run(kb+"/two-differences/baseline-decode-deepequal", func(b *testing.B) {
+		b.Run(kb+"/baseline-decode-deepequal", func(b *testing.B) {
 			b.SetBytes(bodies(diffP, diffC))
 			b.ReportAllocs()
 			for b.Loop() {
@@ -191,7 +223,7 @@ func BenchmarkCompareJSON(b *testing.B) {
 				}
 			}
 		})
-		b.Run(kb+"/two-differences/baseline-go-cmp", func(b *testing.B) {
+		b.Run(kb+"/baseline-go-cmp", func(b *testing.B) {
 			b.SetBytes(bodies(diffP, diffC))
 			b.ReportAllocs()
 			for b.Loop() {

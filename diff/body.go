@@ -234,7 +234,17 @@ func (c *comparison) json(p *side, a []byte, q *side, b []byte, stream bool) {
 	ta, tb := getTape(), getTape()
 	defer putTape(ta)
 	defer putTape(tb)
-	errA, errB := ta.parse(a), tb.parse(b)
+	// The candidate is parsed against the primary's tape: what it shares with the
+	// primary is taken from there, and a pair that differs only in the order of
+	// members needs no walk (guide.go).
+	errA := ta.parse(a)
+	var errB error
+	equal := false
+	if errA == nil {
+		equal, errB = tb.parseAgainst(b, ta)
+	} else {
+		errB = tb.parse(b)
+	}
 	if errA != nil || errB != nil {
 		var notes []string
 		va, vb := c.render(p, a), c.render(q, b)
@@ -247,6 +257,9 @@ func (c *comparison) json(p *side, a []byte, q *side, b []byte, stream bool) {
 			vb = c.renderText(q, b, 0)
 		}
 		c.bodyDiff(Changed, va, vb, strings.Join(notes, "; "))
+		return
+	}
+	if equal {
 		return
 	}
 	w := getWalker(ta, tb, c.r)

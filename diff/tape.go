@@ -71,6 +71,7 @@ type tape struct {
 	data  []byte
 	nodes []node
 	stack []int32 // open containers while parsing
+	guide guide   // parseAgainst's scratch
 }
 
 var tapePool = sync.Pool{New: func() any { return new(tape) }}
@@ -85,6 +86,7 @@ func putTape(t *tape) {
 		return
 	}
 	t.data = nil
+	t.guide.release()
 	tapePool.Put(t)
 }
 
@@ -136,14 +138,33 @@ func (t *tape) parse(data []byte) error {
 	}
 	t.data = data
 	var err error
-	t.nodes, t.stack, err = parseTape(data, t.nodes[:0], t.stack[:0])
+	t.nodes, t.stack, err = parseTape(data, t.nodes[:0], t.stack[:0], nil)
 	return err
+}
+
+// parseAgainst is parse, guided by a, the tape of another document (see guide.go):
+// the tape and the error are those of parse. equal reports that data is a's document
+// with members of objects in another order at most, which no rules tell apart from it;
+// false says nothing.
+func (t *tape) parseAgainst(data []byte, a *tape) (equal bool, err error) {
+	if len(data) > math.MaxInt32 {
+		return false, errAt(0, "document of %d bytes is too large", len(data))
+	}
+	t.data = data
+	g := &t.guide
+	g.reset(a, data)
+	t.nodes, t.stack, err = parseTape(data, t.nodes[:0], t.stack[:0], g)
+	g.a = nil
+	return err == nil && g.equal, err
 }
 
 // parseTape is parse on local slices, so that appends stay in registers. It moves
 // between three places with goto — a value, an object's key, after a value — so that
 // a member's key, its value and the comma after it are read in one straight run.
-func parseTape(b []byte, nodes []node, stack []int32) (_ []node, _ []int32, err error) {
+//
+// With a guide (g != nil), values whose bytes are their counterparts' are taken from
+// the guide's tape (guide.value) and the guide follows every container and member name.
+func parseTape(b []byte, nodes []node, stack []int32, g *guide) (_ []node, _ []int32, err error) {
 	var (
 		i, j  int
 		esc   bool
@@ -152,13 +173,21 @@ func parseTape(b []byte, nodes []node, stack []int32) (_ []node, _ []int32, err 
 		inObj bool // the innermost open container is an object
 	)
 value:
-	if i < len(b) && isWS[b[i]] {
+	if i < len(b) && b[i] <= ' ' {
 		i = skipWS(b, i)
 	}
 	if i >= len(b) {
 		return nodes, stack, errAt(i, "unexpected end of JSON input")
 	}
 	idx = int32(len(nodes))
+	if g != nil {
+		var copied bool
+		if g.off {
+			g = nil
+		} else if nodes, i, copied = g.value(b, i, nodes); copied {
+			goto after
+		}
+	}
 	switch c = b[i]; c {
 	case '"':
 		if j, esc, err = scanString(b, i); err != nil {
@@ -169,13 +198,19 @@ value:
 	case '{':
 		nodes = addNode(nodes, int32(i), 0, 0, jObject, false)
 		stack = append(stack, idx)
+		if g != nil {
+			g.open(jObject, i)
+		}
 		i++
-		if i < len(b) && isWS[b[i]] {
+		if i < len(b) && b[i] <= ' ' {
 			i = skipWS(b, i)
 		}
 		if i < len(b) && b[i] == '}' {
 			i++
 			closeTop(nodes, &stack, i)
+			if g != nil {
+				g.close()
+			}
 			goto after
 		}
 		inObj = true
@@ -183,13 +218,19 @@ value:
 	case '[':
 		nodes = addNode(nodes, int32(i), 0, 0, jArray, false)
 		stack = append(stack, idx)
+		if g != nil {
+			g.open(jArray, i)
+		}
 		i++
-		if i < len(b) && isWS[b[i]] {
+		if i < len(b) && b[i] <= ' ' {
 			i = skipWS(b, i)
 		}
 		if i < len(b) && b[i] == ']' {
 			i++
 			closeTop(nodes, &stack, i)
+			if g != nil {
+				g.close()
+			}
 			goto after
 		}
 		inObj = false
@@ -224,7 +265,7 @@ value:
 	}
 
 after:
-	if i < len(b) && isWS[b[i]] {
+	if i < len(b) && b[i] <= ' ' {
 		i = skipWS(b, i)
 	}
 	if len(stack) == 0 {
@@ -246,6 +287,9 @@ after:
 	case c == '}' && inObj, c == ']' && !inObj:
 		i++
 		closeTop(nodes, &stack, i)
+		if g != nil {
+			g.close()
+		}
 		if len(stack) > 0 {
 			inObj = nodes[stack[len(stack)-1]].kind == jObject
 		}
@@ -257,7 +301,7 @@ after:
 	return nodes, stack, errAt(i, "invalid character %q after a value in an array", c)
 
 key:
-	if i < len(b) && isWS[b[i]] {
+	if i < len(b) && b[i] <= ' ' {
 		i = skipWS(b, i)
 	}
 	if i >= len(b) {
@@ -266,13 +310,40 @@ key:
 	if b[i] != '"' {
 		return nodes, stack, errAt(i, "invalid character %q looking for an object key", b[i])
 	}
+	if g != nil {
+		if g.off {
+			g = nil
+			goto name
+		}
+		var at int
+		switch nodes, i, at = g.members(b, i, nodes); at {
+		case gNext:
+			goto key
+		case gColon:
+			goto colon
+		case gValue:
+			goto value
+		case gAfter:
+			goto after
+		}
+		// a name the guide did not foresee
+		if j, esc, err = scanString(b, i); err != nil {
+			return nodes, stack, err
+		}
+		nodes = addNode(nodes, int32(i), int32(j), int32(len(nodes))+1, jKey, esc)
+		g.key(b, i, j, esc)
+		i = j
+		goto colon
+	}
+name:
+	idx = int32(len(nodes))
 	if j, esc, err = scanString(b, i); err != nil {
 		return nodes, stack, err
 	}
-	idx = int32(len(nodes))
 	nodes = addNode(nodes, int32(i), int32(j), idx+1, jKey, esc)
 	i = j
-	if i < len(b) && isWS[b[i]] {
+colon:
+	if i < len(b) && b[i] <= ' ' {
 		i = skipWS(b, i)
 	}
 	if i >= len(b) {

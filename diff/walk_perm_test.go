@@ -199,7 +199,9 @@ func TestCompareListPagesAgainstReference(t *testing.T) {
 }
 
 // FuzzCompareAgainstReference holds Compare to the reference differ on any two JSON
-// documents.
+// documents, and on the primary against its own members in reverse and sorted order
+// and the candidate's in reverse order, which Compare reads through the guide's tight
+// paths.
 func FuzzCompareAgainstReference(f *testing.F) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 8 {
@@ -214,12 +216,14 @@ func FuzzCompareAgainstReference(f *testing.F) {
 		if !json.Valid(a) || !json.Valid(b) {
 			return
 		}
-		got := Compare(jsonResp(string(a)), jsonResp(string(b)), rules)
-		if got.Truncated {
-			return
-		}
-		if diff := cmp.Diff(referenceDiffs(t, string(a), string(b)), diffKeys(got.Differences)); diff != "" {
-			t.Fatalf("primary   %s\ncandidate %s\n(-reference +Compare):\n%s", a, b, diff)
+		for _, c := range [][]byte{b, reverseKeys(a), sortKeys(a), reverseKeys(b)} {
+			got := Compare(jsonResp(string(a)), jsonResp(string(c)), rules)
+			if got.Truncated {
+				continue
+			}
+			if diff := cmp.Diff(referenceDiffs(t, string(a), string(c)), diffKeys(got.Differences)); diff != "" {
+				t.Fatalf("primary   %s\ncandidate %s\n(-reference +Compare):\n%s", a, c, diff)
+			}
 		}
 	})
 }

@@ -41,6 +41,9 @@ type RenderOptions struct {
 	Accepted func() []Acceptance
 	// Now is the clock acceptances are judged by; nil = time.Now.
 	Now func() time.Time
+	// Autopilot, on a live page, draws the autopilot's timeline from the
+	// rollout status beside the page (the admin listener's /parity/rollout).
+	Autopilot bool
 }
 
 // Judged returns s with o's acceptances applied (see Accept); s itself when

@@ -94,7 +94,7 @@ func renderHTML(w io.Writer, s *Snapshot, opts RenderOptions, refresh time.Durat
 		Icon:        verdictIcons[v.Verdict],
 		Footer:      opts.footerLine(),
 		Config: htmlConfig{RefreshMs: refresh.Milliseconds(), Icons: verdictIcons, Top: opts.top(), Thresholds: v.Thresholds,
-			NeverMirrored: [2]string{neverMirroredLabel, neverMirroredReason}, SecurityReasons: securityReasons()},
+			NeverMirrored: [2]string{neverMirroredLabel, neverMirroredReason}, SecurityReasons: securityReasons(), Rollout: opts.Autopilot},
 	}
 	p.Next = v.nextStep()
 	if opts.Plan != nil {
@@ -164,6 +164,8 @@ type htmlConfig struct {
 	NeverMirrored [2]string `json:"never_mirrored"`
 	// SecurityReasons explains each security rule (diff.Security.Reason).
 	SecurityReasons map[string]string `json:"security_reasons"`
+	// Rollout: the page polls the autopilot's status beside it.
+	Rollout bool `json:"rollout,omitempty"`
 }
 
 type htmlStep struct {

@@ -3,6 +3,7 @@ package shadow
 import (
 	"bytes"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -28,6 +29,10 @@ type Admin struct {
 	// Profiling serves the runtime profiles of net/http/pprof under
 	// /debug/pprof/ (off by default: a CPU profile costs while it runs).
 	Profiling bool
+	// Rollout serves the autopilot's GET /parity/rollout and its actions, POST
+	// /parity/rollout/{action}; the POSTs are let through only from the same
+	// origin (see sameOrigin). nil = not served.
+	Rollout http.Handler
 	// Hosts are the names accepted in a request's Host header besides the
 	// listener's own address (see NewAdminHandler), case-insensitive, with or
 	// without a port: the name a Prometheus or a load balancer reaches the admin
@@ -36,8 +41,9 @@ type Admin struct {
 }
 
 // NewAdminHandler returns the admin listener's handler: /metrics, /parity/report,
-// /parity/report.json, /healthz and /readyz, GET and HEAD only, and /debug/pprof/
-// when Profiling is set. It is never mounted
+// /parity/report.json, /healthz and /readyz, GET and HEAD only, /debug/pprof/
+// when Profiling is set, and the autopilot's /parity/rollout (its actions the
+// only POSTs, same-origin only) when Rollout is. It is never mounted
 // on the public listener, where these paths go to the backends like any other.
 //
 // It answers only requests whose Host names the listener itself — the IP address
@@ -70,6 +76,10 @@ func adminMux(a Admin) http.Handler {
 			}
 			full.ServeHTTP(w, r)
 		})
+	}
+	if a.Rollout != nil {
+		mux.Handle("GET /parity/rollout", a.Rollout)
+		mux.Handle("POST /parity/rollout/{action}", sameOrigin(a.Rollout))
 	}
 	if a.Profiling {
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
@@ -135,6 +145,31 @@ func hostOnly(h string) string {
 		return host
 	}
 	return strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+}
+
+// sameOrigin lets through an admin POST only when no browser could have sent
+// it from another site: its body must be declared JSON (a cross-site form
+// cannot say so without a CORS preflight, which the admin listener never
+// answers), an Origin header must name this very Host, and Sec-Fetch-Site, when
+// a browser sends it, must be same-origin or none. The Host itself was checked
+// by adminHosts.
+func sameOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if ct != "application/json" {
+			http.Error(w, "an admin action takes Content-Type: application/json", http.StatusUnsupportedMediaType)
+			return
+		}
+		if o := r.Header.Get("Origin"); o != "" && o != "http://"+r.Host && o != "https://"+r.Host {
+			http.Error(w, "cross-origin admin action refused", http.StatusForbidden)
+			return
+		}
+		if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+			http.Error(w, "cross-site admin action refused", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // rendered renders into a buffer first, so that a failure is a clean 500 rather

@@ -364,6 +364,16 @@ func newSignal() *signal { return &signal{ch: make(chan struct{})} }
 
 func (s *signal) fire() { s.once.Do(func() { close(s.ch) }) }
 
+// fired reports whether the signal has fired, without waiting.
+func (s *signal) fired() bool {
+	select {
+	case <-s.ch:
+		return true
+	default:
+		return false
+	}
+}
+
 // wait fails the test when the signal does not fire within the wait limit.
 func (s *signal) wait(t *testing.T, what string) {
 	t.Helper()

@@ -153,9 +153,19 @@ func TestServerShutdownDrainsInFlight(t *testing.T) {
 
 	rs.stop()
 	waitReady(t, rs.srv, false)
-	if c, err := net.Dial("tcp", rs.srv.PublicAddress().String()); err == nil {
+	// Not ready comes first, then the listener closes: wait for the refusal,
+	// with the in-flight request still held, so it happens before the drain.
+	deadline := time.Now().Add(waitLimit)
+	for {
+		c, err := net.Dial("tcp", rs.srv.PublicAddress().String())
+		if err != nil {
+			break
+		}
 		c.Close()
-		t.Error("the public listener still accepts connections during shutdown")
+		if time.Now().After(deadline) {
+			t.Fatal("the public listener still accepts connections during shutdown")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	close(release)
 	if r := <-slow; r.err != nil || r.status != 200 || r.body != "done" {

@@ -51,6 +51,8 @@ func commandWords(name string) []string {
 		return []string{"check"}
 	case "completion":
 		return []string{"bash", "fish", "zsh"}
+	case "rollout":
+		return []string{"status", "pause", "resume", "promote", "abort", "run"}
 	case "help":
 		var names []string
 		for _, cmd := range commands {

@@ -53,6 +53,7 @@ func TestBashCompletion(t *testing.T) {
 		{"a command's flags", []string{"parity", "proxy", "--admin"}, []string{"--admin-host", "--admin-listen"}},
 		{"one-letter flags keep one dash", []string{"parity", "report", "-"}, []string{"--baseline", "--color", "--config", "--format", "-o", "--plan", "--title"}},
 		{"a subcommand word", []string{"parity", "plan", "ch"}, []string{"check"}},
+		{"a rollout action", []string{"parity", "rollout", "pro"}, []string{"promote"}},
 		{"shells", []string{"parity", "completion", ""}, []string{"bash", "fish", "zsh"}},
 		{"help takes commands", []string{"parity", "help", "ga"}, []string{"gate"}},
 	}

@@ -68,6 +68,7 @@ func init() {
 		{"replay", "send recorded traffic (HAR or NDJSON) to both backends and compare", runReplay},
 		{"report", "render merged snapshots as table, markdown, json, junit or html", runReport},
 		{"gate", "judge a rollout step from snapshots: pass, fail or inconclusive", runGate},
+		{"rollout", "the autopilot: status, pause, resume, promote, abort; run, the fleet's decider", runRollout},
 		{"plan", "plan check: hold a rollout plan against the route matrix", runPlan},
 		{"routes", "list the route templates in force, where each came from and its traffic", runRoutes},
 		{"diff", "compare two saved HTTP responses", runDiff},

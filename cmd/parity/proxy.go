@@ -33,6 +33,7 @@ type proxyFlags struct {
 	mirrorTimeout                     time.Duration
 	trustForwarded                    bool
 	pprof                             bool
+	autopilot                         bool
 	adminHosts                        stringList
 	redaction                         redaction
 	maxHeaderBytes, maxHeaderCount    int
@@ -72,6 +73,7 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 	fs.DurationVar(&f.bodyReadTimeout, "body-read-timeout", shadow.DefaultBodyReadTimeout, "longest wait for the next bytes of a request body; slower clients get 408 (0: none)")
 	fs.Int64Var(&f.bodyMinRate, "body-min-rate", shadow.DefaultBodyMinRate, "slowest request body, in `bytes` per second, after the first body-read-timeout; slower clients get 408 (0: none)")
 	fs.Float64Var(&f.compareBudget, "compare-budget", 0, "`share` of the CPU comparisons may use, above 0 and at most 1 (1: compare every pair); beyond it pairs are sampled and counted as skipped compare_budget (config shadow.compare_budget; default "+strconv.FormatFloat(shadow.DefaultCompareBudget, 'g', -1, 64)+")")
+	fs.BoolVar(&f.autopilot, "autopilot", false, "let the rollout controller move the plan's steps to the candidate by itself (as rollout.mode: autopilot)")
 	fs.BoolVar(&f.pprof, "pprof", false, "serve runtime profiles (net/http/pprof) on the admin listener under /debug/pprof/")
 	pos, code, ok := c.parse(fs, args)
 	if !ok {
@@ -91,6 +93,10 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 	defer routeStandardLog(logger)()
 
 	srv, live, err := f.server(c, logger)
+	if err != nil {
+		return c.usagef("proxy: %v", err)
+	}
+	ctrl, err := f.autopilotOf(srv, live, logger)
 	if err != nil {
 		return c.usagef("proxy: %v", err)
 	}
@@ -124,6 +130,9 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	srv.Background = append(srv.Background, func(ctx context.Context) error { return live.Watch(ctx, hup) })
+	if ctrl != nil {
+		srv.Background = append(srv.Background, ctrl.Run)
+	}
 	if err := srv.Run(ctx); err != nil {
 		return c.fail(exitDifferent, fmt.Errorf("proxy: %w", err))
 	}
@@ -183,7 +192,9 @@ func (f *proxyFlags) check() error {
 func (f *proxyFlags) override(cfg *rules.Config) error {
 	overrideBackends(cfg, f.primary, f.candidate, f.secondary)
 	setOpenAPI(cfg, f.openapi)
-	if f.verifyCutover {
+	// The autopilot keeps judging what it cut over: served by the candidate,
+	// mirrored to the primary.
+	if f.verifyCutover || f.autopilot || cfg.Rollout.Autopilot() {
 		cfg.Shadow.VerifyCutover = true
 	}
 	if len(f.adminHosts) > 0 {
@@ -221,6 +232,7 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *rul
 			}
 			metrics.ConfigReload(true)
 			logger.Info().Bool("cutover_enabled", cfg.Cutover.Enabled).Strs("cutover_routes", cfg.Cutover.Routes).
+				Any("cutover_weights", cfg.Cutover.Weights).Int("cutover_rest", cfg.Cutover.RestPercent()).
 				Msg("configuration reloaded")
 			p, _ := cfg.PrimaryURL()
 			cu, _ := cfg.CandidateURL()

@@ -823,4 +823,62 @@
   }
   status.className = 'status live';
   tick();
+
+  // ---- Autopilot timeline ----
+
+  // The proxy's autopilot (GET /parity/rollout, beside this page, when the
+  // server says it runs one): where the rollout stands, its weights and its
+  // decisions, newest first.
+  var rolloutKinds = { advance: 'pass', done: 'pass', promote: 'pass', resume: 'pass', rollback: 'fail', abort: 'fail', hold: 'inconclusive', pause: 'inconclusive' };
+  function renderRollout(st) {
+    var sec = $('rollout');
+    if (!st || st.mode !== 'autopilot') {
+      if (sec) sec.hidden = true;
+      return;
+    }
+    if (!sec) {
+      sec = el('section');
+      sec.id = 'rollout';
+      sec.setAttribute('aria-label', 'Autopilot');
+      var before = $('plan') || $('routes');
+      before.parentNode.insertBefore(sec, before);
+    }
+    sec.hidden = false;
+    sec.textContent = '';
+    add(sec, el('h2', null, 'Autopilot'));
+    var stateKind = st.state === 'rolled_back' ? 'fail' : st.state === 'holding' || st.state === 'paused' ? 'inconclusive' : 'pass';
+    var head = add(el('p', 'rollout-state'), el('span', 'badge ' + stateKind, st.state.replace('_', ' ')), ' step ' + st.step + ' of ' + st.steps,
+      st.step_name ? ' (' + st.step_name + ')' : '', st.since ? ' · at this weight since ' + clock(st.since) : '');
+    if (!st.enabled) add(head, el('strong', 'rollout-off', ' · cutover.enabled is false: nothing goes to the candidate'));
+    if (st.reason) add(head, el('span', 'muted', ' · gate: ' + oneLine(st.reason)));
+    add(sec, head);
+    var ws = el('ul', 'rollout-weights');
+    sortedKeys(st.weights).forEach(function (p) {
+      var w = st.weights[p];
+      var li = add(el('li'), code(p), ' ', el('span', 'w', w + '%'));
+      var bar = el('span', 'bar');
+      add(bar, el('span', 'fill'));
+      bar.firstChild.style.width = Math.max(0, Math.min(100, w)) + '%';
+      add(ws, add(li, bar));
+    });
+    add(sec, ws);
+    var ol = el('ol', 'timeline');
+    (st.events || []).slice(-50).reverse().forEach(function (e) {
+      var li = el('li', 'ev ' + (rolloutKinds[e.type] || 'inconclusive'));
+      li.setAttribute('data-type', e.type);
+      add(li, el('time', null, clock(e.time)), ' ', el('span', 'badge ' + (rolloutKinds[e.type] || 'inconclusive'), e.type),
+        ' step ' + e.step + ' · ' + e.from + '% → ' + e.to + '% ', el('span', 'why', oneLine(e.reason || '')));
+      add(ol, li);
+    });
+    add(sec, ol);
+  }
+  function tickRollout() {
+    fetch('rollout', { cache: 'no-store', headers: { Accept: 'application/json' } }).then(function (res) {
+      return res.ok ? res.json() : null;
+    }).then(function (st) {
+      renderRollout(st);
+      if (st && st.mode === 'autopilot') setTimeout(tickRollout, interval);
+    }).catch(function () { setTimeout(tickRollout, Math.min(interval * 4, 60000)); });
+  }
+  if (cfg.rollout) tickRollout();
 })();

@@ -50,6 +50,7 @@ type Config struct {
 	Noise     NoiseConfig     `yaml:"noise"`
 	Admin     AdminConfig     `yaml:"admin"`
 	Redaction RedactionConfig `yaml:"redaction"`
+	Rollout   RolloutConfig   `yaml:"rollout"` // the autopilot (rollout.go)
 
 	// Redactor marks secret values in the differences of every route: the
 	// deployment's key, loaded from Redaction.KeyFile or elsewhere by the command
@@ -75,22 +76,25 @@ type CutoverConfig struct {
 	// nothing to the candidate, whatever Routes, Weights or a controller say.
 	Enabled bool `yaml:"enabled"`
 	// Routes are served entirely by the candidate (FASTIFY_PROXY_ROUTES). Empty
-	// means every /api/* but /api/auth — only while Weights is empty too and no
-	// controller sets the cutover (Controlled); otherwise empty means none.
+	// means every /api/* but /api/auth — only while Weights is empty and Rest
+	// unset (as it is never under a controller, Live.SetCutover); otherwise empty
+	// means none.
 	Routes []string `yaml:"routes"`
 	// Weights maps a route prefix to the percent (0..100) of its requests served
 	// by the candidate, sticky per client (Sticky). The longest weighted prefix
 	// of a path applies; a prefix of Routes beats any weight (100%).
 	Weights map[string]int `yaml:"weights"`
+	// Rest is the percent (0..100) of every other /api/* path — under no route
+	// and no weighted prefix, /api/auth never — served by the candidate, sticky
+	// as the weights: the guide's last step (every /api/*) at a weight. Unset,
+	// it is 100 when Routes and Weights are both empty (the guide's empty
+	// FASTIFY_PROXY_ROUTES) and 0 otherwise.
+	Rest *int `yaml:"rest"`
 	// Sticky is what keeps a client on one backend under a weight: cookie:NAME,
 	// header:NAME, or client_ip (the default: the connection's address, never
 	// X-Forwarded-For). A request without the cookie or header falls back to
 	// client_ip.
 	Sticky string `yaml:"sticky"`
-	// Controlled is set when Routes and Weights are a controller's
-	// (Live.SetCutover) rather than the file's: empty Routes then mean none. It
-	// is not read from the file.
-	Controlled bool `yaml:"-"`
 }
 
 // The sticky sources of cutover.sticky.
@@ -100,11 +104,22 @@ const (
 	stickyHeaderPrefix = "header:"
 )
 
+// RestPercent is the percent of the /api/* paths under no route and no weighted
+// prefix that the candidate serves (see Rest).
+func (c CutoverConfig) RestPercent() int {
+	switch {
+	case c.Rest != nil:
+		return *c.Rest
+	case c.everyAPI():
+		return 100
+	}
+	return 0
+}
+
 // everyAPI reports whether the cutover sends every /api/* path (but auth) to the
-// candidate: the guide's empty FASTIFY_PROXY_ROUTES, with no weights and no
-// controller.
+// candidate the guide's way: no routes, no weights, no rest.
 func (c CutoverConfig) everyAPI() bool {
-	return len(c.Routes) == 0 && len(c.Weights) == 0 && !c.Controlled
+	return len(c.Routes) == 0 && len(c.Weights) == 0 && c.Rest == nil
 }
 
 // CompareConfig is a set of comparison rules; global under compare:, and per route.
@@ -489,8 +504,15 @@ func kindName(t reflect.Type) string {
 	return "string"
 }
 
-// entryKey names the entry k of the mapping at key: cutover.weights[/api/sessions].
-func entryKey(key, k string) string { return key + "[" + k + "]" }
+// entryKey names the entry k of the mapping at key: cutover.weights[/api/sessions],
+// with k quoted when it holds anything but printable ASCII, a space or a bracket,
+// so that an error stays one line and says where the key ends.
+func entryKey(key, k string) string {
+	if k == "" || strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' || r > '~' || r == '[' || r == ']' }) {
+		k = strconv.Quote(k)
+	}
+	return key + "[" + k + "]"
+}
 
 func joinKey(parent, k string) string {
 	if parent == "" {
@@ -726,6 +748,9 @@ func (c *Config) Validate() error {
 	if err := c.checkAccept(); err != nil {
 		return err
 	}
+	if err := c.checkRollout(); err != nil {
+		return err
+	}
 	return c.checkNoise()
 }
 
@@ -797,7 +822,8 @@ func prefixProblem(p string, api bool) string {
 }
 
 // checkWeights checks cutover.weights: each prefix as a cutover route's (under
-// /api/, canonical, not covering /api/auth), each percent within 0..100. Prefixes
+// /api/, canonical, not covering /api/auth), each percent within 0..100; and
+// cutover.rest's percent. Prefixes
 // are checked in order, so the first problem reported is the same on every run.
 func (c *Config) checkWeights() error {
 	for _, p := range sortedKeys(c.Cutover.Weights) {
@@ -807,9 +833,19 @@ func (c *Config) checkWeights() error {
 		if msg := prefixProblem(p, true); msg != "" {
 			return c.fieldError(key, text, "%s", msg)
 		}
-		if w < 0 || w > 100 {
-			return c.fieldError(key, text, "percent must be between 0 and 100, got %d", w)
+		if err := c.checkPercent(key, w); err != nil {
+			return err
 		}
+	}
+	if r := c.Cutover.Rest; r != nil {
+		return c.checkPercent("cutover.rest", *r)
+	}
+	return nil
+}
+
+func (c *Config) checkPercent(key string, w int) error {
+	if w < 0 || w > 100 {
+		return c.fieldError(key, strconv.Itoa(w), "percent must be between 0 and 100, got %d", w)
 	}
 	return nil
 }

@@ -101,7 +101,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown key", "compare:\n  ignroe: [x]\n", nil,
 			`parity.yaml:2: unknown key "ignroe" in compare (known keys: follow_redirects, ignore, quiet_habits, shape, tolerance, unordered)`},
 		{"unknown top-level key", "primary: http://a\n\nprimray: http://b\n", nil,
-			`parity.yaml:3: unknown key "primray" (known keys: accept, admin, candidate, compare, cutover, noise, openapi, primary, redaction, routes, secondary, shadow)`},
+			`parity.yaml:3: unknown key "primray" (known keys: accept, admin, candidate, compare, cutover, noise, openapi, primary, redaction, rollout, routes, secondary, shadow)`},
 		{"unknown key in a route", "routes:\n  - match: /api/x\n    mirror_write: true\n", nil,
 			`parity.yaml:3: unknown key "mirror_write" in routes[0] (known keys: follow_redirects, ignore, match, mirror_writes, noise, quiet_habits, refetch, shape, tolerance, unordered)`},
 		{"duplicate key", "primary: http://a\nprimary: http://b\n", nil,
@@ -294,6 +294,7 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte("a: &a [*a]\n"))
 	f.Add([]byte("routes:\n  - match: GET /api/:x\n    tolerance: .inf\n"))
 	f.Add([]byte("shadow: {sample: .nan}\n"))
+	f.Add([]byte("cutover:\n  weights: {/api/sessions: 10, \"/api/a\\nb\": 1, /api/: 100}\n  rest: 50\n  sticky: header:X\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := ParseConfig("fuzz.yaml", data)
 		if err != nil {

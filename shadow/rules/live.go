@@ -66,7 +66,9 @@ type Live struct {
 	openAPIRef string           // the document openAPI was last read from
 	openAPI    []route.Declared // its templates
 
-	cutover *CutoverState // a controller's cutover over the file's (SetCutover); nil = none
+	// cutover is a controller's cutover over the file's (SetCutover), nil = none;
+	// written with l.mu held, read without it. Never changed in place.
+	cutover atomic.Pointer[CutoverState]
 	// What the configuration in force was built from, to rebuild it when the
 	// cutover changes: the file's content, or the Config given to Store.
 	lastData []byte
@@ -74,22 +76,40 @@ type Live struct {
 }
 
 // CutoverState is what a controller running in the process (the rollout's
-// autopilot) says the candidate serves, in place of the file's cutover.routes and
-// cutover.weights: Routes entirely, as cutover.routes — empty means none here,
-// never every /api/* —, and Weights, prefix to percent, as cutover.weights. It
-// goes through the same validation as the file's. The master switch stays the
-// file's cutover.enabled (FASTIFY_ENABLED), and FASTIFY_PROXY_ROUTES still wins
-// over Routes.
+// autopilot) says the candidate serves, in place of the file's cutover.routes,
+// cutover.weights and cutover.rest: Routes entirely, as cutover.routes — empty
+// means none here, never every /api/* —; Weights, prefix to percent, as
+// cutover.weights; and Rest, the percent of every other /api/* path, as
+// cutover.rest (a plan's step with no routes; 0 = none). It goes through the
+// same validation as the file's. The master switch stays the file's
+// cutover.enabled (FASTIFY_ENABLED), and FASTIFY_PROXY_ROUTES still wins over
+// Routes.
 type CutoverState struct {
 	Routes  []string
 	Weights map[string]int
+	Rest    int
 }
 
-// applyTo puts the state in place of c's routes and weights, on copies.
+// applyTo puts the state in place of c's routes, weights and rest, on copies.
 func (s *CutoverState) applyTo(c *CutoverConfig) {
+	rest := s.Rest
 	c.Routes = slices.Clone(s.Routes)
 	c.Weights = maps.Clone(s.Weights)
-	c.Controlled = true
+	c.Rest = &rest
+}
+
+// Cutover returns a copy of the cutover set by SetCutover, nil when the file's is
+// followed. It may be called from OnReload.
+func (l *Live) Cutover() *CutoverState {
+	c := l.cutover.Load()
+	if c == nil {
+		return nil
+	}
+	return c.clone()
+}
+
+func (s *CutoverState) clone() *CutoverState {
+	return &CutoverState{Routes: slices.Clone(s.Routes), Weights: maps.Clone(s.Weights), Rest: s.Rest}
 }
 
 type liveState struct {
@@ -129,17 +149,22 @@ func (l *Live) Enabled() bool {
 // force is rebuilt with it at once, from the same file content (the OpenAPI
 // document is not read again), and OnReload is called. An invalid state — a
 // prefix covering /api/auth, a percent over 100 — is refused with the error and
-// changes nothing. c is copied.
+// changes nothing. c is copied. SetCutover must not be called from OnReload or
+// OnReject.
 func (l *Live) SetCutover(c *CutoverState) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	prev := l.cutover
-	l.cutover = nil
 	if c != nil {
-		l.cutover = &CutoverState{Routes: slices.Clone(c.Routes), Weights: maps.Clone(c.Weights)}
+		c = c.clone()
+		var alone Config // the state on its own, so that its errors name only it
+		c.applyTo(&alone.Cutover)
+		if err := alone.Validate(); err != nil {
+			return fmt.Errorf("set cutover: %w", err)
+		}
 	}
 	if l.cur.Load() == nil {
-		return nil // applied by the first load
+		l.cutover.Store(c) // applied by the first load
+		return nil
 	}
 	var (
 		cfg *Config
@@ -147,27 +172,27 @@ func (l *Live) SetCutover(c *CutoverState) error {
 		err error
 	)
 	if l.stored != nil {
-		cfg = l.withCutover(l.stored)
+		cfg = withCutover(l.stored, c)
 		rt, err = l.router(cfg, false)
 	} else {
-		cfg, rt, err = l.build(l.lastData, false)
+		cfg, rt, err = l.build(l.lastData, c, false)
 	}
 	if err != nil {
-		l.cutover = prev
 		return fmt.Errorf("set cutover: %w", err)
 	}
+	l.cutover.Store(c)
 	l.swap(cfg, rt)
 	return nil
 }
 
-// withCutover is cfg with the controller's cutover in place, a copy when there is
-// one. l.mu is held.
-func (l *Live) withCutover(cfg *Config) *Config {
-	if l.cutover == nil {
+// withCutover is cfg with the controller's cutover s in place, a copy when s is
+// not nil.
+func withCutover(cfg *Config, s *CutoverState) *Config {
+	if s == nil {
 		return cfg
 	}
 	c := *cfg
-	l.cutover.applyTo(&c.Cutover)
+	s.applyTo(&c.Cutover)
 	return &c
 }
 
@@ -197,7 +222,7 @@ func (l *Live) Reload() error {
 func (l *Live) Store(cfg *Config) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	in := l.withCutover(cfg)
+	in := withCutover(cfg, l.cutover.Load())
 	rt, err := l.router(in, true)
 	if err != nil {
 		return l.reject(err)
@@ -305,7 +330,7 @@ func readConfigOnce(path string) (data []byte, stable bool, err error) {
 // load builds the configuration of data (the file's content) and swaps it in.
 // l.mu is held.
 func (l *Live) load(data []byte) error {
-	cfg, rt, err := l.build(data, true)
+	cfg, rt, err := l.build(data, l.cutover.Load(), true)
 	if err != nil {
 		return l.reject(err)
 	}
@@ -314,10 +339,10 @@ func (l *Live) load(data []byte) error {
 	return nil
 }
 
-// build parses data, puts the controller's cutover in place, applies the
-// environment and Override, and builds the Router, reading the OpenAPI document
-// again when readDoc is set. l.mu is held.
-func (l *Live) build(data []byte, readDoc bool) (*Config, *Router, error) {
+// build parses data, puts the controller's cutover cut in place (nil = none),
+// applies the environment and Override, and builds the Router, reading the
+// OpenAPI document again when readDoc is set. l.mu is held.
+func (l *Live) build(data []byte, cut *CutoverState, readDoc bool) (*Config, *Router, error) {
 	cfg := &Config{}
 	if l.Path != "" {
 		var err error
@@ -325,8 +350,8 @@ func (l *Live) build(data []byte, readDoc bool) (*Config, *Router, error) {
 			return nil, nil, err
 		}
 	}
-	if l.cutover != nil {
-		l.cutover.applyTo(&cfg.Cutover)
+	if cut != nil {
+		cut.applyTo(&cfg.Cutover)
 	}
 	if err := cfg.ApplyEnv(l.Getenv); err != nil {
 		return nil, nil, err

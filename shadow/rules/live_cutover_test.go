@@ -3,6 +3,7 @@ package rules
 import (
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -30,9 +31,13 @@ func TestSetCutoverAppliesAndSurvivesReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	state.Weights["/api/activity"] = 90 // the caller's map is not the one in force
-	want := CutoverConfig{Enabled: true, Routes: []string{"/api/metrics"}, Weights: map[string]int{"/api/activity": 10}, Controlled: true}
+	none := 0
+	want := CutoverConfig{Enabled: true, Routes: []string{"/api/metrics"}, Weights: map[string]int{"/api/activity": 10}, Rest: &none}
 	if diff := cmp.Diff(want, cutoverOf(l)); diff != "" {
 		t.Errorf("after SetCutover (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(&CutoverState{Routes: []string{"/api/metrics"}, Weights: map[string]int{"/api/activity": 10}}, l.Cutover()); diff != "" {
+		t.Errorf("Cutover() (-want +got):\n%s", diff)
 	}
 	if reloads != 2 {
 		t.Errorf("OnReload called %d times, want 2 (the load and SetCutover)", reloads)
@@ -62,6 +67,21 @@ func TestSetCutoverAppliesAndSurvivesReload(t *testing.T) {
 	}
 }
 
+// TestSetCutoverBeforeTheFirstLoad: an invalid state is refused before any
+// configuration is loaded too, so that it can never stop the first load.
+func TestSetCutoverBeforeTheFirstLoad(t *testing.T) {
+	l := &Live{}
+	if err := l.SetCutover(&CutoverState{Routes: []string{"/api/AUTH"}}); err == nil {
+		t.Fatal("SetCutover(auth) before the first load: no error")
+	}
+	if l.Cutover() != nil {
+		t.Error("a refused state was kept")
+	}
+	if err := l.Reload(); err != nil {
+		t.Errorf("first load after a refused state: %v", err)
+	}
+}
+
 // TestSetCutoverEmptyRoutesMeanNone: the guide's empty FASTIFY_PROXY_ROUTES means
 // every /api/*, but a controller's empty routes mean none.
 func TestSetCutoverEmptyRoutesMeanNone(t *testing.T) {
@@ -74,6 +94,12 @@ func TestSetCutoverEmptyRoutesMeanNone(t *testing.T) {
 	}
 	if d := l.Router().Decide(newRequest("GET", "/api/sessions")); d.Serve != Primary {
 		t.Errorf("controller with no routes: served by %v, want the primary", d.Serve)
+	}
+	if err := l.SetCutover(&CutoverState{Rest: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if d := l.Router().Decide(newRequest("GET", "/api/sessions")); d.Serve != Candidate || d.Weighted != "/api/" {
+		t.Errorf("controller with rest 100: served by %v (weighted %q), want the candidate under /api/", d.Serve, d.Weighted)
 	}
 	if err := l.SetCutover(nil); err != nil {
 		t.Fatal(err)
@@ -129,6 +155,7 @@ func TestSetCutoverRejectsInvalid(t *testing.T) {
 		{Routes: []string{"/api/auth"}},
 		{Weights: map[string]int{"/api/": 5}},
 		{Weights: map[string]int{"/api/sessions": 101}},
+		{Rest: -1},
 	} {
 		err := l.SetCutover(s)
 		if err == nil || !strings.HasPrefix(err.Error(), "set cutover: ") {
@@ -138,11 +165,67 @@ func TestSetCutoverRejectsInvalid(t *testing.T) {
 			t.Errorf("a refused state changed the cutover (-want +got):\n%s", diff)
 		}
 	}
+	if err := l.SetCutover(&CutoverState{Weights: map[string]int{"/api/auth/x": 1}}); err == nil ||
+		err.Error() != `set cutover: config: cutover.weights[/api/auth/x]: prefix "/api/auth/x" covers /api/auth, which never goes to the candidate` {
+		t.Errorf("SetCutover(auth) = %v, want the error naming the weight", err)
+	}
 	// The refused state is not kept for the next load either.
 	if err := l.Store(&Config{Cutover: CutoverConfig{Enabled: true}}); err != nil {
 		t.Fatal(err)
 	}
-	if c := cutoverOf(l); c.Controlled {
+	if c := cutoverOf(l); c.Rest != nil || l.Cutover() != nil {
 		t.Errorf("a refused state was applied to the next configuration: %+v", c)
+	}
+}
+
+// TestSetCutoverConcurrentWithReloads: a controller setting the cutover while
+// the file reloads and requests are routed (run with -race): every Router in
+// force carries one of the states set, and the last state set is the one left.
+func TestSetCutoverConcurrentWithReloads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parity.yaml")
+	writeConfigFile(t, path, "cutover:\n  enabled: true\n  routes: [/api/health]\n")
+	l := &Live{Path: path}
+	if err := l.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if err := l.Reload(); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	wg.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			cfg, rt := l.Current()
+			d := rt.Decide(newRequest("GET", "/api/sessions"))
+			if w, ok := cfg.Cutover.Weights["/api/sessions"]; ok && d.Weight != w {
+				t.Errorf("a Router that is not its configuration's: weight %d, configured %d", d.Weight, w)
+				return
+			}
+		}
+	})
+	for i := range 200 {
+		if err := l.SetCutover(&CutoverState{Weights: map[string]int{"/api/sessions": i % 101}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	wg.Wait()
+	if w := cutoverOf(l).Weights["/api/sessions"]; w != 199%101 {
+		t.Errorf("weight in force %d, want the last set, %d", w, 199%101)
 	}
 }

@@ -18,9 +18,10 @@ import (
 type Router struct {
 	cfg          *Config
 	enabled      bool
-	everyAPI     bool             // every /api/* path is cut over (the guide's empty routes)
 	cutover      []string         // served entirely by the candidate
 	weights      []weightedPrefix // longest prefix first
+	rest         int              // percent of the other /api/* paths (cutover.rest)
+	everyAPI     bool             // rest is the guide's empty routes, not a weight
 	sticky       sticky
 	exclude      []string // lower case; matched ignoring case
 	writeRoutes  []string
@@ -74,9 +75,10 @@ func NewRouterFrom(cfg *Config, src Sources) (*Router, error) {
 	rt := &Router{
 		cfg:         cfg,
 		enabled:     cfg.Cutover.Enabled,
-		everyAPI:    cfg.Cutover.everyAPI(),
 		cutover:     cfg.Cutover.Routes,
 		weights:     compileWeights(cfg.Cutover.Weights),
+		rest:        cfg.Cutover.RestPercent(),
+		everyAPI:    cfg.Cutover.everyAPI(),
 		writeRoutes: cfg.Shadow.WriteRoutes,
 		methods:     map[string]bool{},
 		sample:      cfg.Shadow.SampleRate(),
@@ -205,12 +207,14 @@ func (rt *Router) Decide(r *http.Request) Decision {
 
 // assign decides who serves an /api path that may go to the candidate and sets
 // d.Serve, d.Weight and d.Weighted: a path under a cutover prefix (or any, when
-// every /api/* is cut over) is the candidate's, weight 100; else under the longest
-// weighted prefix, the candidate serves it when the client's sticky bucket of that
-// prefix is among the first weight of 100; else the primary does. Prefixes match
+// the guide's empty routes cut every /api/* over) is the candidate's, weight 100;
+// else under the longest weighted prefix — or, under none, /api/ at cutover.rest
+// — the candidate serves it when the client's sticky bucket of that prefix is
+// among the first weight of 100; else the primary does. Prefixes match
 // case-sensitively, as the backends route.
 func (rt *Router) assign(r *http.Request, path string, d *Decision) {
-	if rt.everyAPI && route.Under(path, route.API+"/") {
+	const api = route.API + "/"
+	if rt.everyAPI && route.Under(path, api) {
 		d.Serve, d.Weight = Candidate, 100
 		return
 	}
@@ -222,12 +226,21 @@ func (rt *Router) assign(r *http.Request, path string, d *Decision) {
 	}
 	for _, w := range rt.weights {
 		if route.Under(path, w.prefix) {
-			d.Weight, d.Weighted = w.percent, w.prefix
-			if w.percent > 0 && bucket(rt.sticky.key(r), w.prefix) < w.percent {
-				d.Serve = Candidate
-			}
+			rt.weigh(r, w.prefix, w.percent, d)
 			return
 		}
+	}
+	if rt.rest > 0 && route.Under(path, api) {
+		rt.weigh(r, api, rt.rest, d)
+	}
+}
+
+// weigh serves a request under a weighted prefix from the candidate when its
+// client's sticky bucket of the prefix is among the first percent of 100.
+func (rt *Router) weigh(r *http.Request, prefix string, percent int, d *Decision) {
+	d.Weight, d.Weighted = percent, prefix
+	if percent > 0 && bucket(rt.sticky.key(r), prefix) < percent {
+		d.Serve = Candidate
 	}
 }
 

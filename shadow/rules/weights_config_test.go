@@ -15,6 +15,7 @@ func TestWeightsConfigReads(t *testing.T) {
     /api/sessions: 10
     /api/v1/search: 100
     /api/activity: 0
+  rest: 5
   sticky: cookie:portal_session
 `
 	cfg, err := ParseConfig("parity.yaml", []byte(data))
@@ -24,8 +25,10 @@ func TestWeightsConfigReads(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	five := 5
 	want := CutoverConfig{
 		Enabled: true,
+		Rest:    &five,
 		Routes:  []string{"/api/health"},
 		Weights: map[string]int{"/api/sessions": 10, "/api/v1/search": 100, "/api/activity": 0},
 		Sticky:  "cookie:portal_session",
@@ -65,6 +68,12 @@ func TestWeightsConfigErrors(t *testing.T) {
 			`parity.yaml:3: cutover.weights[/api/x/../auth]: prefix "/api/x/../auth" is not canonical; write "/api/auth"`},
 		{"prefix ambiguous", "cutover:\n  weights:\n    /api/a%2Fb: 5\n",
 			`parity.yaml:3: cutover.weights[/api/a%2Fb]: prefix "/api/a%2Fb" is ambiguous (encoded separators, control or non-ASCII bytes)`},
+		{"rest over 100", "cutover:\n  rest: 200\n",
+			`parity.yaml:2: cutover.rest: percent must be between 0 and 100, got 200`},
+		{"prefix with a line break", "cutover:\n  weights: {\"/api/a\\nb\": 1}\n",
+			`parity.yaml:2: cutover.weights["/api/a\nb"]: prefix "/api/a\nb" is ambiguous (encoded separators, control or non-ASCII bytes)`},
+		{"empty prefix", "cutover:\n  weights: {\"\": 1}\n",
+			`parity.yaml:2: cutover.weights[""]: empty prefix`},
 		{"sticky unknown", "cutover:\n  sticky: session\n",
 			`parity.yaml:2: cutover.sticky: "session": want cookie:NAME, header:NAME or client_ip`},
 		{"sticky cookie without a name", "cutover:\n  sticky: \"cookie:\"\n",

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"testing"
 
@@ -11,13 +12,14 @@ import (
 )
 
 // weightRouter is the Router of an enabled cutover with the given routes, weights
-// and sticky source, over the rest of cfg (nil = the defaults).
+// and sticky source, over the rest of cfg (nil = the defaults; its cutover.rest
+// is kept).
 func weightRouter(tb testing.TB, cfg *Config, routes []string, weights map[string]int, sticky string) *Router {
 	tb.Helper()
 	if cfg == nil {
 		cfg = &Config{}
 	}
-	cfg.Cutover = CutoverConfig{Enabled: true, Routes: routes, Weights: weights, Sticky: sticky}
+	cfg.Cutover = CutoverConfig{Enabled: true, Routes: routes, Weights: weights, Sticky: sticky, Rest: cfg.Cutover.Rest}
 	rt, err := NewRouter(cfg)
 	if err != nil {
 		tb.Fatal(err)
@@ -36,6 +38,25 @@ func fromClient(method, target, addr string) *http.Request {
 // that change with every connection.
 func clientAddr(i, conn int) string {
 	return fmt.Sprintf("10.%d.%d.%d:%d", i>>16&0xff, i>>8&0xff, i&0xff, 40000+conn)
+}
+
+// straddle finds two clients on opposite sides of 50% of prefix, the first
+// whose bucket is below 50 and the first whose is not, among the addresses
+// addr(0), addr(1), ... (host[:port]; the port is not part of the key).
+func straddle(prefix string, addr func(int) string) (in, out string) {
+	for i := 0; in == "" || out == ""; i++ {
+		a := addr(i)
+		host := a
+		if h, _, err := net.SplitHostPort(a); err == nil {
+			host = h
+		}
+		if bucket(host, prefix) < 50 {
+			in = a
+		} else {
+			out = a
+		}
+	}
+	return in, out
 }
 
 // binomialBound is how far the count of candidate-served clients among n may lie
@@ -147,17 +168,10 @@ func TestWeightBucketsIndependentPerPrefix(t *testing.T) {
 // prefix, cutover routes beating weights, the sticky sources and their
 // fallback, the reverse shadow at every weight, and writes.
 func TestWeightDecide(t *testing.T) {
-	// Two clients on opposite sides of 50% on /api/sessions, found by the bucket.
-	var in, out string // addresses
-	for i := 0; in == "" || out == ""; i++ {
-		addr := clientAddr(i, 0)
-		host := addr[:len(addr)-len(":40000")]
-		if bucket(host, "/api/sessions") < 50 {
-			in = addr
-		} else {
-			out = addr
-		}
-	}
+	// Clients on opposite sides of 50% on /api/sessions, and of the rest (/api/).
+	in, out := straddle("/api/sessions", func(i int) string { return clientAddr(i, 0) })
+	in2, out2 := straddle("/api/", func(i int) string { return clientAddr(i, 0) })
+	rest := func(w int) *Config { return &Config{Cutover: CutoverConfig{Rest: &w}} }
 	writes := &Config{
 		Routes: []RouteConfig{{Match: "POST /api/sessions", MirrorWrites: true}},
 		Shadow: ShadowConfig{WriteRoutes: []string{"/api/tools/"}},
@@ -208,6 +222,27 @@ func TestWeightDecide(t *testing.T) {
 		{"weights with no routes do not cut every /api/* over",
 			weightRouter(t, nil, nil, map[string]int{"/api/sessions": 0}, ""), fromClient("GET", "/api/activity", out),
 			want{Primary, 0, "", true, ""}},
+		{"rest: a path under no prefix, in the share",
+			weightRouter(t, rest(50), []string{"/api/health"}, map[string]int{"/api/sessions": 0}, ""), fromClient("GET", "/api/v1/search", in2),
+			want{Candidate, 50, "/api/", true, ""}},
+		{"rest: a path under no prefix, out of the share",
+			weightRouter(t, rest(50), []string{"/api/health"}, map[string]int{"/api/sessions": 0}, ""), fromClient("GET", "/api/v1/search", out2),
+			want{Primary, 50, "/api/", true, ""}},
+		{"rest: a weighted prefix beats it",
+			weightRouter(t, rest(100), nil, map[string]int{"/api/sessions": 0}, ""), fromClient("GET", "/api/sessions", in),
+			want{Primary, 0, "/api/sessions", true, ""}},
+		{"rest 100: the candidate, mirrored to the primary",
+			weightRouter(t, rest(100), nil, nil, ""), fromClient("GET", "/api/v1/search", out2),
+			want{Candidate, 100, "/api/", true, ""}},
+		{"rest 0 with no routes and no weights: nothing cut over",
+			weightRouter(t, rest(0), nil, nil, ""), fromClient("GET", "/api/v1/search", in2),
+			want{Primary, 0, "", true, ""}},
+		{"rest: /api itself is not under /api/",
+			weightRouter(t, rest(100), nil, nil, ""), fromClient("GET", "/api", in2),
+			want{Primary, 0, "", true, ""}},
+		{"rest 100: /api/auth stays with the primary",
+			weightRouter(t, rest(100), nil, nil, ""), fromClient("GET", "/api/auth/callback", in2),
+			want{Primary, 0, "", false, report.SkipAuth}},
 		{"/api/auth stays with the primary beside a weight of 100",
 			weightRouter(t, nil, nil, map[string]int{"/api/au": 100, "/api/authx": 100}, ""), fromClient("GET", "/api/auth/callback", in),
 			want{Primary, 0, "", false, report.SkipAuth}},
@@ -278,15 +313,7 @@ func TestWeightStickySources(t *testing.T) {
 			}
 		}
 	}
-	hostIn, hostOut := "", ""
-	for i := 0; hostIn == "" || hostOut == ""; i++ {
-		h := fmt.Sprintf("10.9.0.%d", i)
-		if bucket(h, "/api/sessions") < 50 {
-			hostIn = h
-		} else {
-			hostOut = h
-		}
-	}
+	hostIn, hostOut := straddle("/api/sessions", func(i int) string { return fmt.Sprintf("10.9.0.%d", i) })
 	w := map[string]int{"/api/sessions": 50}
 	cookie := weightRouter(t, nil, nil, w, "cookie:sid")
 	header := weightRouter(t, nil, nil, w, "header:x-portal-user") // any case
@@ -323,12 +350,13 @@ func TestWeightStickySources(t *testing.T) {
 	}
 }
 
-// weightedRouters send paths beside /api/auth to the candidate at several
-// weights, sticky by a header the fuzzer controls, and verify by mirroring.
+// weightedRouters send paths beside /api/auth, and every other /api/* path
+// (cutover.rest), to the candidate at several weights, sticky by a header the
+// fuzzer controls, and verify by mirroring.
 func weightedRouters(tb testing.TB) []*Router {
 	var out []*Router
 	for _, w := range []int{1, 50, 100} {
-		out = append(out, weightRouter(tb, &Config{Shadow: ShadowConfig{VerifyCutover: true, WriteRoutes: []string{"/api/v1/"}}},
+		out = append(out, weightRouter(tb, &Config{Cutover: CutoverConfig{Rest: &w}, Shadow: ShadowConfig{VerifyCutover: true, WriteRoutes: []string{"/api/v1/"}}},
 			[]string{"/api/v1/"}, map[string]int{"/api/au": w, "/api/authors": w, "/api/sessions": w, "/api/v1/a": w, "/api/x/": w}, "header:X-User"))
 	}
 	return out
@@ -377,4 +405,32 @@ func FuzzWeightsNeverSendAuthToTheCandidate(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkDecideWeighted is Decide on a path under a weight, by each sticky
+// source, beside the same path under a cutover route.
+func BenchmarkDecideWeighted(b *testing.B) {
+	const target = "/api/sessions/3f1c2a9e-1111-4222-8333-444455556666"
+	weights := map[string]int{"/api/sessions": 50, "/api/activity": 10, "/api/v1/search": 1}
+	for _, bc := range []struct {
+		name   string
+		rt     *Router
+		header [2]string
+	}{
+		{"route", weightRouter(b, nil, []string{"/api/health", "/api/sessions"}, nil, ""), [2]string{}},
+		{"client_ip", weightRouter(b, nil, []string{"/api/health"}, weights, ""), [2]string{}},
+		{"header", weightRouter(b, nil, []string{"/api/health"}, weights, "header:X-User"), [2]string{"X-User", "user-4711"}},
+		{"cookie", weightRouter(b, nil, []string{"/api/health"}, weights, "cookie:sid"), [2]string{"Cookie", "theme=dark; sid=0f6c1e8a9b; lang=en"}},
+	} {
+		r := fromClient("GET", target, "203.0.113.9:52114")
+		if bc.header[0] != "" {
+			r.Header.Set(bc.header[0], bc.header[1])
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				bc.rt.Decide(r)
+			}
+		})
+	}
 }

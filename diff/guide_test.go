@@ -1,0 +1,247 @@
+package diff
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// checkParseAgainst parses b plainly and against a's tape and fails unless both give
+// the same nodes and the same error; when the guided parse says the two are equal,
+// the reference differ must find no difference. It returns what the guide said.
+func checkParseAgainst(t *testing.T, a, b []byte) (equal bool) {
+	t.Helper()
+	ta := new(tape)
+	if ta.parse(a) != nil {
+		return false
+	}
+	plain, guided := new(tape), new(tape)
+	errP := plain.parse(b)
+	equal, errG := guided.parseAgainst(b, ta)
+	if fmt.Sprint(errP) != fmt.Sprint(errG) {
+		t.Fatalf("parse(%q) against %q: error %v, plain parse %v", b, a, errG, errP)
+	}
+	if errP != nil {
+		if equal {
+			t.Fatalf("parse(%q) against %q: equal with error %v", b, a, errG)
+		}
+		return false
+	}
+	if !slices.Equal(plain.nodes, guided.nodes) {
+		for i := range min(len(plain.nodes), len(guided.nodes)) {
+			if plain.nodes[i] != guided.nodes[i] {
+				t.Fatalf("parse(%q) against %q: node %d is %+v, plain parse %+v", b, a, i, guided.nodes[i], plain.nodes[i])
+			}
+		}
+		t.Fatalf("parse(%q) against %q: %d nodes, plain parse %d", b, a, len(guided.nodes), len(plain.nodes))
+	}
+	if equal {
+		if d := referenceDiffs(t, string(a), string(b)); len(d) > 0 {
+			t.Fatalf("parse(%q) against %q says equal; the reference differ finds %v", b, a, d)
+		}
+	}
+	return equal
+}
+
+// TestParseAgainst: the candidate parsed against the primary's tape gives the tape and
+// error of a plain parse, and says the two are equal exactly where no rule could tell
+// them apart without deciding anything itself: an escaped name, a name met twice or a
+// number spelled otherwise leaves the question to the walk.
+func TestParseAgainst(t *testing.T) {
+	// over maxGuideScan members
+	wide := object(100, func(i int) string { return fmt.Sprintf(`"k%d":%d`, i, i) })
+	wideRev := object(100, func(i int) string { return fmt.Sprintf(`"k%d":%d`, (i*37)%100, (i*37)%100) })
+	tests := []struct {
+		name      string
+		a, b      string
+		wantEqual bool
+	}{
+		{"identical", `{"a":[1,2,{"b":"x"}],"c":null}`, `{"a":[1,2,{"b":"x"}],"c":null}`, true},
+		{"members reversed", `{"a":1,"b":{"x":true,"y":[1]},"c":"s"}`, `{"c":"s","b":{"y":[1],"x":true},"a":1}`, true},
+		{"members shuffled, whitespace", `{"a":1,"b":2,"c":3,"d":4}`, "{ \"c\":3,\n\"a\":1 ,\"d\":4,\"b\":2}", true},
+		{"reversed elements of a list page", `[{"id":1,"t":"a"},{"id":2,"t":"b"}]`, `[{"t":"a","id":1},{"t":"b","id":2}]`, true},
+		{"array elements in another order", `[1,2]`, `[2,1]`, false},
+		{"a value changed", `{"a":1,"b":2}`, `{"b":3,"a":1}`, false},
+		{"a member more", `{"a":1}`, `{"a":1,"b":2}`, false},
+		{"a member fewer", `{"a":1,"b":2}`, `{"a":1}`, false},
+		{"an element more", `[1]`, `[1,2]`, false},
+		{"an element fewer", `[1,2]`, `[1]`, false},
+		{"empty against non-empty", `{"a":{"x":1},"b":[1]}`, `{"a":{},"b":[]}`, false},
+		{"non-empty against empty", `{"a":{},"b":[]}`, `{"a":{"x":1},"b":[1]}`, false},
+		{"escaped name", `{"a":1,"b":2}`, `{"b":2,"\u0061":1}`, false},
+		{"escaped name on both sides", `{"\u0061":1,"b":2}`, `{"b":2,"\u0061":1}`, false},
+		{"escaped value", `{"a":"A","b":2}`, `{"b":2,"a":"\u0041"}`, false},
+		{"name met twice in the candidate", `{"a":1,"b":1}`, `{"a":1,"a":1}`, false},
+		{"name met twice in both", `{"a":1,"a":2}`, `{"a":2,"a":1}`, false},
+		{"number spelled otherwise", `{"a":1,"b":2}`, `{"b":2.0,"a":1}`, false},
+		{"number continued", `{"a":[12,3]}`, `{"a":[123,3]}`, false},
+		{"number continued at the end", `12`, `123`, false},
+		{"number with an exponent after it", `[1,2]`, `[1e5,2]`, false},
+		{"type changed", `{"a":[1]}`, `{"a":{"0":1}}`, false},
+		{"scalar roots", `"x"`, `"x"`, true},
+		{"over the member scan", wide, wideRev, false},
+		{"changed in place, far from the start", `{"items":[{"id":1,"n":"a"},{"id":2,"n":"b"},{"id":3,"n":"c"}]}`,
+			`{"items":[{"id":1,"n":"a"},{"id":2,"n":"B!"},{"id":3,"n":"c"}]}`, false},
+		{"invalid after an identical prefix", `{"a":[1,2,3],"b":4}`, `{"a":[1,2,3],"b":}`, false},
+		{"invalid inside a reordered object", `{"a":[1,2,3],"b":4}`, `{"b":4,"a":[1,2,3}`, false},
+		{"literal continued", `[true,1]`, `[truex,1]`, false},
+		{"trailing bytes", `{"a":1}`, `{"a":1} x`, false},
+		{"prefix of the primary", `{"a":[1,2,3]}`, `{"a":[1,2`, false},
+		{"deep, differing at the bottom", strings.Repeat(`{"n":[`, 200) + `1` + strings.Repeat(`]}`, 200),
+			strings.Repeat(`{"n":[`, 200) + `2` + strings.Repeat(`]}`, 200), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := checkParseAgainst(t, []byte(tc.a), []byte(tc.b)); got != tc.wantEqual {
+				t.Errorf("parse(%s) against %s: equal = %v, want %v", tc.b, tc.a, got, tc.wantEqual)
+			}
+		})
+	}
+}
+
+// TestParseAgainstBenchPages: the guide parses the benchmark pages' candidates —
+// members reversed, two values changed, re-encoded by encoding/json — as parse does,
+// and proves the reversed one equal.
+func TestParseAgainstBenchPages(t *testing.T) {
+	doc := benchDoc(64<<10, false)
+	if !checkParseAgainst(t, doc, reverseKeys(doc)) {
+		t.Error("reversed page: not proven equal")
+	}
+	if checkParseAgainst(t, doc, benchDoc(64<<10, true)) {
+		t.Error("changed page: proven equal")
+	}
+	// encoding/json respells some numbers: left to the walk
+	var v any
+	json.Unmarshal(doc, &v)
+	sorted, _ := json.Marshal(v)
+	checkParseAgainst(t, doc, sorted)
+}
+
+// FuzzParseAgainst: for any two documents, and for the primary against its members
+// reversed or sorted and against itself with the other spliced in, the guided parse
+// gives the plain parse's tape and error, and what it proves equal the reference
+// differ finds equal.
+func FuzzParseAgainst(f *testing.F) {
+	for i, s := range jsonSeeds {
+		f.Add([]byte(s), []byte(jsonSeeds[(i+1)%len(jsonSeeds)]), uint16(i*7))
+	}
+	f.Add([]byte(`{"a":[12,3],"b":{"c":"x"}}`), []byte(`4`), uint16(6))
+	f.Add([]byte(`[{"id":1,"t":"a"},{"id":2,"t":"b"}]`), []byte(`"!"`), uint16(13))
+	f.Fuzz(func(t *testing.T, a, b []byte, cut uint16) {
+		checkParseAgainst(t, a, b)
+		if !json.Valid(a) {
+			return
+		}
+		rev := reverseKeys(a)
+		checkParseAgainst(t, a, rev)
+		checkParseAgainst(t, a, sortKeys(a))
+		k := int(cut) % (len(a) + 1)
+		spliced := slices.Concat(a[:k], b, a[k:])
+		checkParseAgainst(t, a, spliced)
+		if json.Valid(b) {
+			checkParseAgainst(t, a, reverseKeys(b))
+			checkParseAgainst(t, rev, a)
+		}
+	})
+}
+
+// BenchmarkParseAgainst: parsing the benchmark pages' candidates plainly and against
+// the primary's tape.
+//
+//	go test ./diff -run '^$' -bench ParseAgainst
+func BenchmarkParseAgainst(b *testing.B) {
+	for _, size := range []int{4 << 10, 64 << 10} {
+		doc := benchDoc(size, false)
+		ta := new(tape)
+		if err := ta.parse(doc); err != nil {
+			b.Fatal(err)
+		}
+		for _, p := range []struct {
+			name string
+			doc  []byte
+		}{{"reversed", reverseKeys(doc)}, {"two-differences", benchDoc(size, true)}} {
+			tb := new(tape)
+			name := fmt.Sprintf("%dKB/%s", size>>10, p.name)
+			b.Run(name+"/plain", func(b *testing.B) {
+				b.SetBytes(int64(len(p.doc)))
+				b.ReportAllocs()
+				for b.Loop() {
+					tb.parse(p.doc)
+				}
+			})
+			b.Run(name+"/guided", func(b *testing.B) {
+				b.SetBytes(int64(len(p.doc)))
+				b.ReportAllocs()
+				for b.Loop() {
+					tb.parseAgainst(p.doc, ta)
+				}
+			})
+		}
+	}
+}
+
+// object returns a JSON object of n members, member(i) the i-th.
+func object(n int, member func(i int) string) string {
+	ms := make([]string, n)
+	for i := range ms {
+		ms[i] = member(i)
+	}
+	return "{" + strings.Join(ms, ",") + "}"
+}
+
+// TestParseAgainstBudget: pairs built to make the guide repeat its work parse as parse
+// does, and the guide's work on them stays within its budget (about twice the bytes
+// parsed), which it would overrun if it compared a deep difference again at every
+// level, gathered one large object's names again for each of many small objects
+// mapped to it by a repeated name, or scanned all of a counterpart's names for each
+// name it lacks.
+func TestParseAgainstBudget(t *testing.T) {
+	big := `{"x":` + object(64, func(i int) string { return fmt.Sprintf(`"member%02d":%d`, i, i) }) + `}`
+	many := object(5000, func(int) string { return `"x":{"member00":0}` })
+	// every name unknown to the counterpart
+	strangers := `{"x":` + object(64, func(i int) string { return fmt.Sprintf(`"other%03d":%d`, i, i) }) + `}`
+	tests := []struct{ name, a, b string }{
+		{"many small objects against one large", big, many},
+		{"deep, differing at the bottom", strings.Repeat(`[`, 5000) + `1` + strings.Repeat(`]`, 5000),
+			strings.Repeat(`[`, 5000) + `2` + strings.Repeat(`]`, 5000)},
+		{"deep objects in reverse, differing at the bottom",
+			strings.Repeat(`{"a":1,"k":`, 2000) + `1` + strings.Repeat(`}`, 2000),
+			strings.Repeat(`{"k":`, 2000) + `2` + strings.Repeat(`,"a":1}`, 2000)},
+		{"names the counterpart lacks", big, strangers},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			checkParseAgainst(t, []byte(tc.a), []byte(tc.b))
+			ta, tb := new(tape), new(tape)
+			if err := ta.parse([]byte(tc.a)); err != nil {
+				t.Fatal(err)
+			}
+			tb.parseAgainst([]byte(tc.b), ta)
+			if tb.guide.budget <= 0 {
+				t.Errorf("budget of %d overrun: %d left", 2*len(tc.b)+4096, tb.guide.budget)
+			}
+		})
+	}
+}
+
+// TestGuideRelease: a tape given back to the pool keeps no large scratch from guiding a
+// small document by a large object, and no pointer to the guide's tape.
+func TestGuideRelease(t *testing.T) {
+	large := []byte(object(100000, func(i int) string { return fmt.Sprintf(`"k%d":%d`, i, i) }))
+	ta, tb := new(tape), getTape()
+	if err := ta.parse(large); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.parseAgainst([]byte(`{"k0":0}`), ta); err != nil {
+		t.Fatal(err)
+	}
+	if cap(tb.guide.akeys) < 100000 {
+		t.Fatalf("the guide gathered %d names, want the large object's", cap(tb.guide.akeys))
+	}
+	putTape(tb)
+	if tb.guide.a != nil || cap(tb.guide.akeys) > maxPooledNodes/4 || cap(tb.guide.perms[0][(100000*7+4)&3]) > maxPooledNodes/4 {
+		t.Errorf("released guide keeps its tape or %d names, %d positions", cap(tb.guide.akeys), cap(tb.guide.perms[0][(100000*7+4)&3]))
+	}
+}

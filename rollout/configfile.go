@@ -1,0 +1,227 @@
+package rollout
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/parity-dev/parity/report"
+	"github.com/parity-dev/parity/shadow/rules"
+)
+
+// ConfigFile is the Applier of a fleet: it writes the cutover into the
+// config every replica reloads — a file, or a Kubernetes ConfigMap's key —
+// and reads the master switch and the rollout: section from it.
+type ConfigFile struct {
+	// Path is the config file; it names the config in errors with a Store too.
+	Path string
+	// Store reads and writes the config; nil = the file at Path, written
+	// atomically (report.WriteFileAtomic: a replica reloads the whole new file
+	// at once).
+	Store Store
+	// Getenv reads FASTIFY_ENABLED over the config, as the replicas do; nil =
+	// the config alone.
+	Getenv func(string) string
+}
+
+// Store is where a fleet's config lives.
+type Store interface {
+	Read() ([]byte, error)
+	// Write replaces what Read returned with data; it fails rather than
+	// overwrite a change made since (a ConfigMap's resourceVersion).
+	Write(data []byte) error
+}
+
+// fileStore is a config file.
+type fileStore string
+
+func (f fileStore) Read() ([]byte, error) {
+	data, err := os.ReadFile(string(f))
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return data, nil
+}
+
+func (f fileStore) Write(data []byte) error {
+	return report.WriteFileAtomic(string(f), func(w io.Writer) error { _, err := w.Write(data); return err })
+}
+
+func (f *ConfigFile) store() Store {
+	if f.Store != nil {
+		return f.Store
+	}
+	return fileStore(f.Path)
+}
+
+// Load reads and validates the config.
+func (f *ConfigFile) Load() (*rules.Config, error) {
+	data, err := f.store().Read()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := rules.ParseConfig(f.Path, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Enabled reports cutover.enabled of the config (FASTIFY_ENABLED over it); a
+// config that does not load reads as false: nothing may move on it.
+func (f *ConfigFile) Enabled() bool {
+	cfg, err := f.Load()
+	if err != nil || cfg.ApplyEnv(f.Getenv) != nil {
+		return false
+	}
+	return cfg.Cutover.Enabled
+}
+
+// Settings returns the config's rollout: section (the defaults when it does
+// not load).
+func (f *ConfigFile) Settings() rules.RolloutConfig {
+	cfg, err := f.Load()
+	if err != nil {
+		return rules.RolloutConfig{}
+	}
+	return cfg.Rollout
+}
+
+// Judged applies the config's acceptances in force now to s, as `parity
+// gate --config` does; s as it is when the config does not load.
+func (f *ConfigFile) Judged(s *report.Snapshot) *report.Snapshot {
+	cfg, err := f.Load()
+	if err != nil {
+		return s
+	}
+	return report.RenderOptions{Accepted: func() []report.Acceptance { return cfg.Accept }}.Judged(s)
+}
+
+// SetCutover writes c as the config's cutover.routes and cutover.weights.
+// Every other line stays as it was, byte for byte; the cutover: section is
+// written anew with its other keys and comments. The result is validated
+// before it is written: an invalid config is never left.
+func (f *ConfigFile) SetCutover(c *rules.CutoverState) error {
+	st := f.store()
+	data, err := st.Read()
+	if err != nil {
+		return err
+	}
+	out, err := withCutover(data, c)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.Path, err)
+	}
+	if bytes.Equal(out, data) {
+		return nil
+	}
+	cfg, err := rules.ParseConfig(f.Path, out)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		return fmt.Errorf("the cutover would make the config invalid, not written: %w", err)
+	}
+	return st.Write(out)
+}
+
+// withCutover returns the config data with its cutover: section's routes and
+// weights set to c.
+func withCutover(data []byte, c *rules.CutoverState) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("parse: %v", err)
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}
+	}
+	root := doc.Content[0]
+	start, end := -1, -1 // lines of the cutover section, 1-based, end exclusive
+	var section *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "cutover" {
+			section = root.Content[i+1]
+			start = root.Content[i].Line
+			if i+2 < len(root.Content) {
+				end = root.Content[i+2].Line
+				if hc := root.Content[i+2].HeadComment; hc != "" {
+					end -= strings.Count(hc, "\n") + 1
+				}
+			}
+		}
+	}
+	if section == nil || section.Kind != yaml.MappingNode {
+		section = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	}
+	setKey(section, "routes", stringsNode(c.Routes))
+	setKey(section, "weights", weightsNode(c.Weights))
+	// Always written: with no routes and no weights, a file without rest
+	// would send every /api/* path to the candidate.
+	setKey(section, "rest", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: fmt.Sprint(c.Rest)})
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{
+		{Kind: yaml.ScalarNode, Tag: "!!str", Value: "cutover"}, section}}); err != nil {
+		return nil, err
+	}
+	enc.Close()
+	lines := strings.SplitAfter(string(data), "\n")
+	if start < 0 {
+		text := string(data)
+		if text != "" && !strings.HasSuffix(text, "\n") {
+			text += "\n"
+		}
+		return []byte(text + buf.String()), nil
+	}
+	if end < 0 || end > len(lines)+1 {
+		end = len(lines) + 1
+	}
+	// Blank lines before the next key stay with it.
+	for end-1 > start && strings.TrimSpace(lines[end-2]) == "" {
+		end--
+	}
+	var out strings.Builder
+	for _, l := range lines[:start-1] {
+		out.WriteString(l)
+	}
+	out.WriteString(buf.String())
+	for _, l := range lines[end-1:] {
+		out.WriteString(l)
+	}
+	return []byte(out.String()), nil
+}
+
+func setKey(m *yaml.Node, key string, v *yaml.Node) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			v.LineComment = m.Content[i+1].LineComment
+			m.Content[i+1] = v
+			return
+		}
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v)
+}
+
+func stringsNode(ss []string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle}
+	for _, s := range ss {
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s})
+	}
+	return n
+}
+
+func weightsNode(m map[string]int) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle}
+	for _, k := range sortedKeys(m) {
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k},
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: fmt.Sprint(m[k])})
+	}
+	return n
+}

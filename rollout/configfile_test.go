@@ -1,0 +1,88 @@
+package rollout
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/parity-dev/parity/shadow/rules"
+)
+
+// The fleet's writer changes the cutover section's routes and weights only:
+// every other line of the file stays byte for byte, comments included.
+func TestConfigFileKeepsTheRest(t *testing.T) {
+	const before = `# parity for the portal
+primary: http://localhost:3000   # SvelteKit
+
+cutover:
+  enabled: true                  # FASTIFY_ENABLED
+  routes: [/api/health]
+  sticky: cookie:sid
+
+# comparison rules
+compare:
+  ignore: [body.meta.requestId]
+rollout: {mode: manual, weights: [10, 100]}
+`
+	path := filepath.Join(t.TempDir(), "parity.yaml")
+	if err := os.WriteFile(path, []byte(before), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := &ConfigFile{Path: path}
+	if err := f.SetCutover(&rules.CutoverState{Routes: []string{"/api/health", "/api/metrics"}, Weights: map[string]int{"/api/sessions": 10}}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	want := `# parity for the portal
+primary: http://localhost:3000   # SvelteKit
+
+cutover:
+  enabled: true # FASTIFY_ENABLED
+  routes: [/api/health, /api/metrics]
+  sticky: cookie:sid
+  weights: {/api/sessions: 10}
+  rest: 0
+
+# comparison rules
+compare:
+  ignore: [body.meta.requestId]
+rollout: {mode: manual, weights: [10, 100]}
+`
+	if diff := cmp.Diff(want, string(got)); diff != "" {
+		t.Errorf("file (-want +got):\n%s", diff)
+	}
+	cfg, err := rules.LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Enabled() || !cmp.Equal(cfg.Cutover.Weights, map[string]int{"/api/sessions": 10}) || cfg.Rollout.Ladder()[0] != 10 {
+		t.Errorf("read back: %+v", cfg.Cutover)
+	}
+	// A cutover the config refuses is never written.
+	if err := f.SetCutover(&rules.CutoverState{Routes: []string{"/api/auth"}}); err == nil || !strings.Contains(err.Error(), "not written") {
+		t.Errorf("auth cutover: %v", err)
+	}
+	if again, _ := os.ReadFile(path); string(again) != string(got) {
+		t.Error("a refused cutover changed the file")
+	}
+}
+
+// A file without a cutover section gets one at its end, master switch off.
+func TestConfigFileAddsTheSection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parity.yaml")
+	os.WriteFile(path, []byte("primary: http://localhost:3000"), 0o644)
+	f := &ConfigFile{Path: path}
+	if err := f.SetCutover(&rules.CutoverState{Routes: []string{}, Weights: map[string]int{"/api/health": 1}}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	if want := "primary: http://localhost:3000\ncutover:\n  routes: []\n  weights: {/api/health: 1}\n  rest: 0\n"; string(got) != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if f.Enabled() {
+		t.Error("enabled without the switch")
+	}
+}
