@@ -298,8 +298,20 @@ func routeEvidence(r *RouteStats, th Thresholds, held heldLatency) *Evidence {
 	if ev.Verdict == Inconclusive {
 		ev.Needed = max(th.MinSamples-r.Compared, ev.Parity.Needed, ev.CandidateErrors.Needed, ev.Latency.Needed, 1)
 	}
-	ev.Reason = evidenceReason(ev, r, th, authFail)
+	ev.Reason = evidenceReason(ev, r, th, authFail) + budgetNote(r)
 	return ev
+}
+
+// budgetNote says how many requests of r were left uncompared by the comparison
+// budget, so that a verdict never reads as resting on more than it does: those
+// requests are no evidence either way, and the verdict rests on the compared
+// sample alone. "" when none were.
+func budgetNote(r *RouteStats) string {
+	n := r.Skipped[string(SkipCompareBudget)]
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d more not compared, over the comparison budget (%s): the verdict rests on the %d compared", n, SkipCompareBudget, r.Compared)
 }
 
 // combine is a route's verdict from its tests': any failure fails; all passing

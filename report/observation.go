@@ -84,6 +84,7 @@ const (
 	SkipUpgrade            SkipReason = "upgrade"             // protocol upgrade (WebSocket) is never mirrored
 	SkipStreamUnfinished   SkipReason = "stream_unfinished"   // the serving response still streaming at the mirror deadline
 	SkipRedirectUnfollowed SkipReason = "redirect_unfollowed" // a canonicalising redirect to follow could not be followed (limits, deadline, error)
+	SkipCompareBudget      SkipReason = "compare_budget"      // both answers came, but comparing them was over the comparison's CPU budget
 )
 
 // HabitCanonicalRedirect is one side answering a redirect to the same path up to

@@ -118,8 +118,8 @@ func RenderTable(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	c, width := opts.Color, opts.Width
 	fmt.Fprintf(ew, "%s\n", paint(c, ansiBold, termText(v.Title)))
 	wrapProse(ew, termText(v.Headline), width, paint(c, verdictColor(v.Verdict), strings.ToUpper(string(v.Verdict)))+" — ", "  ")
-	wrapProse(ew, fmt.Sprintf("%s … %s · %d routes · %s compared · %s matched · %s candidate errors · %s skipped",
-		v.Started, v.Updated, len(v.Routes), fmtCount(v.Compared), fmtCount(v.Matched), fmtCount(v.CandidateErrors), fmtCount(v.Skipped)), width, "", "  ")
+	wrapProse(ew, fmt.Sprintf("%s … %s · %d routes · %s compared · %s matched · %s candidate errors · %s",
+		v.Started, v.Updated, len(v.Routes), fmtCount(v.Compared), fmtCount(v.Matched), fmtCount(v.CandidateErrors), v.skippedText()), width, "", "  ")
 	wrapProse(ew, thresholdsLine(v.Thresholds), width, "thresholds: ", "  ")
 	fmt.Fprintln(ew)
 	if ew.err != nil {
@@ -177,7 +177,7 @@ func RenderTable(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	first := true
 	for i := range v.Routes {
 		r := &v.Routes[i]
-		if r.Verdict == Pass || len(r.Top) == 0 && r.Verdict != Fail {
+		if (r.Verdict == Pass || len(r.Top) == 0 && r.Verdict != Fail) && !r.budgetSampled() {
 			continue
 		}
 		if first {

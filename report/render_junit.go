@@ -117,9 +117,9 @@ func junitClass(method string) string {
 }
 
 func routeSummary(r *routeView) string {
-	return fmt.Sprintf("compared %d, matched %d, parity %s (lower bound %s), candidate errors %s, candidate 401/403 %d, skipped %d, p99 primary %s, p99 candidate %s",
+	return fmt.Sprintf("compared %d, matched %d, parity %s (lower bound %s), candidate errors %s, candidate 401/403 %d, skipped %s, p99 primary %s, p99 candidate %s",
 		r.Compared, r.Matched, fmtParity(r.RouteStats), fmtLower(r.RouteStats), fmtErrors(r.RouteStats),
-		r.CandidateAuthFailures, r.SkippedTotal(), fmtLatency(r.Latency.Primary), fmtLatency(r.Latency.Candidate))
+		r.CandidateAuthFailures, r.skippedCount(), fmtLatency(r.Latency.Primary), fmtLatency(r.Latency.Candidate))
 }
 
 // noiseText lists a route's noise for its system-out: each pattern with how often

@@ -29,8 +29,8 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "# %s\n\n", mdText(v.Title))
 	fmt.Fprintf(ew, "**Verdict: %s** — %s\n\n", verdictMark[v.Verdict], mdText(v.Headline))
-	fmt.Fprintf(ew, "%s … %s · %d routes · %s compared · %s matched · %s candidate errors · %s skipped\n\n",
-		v.Started, v.Updated, len(v.Routes), fmtCount(v.Compared), fmtCount(v.Matched), fmtCount(v.CandidateErrors), fmtCount(v.Skipped))
+	fmt.Fprintf(ew, "%s … %s · %d routes · %s compared · %s matched · %s candidate errors · %s\n\n",
+		v.Started, v.Updated, len(v.Routes), fmtCount(v.Compared), fmtCount(v.Matched), fmtCount(v.CandidateErrors), v.skippedText())
 	fmt.Fprintf(ew, "Thresholds: %s.\n\n", mdText(thresholdsLine(v.Thresholds)))
 
 	if len(v.Steps) > 0 {
@@ -61,7 +61,7 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 			}
 			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s | %s | %d | %s | %s / %s | %s / %s | %s |\n",
 				mdCode(r.Route), mdVerdict(r), fmtCount(r.Compared), fmtParity(r.RouteStats), fmtLower(r.RouteStats),
-				fmtErrors(r.RouteStats), r.CandidateAuthFailures, fmtCount(r.SkippedTotal()),
+				fmtErrors(r.RouteStats), r.CandidateAuthFailures, r.skippedCount(),
 				fmtLatencyQ(r.Latency.Primary, 50), fmtLatencyQ(r.Latency.Candidate, 50),
 				fmtLatency(r.Latency.Primary), fmtLatency(r.Latency.Candidate), top)
 		}
@@ -73,7 +73,7 @@ func RenderMarkdown(w io.Writer, s *Snapshot, opts RenderOptions) error {
 
 	var judged []*routeView
 	for i := range v.Routes {
-		if r := &v.Routes[i]; !r.NeverMirrored && (r.Verdict != Pass || len(r.Top) > 0) {
+		if r := &v.Routes[i]; !r.NeverMirrored && (r.Verdict != Pass || len(r.Top) > 0 || r.budgetSampled()) {
 			judged = append(judged, r)
 		}
 	}

@@ -25,6 +25,11 @@ type view struct {
 	RoutesOverflowed                                                      int64
 	Pass, Fail, Inconclusive                                              int
 	Cut                                                                   []string // what caps cut, one sentence each
+
+	// BudgetSkipped is the part of Skipped left uncompared by the comparison
+	// budget (SkipCompareBudget): requests that had both answers, and are no
+	// evidence either way.
+	BudgetSkipped int64
 }
 
 type routeView struct {
@@ -117,6 +122,7 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 		v.CandidateErrors += r.CandidateErrors
 		v.AuthFailures += r.CandidateAuthFailures
 		v.Skipped += r.SkippedTotal()
+		v.BudgetSkipped += r.Skipped[string(SkipCompareBudget)]
 		switch {
 		case rv.NeverMirrored:
 			// Neither waiting for evidence nor judged: shown apart.
@@ -366,4 +372,28 @@ func (r *routeView) Label() string {
 		return neverMirroredLabel
 	}
 	return verdictLabel(r.Verdict)
+}
+
+// skippedText is the summary line's count of skipped requests, with the part
+// the comparison budget left out named: "1,204 skipped (1,000 over the
+// comparison budget)".
+func (v *view) skippedText() string {
+	if v.BudgetSkipped == 0 {
+		return fmtCount(v.Skipped) + " skipped"
+	}
+	return fmt.Sprintf("%s skipped (%s over the comparison budget)", fmtCount(v.Skipped), fmtCount(v.BudgetSkipped))
+}
+
+// budgetSampled reports whether the comparison budget left some of r's
+// requests uncompared: its verdict rests on a sample, and every report says why.
+func (r *routeView) budgetSampled() bool { return r.Skipped[string(SkipCompareBudget)] > 0 }
+
+// skippedCount is a route's skipped requests for a table cell, with the part
+// the comparison budget left out: "1,204 (1,000 budget)".
+func (r *routeView) skippedCount() string {
+	n := r.Skipped[string(SkipCompareBudget)]
+	if n == 0 {
+		return fmtCount(r.SkippedTotal())
+	}
+	return fmt.Sprintf("%s (%s budget)", fmtCount(r.SkippedTotal()), fmtCount(n))
 }

@@ -23,10 +23,33 @@ type capture struct {
 
 var capturePool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-func newCapture(limit int64) *capture {
+// newCapture is an empty capture of up to limit bytes; size, when known (a
+// Content-Length, else -1), makes room for the body at once.
+func newCapture(limit, size int64) *capture {
 	b := capturePool.Get().(*bytes.Buffer)
 	b.Reset()
-	return &capture{buf: b, limit: limit}
+	c := &capture{buf: b, limit: limit}
+	if size > 0 {
+		c.reserve(int(min(size, limit)))
+	}
+	return c
+}
+
+// reserve makes room for n more bytes, doubling as bytes.Buffer does but never
+// past the limit: a body at the cap holds one cap, not two.
+func (c *capture) reserve(n int) {
+	if c.buf.Available() >= n {
+		return
+	}
+	want := c.buf.Len() + n
+	if double := 2 * c.buf.Cap(); double > want {
+		want = int(min(int64(double), max(c.limit, int64(want))))
+	}
+	// The outgrown buffer goes to the collector: back in the pool, it would be
+	// the next one taken, and outgrown again.
+	b := make([]byte, c.buf.Len(), want)
+	copy(b, c.buf.Bytes())
+	c.buf = bytes.NewBuffer(b)
 }
 
 // Write keeps what fits under the limit and never fails: a full capture must not
@@ -38,6 +61,7 @@ func (c *capture) Write(p []byte) (int, error) {
 		if int64(len(p)) > room {
 			p = p[:room]
 		}
+		c.reserve(len(p))
 		c.buf.Write(p)
 	}
 	return n, nil
@@ -47,10 +71,14 @@ func (c *capture) truncated() bool { return c.size > int64(c.buf.Len()) }
 
 func (c *capture) bytes() []byte { return c.buf.Bytes() }
 
-// release returns the buffer to the pool; c must not be used afterwards. Buffers
-// that grew past maxPooled are left to the collector so the pool stays small.
+// maxPooled is the largest capture buffer kept for reuse. Larger ones (up to
+// the cap, a megabyte) are left to the collector: a pool holds as many buffers
+// as were ever in use at once, and a hostile candidate's answers at the cap, 64
+// mirrors at a time, kept hundreds of megabytes resident.
+const maxPooled = 128 << 10
+
+// release returns the buffer to the pool; c must not be used afterwards.
 func (c *capture) release() {
-	const maxPooled = 4 << 20
 	if c.buf == nil {
 		return
 	}
@@ -61,7 +89,7 @@ func (c *capture) release() {
 }
 
 // copyBufPool holds the buffers that response bodies are copied through.
-var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // readCapped reads r up to limit bytes. over reports that r holds more: then the
 // bytes read so far (more than limit) are returned and the rest is still in r.

@@ -24,7 +24,7 @@ func TestCapture(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newCapture(tc.limit)
+			c := newCapture(tc.limit, -1)
 			defer c.release()
 			for _, w := range tc.writes {
 				if n, err := c.Write([]byte(w)); n != len(w) || err != nil {
@@ -35,6 +35,42 @@ func TestCapture(t *testing.T) {
 				t.Errorf("got %q size %d truncated %v, want %q %d %v", got, c.size, c.truncated(), tc.want, tc.size, tc.truncated)
 			}
 		})
+	}
+}
+
+// A capture never holds more than its limit, however its body comes: known in
+// size (room made at once, no regrowing) or in chunks of unknown total.
+func TestCaptureHoldsOneCap(t *testing.T) {
+	const limit = 1 << 20
+	chunk := make([]byte, 32<<10)
+	for _, size := range []int64{-1, 10 << 20, limit / 2} {
+		c := newCapture(limit, size)
+		if size > 0 && c.buf.Cap() < int(min(size, limit)) {
+			t.Errorf("size %d: room for %d bytes, want %d at once", size, c.buf.Cap(), min(size, limit))
+		}
+		for range 64 {
+			c.Write(chunk)
+		}
+		if c.buf.Len() != limit || c.buf.Cap() > limit {
+			t.Errorf("size %d: holds %d bytes in %d, want %d in at most as much", size, c.buf.Len(), c.buf.Cap(), limit)
+		}
+		c.release()
+	}
+}
+
+// A released capture's buffer serves the next capture of its size, whether
+// the size is known or comes in chunks: only the capture itself is allocated.
+func TestCaptureReusesBuffers(t *testing.T) {
+	p := make([]byte, 64<<10)
+	for _, size := range []int64{-1, 64 << 10} {
+		n := testing.AllocsPerRun(100, func() {
+			c := newCapture(1<<20, size)
+			c.Write(p)
+			c.release()
+		})
+		if n >= 2 { // 1, and a collection emptying the pool may add a little
+			t.Errorf("size %d: %v allocations a capture, want its own only", size, n)
+		}
 	}
 }
 

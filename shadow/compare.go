@@ -111,6 +111,13 @@ func (x *Exchange) Observation() report.Observation {
 	return o
 }
 
+// comparable reports whether x has both answers, so that Observation compares
+// them: the work the comparison budget bounds. A failed side is observed
+// without it.
+func (x *Exchange) comparable() bool {
+	return x.PrimaryErr == nil && x.Primary != nil && x.CandidateErr == nil && x.Candidate != nil
+}
+
 // mergeSorted returns the union of two sorted lists without duplicates.
 func mergeSorted(a, b []string) []string {
 	if len(a) == 0 {

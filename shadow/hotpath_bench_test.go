@@ -140,7 +140,8 @@ func (w *waitObserver) Observe(o report.Observation) {
 // in-memory backends: through a bare httputil.ReverseProxy, through parity on a
 // route it does not mirror, and through parity mirroring and comparing (each
 // iteration waits for its comparison, so ns/op and allocs/op are those of the
-// whole request: serving, mirror, compare, aggregate). "transport-only" is the
+// whole request: serving, mirror, compare, aggregate; no comparison budget, so
+// that every one is compared). "transport-only" is the
 // in-memory backend's own share.
 func BenchmarkServePath(b *testing.B) {
 	for _, size := range []int{4 << 10, 64 << 10} {
@@ -172,7 +173,7 @@ func BenchmarkServePath(b *testing.B) {
 		b.Run(kb+"/parity-mirrored-compared", func(b *testing.B) {
 			obs := &waitObserver{agg: report.NewAggregator(report.Limits{}), done: make(chan report.Observation, 1)}
 			p := &Proxy{Primary: primaryURL, Candidate: candURL, Transport: newMemTransport(body),
-				CandidateTransport: newMemTransport(reordered), Decide: benchRouter(b), Observer: obs}
+				CandidateTransport: newMemTransport(reordered), Decide: benchRouter(b), Observer: obs, CompareBudget: 1}
 			defer p.Close(context.Background())
 			serveLoop(b, p, benchRequest("/api/bench/x"), len(body), obs.done)
 		})

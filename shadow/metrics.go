@@ -57,6 +57,8 @@ type Metrics struct {
 	reloads            *prometheus.CounterVec // result
 	backendUnavailable *prometheus.CounterVec // backend
 	recordDropped      *prometheus.CounterVec // reason
+	compareSeconds     prometheus.Counter
+	budgetSkipped      *prometheus.CounterVec // route_state
 
 	maxRoutes int
 	mu        sync.RWMutex
@@ -133,7 +135,18 @@ func NewMetrics(maxRoutes int) *Metrics {
 			Name: "parity_record_dropped_total",
 			Help: "Requests --record did not write, by reason: queue_full, write_error (a full disk; recording goes on once writes succeed), closed.",
 		}, []string{"reason"}),
+		compareSeconds: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "parity_compare_cpu_seconds_total",
+			Help: "CPU time spent comparing mirrored answers as the comparison budget counts it: reading the mirror's answer (charged by its size, 1 ns a byte), then decoding, parsing, diffing and aggregating (measured).",
+		}),
+		budgetSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parity_compare_budget_skipped_total",
+			Help: "Answered pairs not compared because comparisons had spent their CPU budget, by route_state: decided (the gate had a verdict on the route) or undecided. Per-route counts are in the report (skipped compare_budget).",
+		}, []string{"route_state"}),
 	}
+	m.budgetSkipped.WithLabelValues("decided")
+	m.budgetSkipped.WithLabelValues("undecided")
+	m.reg.MustRegister(m.compareSeconds, m.budgetSkipped)
 	m.reg.MustRegister(m.requestDuration, m.mirrorDuration, m.comparisons, m.dropped, m.skipped, m.reasks, m.security, m.follows,
 		m.queueDepth, m.inFlight, m.reloads, m.backendUnavailable, m.recordDropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -358,4 +371,24 @@ func outcomeOf(o *report.Observation) string {
 		return OutcomeMismatched
 	}
 	return OutcomeMatched
+}
+
+func (m *Metrics) compareCPU(d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.compareSeconds.Add(d.Seconds())
+}
+
+// budgetSkip counts a pair the comparison budget left out (the skip itself is
+// counted by drop, as compare_budget).
+func (m *Metrics) budgetSkip(decided bool) {
+	if m == nil {
+		return
+	}
+	state := "undecided"
+	if decided {
+		state = "decided"
+	}
+	m.budgetSkipped.WithLabelValues(state).Inc()
 }

@@ -106,8 +106,10 @@ func (p *Proxy) newPair(r *http.Request, dec *rules.Decision, h http.Header, bod
 func (pr *pair) served(status int, h http.Header, c *capture, err error, latency time.Duration) {
 	if err != nil {
 		// Nothing trustworthy to compare against (the serving backend failed, or the
-		// client left and took its request with it): the mirror stops too.
-		pr.cancel()
+		// client left and took its request with it): the mirror stops too — once
+		// the result is handed over, so that the mirror, woken by the cancel,
+		// finds it rather than taking the serving side for unfinished.
+		defer pr.cancel()
 	}
 	if pr.state.CompareAndSwap(pairWaiting, pairServed) {
 		// Read by the mirror only after servedCh is closed.
@@ -140,6 +142,10 @@ type mirrorPool struct {
 	// compareSlots bounds the comparisons running at once (CompareConcurrency),
 	// so that decoding and diffing hostile bodies leave CPU to serving.
 	compareSlots chan struct{}
+	// budget bounds the CPU those comparisons use over time (nil: no budget),
+	// measured by meter.
+	budget *compareBudget
+	meter  cpuMeter
 }
 
 func (m *mirrorPool) init(p *Proxy) {
@@ -148,6 +154,7 @@ func (m *mirrorPool) init(p *Proxy) {
 	m.limit = int64(p.mirrorConcurrency() + p.mirrorQueue())
 	m.jobs = make(chan *pair, m.limit)
 	m.compareSlots = make(chan struct{}, p.compareConcurrency())
+	m.budget, m.meter = p.compareBudget(), p.cpuMeter()
 }
 
 // compareSlot waits for a comparison slot; false when Close gave up waiting
@@ -257,7 +264,34 @@ func (p *Proxy) runMirror(pr *pair) {
 	}
 
 	_, transport := p.backend(pr.to)
-	m := fetch(transport, pr.req, p.captureCap())
+	m, res := send(transport, pr.req)
+	if res != nil {
+		// Reading the answer is the comparison's first cost: over the budget,
+		// it is not read, or no further (its connection is closed), however
+		// much the backend would send.
+		decided := p.decided(pr.dec.Route)
+		over := !p.mirrors.budget.admit(decided)
+		if over {
+			cost := time.Duration(discard(res)) * readCost
+			p.mirrors.budget.spend(cost)
+			p.Metrics.compareCPU(cost)
+		} else {
+			m.read(res, p.captureCap(), func(n int) bool {
+				cost := time.Duration(n) * readCost
+				p.mirrors.budget.spend(cost)
+				p.Metrics.compareCPU(cost)
+				return p.mirrors.budget.admit(decided)
+			})
+			over = errors.Is(m.err, errOverBudget)
+		}
+		if over {
+			m.release()
+			p.Metrics.observeMirror(pr.dec.Route, pr.to, res.StatusCode, nil, m.latency)
+			p.Metrics.budgetSkip(decided)
+			p.dropPair(pr, report.SkipCompareBudget)
+			return
+		}
+	}
 	defer m.release()
 	status := 0
 	if m.resp != nil {
@@ -313,28 +347,83 @@ func (f *fetched) release() {
 // Truncated, its Size the declared Content-Length (-1 when none). The mirror,
 // the noise re-ask and the replay all fetch through it.
 func fetch(transport http.RoundTripper, req *http.Request, limit int64) fetched {
-	sent := time.Now()
-	res, err := transport.RoundTrip(req)
-	f := fetched{latency: time.Since(sent), err: err}
-	if err != nil {
-		return f
+	f, res := send(transport, req)
+	if res != nil {
+		f.read(res, limit, nil)
 	}
-	f.capt = newCapture(limit)
+	return f
+}
+
+// send sends req and returns the answer's head with its body still to read
+// (nil, with the error in f, when there is none).
+func send(transport http.RoundTripper, req *http.Request) (f fetched, res *http.Response) {
+	sent := time.Now()
+	res, f.err = transport.RoundTrip(req)
+	f.latency = time.Since(sent)
+	return f, res
+}
+
+// read reads res's body into f as fetch describes and closes it. When charge is
+// set, it is told the size of every chunk read, and reading stops, with
+// errOverBudget, when it returns false.
+func (f *fetched) read(res *http.Response, limit int64, charge func(n int) bool) {
+	f.capt = newCapture(limit, res.ContentLength)
+	var w io.Writer = f.capt
+	if charge != nil {
+		w = chargedWriter{w, charge}
+	}
 	bp := copyBufPool.Get().(*[]byte)
 	var n int64
-	n, f.err = io.CopyBuffer(f.capt, io.LimitReader(res.Body, limit+1), *bp)
+	n, f.err = io.CopyBuffer(w, io.LimitReader(res.Body, limit+1), *bp)
 	copyBufPool.Put(bp)
 	res.Body.Close() // unread bytes left: the transport closes the connection
 	if f.err != nil {
 		f.capt.release()
 		f.capt = nil
-		return f
+		return
 	}
 	f.resp = diffResponse(res.StatusCode, res.Header, f.capt)
 	if f.over = n > limit; f.over {
 		f.resp.Size = res.ContentLength
 	}
-	return f
+}
+
+// maxDiscard is the largest answer read to its end only to keep its
+// connection: a new connection costs more than reading that much, which every
+// mirror left unread under budget pressure would otherwise pay.
+const maxDiscard = 64 << 10
+
+// discard closes res's body unread, reading it first when it declares no more
+// than maxDiscard bytes, so that its connection is kept. It returns the bytes
+// read.
+func discard(res *http.Response) int64 {
+	var n int64
+	if res.ContentLength >= 0 && res.ContentLength <= maxDiscard {
+		bp := copyBufPool.Get().(*[]byte)
+		n, _ = io.CopyBuffer(io.Discard, io.LimitReader(res.Body, maxDiscard+1), *bp)
+		copyBufPool.Put(bp)
+	}
+	res.Body.Close()
+	return n
+}
+
+// errOverBudget stops reading a mirrored answer once the comparison budget is
+// spent.
+var errOverBudget = errors.New("comparison budget spent")
+
+// chargedWriter writes through to w after charging every chunk; a charge that
+// says no stops the copy.
+type chargedWriter struct {
+	w      io.Writer
+	charge func(n int) bool
+}
+
+func (c chargedWriter) Write(p []byte) (int, error) {
+	c.w.Write(p)
+	if !c.charge(len(p)) {
+		return 0, errOverBudget
+	}
+	return len(p), nil
 }
 
 // compare builds the exchange of pr from the serving side's answer and the
@@ -358,6 +447,21 @@ func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency tim
 		return
 	}
 	defer func() { <-p.mirrors.compareSlots }()
+	if x.comparable() {
+		decided := p.decided(pr.dec.Route)
+		if !p.mirrors.budget.admit(decided) {
+			p.Metrics.budgetSkip(decided)
+			p.skipPair(pr, report.SkipCompareBudget)
+			return
+		}
+	}
+	// From here on, what the comparison costs is taken out of the budget.
+	stop := p.mirrors.meter()
+	defer func() {
+		cpu := stop()
+		p.mirrors.budget.spend(cpu)
+		p.Metrics.compareCPU(cpu)
+	}()
 	x.Learned = learnedFor(p.Observer, pr.dec.Route)
 	var release, releaseFollow func()
 	x.Reask, release = p.reasker(pr)

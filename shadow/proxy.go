@@ -116,6 +116,25 @@ type Proxy struct {
 	// the rest of the CPU stays with serving, whatever the candidate sends.
 	CompareConcurrency int
 
+	// CompareBudget is the share of the CPU (of GOMAXPROCS cores) that comparing
+	// the mirrors' answers — reading the mirrored answer, decoding, parsing,
+	// diffing, aggregating — may use over time (0 = DefaultCompareBudget; 1 or
+	// more = no budget: every pair that has both answers is compared). Each
+	// comparison's CPU time is measured (the read is charged by its size);
+	// once comparisons have spent their share, mirrored answers are neither
+	// read nor compared until it has been earned back, and the pairs are
+	// counted as skipped (compare_budget) on their route, so that serving
+	// keeps its CPU whatever the candidate sends and the gate judges on the
+	// sample compared. The last quarter of the share goes only to routes
+	// Decided does not call decided.
+	CompareBudget float64
+
+	// Decided reports whether the gate has already decided a route (a
+	// conclusive pass or fail): under the comparison budget, such routes are
+	// sampled down first. It is asked once per comparison, so it must be cheap
+	// and safe for concurrent use (report.DecidedRoutes is). nil: no route is.
+	Decided func(route string) bool
+
 	// MirrorBodyCap is the largest request body buffered to be sent to both backends
 	// (0 = DefaultMirrorBodyCap). A larger body streams to the serving backend,
 	// whole and once, and the mirror is skipped as body_too_large.
@@ -164,6 +183,11 @@ type Proxy struct {
 	ownTransport []*http.Transport
 	ids          *requestIDs
 	mirrors      mirrorPool
+
+	// The comparison budget's clock and CPU meter; nil: the wall clock and the
+	// thread's CPU time (tests drive the budget through them).
+	budgetClock func() time.Duration
+	budgetMeter cpuMeter
 }
 
 // init sets up the Proxy's own state on first use: transports, the request id
@@ -238,6 +262,9 @@ func newTransport(headerTimeout time.Duration, idlePerHost int) *http.Transport 
 		ExpectContinueTimeout: time.Second,
 		ResponseHeaderTimeout: headerTimeout,
 		DisableCompression:    true,
+		// A 4 KB answer and its head in one read, not two (the default buffer
+		// is 4 KB); larger bodies are read straight into the copy buffer.
+		ReadBufferSize: 16 << 10,
 	}
 }
 
@@ -528,7 +555,7 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 
 	var capt *capture
 	if st.pair != nil {
-		capt = newCapture(p.captureCap())
+		capt = newCapture(p.captureCap(), res.ContentLength)
 	}
 	flush, headersNow := flushPolicy(res)
 	written, rerr, werr := copyResponse(rw, res, capt, flush, headersNow)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -38,6 +39,7 @@ type proxyFlags struct {
 	maxHeaderBytes, maxHeaderCount    int
 	bodyReadTimeout                   time.Duration
 	bodyMinRate                       int64
+	compareBudget                     float64
 }
 
 func runProxy(ctx context.Context, c *cli, args []string) int {
@@ -70,6 +72,7 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 	fs.IntVar(&f.maxHeaderCount, "max-header-count", shadow.DefaultMaxHeaderCount, "most header fields a request may carry; more is answered 431")
 	fs.DurationVar(&f.bodyReadTimeout, "body-read-timeout", shadow.DefaultBodyReadTimeout, "longest wait for the next bytes of a request body; slower clients get 408 (0: none)")
 	fs.Int64Var(&f.bodyMinRate, "body-min-rate", shadow.DefaultBodyMinRate, "slowest request body, in `bytes` per second, after the first body-read-timeout; slower clients get 408 (0: none)")
+	fs.Float64Var(&f.compareBudget, "compare-budget", 0, "`share` of the CPU comparisons may use, above 0 and at most 1 (1: compare every pair); beyond it pairs are sampled and counted as skipped compare_budget (config shadow.compare_budget; default "+strconv.FormatFloat(shadow.DefaultCompareBudget, 'g', -1, 64)+")")
 	fs.BoolVar(&f.autopilot, "autopilot", false, "let the rollout controller move the plan's steps to the candidate by itself (as rollout.mode: autopilot)")
 	fs.BoolVar(&f.pprof, "pprof", false, "serve runtime profiles (net/http/pprof) on the admin listener under /debug/pprof/")
 	pos, code, ok := c.parse(fs, args)
@@ -171,6 +174,11 @@ func (f *proxyFlags) check() error {
 	if f.maxHeaderCount <= 0 {
 		return fmt.Errorf("--max-header-count %d: want at least 1", f.maxHeaderCount)
 	}
+	if f.compareBudget != 0 {
+		if err := rules.CheckCompareBudget(f.compareBudget); err != nil {
+			return fmt.Errorf("--compare-budget: %v", err)
+		}
+	}
 	if f.mirrorConcurrency <= 0 {
 		return fmt.Errorf("--mirror-concurrency %d: want at least 1", f.mirrorConcurrency)
 	}
@@ -191,6 +199,9 @@ func (f *proxyFlags) override(cfg *rules.Config) error {
 	}
 	if len(f.adminHosts) > 0 {
 		cfg.Admin.Hosts = f.adminHosts
+	}
+	if f.compareBudget != 0 {
+		cfg.Shadow.CompareBudget = &f.compareBudget
 	}
 	return f.redaction.apply(cfg)
 }
@@ -273,6 +284,14 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *rul
 		BodyReadTimeout:   noneIfZero(f.bodyReadTimeout),
 		BodyMinRate:       noneIfZero(f.bodyMinRate),
 	}
+	if b := cfg.Shadow.CompareBudget; b != nil {
+		proxy.CompareBudget = *b
+	}
+	renderOpts := report.RenderOptions{Title: "parity — live", Plan: plan, Now: c.now,
+		Accepted: func() []report.Acceptance { cfg, _ := live.Current(); return liveAcceptances(cfg) }}
+	// The comparison budget's last share goes to routes the gate has not
+	// decided yet, judged as the dashboard judges them.
+	proxy.Decided = (&report.DecidedRoutes{Aggregator: agg, Options: renderOpts}).Decided
 	srv := &shadow.Server{
 		Addr:             f.listen,
 		AdminAddr:        f.adminListen,
@@ -286,8 +305,7 @@ func (f *proxyFlags) server(c *cli, logger zerolog.Logger) (*shadow.Server, *rul
 		MaxHeaderBytes:   f.maxHeaderBytes,
 		Logger:           logger,
 		Admin:            shadow.Admin{Ready: func() bool { return live.Router() != nil }, Profiling: f.pprof, Hosts: cfg.Admin.Hosts},
-		RenderOptions: report.RenderOptions{Title: "parity — live", Plan: plan, Now: c.now,
-			Accepted: func() []report.Acceptance { cfg, _ := live.Current(); return liveAcceptances(cfg) }},
+		RenderOptions:    renderOpts,
 	}
 	return srv, live, nil
 }

@@ -37,6 +37,8 @@ func TestProxyUsageErrors(t *testing.T) {
 	}
 	defer busy.Close()
 	free := "--admin-listen=127.0.0.1:0"
+	budgetCfg := filepath.Join(dir, "budget.yaml")
+	os.WriteFile(budgetCfg, []byte("shadow:\n  compare_budget: 0\n"), 0o600)
 
 	tests := []struct {
 		name string
@@ -53,6 +55,9 @@ func TestProxyUsageErrors(t *testing.T) {
 		{"no header fields", nil, []string{"--max-header-count", "0"}, "--max-header-count 0"},
 		{"negative body timeout", nil, []string{"--body-read-timeout", "-1s"}, "--body-read-timeout"},
 		{"negative body rate", nil, []string{"--body-min-rate", "-5"}, "--body-min-rate -5"},
+		{"compare budget over the CPU", nil, []string{"--compare-budget", "1.5"}, "--compare-budget"},
+		{"bad PARITY_COMPARE_BUDGET", []string{"PARITY_COMPARE_BUDGET=-0.5"}, nil, "compare-budget"},
+		{"config compare budget", nil, []string{"--config", budgetCfg}, "shadow.compare_budget"},
 		{"bad FASTIFY_ENABLED", []string{"FASTIFY_ENABLED=maybe"}, nil, "FASTIFY_ENABLED"},
 		{"bad FASTIFY_URL", []string{"FASTIFY_URL=ftp://x"}, nil, "FASTIFY_URL"},
 		{"bad PARITY_ADMIN_HOSTS", []string{"PARITY_ADMIN_HOSTS=http://x/"}, nil, "PARITY_ADMIN_HOSTS"},
@@ -330,5 +335,35 @@ func TestProxyPprofFlag(t *testing.T) {
 		if res.StatusCode != 200 || !strings.Contains(string(b), tc.want) {
 			t.Errorf("%s: %d %.80q, want 200 with %q", tc.url, res.StatusCode, b, tc.want)
 		}
+	}
+}
+
+// TestProxyCompareBudgetPrecedence: --compare-budget (or PARITY_COMPARE_BUDGET)
+// over shadow.compare_budget over the proxy's default.
+func TestProxyCompareBudgetPrecedence(t *testing.T) {
+	cfgFile := filepath.Join(t.TempDir(), "parity.yaml")
+	os.WriteFile(cfgFile, []byte("shadow:\n  compare_budget: 0.5\n"), 0o600)
+	for _, tc := range []struct {
+		name  string
+		flags proxyFlags
+		want  float64
+	}{
+		{"default", proxyFlags{}, 0},
+		{"file", proxyFlags{config: cfgFile}, 0.5},
+		{"flag over file", proxyFlags{config: cfgFile, compareBudget: 1}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &cli{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
+			srv, _, err := tc.flags.server(c, zerolog.Nop())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := srv.Proxy.CompareBudget; got != tc.want {
+				t.Errorf("CompareBudget %v, want %v", got, tc.want)
+			}
+			if srv.Proxy.Decided == nil {
+				t.Error("no Decided: the budget cannot favour undecided routes")
+			}
+		})
 	}
 }

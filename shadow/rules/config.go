@@ -197,6 +197,19 @@ type ShadowConfig struct {
 	// to the primary, so parity keeps being measured after the switch. Default false:
 	// cut-over requests are skipped as report.SkipCutOver.
 	VerifyCutover bool `yaml:"verify_cutover"`
+	// CompareBudget is the share of the CPU comparisons may use (see
+	// shadow.Proxy.CompareBudget), above 0 and at most 1 (1: no budget); nil =
+	// the proxy's default. Read when the proxy starts.
+	CompareBudget *float64 `yaml:"compare_budget"`
+}
+
+// CheckCompareBudget says what is wrong with a comparison budget, nil when
+// nothing is: a share of the CPU above 0 and at most 1.
+func CheckCompareBudget(v float64) error {
+	if math.IsNaN(v) || v <= 0 || v > 1 {
+		return fmt.Errorf("want a share of the CPU above 0 and at most 1 (1: no budget), got %g", v)
+	}
+	return nil
 }
 
 // SampleRate is the fraction of eligible requests mirrored (DefaultSample when unset).
@@ -681,6 +694,11 @@ func (c *Config) Validate() error {
 	}
 	if s := c.Shadow.Sample; s != nil && (math.IsNaN(*s) || *s < 0 || *s > 1) {
 		return c.fieldError("shadow.sample", strconv.FormatFloat(*s, 'g', -1, 64), "must be between 0 and 1, got %g", *s)
+	}
+	if b := c.Shadow.CompareBudget; b != nil {
+		if err := CheckCompareBudget(*b); err != nil {
+			return c.fieldError("shadow.compare_budget", strconv.FormatFloat(*b, 'g', -1, 64), "%v", err)
+		}
 	}
 	for i, m := range c.Shadow.Methods {
 		key := fmt.Sprintf("shadow.methods[%d]", i)
