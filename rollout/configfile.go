@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -39,12 +40,38 @@ type Store interface {
 // fileStore is a config file.
 type fileStore string
 
+// Settle is how long a config file must have stayed unchanged before the
+// fleet's controller reads it: a person's editor or a script writing it in
+// place is never read half-way, which would read as switched off or, written
+// back with the cutover, lose the rest of the file.
+var Settle = 200 * time.Millisecond
+
 func (f fileStore) Read() ([]byte, error) {
-	data, err := os.ReadFile(string(f))
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+	deadline := time.Now().Add(10 * Settle)
+	for {
+		before, err := os.Stat(string(f))
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		if quiet := time.Since(before.ModTime()); quiet < Settle {
+			if time.Now().After(deadline) {
+				return nil, fmt.Errorf("read config: %s keeps changing; read again at the next evaluation", string(f))
+			}
+			time.Sleep(min(Settle-quiet, Settle))
+			continue
+		}
+		data, err := os.ReadFile(string(f))
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		after, err := os.Stat(string(f))
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		if after.ModTime().Equal(before.ModTime()) && after.Size() == before.Size() && int64(len(data)) == after.Size() {
+			return data, nil
+		}
 	}
-	return data, nil
 }
 
 func (f fileStore) Write(data []byte) error {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -84,5 +85,45 @@ func TestConfigFileAddsTheSection(t *testing.T) {
 	}
 	if f.Enabled() {
 		t.Error("enabled without the switch")
+	}
+}
+
+// A config file still being written in place (its modification time keeps
+// moving) is never read half-way, nor written back with the cutover: the
+// fleet's controller tries again at its next evaluation.
+func TestConfigFileBeingWrittenIsNotRead(t *testing.T) {
+	defer func(s time.Duration) { Settle = s }(Settle)
+	Settle = 10 * time.Millisecond
+	const half = "primary: http://localhost:3000\ncutover:\n  enabled: true\n"
+	path := filepath.Join(t.TempDir(), "parity.yaml")
+	if err := os.WriteFile(path, []byte(half), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	soon := time.Now().Add(time.Hour) // a writer that has not finished
+	if err := os.Chtimes(path, soon, soon); err != nil {
+		t.Fatal(err)
+	}
+	f := &ConfigFile{Path: path}
+	err := f.SetCutover(&rules.CutoverState{Routes: []string{"/api/health"}})
+	if err == nil || !strings.Contains(err.Error(), "keeps changing") {
+		t.Fatalf("SetCutover on a file being written = %v, want it to wait and give up", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != half {
+		t.Fatalf("the file being written was changed:\n%s", got)
+	}
+	if f.Enabled() {
+		t.Error("a config being written reads as switched on")
+	}
+
+	// Once the writer is done, the file is read and the cutover written.
+	past := time.Now().Add(-time.Minute)
+	if err := os.Chtimes(path, past, past); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetCutover(&rules.CutoverState{Routes: []string{"/api/health"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path); !strings.Contains(string(got), "routes: [/api/health]") || !strings.HasPrefix(string(got), "primary: http://localhost:3000\n") {
+		t.Fatalf("after the write settled:\n%s", got)
 	}
 }
