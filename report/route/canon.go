@@ -129,6 +129,8 @@ func rewrite(p string) string {
 			}
 		case c == '\\':
 			b.WriteByte('/')
+		case c == ';' && splitParam(p[i+1:]):
+			b.WriteString("%3B")
 		case c == '/' || c == ';' || pathByte(c):
 			b.WriteByte(c)
 		default:
@@ -136,6 +138,18 @@ func rewrite(p string) string {
 		}
 	}
 	return resolve(b.String())
+}
+
+// splitParam reports whether the ";" parameter starting rest (up to the next "/")
+// holds a "\\" or an escape. Servers then disagree on where it ends: "api;\\0/auth"
+// is "/api/auth" to one that drops parameters before reading "\\" as "/" (or does
+// not read it so), and "/api/0/auth" to one that splits on "\\" first. Such a ";" is
+// kept escaped, as data, so the path stays ambiguous instead of taking one reading.
+func splitParam(rest string) bool {
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		rest = rest[:i]
+	}
+	return strings.ContainsAny(rest, "\\%")
 }
 
 // resolve drops ";" parameters, merges empty segments and resolves dot segments of a

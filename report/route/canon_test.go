@@ -47,6 +47,10 @@ var canonCases = []struct {
 	// and under /api/auth to the other, so it must stay with the primary.
 	{"dot dot with parameter leaves auth", "/api/auth/..;/x", "/api/auth/..%3B/x", true, true},
 	{"dot with parameter", "/api/sessions/.;x/y", "/api/sessions/.%3Bx/y", true, false},
+	// A parameter holding "\" ends at the "\" for servers that split on it first,
+	// and at the next "/" for those that drop parameters first.
+	{"parameter holding a backslash", `/Api;\0/Auth`, "/Api%3B/0/Auth", true, false},
+	{"parameter holding an escape", "/api/x/y;%5C..%5C..%5Cauth", "/api/x/y%3B%5C..%5C..%5Cauth", true, false},
 	{"parameter only segment", "/api/;x/auth", "/api/auth", false, true},
 	{"backslashes", `/api\auth\x`, "/api/auth/x", false, true},
 	{"backslash dot dot", `/api/sessions\..\auth`, "/api/auth", false, true},
