@@ -84,7 +84,8 @@ const (
 	SkipUpgrade            SkipReason = "upgrade"             // protocol upgrade (WebSocket) is never mirrored
 	SkipStreamUnfinished   SkipReason = "stream_unfinished"   // the serving response still streaming at the mirror deadline
 	SkipRedirectUnfollowed SkipReason = "redirect_unfollowed" // a canonicalising redirect to follow could not be followed (limits, deadline, error)
-	SkipCompareBudget      SkipReason = "compare_budget"      // both answers came, but comparing them was over the comparison's CPU budget
+	SkipCompareBudget      SkipReason = "compare_budget"      // comparing it was over the comparison's CPU budget (the mirror is then not sent, or its answer not read)
+	SkipHostileBackoff     SkipReason = "hostile_backoff"     // not mirrored: the route's mirrored answers kept being hostile (over the capture cap, a decompression bomb, unending), so it is only probed
 )
 
 // HabitCanonicalRedirect is one side answering a redirect to the same path up to

@@ -144,8 +144,8 @@ func TestCompareBudgetFavoursUndecidedRoutes(t *testing.T) {
 // The budget bounds hostile answers too: a gzip bomb within the caps is read
 // (charged by its size) and decoded once, its comparison's CPU time (measured
 // on the comparing thread) puts the budget in debt, and while the clock stands
-// still every later bomb is neither read nor decoded but skipped. Failed
-// candidates cost no comparison and are never skipped for it.
+// still every later bomb is skipped before it is mirrored: never sent, read nor
+// decoded. A failed candidate is observed with its error, not skipped.
 func TestCompareBudgetBoundsHostileAnswers(t *testing.T) {
 	var bomb bytes.Buffer
 	zw := gzip.NewWriter(&bomb)
@@ -155,7 +155,9 @@ func TestCompareBudgetBoundsHostileAnswers(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"ok":true}`)
 	})
+	var asked atomic.Int64
 	candidate := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
 		if r.URL.Path == "/api/down" {
 			panic(http.ErrAbortHandler)
 		}
@@ -177,7 +179,7 @@ func TestCompareBudgetBoundsHostileAnswers(t *testing.T) {
 	skipped := map[report.SkipReason]int{}
 	for i := range 6 {
 		path := "/api/bomb"
-		if i == 5 {
+		if i == 0 {
 			path = "/api/down"
 		}
 		if res, body := h.get(t, path); res.StatusCode != http.StatusOK || body != `{"ok":true}` {
@@ -186,8 +188,11 @@ func TestCompareBudgetBoundsHostileAnswers(t *testing.T) {
 		o := obs.next(t)
 		settled(t, m)
 		skipped[o.Skipped]++
-		if path == "/api/down" && o.CandidateError == "" {
-			t.Errorf("a failed candidate observed as %+v, want its error", o)
+		if path == "/api/down" {
+			if o.CandidateError == "" {
+				t.Errorf("a failed candidate observed as %+v, want its error", o)
+			}
+			now.Add(int64(time.Hour)) // what observing it cost is earned back
 		}
 	}
 	if want := map[report.SkipReason]int{"": 2, report.SkipCompareBudget: 4}; skipped[""] != want[""] || skipped[report.SkipCompareBudget] != want[report.SkipCompareBudget] {
@@ -195,6 +200,9 @@ func TestCompareBudgetBoundsHostileAnswers(t *testing.T) {
 	}
 	if n := ct.read.Load(); n != int64(bomb.Len()) {
 		t.Errorf("read %d bytes of the candidate's answers, want one bomb's %d", n, bomb.Len())
+	}
+	if n := asked.Load(); n != 2 {
+		t.Errorf("the candidate was asked %d times, want 2 (the failure and one bomb): a pair over the budget is not mirrored", n)
 	}
 }
 
@@ -244,5 +252,89 @@ func TestCompareBudgetKeepsConnections(t *testing.T) {
 	}
 	if skipped != 4 || conns.Load() != 1 {
 		t.Errorf("%d of 5 skipped over %d candidate connections, want 4 over 1", skipped, conns.Load())
+	}
+}
+
+// The budget is consulted before a request is mirrored: a pair it cannot
+// admit when the request is served is never sent to the candidate, and the
+// served answer is not captured, yet it is counted exactly as one skipped
+// later: compare_budget on its route in the report, in
+// parity_mirror_dropped_total and in parity_compare_budget_skipped_total. Once
+// the budget is earned back, requests are mirrored and compared again.
+func TestCompareBudgetSkipsBeforeMirroring(t *testing.T) {
+	ok := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ok":true}`)
+	}
+	primary, candidate := newBackend(t, ok), newBackend(t, ok)
+	var now atomic.Int64
+	var captures atomic.Int64
+	agg := report.NewAggregator(report.Limits{})
+	obs := newObserver()
+	m := NewMetrics(0)
+	// Every comparison costs an hour: after the first, the budget is in debt.
+	p := budgetedProxy(&Proxy{Primary: primary.url(t), Candidate: candidate.url(t),
+		Decide: decideFixed(rules.Primary, true), Observer: teeObserver{agg, obs}, Metrics: m}, &now, time.Hour)
+	p.onServeCapture = func() { captures.Add(1) }
+	h := newHarness(t, p)
+
+	request := func() report.Observation {
+		t.Helper()
+		if res, body := h.get(t, "/api/items"); res.StatusCode != http.StatusOK || body != `{"ok":true}` {
+			t.Fatalf("client got %d %q, want the primary's answer", res.StatusCode, body)
+		}
+		o := obs.next(t)
+		settled(t, m)
+		return o
+	}
+	const sent = 6
+	var compared, skipped int
+	for range sent {
+		switch o := request(); o.Skipped {
+		case "":
+			compared++
+		case report.SkipCompareBudget:
+			skipped++
+		default:
+			t.Fatalf("skipped %q", o.Skipped)
+		}
+	}
+	if compared != 1 || skipped != sent-1 {
+		t.Fatalf("%d compared and %d skipped compare_budget, want 1 and %d", compared, skipped, sent-1)
+	}
+	if n := candidate.count(); n != 1 {
+		t.Errorf("the candidate was asked %d times, want once: a pair over the budget is not mirrored", n)
+	}
+	if n := captures.Load(); n != 1 {
+		t.Errorf("%d served answers captured, want 1: a pair over the budget captures nothing", n)
+	}
+	if n := primary.count(); n != sent {
+		t.Errorf("the primary served %d requests, want %d", n, sent)
+	}
+
+	s := agg.Snapshot()
+	if len(s.Routes) != 1 {
+		t.Fatalf("%d routes in the snapshot, want 1", len(s.Routes))
+	}
+	r := s.Routes[0]
+	if r.Compared != 1 || r.Skipped[string(report.SkipCompareBudget)] != sent-1 || r.SkippedTotal() != sent-1 {
+		t.Errorf("snapshot: compared %d, skipped %v; want 1 compared and %d skipped compare_budget", r.Compared, r.Skipped, sent-1)
+	}
+	if got := metricValue(t, m, "parity_mirror_dropped_total", map[string]string{"reason": "compare_budget"}); got != sent-1 {
+		t.Errorf("parity_mirror_dropped_total{reason=compare_budget} = %v, want %d", got, sent-1)
+	}
+	if got := metricValue(t, m, "parity_compare_budget_skipped_total", map[string]string{"route_state": "undecided"}); got != sent-1 {
+		t.Errorf("parity_compare_budget_skipped_total{route_state=undecided} = %v, want %d", got, sent-1)
+	}
+	if got := metricValue(t, m, "parity_comparisons_total", nil); got != 1 {
+		t.Errorf("parity_comparisons_total = %v, want 1", got)
+	}
+
+	now.Add(int64(1000 * time.Hour)) // the debt is earned back
+	if o := request(); o.Skipped != "" {
+		t.Errorf("after the budget was earned back, the pair was skipped %q", o.Skipped)
+	}
+	if n, c := candidate.count(), captures.Load(); n != 2 || c != 2 {
+		t.Errorf("after the budget was earned back: candidate asked %d times, %d captures; want 2 and 2", n, c)
 	}
 }

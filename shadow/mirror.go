@@ -28,6 +28,7 @@ type pair struct {
 	client *diff.Request // the request as the client addressed it, for both answers
 	ctx    context.Context
 	cancel context.CancelFunc
+	probe  bool // sent as a probe of a route the hostile back-off holds back
 
 	// state moves once, from waiting to served (the serving side finished and
 	// its fields below are set) or to abandoned (the mirror gave up waiting; the
@@ -146,6 +147,8 @@ type mirrorPool struct {
 	// measured by meter.
 	budget *compareBudget
 	meter  cpuMeter
+	// backoff holds back the routes whose mirrored answers keep being hostile.
+	backoff hostileBackoff
 }
 
 func (m *mirrorPool) init(p *Proxy) {
@@ -155,6 +158,7 @@ func (m *mirrorPool) init(p *Proxy) {
 	m.jobs = make(chan *pair, m.limit)
 	m.compareSlots = make(chan struct{}, p.compareConcurrency())
 	m.budget, m.meter = p.compareBudget(), p.cpuMeter()
+	m.backoff.clock = p.backoffClock()
 }
 
 // compareSlot waits for a comparison slot; false when Close gave up waiting
@@ -285,12 +289,21 @@ func (p *Proxy) runMirror(pr *pair) {
 			over = errors.Is(m.err, errOverBudget)
 		}
 		if over {
+			if !m.over && res.ContentLength > p.captureCap() {
+				// Declared over the cap: hostile, whether read or not.
+				m.over = true
+			}
+			p.answered(pr, &m, nil)
 			m.release()
 			p.Metrics.observeMirror(pr.dec.Route, pr.to, res.StatusCode, nil, m.latency)
 			p.Metrics.budgetSkip(decided)
 			p.dropPair(pr, report.SkipCompareBudget)
 			return
 		}
+	}
+	if res == nil || m.err != nil || m.over {
+		// Known before any comparison: a failure, or an answer cut off.
+		p.answered(pr, &m, nil)
 	}
 	defer m.release()
 	status := 0
@@ -304,6 +317,9 @@ func (p *Proxy) runMirror(pr *pair) {
 	case <-pr.ctx.Done():
 		if pr.state.CompareAndSwap(pairWaiting, pairAbandoned) {
 			p.compare(pr, nil, errServingIncomplete, 0, m)
+			if m.err == nil && !m.over {
+				p.answered(pr, &m, nil)
+			}
 			return
 		}
 		<-pr.servedCh
@@ -320,7 +336,10 @@ func (p *Proxy) runMirror(pr *pair) {
 		pr.sCapture.release()
 		return
 	}
-	p.compare(pr, sresp, pr.sErr, pr.sLatency, m)
+	o := p.compare(pr, sresp, pr.sErr, pr.sLatency, m)
+	if m.err == nil && !m.over {
+		p.answered(pr, &m, o)
+	}
 	if pr.sCapture != nil {
 		pr.sCapture.release()
 	}
@@ -333,6 +352,9 @@ type fetched struct {
 	err     error
 	latency time.Duration // to the response headers
 	over    bool          // the body went over the cap: reading stopped there
+	// bodyFailed is set when the answer's head came but reading its body
+	// failed (err says why).
+	bodyFailed bool
 }
 
 func (f *fetched) release() {
@@ -378,6 +400,7 @@ func (f *fetched) read(res *http.Response, limit int64, charge func(n int) bool)
 	copyBufPool.Put(bp)
 	res.Body.Close() // unread bytes left: the transport closes the connection
 	if f.err != nil {
+		f.bodyFailed = true
 		f.capt.release()
 		f.capt = nil
 		return
@@ -430,7 +453,9 @@ func (c chargedWriter) Write(p []byte) (int, error) {
 // mirror's (or their errors), and hands its observation on. Differences at
 // patterns the Observer has learned as noise are noise; on routes that re-ask, the
 // others make the exchange ask a primary again (see reasker).
-func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency time.Duration, m fetched) {
+//
+// It returns the observation when the answers were compared, nil when not.
+func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency time.Duration, m fetched) *report.Observation {
 	x := Exchange{Decision: pr.dec, Method: pr.method, RequestID: pr.id, Time: pr.start}
 	if m.resp != nil {
 		m.resp.Request = pr.client
@@ -444,7 +469,7 @@ func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency tim
 	}
 	if !p.mirrors.compareSlot() {
 		p.skipPair(pr, report.SkipConcurrency)
-		return
+		return nil
 	}
 	defer func() { <-p.mirrors.compareSlots }()
 	if x.comparable() {
@@ -452,7 +477,7 @@ func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency tim
 		if !p.mirrors.budget.admit(decided) {
 			p.Metrics.budgetSkip(decided)
 			p.skipPair(pr, report.SkipCompareBudget)
-			return
+			return nil
 		}
 	}
 	// From here on, what the comparison costs is taken out of the budget.
@@ -480,6 +505,37 @@ func (p *Proxy) compare(pr *pair, sresp *diff.Response, serr error, slatency tim
 		Int("differences", len(o.Differences)).Int("noise", len(o.Noise)).Msg("comparison")
 	if p.Observer != nil {
 		p.Observer.Observe(o)
+	}
+	if !x.comparable() {
+		return nil
+	}
+	return &o
+}
+
+// answered tells the hostile back-off what pr's mirrored answer m said: hostile
+// when it went over the capture cap, when its body was still coming at the
+// mirror's deadline, or when the comparison o found it a decompression bomb;
+// normal when it was read whole and, if it has a content coding, compared
+// without being one; unknown otherwise (a failure, an answer not read or not
+// compared), which changes nothing.
+func (p *Proxy) answered(pr *pair, m *fetched, o *report.Observation) {
+	h := answerUnknown
+	switch {
+	case m.over:
+		h = answerHostile
+	case m.err != nil:
+		if m.bodyFailed && errors.Is(pr.ctx.Err(), context.DeadlineExceeded) {
+			h = answerHostile
+		}
+	case m.resp == nil:
+	case o != nil && decodeBomb(o, mirrorSide(pr.to)):
+		h = answerHostile
+	case o != nil || len(m.resp.Header.Values("Content-Encoding")) == 0:
+		h = answerNormal
+	}
+	if p.mirrors.backoff.answered(pr.dec.Route, pr.to, h, pr.probe) {
+		p.Logger.Warn().Str("route", pr.dec.Route).Str("backend", pr.to.String()).Int("answers", backoffStrikes).
+			Msg("Mirrored answers keep being hostile (over the capture cap, a decompression bomb, unending): the route is only probed until one is not, the rest counted as skipped hostile_backoff")
 	}
 }
 

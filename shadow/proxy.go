@@ -188,6 +188,11 @@ type Proxy struct {
 	// thread's CPU time (tests drive the budget through them).
 	budgetClock func() time.Duration
 	budgetMeter cpuMeter
+	// The hostile back-off's clock; nil: the wall clock.
+	backoffNow func() time.Duration
+	// onServeCapture, when set, is called each time a served answer is
+	// captured for a comparison (the tests count them).
+	onServeCapture func()
 }
 
 // init sets up the Proxy's own state on first use: transports, the request id
@@ -369,12 +374,17 @@ func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		if p.Record != nil {
 			p.Record(r, buffered)
 		}
-		st.pair = p.newPair(r, dec, h, buffered, mirrorTo, st.id, st.start)
-		if reason := p.mirrors.submit(st.pair); reason != "" {
-			st.pair = nil
+		if probe, reason := p.admitMirror(dec.Route, mirrorTo); reason != "" {
 			st.mirror, st.reason = mirrorDropped, reason
 		} else {
-			st.mirror = mirrorQueued
+			st.pair = p.newPair(r, dec, h, buffered, mirrorTo, st.id, st.start)
+			st.pair.probe = probe
+			if reason := p.mirrors.submit(st.pair); reason != "" {
+				st.pair = nil
+				st.mirror, st.reason = mirrorDropped, reason
+			} else {
+				st.mirror = mirrorQueued
+			}
 		}
 	}
 
@@ -556,6 +566,9 @@ func (p *Proxy) serve(rw http.ResponseWriter, r *http.Request, h http.Header, bo
 	var capt *capture
 	if st.pair != nil {
 		capt = newCapture(p.captureCap(), res.ContentLength)
+		if p.onServeCapture != nil {
+			p.onServeCapture()
+		}
 	}
 	flush, headersNow := flushPolicy(res)
 	written, rerr, werr := copyResponse(rw, res, capt, flush, headersNow)
