@@ -306,12 +306,19 @@ func routeEvidence(r *RouteStats, th Thresholds, held heldLatency) *Evidence {
 // budget, so that a verdict never reads as resting on more than it does: those
 // requests are no evidence either way, and the verdict rests on the compared
 // sample alone. "" when none were.
+//
+// It says as much of the requests the hostile back-off did not mirror
+// (SkipHostileBackoff): the route's answers kept being hostile, the hostile
+// answers compared are in its evidence, and the rest were only probed.
 func budgetNote(r *RouteStats) string {
-	n := r.Skipped[string(SkipCompareBudget)]
-	if n == 0 {
-		return ""
+	note := ""
+	if n := r.Skipped[string(SkipCompareBudget)]; n > 0 {
+		note = fmt.Sprintf("; %d more not compared, over the comparison budget (%s): the verdict rests on the %d compared", n, SkipCompareBudget, r.Compared)
 	}
-	return fmt.Sprintf("; %d more not compared, over the comparison budget (%s): the verdict rests on the %d compared", n, SkipCompareBudget, r.Compared)
+	if n := r.Skipped[string(SkipHostileBackoff)]; n > 0 {
+		note += fmt.Sprintf("; %d more not mirrored (%s): the mirrored answers kept being hostile (over the capture cap, a decompression bomb, a body that did not end), so the route was only probed until one was not", n, SkipHostileBackoff)
+	}
+	return note
 }
 
 // combine is a route's verdict from its tests': any failure fails; all passing

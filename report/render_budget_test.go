@@ -52,3 +52,53 @@ func TestBudgetSkipsShownInEveryReport(t *testing.T) {
 		})
 	}
 }
+
+// Requests the hostile back-off did not mirror are named in every report as
+// well, beside the hostile answers that failed the route; and a skip reason a
+// renderer has no words of its own for is still listed, by its name.
+func TestHostileBackoffShownInEveryReport(t *testing.T) {
+	const route = "GET /api/items"
+	a := NewAggregator(Limits{})
+	for _, o := range (traffic{route: route, matched: 200, mismatched: 50, primaryMs: 10, candidateMs: 12}).observations() {
+		a.Observe(o)
+	}
+	for range 1234 {
+		a.Observe(Observation{Route: route, Method: "GET", Skipped: SkipHostileBackoff})
+	}
+	for range 7 {
+		a.Observe(Observation{Route: route, Method: "GET", Skipped: "a_reason_of_the_future"})
+	}
+	s := a.Snapshot()
+	ev := RouteEvidence(&s.Routes[0], DefaultThresholds)
+	if ev.Verdict != Fail {
+		t.Fatalf("verdict %s (%s), want fail", ev.Verdict, ev.Reason)
+	}
+	const note = "1234 more not mirrored (hostile_backoff): the mirrored answers kept being hostile"
+	if !strings.Contains(ev.Reason, note) {
+		t.Errorf("reason %q does not say %q", ev.Reason, note)
+	}
+
+	for _, c := range []struct {
+		name   string
+		render func(*bytes.Buffer) error
+		want   []string
+	}{
+		{"table", func(b *bytes.Buffer) error { return RenderTable(b, s, RenderOptions{}) }, []string{"1,241 skipped (1,234 not mirrored to a hostile backend)", note}},
+		{"markdown", func(b *bytes.Buffer) error { return RenderMarkdown(b, s, RenderOptions{}) }, []string{"1,241 skipped (1,234 not mirrored to a hostile backend)", "| 1,241 (1,234 held back) |", `1234 more not mirrored (hostile\_backoff): the mirrored answers kept being hostile`}},
+		{"html", func(b *bytes.Buffer) error { return RenderHTML(b, s, RenderOptions{}) }, []string{"1,234 not mirrored to a hostile backend", note, "hostile_backoff 1234", "a_reason_of_the_future 7"}},
+		{"json", func(b *bytes.Buffer) error { return RenderJSON(b, s, RenderOptions{}) }, []string{`"hostile_backoff": 1234`, `"a_reason_of_the_future": 7`, note}},
+		{"junit", func(b *bytes.Buffer) error { return RenderJUnit(b, s, RenderOptions{}) }, []string{"skipped 1,241 (1,234 held back)", note}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := c.render(&b); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("%s report does not say %q", c.name, w)
+				}
+			}
+		})
+	}
+}

@@ -30,6 +30,9 @@ type view struct {
 	// budget (SkipCompareBudget): requests that had both answers, and are no
 	// evidence either way.
 	BudgetSkipped int64
+	// HeldBack is the part of Skipped not mirrored by the hostile back-off
+	// (SkipHostileBackoff).
+	HeldBack int64
 }
 
 type routeView struct {
@@ -123,6 +126,7 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 		v.AuthFailures += r.CandidateAuthFailures
 		v.Skipped += r.SkippedTotal()
 		v.BudgetSkipped += r.Skipped[string(SkipCompareBudget)]
+		v.HeldBack += r.Skipped[string(SkipHostileBackoff)]
 		switch {
 		case rv.NeverMirrored:
 			// Neither waiting for evidence nor judged: shown apart.
@@ -378,22 +382,39 @@ func (r *routeView) Label() string {
 // the comparison budget left out named: "1,204 skipped (1,000 over the
 // comparison budget)".
 func (v *view) skippedText() string {
-	if v.BudgetSkipped == 0 {
+	var parts []string
+	if v.BudgetSkipped > 0 {
+		parts = append(parts, fmtCount(v.BudgetSkipped)+" over the comparison budget")
+	}
+	if v.HeldBack > 0 {
+		parts = append(parts, fmtCount(v.HeldBack)+" not mirrored to a hostile backend")
+	}
+	if len(parts) == 0 {
 		return fmtCount(v.Skipped) + " skipped"
 	}
-	return fmt.Sprintf("%s skipped (%s over the comparison budget)", fmtCount(v.Skipped), fmtCount(v.BudgetSkipped))
+	return fmt.Sprintf("%s skipped (%s)", fmtCount(v.Skipped), strings.Join(parts, ", "))
 }
 
-// budgetSampled reports whether the comparison budget left some of r's
-// requests uncompared: its verdict rests on a sample, and every report says why.
-func (r *routeView) budgetSampled() bool { return r.Skipped[string(SkipCompareBudget)] > 0 }
+// budgetSampled reports whether the comparison budget or the hostile back-off
+// left some of r's requests uncompared: its verdict rests on a sample, and
+// every report says why.
+func (r *routeView) budgetSampled() bool {
+	return r.Skipped[string(SkipCompareBudget)] > 0 || r.Skipped[string(SkipHostileBackoff)] > 0
+}
 
 // skippedCount is a route's skipped requests for a table cell, with the part
-// the comparison budget left out: "1,204 (1,000 budget)".
+// the comparison budget left out and the part the hostile back-off did not
+// mirror: "1,204 (1,000 budget)", "1,204 (1,000 held back)".
 func (r *routeView) skippedCount() string {
-	n := r.Skipped[string(SkipCompareBudget)]
-	if n == 0 {
+	var parts []string
+	if n := r.Skipped[string(SkipCompareBudget)]; n > 0 {
+		parts = append(parts, fmtCount(n)+" budget")
+	}
+	if n := r.Skipped[string(SkipHostileBackoff)]; n > 0 {
+		parts = append(parts, fmtCount(n)+" held back")
+	}
+	if len(parts) == 0 {
 		return fmtCount(r.SkippedTotal())
 	}
-	return fmt.Sprintf("%s (%s budget)", fmtCount(r.SkippedTotal()), fmtCount(n))
+	return fmt.Sprintf("%s (%s)", fmtCount(r.SkippedTotal()), strings.Join(parts, ", "))
 }
