@@ -221,11 +221,16 @@ func settled(t *testing.T, m *Metrics) {
 
 // A small answer left unread for the budget is still read to its end, so that
 // its connection is kept: under budget pressure the mirrors do not each dial
-// the candidate anew.
+// the candidate anew. Here the budget admits every request when it is served,
+// and is spent while the candidate answers (its handler spends it), so each
+// answer arrives over the budget.
 func TestCompareBudgetKeepsConnections(t *testing.T) {
 	primary := newBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"ok":true}`) })
 	var conns atomic.Int64
+	var p *Proxy
+	var now atomic.Int64
 	candidate := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mirrors.budget.spend(time.Hour)
 		io.WriteString(w, `{"ok":true}`)
 	}))
 	candidate.Config.ConnState = func(_ net.Conn, s http.ConnState) {
@@ -236,22 +241,22 @@ func TestCompareBudgetKeepsConnections(t *testing.T) {
 	candidate.Start()
 	defer candidate.Close()
 	cu, _ := url.Parse(candidate.URL)
-	var now atomic.Int64
 	obs := newObserver()
 	m := NewMetrics(0)
-	// Every comparison costs an hour: after the first, the budget is spent.
-	h := newHarness(t, budgetedProxy(&Proxy{Primary: primary.url(t), Candidate: cu, Decide: decideFixed(rules.Primary, true),
-		Observer: obs, Metrics: m}, &now, time.Hour))
+	p = budgetedProxy(&Proxy{Primary: primary.url(t), Candidate: cu, Decide: decideFixed(rules.Primary, true),
+		Observer: obs, Metrics: m}, &now, time.Nanosecond)
+	h := newHarness(t, p)
 	var skipped int
 	for range 5 {
+		now.Add(int64(1000 * time.Hour)) // the budget admits the request when it is served
 		h.get(t, "/api/items")
 		if obs.next(t).Skipped == report.SkipCompareBudget {
 			skipped++
 		}
 		settled(t, m)
 	}
-	if skipped != 4 || conns.Load() != 1 {
-		t.Errorf("%d of 5 skipped over %d candidate connections, want 4 over 1", skipped, conns.Load())
+	if skipped != 5 || conns.Load() != 1 {
+		t.Errorf("%d of 5 skipped over %d candidate connections, want 5 over 1", skipped, conns.Load())
 	}
 }
 

@@ -121,9 +121,10 @@ type Proxy struct {
 	// diffing, aggregating — may use over time (0 = DefaultCompareBudget; 1 or
 	// more = no budget: every pair that has both answers is compared). Each
 	// comparison's CPU time is measured (the read is charged by its size);
-	// once comparisons have spent their share, mirrored answers are neither
-	// read nor compared until it has been earned back, and the pairs are
-	// counted as skipped (compare_budget) on their route, so that serving
+	// once comparisons have spent their share, requests are not mirrored (nor
+	// their served answers captured), and mirrored answers already on their
+	// way are neither read nor compared, until it has been earned back; the
+	// pairs are counted as skipped (compare_budget) on their route, so that serving
 	// keeps its CPU whatever the candidate sends and the gate judges on the
 	// sample compared. The last quarter of the share goes only to routes
 	// Decided does not call decided.
@@ -131,8 +132,10 @@ type Proxy struct {
 
 	// Decided reports whether the gate has already decided a route (a
 	// conclusive pass or fail): under the comparison budget, such routes are
-	// sampled down first. It is asked once per comparison, so it must be cheap
-	// and safe for concurrent use (report.DecidedRoutes is). nil: no route is.
+	// sampled down first. It is asked on the serving path for every request to
+	// be mirrored, and again once per comparison, so it must be cheap and safe
+	// for concurrent use (report.DecidedRoutes is: a map read, and every 5 s
+	// one judging of the routes on the goroutine that asks). nil: no route is.
 	Decided func(route string) bool
 
 	// MirrorBodyCap is the largest request body buffered to be sent to both backends
