@@ -97,7 +97,7 @@ func NewMetrics(maxRoutes int) *Metrics {
 		}, []string{"route", "outcome"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "parity_mirror_dropped_total",
-			Help: "Eligible requests whose mirror was dropped, by reason (queue_full, concurrency, body_too_large, upgrade, ...).",
+			Help: "Eligible requests whose mirror was dropped, by reason (queue_full, concurrency, body_too_large, upgrade, compare_budget, hostile_backoff, ...).",
 		}, []string{"reason"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "parity_mirror_skipped_total",
@@ -141,7 +141,7 @@ func NewMetrics(maxRoutes int) *Metrics {
 		}),
 		budgetSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "parity_compare_budget_skipped_total",
-			Help: "Answered pairs not compared because comparisons had spent their CPU budget, by route_state: decided (the gate had a verdict on the route) or undecided. Per-route counts are in the report (skipped compare_budget).",
+			Help: "Pairs not compared because comparisons had spent their CPU budget (most not mirrored at all; the rest with the mirrored answer unread or not compared), by route_state: decided (the gate had a verdict on the route) or undecided. Per-route counts are in the report (skipped compare_budget).",
 		}, []string{"route_state"}),
 	}
 	m.budgetSkipped.WithLabelValues("decided")
