@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,7 +178,44 @@ func BenchmarkServePath(b *testing.B) {
 			defer p.Close(context.Background())
 			serveLoop(b, p, benchRequest("/api/bench/x"), len(body), obs.done)
 		})
+		b.Run(kb+"/parity-mirrored-over-budget", func(b *testing.B) {
+			// The comparison budget is spent (and its clock stands still): every
+			// pair is skipped compare_budget. What is left is what a skipped
+			// pair costs serving; candidate-requests/op says how many mirrors
+			// were still sent.
+			obs := &waitObserver{agg: report.NewAggregator(report.Limits{}), done: make(chan report.Observation, 1)}
+			cand := &countingRoundTripper{RoundTripper: newMemTransport(reordered)}
+			p := &Proxy{Primary: primaryURL, Candidate: candURL, Transport: newMemTransport(body),
+				CandidateTransport: cand, Decide: benchRouter(b), Observer: obs,
+				budgetClock: func() time.Duration { return 0 }}
+			defer p.Close(context.Background())
+			p.init()
+			p.mirrors.budget.spend(1000 * time.Hour)
+			w := &discardWriter{h: http.Header{}}
+			r := benchRequest("/api/bench/x")
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				w.reset()
+				p.ServeHTTP(w, r)
+				if o := <-obs.done; o.Skipped != report.SkipCompareBudget {
+					b.Fatalf("observation skipped %q, want compare_budget", o.Skipped)
+				}
+			}
+			b.ReportMetric(float64(cand.n.Load())/float64(b.N), "candidate-requests/op")
+		})
 	}
+}
+
+// countingRoundTripper counts the requests sent through it.
+type countingRoundTripper struct {
+	http.RoundTripper
+	n atomic.Int64
+}
+
+func (c *countingRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.RoundTripper.RoundTrip(r)
 }
 
 func serveLoop(b *testing.B, h http.Handler, r *http.Request, size int, observed chan report.Observation) {
