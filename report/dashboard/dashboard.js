@@ -224,7 +224,7 @@
 
   // view is report's newView: everything the page shows, from a snapshot.
   function view(snap) {
-    var v = { routes: [], compared: 0, matched: 0, mismatched: 0, errors: 0, auth: 0, skipped: 0, budget: 0, pass: 0, fail: 0, inc: 0, never: 0, cut: [], steps: [] };
+    var v = { routes: [], compared: 0, matched: 0, mismatched: 0, errors: 0, auth: 0, skipped: 0, budget: 0, heldBack: 0, pass: 0, fail: 0, inc: 0, never: 0, cut: [], steps: [] };
     var judged = new Map();
     var verdicts = new Map();
     (snap.verdicts || []).forEach(function (e) { verdicts.set(e.route, e); });
@@ -254,6 +254,7 @@
       v.auth += r.candidate_auth_failures;
       v.skipped += sum(r.skipped);
       v.budget += r.skipped.compare_budget || 0;
+      v.heldBack += r.skipped.hostile_backoff || 0;
       if (j[2]) v.never++; // shown apart: neither waiting for evidence nor judged
       else if (j[0] === 'pass') v.pass++;
       else if (j[0] === 'fail') v.fail++;
@@ -358,7 +359,8 @@
       tile('Mismatched', el('div', 'v', fmtCount(v.mismatched)), ['after rules and noise']),
       tile('Candidate errors', el('div', 'v', fmtCount(v.errors)), [fmtCount(v.auth) + ' unexpected 401/403']),
       tile('Skipped', el('div', 'v', fmtCount(v.skipped)),
-        ['not compared' + (v.budget > 0 ? ', ' + fmtCount(v.budget) + ' over the comparison budget' : '')])
+        ['not compared' + (v.budget > 0 ? ', ' + fmtCount(v.budget) + ' over the comparison budget' : '') +
+          (v.heldBack > 0 ? ', ' + fmtCount(v.heldBack) + ' not mirrored to a hostile backend' : '')])
     );
   }
 
