@@ -33,6 +33,7 @@ var Actions = []Action{ActPause, ActResume, ActPromote, ActAbort}
 // Resume and promote are refused while cutover.enabled is false.
 func (c *Controller) Do(a Action, who string) (Status, error) {
 	c.act.Lock()
+	c.reload()
 	err := c.do(a, who)
 	if err == nil {
 		c.commit()

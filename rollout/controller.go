@@ -46,6 +46,12 @@ type Controller struct {
 	Judged func(*report.Snapshot) *report.Snapshot
 	// Applier puts each decision in force. Required.
 	Applier Applier
+	// Reload, when set, is called once at the start of every evaluation
+	// (after the evidence is read) and of every action and Open, before
+	// Settings, Judged and the Applier are asked: a config kept in a file or
+	// a ConfigMap is read there, once, and they answer from that read
+	// (ConfigFile.Attach).
+	Reload func()
 	// Reassert puts the cutover in force at every evaluation, not only when it
 	// changed: for a config others may write too (the fleet's file or
 	// ConfigMap, re-applied by hand), so that the controller's decision stands.
@@ -93,6 +99,7 @@ func (c *Controller) Open() error {
 	c.gs = groups(c.Plan)
 	c.m = newMetrics()
 	c.hooks = make(chan Event, 64)
+	c.reload()
 	st, err := c.restore()
 	if err != nil {
 		return err
@@ -156,6 +163,12 @@ func (c *Controller) now() time.Time {
 		return c.Now()
 	}
 	return time.Now()
+}
+
+func (c *Controller) reload() {
+	if c.Reload != nil {
+		c.Reload()
+	}
 }
 
 func (c *Controller) settings() rules.RolloutConfig {
@@ -228,6 +241,7 @@ func (c *Controller) Evaluate(ctx context.Context) error {
 		}
 		return fmt.Errorf("read evidence: %w", partial)
 	}
+	c.reload()
 	set := c.settings()
 	c.mu.Lock()
 	st := c.st

@@ -92,8 +92,7 @@ func runFleet(ctx context.Context, c *cli, args []string) int {
 		logger.Warn().Msg("shadow.verify_cutover is false: once a prefix is at 100% the replicas stop comparing it, and the controller judges it on old evidence only")
 	}
 	ctrl := &rollout.Controller{
-		Plan:     plan,
-		Settings: file.Settings,
+		Plan: plan,
 		Evidence: func(ctx context.Context) (*report.Snapshot, error) {
 			urls, err := replicaURLs(ctx, sources, *replicaDNS, net.DefaultResolver.LookupHost)
 			if err != nil {
@@ -101,13 +100,11 @@ func runFleet(ctx context.Context, c *cli, args []string) int {
 			}
 			return loadSome(ctx, urls)
 		},
-		Judged:     file.Judged,
 		StateStore: stateStore,
-		Applier:    file,
-		Reassert:   true,
 		StateFile:  stateFile(*state, *config),
 		Logger:     logger,
 	}
+	file.Attach(ctrl)
 	if err := ctrl.Open(); err != nil {
 		return c.usagef("rollout run: %v", err)
 	}
