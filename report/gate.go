@@ -79,6 +79,12 @@ func Judge(s *Snapshot, p *Plan, n int, th Thresholds) (*GateResult, error) {
 }
 
 func judge(s *Snapshot, p *Plan, n int, th Thresholds, held heldLatency) (*GateResult, error) {
+	return judgeOn(s, p, n, th, func(r *RouteStats) *Evidence { return routeEvidence(r, th, held) })
+}
+
+// judgeOn is judge with each route's evidence from evidence: a renderer that
+// judges every step reuses what it found for each route once.
+func judgeOn(s *Snapshot, p *Plan, n int, th Thresholds, evidence func(*RouteStats) *Evidence) (*GateResult, error) {
 	st := p.Step(n)
 	if st == nil {
 		return nil, fmt.Errorf("unknown step %d (the plan has steps 1..%d)", n, len(p.Steps))
@@ -94,7 +100,7 @@ func judge(s *Snapshot, p *Plan, n int, th Thresholds, held heldLatency) (*GateR
 		if first == 0 {
 			continue
 		}
-		ev := routeEvidence(r, th, held)
+		ev := evidence(r)
 		res.Routes = append(res.Routes, RouteVerdict{Route: r.Route, Step: first, New: first == n,
 			Verdict: ev.Verdict, Reason: ev.Reason, Needed: ev.Needed, Evidence: ev, Stats: r})
 	}
