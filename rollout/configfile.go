@@ -170,13 +170,7 @@ func (f *ConfigFile) read() *loaded {
 		f.last = &loaded{err: err}
 		return f.last
 	}
-	cfg, err := rules.ParseConfig(f.Path, data)
-	if err == nil {
-		err = cfg.Validate()
-	}
-	if err != nil {
-		cfg = nil
-	}
+	cfg, err := rules.LoadConfigData(f.Path, data)
 	f.last = &loaded{data: data, cfg: cfg, err: err, enabled: err == nil && f.enabled(data)}
 	return f.last
 }
@@ -249,10 +243,7 @@ func (f *ConfigFile) SetCutover(c *rules.CutoverState) error {
 	if bytes.Equal(out, data) {
 		return nil
 	}
-	cfg, err := rules.ParseConfig(f.Path, out)
-	if err == nil {
-		err = cfg.Validate()
-	}
+	cfg, err := rules.LoadConfigData(f.Path, out)
 	if err != nil {
 		return fmt.Errorf("the cutover would make the config invalid, not written: %w", err)
 	}

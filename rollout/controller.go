@@ -243,10 +243,7 @@ func (c *Controller) Evaluate(ctx context.Context) error {
 	}
 	c.reload()
 	set := c.settings()
-	c.mu.Lock()
-	st := c.st
-	st.Weights = slices.Clone(st.Weights)
-	c.mu.Unlock()
+	st := c.state()
 	whole := partial == nil
 	base, span := c.windowed(snap, st.Since, whole)
 	defer c.rewindow(snap, st.Since, whole)
@@ -404,6 +401,16 @@ func (c *Controller) event(typ EventType, st persisted, to int, reason string) E
 	return Event{Type: typ, Step: st.Step, Routes: c.gs[st.Step-1], From: st.Weights[st.Step-1], To: to, Reason: reason, Time: c.now()}
 }
 
+// state is a copy of the state, taken under its lock.
+func (c *Controller) state() persisted {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.st
+	st.Weights = slices.Clone(st.Weights)
+	st.Events = slices.Clone(st.Events)
+	return st
+}
+
 // set changes the state under its lock.
 func (c *Controller) set(f func(*persisted)) {
 	c.mu.Lock()
@@ -414,11 +421,9 @@ func (c *Controller) set(f func(*persisted)) {
 // commit puts the state's cutover in force when it changed (or the last
 // attempt failed) and writes the state file. c.act is held.
 func (c *Controller) commit() {
-	c.mu.Lock()
-	st := c.st
-	st.Weights = slices.Clone(st.Weights)
-	st.Events = slices.Clone(st.Events)
+	st := c.state()
 	want := cutoverOf(c.gs, st.Weights)
+	c.mu.Lock()
 	stale := c.Reassert || c.applied == nil || !sameCutover(*c.applied, want)
 	c.mu.Unlock()
 	c.m.observe(st.Step, shownWeights(c.gs, st.Weights, st.Step))
