@@ -33,7 +33,7 @@ func runFleet(ctx context.Context, c *cli, args []string) int {
 	var replicas stringList
 	flags.Var(&replicas, "replica", "a replica's admin `URL` (http://10.0.0.7:9090) or its /parity/report.json (repeatable)")
 	replicaDNS := flags.String("replica-dns", "", "`HOST:PORT` whose every address is a replica's admin listener, looked up at each evaluation (a headless Service)")
-	planPath := flags.String("plan", "", "rollout plan `file` (default: the guide's plan, built in)")
+	planPath := planFlag(flags)
 	state := flags.String("state", "", "state `file` (default: "+rolloutStateFile+" beside --config)")
 	listen := flags.String("listen", "127.0.0.1:9091", "`address` of the controller's listener (/parity/rollout, /metrics, /healthz)")
 	var hosts stringList
