@@ -282,7 +282,7 @@ func routeEvidence(r *RouteStats, th Thresholds, held heldLatency) *Evidence {
 	if mirrored == 0 {
 		why := "no evidence: nothing compared"
 		if n := r.SkippedTotal(); n > 0 {
-			why += fmt.Sprintf(" (%d skipped: %s)", n, skippedSummary(r.Skipped))
+			why += fmt.Sprintf(" (%d skipped: %s)", n, CountsLine(r.Skipped))
 		}
 		ev.Verdict, ev.Reason, ev.Needed = Inconclusive, why, max(th.MinSamples, 1)
 		return ev
@@ -590,8 +590,10 @@ func fmtNeeded(n int64) string {
 	return fmtCount(n)
 }
 
-func skippedSummary(m map[string]int64) string {
-	keys := make([]string, 0, len(m))
+// CountsLine renders counts by name as "auth 33, write_method 21", sorted by
+// name; "" for none.
+func CountsLine[K ~string, V int | int64](m map[K]V) string {
+	keys := make([]K, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
@@ -610,7 +612,7 @@ func errorSummary(r *RouteStats) string {
 		parts = append(parts, fmt.Sprintf("%d 5xx", fivexx))
 	}
 	if r.CandidateTransportErrors > 0 {
-		parts = append(parts, fmt.Sprintf("%d transport: %s", r.CandidateTransportErrors, skippedSummary(r.Errors)))
+		parts = append(parts, fmt.Sprintf("%d transport: %s", r.CandidateTransportErrors, CountsLine(r.Errors)))
 	}
 	if len(parts) == 0 {
 		return ""

@@ -37,7 +37,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"seen":      func(d DiffGroup) string { return seenLine(&d) },
 	"secreason": SecurityReason,
 	"habits":    habitsMeta,
-	"skipped":   skippedSummary,
+	"skipped":   CountsLine[string, int64],
 	"absent":    func(s string) bool { return s == "" },
 	"oneline":   oneLineControl,
 	"thlimits":  thresholdsLine,
