@@ -72,6 +72,7 @@ type tape struct {
 	nodes []node
 	stack []int32 // open containers while parsing
 	guide guide   // parseAgainst's scratch
+	same  sameScratch
 }
 
 var tapePool = sync.Pool{New: func() any { return new(tape) }}
@@ -87,6 +88,7 @@ func putTape(t *tape) {
 	}
 	t.data = nil
 	t.guide.release()
+	t.same.release()
 	tapePool.Put(t)
 }
 

@@ -1,0 +1,385 @@
+package diff
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"math/rand/v2"
+	"slices"
+)
+
+// Most candidates that differ from the primary only in the order of members differ in
+// nothing else: every value is, byte for byte, the value of the same name (objects) or
+// index (arrays) in the primary. sameUpToOrder checks that directly against the
+// primary's tape, without building a tape of the candidate: where it says yes, the
+// candidate is valid JSON (each of its bytes is whitespace, the punctuation the
+// primary's structure calls for, or part of a span identical to one of the primary's
+// valid tokens) and no rules can tell the two apart, so the comparison is over. Where
+// it says no, nothing is known and the candidate is parsed against the primary as
+// before (guide.go), which finds its errors and what it shares with the primary.
+//
+// Equal here means: objects with the same number of members, each of the candidate's
+// matched to one of the primary's of the same raw name, no name escaped (one name
+// could be another's in another spelling) and no name met twice in an object (JSON.parse
+// keeps the last of two, so their order would matter); arrays with the same elements in
+// the same order; scalars with the same bytes (a number not continued after them).
+
+// sameFrame is an open container of the candidate.
+type sameFrame struct {
+	a    int32 // the counterpart container in the primary's tape
+	kind jkind
+	// arrays: the counterpart's element for the next element
+	cur int32
+	// objects: the counterpart's names are s.keys[koff:koff+kn]; while a member's
+	// value is open, n members were matched so far, last is the position of the last
+	// one among the names and step how far it was from the one before
+	koff, kn, n, last, step int32
+	perm                    []int32 // s.perms's entry for the depth, read and written
+	// Where the container's bytes first differ from its counterpart's, when known:
+	// mis is that offset in the candidate, -1 when unknown, and delta how far the
+	// container starts after its counterpart.
+	mis, delta int32
+}
+
+// sameKey is a member name of the primary: its key node and raw bytes
+// (data[start:start+n]), and whether a member of the candidate was matched to it.
+type sameKey struct {
+	w0, w1      uint64 // a name of up to 16 bytes: its bytes, the rest zero; else 0
+	k, start, n int32
+	h           uint8 // a hash of the name
+	used        bool
+}
+
+// sameScratch is sameUpToOrder's reusable state, kept with a pooled tape.
+type sameScratch struct {
+	frames []sameFrame
+	keys   []sameKey
+	// perms[d][h]: see guide.perms; the positions matched in the last object at depth
+	// d whose counterpart has digest h, the guess for its next sibling.
+	perms [maxPermDepth][4][]int32
+}
+
+// nameSeed keys the hash of member names.
+var nameSeed = rand.Uint64() | 1
+
+// nameHash hashes the raw name d[p:p+n] of more than 16 bytes.
+func nameHash(d []byte, p, n int) uint8 {
+	w0, w1, w2 := binary.LittleEndian.Uint64(d[p:]), binary.LittleEndian.Uint64(d[p+8:]), binary.LittleEndian.Uint64(d[p+n-8:])
+	return uint8((w0 ^ bits.RotateLeft64(w1, 29) ^ bits.RotateLeft64(w2, 47) ^ uint64(n)) * nameSeed >> 56)
+}
+
+// release lets go of scratch grown past what a pooled tape should keep.
+func (s *sameScratch) release() {
+	if cap(s.keys) > maxPooledNodes/4 || cap(s.frames) > maxPooledNodes/4 {
+		s.keys, s.frames = nil, nil
+	}
+	for d := range s.perms {
+		for h, p := range s.perms[d] {
+			if cap(p) > maxPooledNodes/4 {
+				s.perms[d][h] = nil
+			}
+		}
+	}
+}
+
+// sameUpToOrder reports whether b is a's document with the members of objects in
+// another order at most, as defined above; false says nothing, not even that b is
+// not valid JSON. a is a valid document's tape.
+func (a *tape) sameUpToOrder(b []byte, s *sameScratch) bool {
+	if len(b) > 1<<31-1 || len(a.nodes) == 0 {
+		return false
+	}
+	s.frames, s.keys = s.frames[:0], s.keys[:0]
+	ad, an := a.data, a.nodes
+	// Like the guide, the work is linear as long as each byte is compared about
+	// once and each name looked for among a few; past this much, the check gives up.
+	budget := 2*len(b) + 4096
+	var (
+		i    int
+		cand int32 // the counterpart of the value at b[i]
+		top  *sameFrame
+		// the innermost open object's names, positions and state (see sameFrame)
+		keys          []sameKey
+		perm          []int32
+		n, last, step int32
+		// top's mis and delta, mis -1 without a top
+		tmis, tdelta int32 = -1, 0
+	)
+value:
+	if i < len(b) && b[i] <= ' ' {
+		i = skipWS(b, i)
+	}
+	if i >= len(b) {
+		return false
+	}
+	{
+		v := &an[cand]
+		vn := int(v.end - v.start)
+		same, mis := false, int32(-1)
+		if tmis >= 0 && int32(i)-v.start == tdelta {
+			// In step with the counterpart: what the container's compare found holds here.
+			switch end := v.end + tdelta; {
+			case end < tmis: // the value and the byte after it are the same
+				same = true
+			case v.start+tdelta <= tmis && tmis < end:
+				mis = tmis
+			}
+		}
+		if !same && mis < 0 {
+			if i+vn > len(b) {
+				return false
+			}
+			if v.kind < jObject {
+				if vn <= 16 && int(v.start)+16 <= len(ad) && i+16 <= len(b) {
+					x, y, m := ad[v.start:v.start+16], b[i:i+16], &wordMasks[vn]
+					same = (binary.LittleEndian.Uint64(x)^binary.LittleEndian.Uint64(y))&m[0] == 0 &&
+						(binary.LittleEndian.Uint64(x[8:])^binary.LittleEndian.Uint64(y[8:]))&m[1] == 0
+				} else {
+					same = string(ad[v.start:v.end]) == string(b[i:i+vn])
+				}
+				// a number is the same only if the byte after it does not continue it
+				if !same || v.kind == jNumber && i+vn < len(b) && continuesNumber(b[i+vn]) {
+					return false
+				}
+				i += vn
+				goto after
+			}
+			rel := firstMismatch(ad[v.start:v.end], b[i:i+vn])
+			if rel < 0 {
+				budget -= vn
+				same = true
+			} else {
+				budget -= int(rel) + 1
+				mis = int32(i) + rel
+			}
+			if budget < 0 {
+				return false
+			}
+		}
+		if same {
+			i += vn
+			goto after
+		}
+		// a container that differs: open it
+		if top != nil && top.kind == jObject {
+			top.n, top.last, top.step = n, last, step
+		}
+		switch c := b[i]; {
+		case c == '{' && v.kind == jObject:
+			if top = s.openObject(a, cand, i, mis); top == nil {
+				return false
+			}
+			keys, perm, n, last, step = s.keys[top.koff:top.koff+top.kn], top.perm, 0, -1, 1
+			tmis, tdelta = top.mis, top.delta
+			i++
+			if i < len(b) && b[i] <= ' ' {
+				i = skipWS(b, i)
+			}
+			if i < len(b) && b[i] == '}' {
+				goto after // n == top.kn is checked there
+			}
+			goto key
+		case c == '[' && v.kind == jArray:
+			s.frames = append(s.frames, sameFrame{a: cand, kind: jArray, cur: cand + 1, mis: mis, delta: int32(i) - v.start})
+			top = &s.frames[len(s.frames)-1]
+			tmis, tdelta = top.mis, top.delta
+			i++
+			if i < len(b) && b[i] <= ' ' {
+				i = skipWS(b, i)
+			}
+			if i < len(b) && b[i] == ']' {
+				goto after
+			}
+			goto elem
+		}
+		return false
+	}
+
+elem:
+	cand = top.cur
+	if cand >= an[top.a].next {
+		return false // an element more
+	}
+	top.cur = an[cand].next
+	goto value
+
+key:
+	if i >= len(b) || b[i] != '"' {
+		return false
+	}
+	{
+		// the member a sibling had at this position, else the one after the last one
+		// in the direction of the last step
+		at := last + step
+		if uint32(n) < uint32(len(perm)) {
+			if p := perm[n]; p >= 0 {
+				at = p
+			}
+		}
+		ok := false
+		if uint32(at) < uint32(len(keys)) {
+			k := &keys[at]
+			if kn := int(k.n); k.w0 != 0 && kn <= 16 && i+16 <= len(b) {
+				y, m := b[i:i+16], &wordMasks[kn]
+				ok = binary.LittleEndian.Uint64(y)&m[0] == k.w0 && binary.LittleEndian.Uint64(y[8:])&m[1] == k.w1
+			} else {
+				ok = i+kn <= len(b) && string(ad[k.start:k.start+k.n]) == string(b[i:i+kn])
+			}
+		}
+		if !ok {
+			if budget -= len(keys); budget < 0 {
+				return false
+			}
+			if at = lookupName(keys, ad, b, i); at < 0 {
+				return false
+			}
+		}
+		k := &keys[at]
+		if k.used {
+			return false // a name met twice
+		}
+		k.used = true
+		if d := at - last; d == 1 || d == -1 {
+			step = d
+		}
+		last = at
+		if uint32(n) < uint32(len(perm)) {
+			perm[n] = at
+		}
+		n++
+		i += int(k.n)
+		cand = k.k + 1
+	}
+	if i < len(b) && b[i] != ':' {
+		i = skipWS(b, i)
+	}
+	if i >= len(b) || b[i] != ':' {
+		return false
+	}
+	i++
+	goto value
+
+after:
+	if i < len(b) && b[i] <= ' ' {
+		i = skipWS(b, i)
+	}
+	if top == nil {
+		return i == len(b)
+	}
+	if i >= len(b) {
+		return false
+	}
+	switch c := b[i]; {
+	case c == ',':
+		i++
+		if top.kind == jArray {
+			goto elem
+		}
+		if i < len(b) && b[i] <= ' ' {
+			i = skipWS(b, i)
+		}
+		goto key
+	case c == '}' && top.kind == jObject:
+		if n != top.kn {
+			return false // a member fewer
+		}
+		s.keys = s.keys[:top.koff]
+	case c == ']' && top.kind == jArray:
+		if top.cur != an[top.a].next {
+			return false // an element fewer
+		}
+	default:
+		return false
+	}
+	i++
+	s.frames = s.frames[:len(s.frames)-1]
+	top, tmis = nil, -1
+	if len(s.frames) > 0 {
+		top = &s.frames[len(s.frames)-1]
+		tmis, tdelta = top.mis, top.delta
+		if top.kind == jObject {
+			keys, perm, n, last, step = s.keys[top.koff:top.koff+top.kn], top.perm, top.n, top.last, top.step
+		}
+	}
+	goto after
+}
+
+// openObject pushes the frame of the candidate's object at b[i], whose counterpart is
+// a's object node o, and gathers the counterpart's names. It returns nil when the
+// counterpart names a member twice or escapes a name.
+func (s *sameScratch) openObject(a *tape, o int32, i int, mis int32) *sameFrame {
+	an, ad := a.nodes, a.data
+	koff := len(s.keys)
+	end := an[o].next
+	// an object of end-o-1 nodes has at most half as many members
+	s.keys = slices.Grow(s.keys, int(end-o)/2)
+	keys := s.keys[koff:cap(s.keys)]
+	// Names met twice are found by their hashes: a name whose hash was seen is
+	// compared with the names of that hash.
+	var seen [4]uint64
+	kn := 0
+	for m := o + 1; m < end; m = an[m+1].next {
+		n := &an[m]
+		if n.esc || kn >= len(keys) {
+			return nil
+		}
+		k := &keys[kn]
+		p, l := int(n.start), n.end-n.start
+		k.k, k.start, k.n, k.used = m, n.start, l, false
+		if l <= 16 && p+16 <= len(ad) {
+			w := &wordMasks[l]
+			k.w0, k.w1 = binary.LittleEndian.Uint64(ad[p:])&w[0], binary.LittleEndian.Uint64(ad[p+8:])&w[1]
+			k.h = uint8((k.w0 ^ bits.RotateLeft64(k.w1, 29)) * nameSeed >> 56)
+		} else {
+			k.w0, k.w1 = 0, 0
+			if l > 16 {
+				k.h = nameHash(ad, p, int(l))
+			} else {
+				k.h = 0
+			}
+		}
+		if bit := uint64(1) << (k.h & 63); seen[k.h>>6]&bit == 0 {
+			seen[k.h>>6] |= bit
+		} else {
+			for q := range keys[:kn] {
+				if keys[q].h == k.h && keys[q].n == l && string(ad[keys[q].start:keys[q].start+l]) == string(ad[p:p+int(l)]) {
+					return nil // a name met twice
+				}
+			}
+		}
+		kn++
+	}
+	s.keys = s.keys[:koff+kn]
+	s.frames = append(s.frames, sameFrame{a: o, kind: jObject, koff: int32(koff), kn: int32(kn),
+		mis: mis, delta: int32(i) - an[o].start})
+	f := &s.frames[len(s.frames)-1]
+	if d := len(s.frames) - 1; d < maxPermDepth && kn > 0 {
+		// a digest of the counterpart, as the guide's (see guide.open)
+		h := (int32(kn)*7 + keys[0].n) & 3
+		slot := &s.perms[d][h]
+		if p := *slot; len(p) != kn {
+			p = slices.Grow(p[:0], kn)[:kn]
+			for j := range p {
+				p[j] = -1
+			}
+			*slot = p
+		}
+		f.perm = *slot
+	}
+	return f
+}
+
+// lookupName finds the name at b[i] (its opening quote) among keys: its position, or
+// -1 when it is not there, is escaped or is not a valid string.
+func lookupName(keys []sameKey, ad, b []byte, i int) int32 {
+	j, esc, err := scanString(b, i)
+	if err != nil || esc {
+		return -1
+	}
+	n := int32(j - i)
+	for p := range keys {
+		if q := &keys[p]; q.n == n && string(ad[q.start:q.start+n]) == string(b[i:j]) {
+			return int32(p)
+		}
+	}
+	return -1
+}
