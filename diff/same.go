@@ -45,8 +45,12 @@ type sameFrame struct {
 type sameKey struct {
 	w0, w1      uint64 // a name of up to 16 bytes: its bytes, the rest zero; else 0
 	k, start, n int32
-	h           uint8 // a hash of the name
-	used        bool
+	// the member's bytes, name to scalar value, data[start:start+span] when the
+	// value follows the name's colon without whitespace; else 0
+	span int32
+	h    uint8 // a hash of the name
+	num  bool  // the value is a number
+	used bool
 }
 
 // sameScratch is sameUpToOrder's reusable state, kept with a pooled tape.
@@ -215,10 +219,30 @@ key:
 				at = p
 			}
 		}
-		ok := false
+		ok, whole := false, false
 		if uint32(at) < uint32(len(keys)) {
 			k := &keys[at]
-			if kn := int(k.n); k.w0 != 0 && kn <= 16 && i+16 <= len(b) {
+			// the whole member at once: name, colon and scalar value
+			if sp, p := int(k.span), int(k.start); sp > 0 && i+sp < len(b) {
+				if sp <= 16 && p+16 <= len(ad) && i+16 <= len(b) {
+					x, y, m := ad[p:p+16], b[i:i+16], &wordMasks[sp]
+					whole = (binary.LittleEndian.Uint64(x)^binary.LittleEndian.Uint64(y))&m[0] == 0 &&
+						(binary.LittleEndian.Uint64(x[8:])^binary.LittleEndian.Uint64(y[8:]))&m[1] == 0
+				} else if sp <= 32 && p+32 <= len(ad) && i+32 <= len(b) {
+					x, y := ad[p:p+32], b[i:i+32]
+					whole = binary.LittleEndian.Uint64(x) == binary.LittleEndian.Uint64(y) &&
+						binary.LittleEndian.Uint64(x[8:]) == binary.LittleEndian.Uint64(y[8:]) &&
+						binary.LittleEndian.Uint64(x[sp-8:]) == binary.LittleEndian.Uint64(y[sp-8:]) &&
+						(sp <= 24 || binary.LittleEndian.Uint64(x[16:]) == binary.LittleEndian.Uint64(y[16:]))
+				} else {
+					whole = string(ad[p:p+sp]) == string(b[i:i+sp])
+				}
+				// a number is the same only if the byte after it does not continue it
+				whole = whole && !(k.num && continuesNumber(b[i+sp]))
+				ok = whole
+			}
+			if ok {
+			} else if kn := int(k.n); k.w0 != 0 && kn <= 16 && i+16 <= len(b) {
 				y, m := b[i:i+16], &wordMasks[kn]
 				ok = binary.LittleEndian.Uint64(y)&m[0] == k.w0 && binary.LittleEndian.Uint64(y[8:])&m[1] == k.w1
 			} else {
@@ -246,6 +270,10 @@ key:
 			perm[n] = at
 		}
 		n++
+		if whole {
+			i += int(k.span)
+			goto after
+		}
 		i += int(k.n)
 		cand = k.k + 1
 	}
@@ -325,10 +353,19 @@ func (s *sameScratch) openObject(a *tape, o int32, i int, mis int32) *sameFrame 
 		k := &keys[kn]
 		p, l := int(n.start), n.end-n.start
 		k.k, k.start, k.n, k.used = m, n.start, l, false
+		k.span, k.num = 0, false
+		if v := &an[m+1]; v.kind < jObject && v.start == n.end+1 {
+			k.span, k.num = v.end-n.start, v.kind == jNumber
+		}
 		if l <= 16 && p+16 <= len(ad) {
+			// hashed by length and first word; a member compared whole needs no words
 			w := &wordMasks[l]
-			k.w0, k.w1 = binary.LittleEndian.Uint64(ad[p:])&w[0], binary.LittleEndian.Uint64(ad[p+8:])&w[1]
-			k.h = uint8((k.w0 ^ bits.RotateLeft64(k.w1, 29)) * nameSeed >> 56)
+			w0 := binary.LittleEndian.Uint64(ad[p:]) & w[0]
+			k.h = uint8((w0 ^ uint64(l)) * nameSeed >> 56)
+			k.w0, k.w1 = 0, 0
+			if k.span == 0 {
+				k.w0, k.w1 = w0, binary.LittleEndian.Uint64(ad[p+8:])&w[1]
+			}
 		} else {
 			k.w0, k.w1 = 0, 0
 			if l > 16 {
