@@ -235,18 +235,16 @@ func (c *comparison) json(p *side, a []byte, q *side, b []byte, stream bool) {
 	defer putTape(ta)
 	defer putTape(tb)
 	// A candidate that differs from the primary only in the order of members is
-	// checked against the primary's tape and needs no tape of its own (same.go);
-	// any other is parsed against the primary's tape: what it shares with the
-	// primary is taken from there, and a pair found equal on the way needs no walk
-	// (guide.go).
+	// checked against the primary's tape and needs no tape of its own, nor a walk
+	// (same.go); any other is parsed against the primary's tape, and what it shares
+	// with the primary is taken from there (guide.go).
 	errA := ta.parse(a)
 	var errB error
-	equal := false
 	if errA == nil {
 		if ta.sameUpToOrder(b, &tb.same) {
 			return
 		}
-		equal, errB = tb.parseAgainst(b, ta)
+		errB = tb.parseAgainst(b, ta)
 	} else {
 		errB = tb.parse(b)
 	}
@@ -262,9 +260,6 @@ func (c *comparison) json(p *side, a []byte, q *side, b []byte, stream bool) {
 			vb = c.renderText(q, b, 0)
 		}
 		c.bodyDiff(Changed, va, vb, strings.Join(notes, "; "))
-		return
-	}
-	if equal {
 		return
 	}
 	w := getWalker(ta, tb, c.r)

@@ -357,22 +357,23 @@ func (s *sameScratch) openObject(a *tape, o int32, i int, mis int32) *sameFrame 
 		if v := &an[m+1]; v.kind < jObject && v.start == n.end+1 {
 			k.span, k.num = v.end-n.start, v.kind == jNumber
 		}
-		if l <= 16 && p+16 <= len(ad) {
+		k.w0, k.w1 = 0, 0
+		if l <= 16 {
 			// hashed by length and first word; a member compared whole needs no words
-			w := &wordMasks[l]
-			w0 := binary.LittleEndian.Uint64(ad[p:]) & w[0]
+			var w0, w1 uint64
+			if w := &wordMasks[l]; p+16 <= len(ad) {
+				w0, w1 = binary.LittleEndian.Uint64(ad[p:])&w[0], binary.LittleEndian.Uint64(ad[p+8:])&w[1]
+			} else {
+				var buf [16]byte
+				copy(buf[:], ad[p:p+int(l)])
+				w0, w1 = binary.LittleEndian.Uint64(buf[:]), binary.LittleEndian.Uint64(buf[8:])
+			}
 			k.h = uint8((w0 ^ uint64(l)) * nameSeed >> 56)
-			k.w0, k.w1 = 0, 0
 			if k.span == 0 {
-				k.w0, k.w1 = w0, binary.LittleEndian.Uint64(ad[p+8:])&w[1]
+				k.w0, k.w1 = w0, w1
 			}
 		} else {
-			k.w0, k.w1 = 0, 0
-			if l > 16 {
-				k.h = nameHash(ad, p, int(l))
-			} else {
-				k.h = 0
-			}
+			k.h = nameHash(ad, p, int(l))
 		}
 		if bit := uint64(1) << (k.h & 63); seen[k.h>>6]&bit == 0 {
 			seen[k.h>>6] |= bit

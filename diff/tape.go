@@ -145,19 +145,17 @@ func (t *tape) parse(data []byte) error {
 }
 
 // parseAgainst is parse, guided by a, the tape of another document (see guide.go):
-// the tape and the error are those of parse. equal reports that data is a's document
-// with members of objects in another order at most, which no rules tell apart from it;
-// false says nothing.
-func (t *tape) parseAgainst(data []byte, a *tape) (equal bool, err error) {
+// the tape and the error are those of parse.
+func (t *tape) parseAgainst(data []byte, a *tape) (err error) {
 	if len(data) > math.MaxInt32 {
-		return false, errAt(0, "document of %d bytes is too large", len(data))
+		return errAt(0, "document of %d bytes is too large", len(data))
 	}
 	t.data = data
 	g := &t.guide
 	g.reset(a, data)
 	t.nodes, t.stack, err = parseTape(data, t.nodes[:0], t.stack[:0], g)
 	g.a = nil
-	return err == nil && g.equal, err
+	return err
 }
 
 // parseTape is parse on local slices, so that appends stay in registers. It moves
