@@ -43,7 +43,6 @@ type sameFrame struct {
 // sameKey is a member name of the primary: its key node and raw bytes
 // (data[start:start+n]), and whether a member of the candidate was matched to it.
 type sameKey struct {
-	w0, w1      uint64 // a name of up to 16 bytes: its bytes, the rest zero; else 0
 	k, start, n int32
 	// the member's bytes, name to scalar value, data[start:start+span] when the
 	// value follows the name's colon without whitespace; else 0
@@ -147,7 +146,16 @@ value:
 				i += vn
 				goto after
 			}
-			rel := firstMismatch(ad[v.start:v.end], b[i:i+vn])
+			rel := int32(-2)
+			if vn >= 8 {
+				// a container in another order most often differs in its first name
+				if x := binary.LittleEndian.Uint64(ad[v.start:]) ^ binary.LittleEndian.Uint64(b[i:]); x != 0 {
+					rel = int32(bits.TrailingZeros64(x) / 8)
+				}
+			}
+			if rel == -2 {
+				rel = firstMismatch(ad[v.start:v.end], b[i:i+vn])
+			}
 			if rel < 0 {
 				budget -= vn
 				same = true
@@ -241,12 +249,15 @@ key:
 				whole = whole && !(k.num && continuesNumber(b[i+sp]))
 				ok = whole
 			}
-			if ok {
-			} else if kn := int(k.n); k.w0 != 0 && kn <= 16 && i+16 <= len(b) {
-				y, m := b[i:i+16], &wordMasks[kn]
-				ok = binary.LittleEndian.Uint64(y)&m[0] == k.w0 && binary.LittleEndian.Uint64(y[8:])&m[1] == k.w1
-			} else {
-				ok = i+kn <= len(b) && string(ad[k.start:k.start+k.n]) == string(b[i:i+kn])
+			if !ok {
+				kn := int(k.n)
+				if kn <= 16 && int(k.start)+16 <= len(ad) && i+16 <= len(b) {
+					x, y, m := ad[k.start:k.start+16], b[i:i+16], &wordMasks[kn]
+					ok = (binary.LittleEndian.Uint64(x)^binary.LittleEndian.Uint64(y))&m[0] == 0 &&
+						(binary.LittleEndian.Uint64(x[8:])^binary.LittleEndian.Uint64(y[8:]))&m[1] == 0
+				} else {
+					ok = i+kn <= len(b) && string(ad[k.start:k.start+k.n]) == string(b[i:i+kn])
+				}
 			}
 		}
 		if !ok {
@@ -271,7 +282,11 @@ key:
 		}
 		n++
 		if whole {
-			i += int(k.span)
+			// most members are followed by a comma and the next name
+			if i += int(k.span); i+1 < len(b) && b[i] == ',' && b[i+1] == '"' {
+				i++
+				goto key
+			}
 			goto after
 		}
 		i += int(k.n)
@@ -345,46 +360,43 @@ func (s *sameScratch) openObject(a *tape, o int32, i int, mis int32) *sameFrame 
 	// compared with the names of that hash.
 	var seen [4]uint64
 	kn := 0
-	for m := o + 1; m < end; m = an[m+1].next {
-		n := &an[m]
-		if n.esc || kn >= len(keys) {
+	for m := o + 1; m < end; {
+		kn0, v := &an[m], &an[m+1]
+		if kn0.esc || kn >= len(keys) {
 			return nil
 		}
-		k := &keys[kn]
-		p, l := int(n.start), n.end-n.start
-		k.k, k.start, k.n, k.used = m, n.start, l, false
-		k.span, k.num = 0, false
-		if v := &an[m+1]; v.kind < jObject && v.start == n.end+1 {
-			k.span, k.num = v.end-n.start, v.kind == jNumber
+		p, l := int(kn0.start), kn0.end-kn0.start
+		var span int32
+		if v.kind < jObject && v.start == kn0.end+1 {
+			span = v.end - kn0.start
 		}
-		k.w0, k.w1 = 0, 0
+		// hashed by length and first word
+		var h uint8
 		if l <= 16 {
-			// hashed by length and first word; a member compared whole needs no words
-			var w0, w1 uint64
-			if w := &wordMasks[l]; p+16 <= len(ad) {
-				w0, w1 = binary.LittleEndian.Uint64(ad[p:])&w[0], binary.LittleEndian.Uint64(ad[p+8:])&w[1]
+			var w0 uint64
+			if p+8 <= len(ad) {
+				w0 = binary.LittleEndian.Uint64(ad[p:]) & wordMasks[l][0]
 			} else {
-				var buf [16]byte
+				var buf [8]byte
 				copy(buf[:], ad[p:p+int(l)])
-				w0, w1 = binary.LittleEndian.Uint64(buf[:]), binary.LittleEndian.Uint64(buf[8:])
+				w0 = binary.LittleEndian.Uint64(buf[:]) & wordMasks[l][0]
 			}
-			k.h = uint8((w0 ^ uint64(l)) * nameSeed >> 56)
-			if k.span == 0 {
-				k.w0, k.w1 = w0, w1
-			}
+			h = uint8((w0 ^ uint64(l)) * nameSeed >> 56)
 		} else {
-			k.h = nameHash(ad, p, int(l))
+			h = nameHash(ad, p, int(l))
 		}
-		if bit := uint64(1) << (k.h & 63); seen[k.h>>6]&bit == 0 {
-			seen[k.h>>6] |= bit
+		keys[kn] = sameKey{k: m, start: kn0.start, n: l, span: span, h: h, num: v.kind == jNumber}
+		if bit := uint64(1) << (h & 63); seen[h>>6]&bit == 0 {
+			seen[h>>6] |= bit
 		} else {
 			for q := range keys[:kn] {
-				if keys[q].h == k.h && keys[q].n == l && string(ad[keys[q].start:keys[q].start+l]) == string(ad[p:p+int(l)]) {
+				if keys[q].h == h && keys[q].n == l && string(ad[keys[q].start:keys[q].start+l]) == string(ad[p:p+int(l)]) {
 					return nil // a name met twice
 				}
 			}
 		}
 		kn++
+		m = v.next
 	}
 	s.keys = s.keys[:koff+kn]
 	s.frames = append(s.frames, sameFrame{a: o, kind: jObject, koff: int32(koff), kn: int32(kn),
