@@ -265,6 +265,14 @@ value:
 	}
 
 after:
+	// compact JSON first: a comma right after the value
+	if i < len(b) && b[i] == ',' && len(stack) > 0 {
+		i++
+		if inObj {
+			goto key
+		}
+		goto value
+	}
 	if i < len(b) && b[i] <= ' ' {
 		i = skipWS(b, i)
 	}
@@ -304,10 +312,10 @@ key:
 	if i < len(b) && b[i] <= ' ' {
 		i = skipWS(b, i)
 	}
-	if i >= len(b) {
-		return nodes, stack, errAt(i, "unexpected end of JSON input")
-	}
-	if b[i] != '"' {
+	if i >= len(b) || b[i] != '"' {
+		if i >= len(b) {
+			return nodes, stack, errAt(i, "unexpected end of JSON input")
+		}
 		return nodes, stack, errAt(i, "invalid character %q looking for an object key", b[i])
 	}
 	if g != nil {
@@ -343,6 +351,10 @@ name:
 	nodes = addNode(nodes, int32(i), int32(j), idx+1, jKey, esc)
 	i = j
 colon:
+	if i < len(b) && b[i] == ':' {
+		i++
+		goto value
+	}
 	if i < len(b) && b[i] <= ' ' {
 		i = skipWS(b, i)
 	}
@@ -389,21 +401,20 @@ func literal(b []byte, i int, lit string) error {
 // U+FFFD. A string of neither kind can be compared by its raw bytes.
 func scanString(b []byte, i int) (end int, esc bool, err error) {
 	j := i + 1
-	var high uint64 // the high bits of the bytes passed: non-ASCII seen
+	// Until a byte over 0x7f is met, such bytes stop the scan too: a string of ASCII
+	// alone needs no UTF-8 check and no record of its high bits.
+	ascii := uint64(0x8080808080808080)
 	for {
 		// eight bytes at a time while eight remain, then one at a time
 		for j+8 <= len(b) {
 			x := binary.LittleEndian.Uint64(b[j:])
-			if m := specialBytes(x); m != 0 {
-				high |= x & (m&-m - 1) // the bytes before the special one
+			if m := specialBytes(x) | x&ascii; m != 0 {
 				j += bits.TrailingZeros64(m) >> 3
 				goto special
 			}
-			high |= x
 			j += 8
 		}
-		for j < len(b) && strSafe[b[j]] {
-			high |= uint64(b[j])
+		for j < len(b) && strSafe[b[j]] && uint64(b[j])&ascii == 0 {
 			j++
 		}
 		if j >= len(b) {
@@ -412,7 +423,7 @@ func scanString(b []byte, i int) (end int, esc bool, err error) {
 	special:
 		switch c := b[j]; {
 		case c == '"':
-			if !esc && high&0x8080808080808080 != 0 && !utf8.Valid(b[i+1:j]) {
+			if !esc && ascii == 0 && !utf8.Valid(b[i+1:j]) {
 				esc = true
 			}
 			return j + 1, esc, nil
@@ -432,6 +443,8 @@ func scanString(b []byte, i int) (end int, esc bool, err error) {
 			default:
 				return 0, false, errAt(j, "invalid escape %q in string", b[j+1])
 			}
+		case c >= 0x80:
+			ascii = 0 // scanned on from here with the UTF-8 check at the end
 		default:
 			return 0, false, errAt(j, "invalid control character %q in string", c)
 		}
