@@ -30,10 +30,9 @@ type sameFrame struct {
 	// arrays: the counterpart's element for the next element
 	cur int32
 	// objects: the counterpart's names are s.keys[koff:koff+kn]; while a member's
-	// value is open, n members were matched so far, last is the position of the last
-	// one among the names and step how far it was from the one before
-	koff, kn, n, last, step int32
-	perm                    []int32 // s.perms's entry for the depth, read and written
+	// value is open, n members were matched so far
+	koff, kn, n int32
+	perm        []int32 // s.perms's entry for the depth, read and written
 	// Where the container's bytes first differ from its counterpart's, when known:
 	// mis is that offset in the candidate, -1 when unknown, and delta how far the
 	// container starts after its counterpart.
@@ -101,11 +100,9 @@ func (a *tape) sameUpToOrder(b []byte, s *sameScratch) bool {
 		cand int32 // the counterpart of the value at b[i]
 		top  *sameFrame
 		// the innermost open object's names, positions and state (see sameFrame)
-		keys          []sameKey
-		perm          []int32
-		n, last, step int32
-		// top's mis and delta, mis -1 without a top
-		tmis, tdelta int32 = -1, 0
+		keys []sameKey
+		perm []int32
+		n    int32
 	)
 value:
 	if i < len(b) && b[i] <= ' ' {
@@ -118,13 +115,13 @@ value:
 		v := &an[cand]
 		vn := int(v.end - v.start)
 		same, mis := false, int32(-1)
-		if tmis >= 0 && int32(i)-v.start == tdelta {
+		if top != nil && top.mis >= 0 && int32(i)-v.start == top.delta {
 			// In step with the counterpart: what the container's compare found holds here.
-			switch end := v.end + tdelta; {
-			case end < tmis: // the value and the byte after it are the same
+			switch end := v.end + top.delta; {
+			case end < top.mis: // the value and the byte after it are the same
 				same = true
-			case v.start+tdelta <= tmis && tmis < end:
-				mis = tmis
+			case v.start+top.delta <= top.mis && top.mis < end:
+				mis = top.mis
 			}
 		}
 		if !same && mis < 0 {
@@ -173,15 +170,14 @@ value:
 		}
 		// a container that differs: open it
 		if top != nil && top.kind == jObject {
-			top.n, top.last, top.step = n, last, step
+			top.n = n
 		}
 		switch c := b[i]; {
 		case c == '{' && v.kind == jObject:
 			if top = s.openObject(a, cand, i, mis); top == nil {
 				return false
 			}
-			keys, perm, n, last, step = s.keys[top.koff:top.koff+top.kn], top.perm, 0, -1, 1
-			tmis, tdelta = top.mis, top.delta
+			keys, perm, n = s.keys[top.koff:top.koff+top.kn], top.perm, 0
 			i++
 			if i < len(b) && b[i] <= ' ' {
 				i = skipWS(b, i)
@@ -193,7 +189,6 @@ value:
 		case c == '[' && v.kind == jArray:
 			s.frames = append(s.frames, sameFrame{a: cand, kind: jArray, cur: cand + 1, mis: mis, delta: int32(i) - v.start})
 			top = &s.frames[len(s.frames)-1]
-			tmis, tdelta = top.mis, top.delta
 			i++
 			if i < len(b) && b[i] <= ' ' {
 				i = skipWS(b, i)
@@ -219,9 +214,9 @@ key:
 		return false
 	}
 	{
-		// the member a sibling had at this position, else the one after the last one
-		// in the direction of the last step
-		at := last + step
+		// the member a sibling had at this position, else the one at this position;
+		// the first of a kind of object in another order finds its names by lookup
+		at := n
 		if uint32(n) < uint32(len(perm)) {
 			if p := perm[n]; p >= 0 {
 				at = p
@@ -273,10 +268,6 @@ key:
 			return false // a name met twice
 		}
 		k.used = true
-		if d := at - last; d == 1 || d == -1 {
-			step = d
-		}
-		last = at
 		if uint32(n) < uint32(len(perm)) {
 			perm[n] = at
 		}
@@ -335,12 +326,11 @@ after:
 	}
 	i++
 	s.frames = s.frames[:len(s.frames)-1]
-	top, tmis = nil, -1
+	top = nil
 	if len(s.frames) > 0 {
 		top = &s.frames[len(s.frames)-1]
-		tmis, tdelta = top.mis, top.delta
 		if top.kind == jObject {
-			keys, perm, n, last, step = s.keys[top.koff:top.koff+top.kn], top.perm, top.n, top.last, top.step
+			keys, perm, n = s.keys[top.koff:top.koff+top.kn], top.perm, top.n
 		}
 	}
 	goto after

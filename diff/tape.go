@@ -173,11 +173,10 @@ func parseTape(b []byte, nodes []node, stack []int32, g *guide) (_ []node, _ []i
 		inObj bool // the innermost open container is an object
 	)
 value:
-	if i < len(b) && b[i] <= ' ' {
-		i = skipWS(b, i)
-	}
-	if i >= len(b) {
-		return nodes, stack, errAt(i, "unexpected end of JSON input")
+	if i >= len(b) || b[i] <= ' ' {
+		if i = skipWS(b, i); i >= len(b) {
+			return nodes, stack, errAt(i, "unexpected end of JSON input")
+		}
 	}
 	idx = int32(len(nodes))
 	if g != nil {
@@ -309,14 +308,13 @@ after:
 	return nodes, stack, errAt(i, "invalid character %q after a value in an array", c)
 
 key:
-	if i < len(b) && b[i] <= ' ' {
-		i = skipWS(b, i)
-	}
 	if i >= len(b) || b[i] != '"' {
-		if i >= len(b) {
+		if i = skipWS(b, i); i >= len(b) {
 			return nodes, stack, errAt(i, "unexpected end of JSON input")
 		}
-		return nodes, stack, errAt(i, "invalid character %q looking for an object key", b[i])
+		if b[i] != '"' {
+			return nodes, stack, errAt(i, "invalid character %q looking for an object key", b[i])
+		}
 	}
 	if g != nil {
 		if g.off {
