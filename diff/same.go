@@ -105,11 +105,10 @@ func (a *tape) sameUpToOrder(b []byte, s *sameScratch) bool {
 		n    int32
 	)
 value:
-	if i < len(b) && b[i] <= ' ' {
-		i = skipWS(b, i)
-	}
-	if i >= len(b) {
-		return false
+	if i >= len(b) || b[i] <= ' ' {
+		if i = skipWS(b, i); i >= len(b) {
+			return false
+		}
 	}
 	{
 		v := &an[cand]

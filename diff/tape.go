@@ -387,7 +387,9 @@ func closeTop(nodes []node, stack *[]int32, end int) {
 }
 
 func literal(b []byte, i int, lit string) error {
-	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+	// a word compare for the four bytes all three literals have, then the fifth
+	if len(b)-i < len(lit) || binary.LittleEndian.Uint32(b[i:]) != binary.LittleEndian.Uint32([]byte(lit)) ||
+		len(lit) > 4 && b[i+4] != lit[4] {
 		return errAt(i, "invalid literal, expected %q", lit)
 	}
 	return nil
@@ -474,8 +476,7 @@ func scanNumber(b []byte, i int) (int, error) {
 	case i < len(b) && b[i] == '0':
 		i++
 	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
+		for i++; i < len(b) && b[i]-'0' <= 9; i++ {
 		}
 	default:
 		return 0, errAt(start, "invalid number")
@@ -483,7 +484,7 @@ func scanNumber(b []byte, i int) (int, error) {
 	if i < len(b) && b[i] == '.' {
 		i++
 		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		for i < len(b) && b[i]-'0' <= 9 {
 			i++
 		}
 		if i == d {
