@@ -405,7 +405,20 @@ func scanString(b []byte, i int) (end int, esc bool, err error) {
 	// alone needs no UTF-8 check and no record of its high bits.
 	ascii := uint64(0x8080808080808080)
 	for {
-		// eight bytes at a time while eight remain, then one at a time
+		// sixteen bytes at a time while sixteen remain, then eight, then one at a time
+		for j+16 <= len(b) {
+			w := b[j : j+16]
+			x, y := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
+			if m := specialBytes(x) | x&ascii; m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				goto special
+			}
+			if m := specialBytes(y) | y&ascii; m != 0 {
+				j += 8 + bits.TrailingZeros64(m)>>3
+				goto special
+			}
+			j += 16
+		}
 		for j+8 <= len(b) {
 			x := binary.LittleEndian.Uint64(b[j:])
 			if m := specialBytes(x) | x&ascii; m != 0 {
