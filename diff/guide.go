@@ -201,9 +201,15 @@ func (g *guide) miss() {
 }
 
 // continuesNumber reports whether c, right after a number, would be read as part of it.
-func continuesNumber(c byte) bool {
-	return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'
-}
+func continuesNumber(c byte) bool { return numberByte[c] }
+
+// numberByte marks the bytes that continue a number.
+var numberByte = func() (t [256]bool) {
+	for _, c := range []byte("0123456789.eE+-") {
+		t[c] = true
+	}
+	return t
+}()
 
 // appendMoved appends src to dst, its offsets moved by dpos and its node indexes by
 // didx.

@@ -212,6 +212,7 @@ key:
 	if i >= len(b) || b[i] != '"' {
 		return false
 	}
+name: // at a name's opening quote
 	{
 		// the member a sibling had at this position, else the one at this position;
 		// the first of a kind of object in another order finds its names by lookup
@@ -275,7 +276,7 @@ key:
 			// most members are followed by a comma and the next name
 			if i += int(k.span); i+1 < len(b) && b[i] == ',' && b[i+1] == '"' {
 				i++
-				goto key
+				goto name
 			}
 			goto after
 		}
