@@ -210,7 +210,9 @@ elem:
 
 key:
 	if i >= len(b) || b[i] != '"' {
-		return false
+		if i = skipWS(b, i); i >= len(b) || b[i] != '"' {
+			return false
+		}
 	}
 name: // at a name's opening quote
 	{
@@ -293,23 +295,19 @@ name: // at a name's opening quote
 	goto value
 
 after:
-	if i < len(b) && b[i] <= ' ' {
-		i = skipWS(b, i)
+	if i >= len(b) || b[i] <= ' ' {
+		if i = skipWS(b, i); i >= len(b) {
+			return top == nil
+		}
 	}
 	if top == nil {
-		return i == len(b)
-	}
-	if i >= len(b) {
-		return false
+		return false // bytes after the document
 	}
 	switch c := b[i]; {
 	case c == ',':
 		i++
 		if top.kind == jArray {
 			goto elem
-		}
-		if i < len(b) && b[i] <= ' ' {
-			i = skipWS(b, i)
 		}
 		goto key
 	case c == '}' && top.kind == jObject:
