@@ -150,7 +150,10 @@ value:
 				}
 			}
 			if rel == -2 {
-				rel = firstMismatch(ad[v.start:v.end], b[i:i+vn])
+				// most of those are the same throughout
+				if rel = -1; string(ad[v.start:v.end]) != string(b[i:i+vn]) {
+					rel = firstMismatch(ad[v.start:v.end], b[i:i+vn])
+				}
 			}
 			if rel < 0 {
 				budget -= vn
