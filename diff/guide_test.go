@@ -60,6 +60,17 @@ func TestParseAgainst(t *testing.T) {
 	// over maxGuideScan members, too many to look each one for among all
 	wide := object(100, func(i int) string { return fmt.Sprintf(`"k%d":%d`, i, i) })
 	wideRev := object(100, func(i int) string { return fmt.Sprintf(`"k%d":%d`, (i*37)%100, (i*37)%100) })
+	// past maxBloomNames, with the last name the same as the eighth
+	huge := func(at func(i int) int) string {
+		return object(300, func(i int) string {
+			k := at(i)
+			if k == 299 {
+				return fmt.Sprintf(`"k7":%d`, k)
+			}
+			return fmt.Sprintf(`"k%d":%d`, k, k)
+		})
+	}
+	hugeDup, hugeDupRev := huge(func(i int) int { return i }), huge(func(i int) int { return 299 - i })
 	tests := []struct {
 		name      string
 		a, b      string
@@ -104,6 +115,10 @@ func TestParseAgainst(t *testing.T) {
 		// names looked for one by one run out of work on the first check; the second
 		// guesses the order the first learned
 		{"a wide object shuffled", wide, wideRev, true},
+		{"a name met twice among many", hugeDup, hugeDupRev, false},
+		// each name looked for among all 300: past the check's work, left to the walk
+		{"many names reversed", object(300, func(i int) string { return fmt.Sprintf(`"k%d":%d`, i, i) }),
+			object(300, func(i int) string { return fmt.Sprintf(`"k%d":%d`, 299-i, 299-i) }), false},
 		{"changed in place, far from the start", `{"items":[{"id":1,"n":"a"},{"id":2,"n":"b"},{"id":3,"n":"c"}]}`,
 			`{"items":[{"id":1,"n":"a"},{"id":2,"n":"B!"},{"id":3,"n":"c"}]}`, false},
 		{"invalid after an identical prefix", `{"a":[1,2,3],"b":4}`, `{"a":[1,2,3],"b":}`, false},
@@ -170,7 +185,7 @@ func FuzzParseAgainst(f *testing.F) {
 }
 
 // BenchmarkParseAgainst: parsing the benchmark pages' candidates plainly and against
-// the primary's tape.
+// the primary's tape, and checking them against it without a parse.
 //
 //	go test ./diff -run '^$' -bench ParseAgainst
 func BenchmarkParseAgainst(b *testing.B) {
@@ -198,6 +213,15 @@ func BenchmarkParseAgainst(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					tb.parseAgainst(p.doc, ta)
+				}
+			})
+			// the check that spares the reversed page its parse, and fails early on
+			// the other
+			b.Run(name+"/same-up-to-order", func(b *testing.B) {
+				b.SetBytes(int64(len(p.doc)))
+				b.ReportAllocs()
+				for b.Loop() {
+					ta.sameUpToOrder(p.doc, &tb.same)
 				}
 			})
 		}
@@ -262,8 +286,25 @@ func TestGuideRelease(t *testing.T) {
 	if cap(tb.guide.akeys) < 100000 {
 		t.Fatalf("the guide gathered %d names, want the large object's", cap(tb.guide.akeys))
 	}
+	// the check gathers the large object's names too, and guesses their positions
+	swapped := object(100000, func(i int) string {
+		if i < 2 {
+			i = 1 - i
+		}
+		return fmt.Sprintf(`"k%d":%d`, i, i)
+	})
+	if !ta.sameUpToOrder([]byte(swapped), &tb.same) {
+		t.Fatal("the large object with two members swapped is not proven equal")
+	}
+	if cap(tb.same.keys) < 100000 {
+		t.Fatalf("the check gathered %d names, want the large object's", cap(tb.same.keys))
+	}
+	tb.same.perms[0][0] = make([]int32, 100000)
 	putTape(tb)
 	if tb.guide.a != nil || cap(tb.guide.akeys) > maxPooledNodes/4 || cap(tb.guide.perms[0][(100000*7+4)&3]) > maxPooledNodes/4 {
 		t.Errorf("released guide keeps its tape or %d names, %d positions", cap(tb.guide.akeys), cap(tb.guide.perms[0][(100000*7+4)&3]))
+	}
+	if cap(tb.same.keys) > maxPooledNodes/4 || cap(tb.same.perms[0][0]) > maxPooledNodes/4 {
+		t.Errorf("released check keeps %d names, %d positions", cap(tb.same.keys), cap(tb.same.perms[0][0]))
 	}
 }

@@ -379,7 +379,7 @@ func (s *sameScratch) openObject(a *tape, o int32, i int, mis int32) *sameFrame 
 		keys[kn] = sameKey{k: m, start: kn0.start, n: l, span: span, h: h, num: v.kind == jNumber}
 		if bit := uint64(1) << (h & 63); seen[h>>6]&bit == 0 {
 			seen[h>>6] |= bit
-		} else {
+		} else if kn < maxBloomNames {
 			for q := range keys[:kn] {
 				if keys[q].h == h && keys[q].n == l && string(ad[keys[q].start:keys[q].start+l]) == string(ad[p:p+int(l)]) {
 					return nil // a name met twice
@@ -390,6 +390,9 @@ func (s *sameScratch) openObject(a *tape, o int32, i int, mis int32) *sameFrame 
 		m = v.next
 	}
 	s.keys = s.keys[:koff+kn]
+	if kn > maxBloomNames && namedTwice(keys[:kn], ad) {
+		return nil
+	}
 	s.frames = append(s.frames, sameFrame{a: o, kind: jObject, koff: int32(koff), kn: int32(kn),
 		mis: mis, delta: int32(i) - an[o].start})
 	f := &s.frames[len(s.frames)-1]
@@ -407,6 +410,24 @@ func (s *sameScratch) openObject(a *tape, o int32, i int, mis int32) *sameFrame 
 		f.perm = *slot
 	}
 	return f
+}
+
+// maxBloomNames is the member count past which the bitmap of hashes, nearly full,
+// no longer spares comparisons: names past it are told apart with a map.
+const maxBloomNames = 256
+
+// namedTwice reports whether two of keys, names in ad, are the same name.
+func namedTwice(keys []sameKey, ad []byte) bool {
+	seen := make(map[string]struct{}, len(keys))
+	for p := range keys {
+		k := &keys[p]
+		name := string(ad[k.start : k.start+k.n])
+		if _, ok := seen[name]; ok {
+			return true
+		}
+		seen[name] = struct{}{}
+	}
+	return false
 }
 
 // lookupName finds the name at b[i] (its opening quote) among keys: its position, or
