@@ -189,8 +189,10 @@ value:
 	}
 	switch c = b[i]; c {
 	case '"':
-		if j, esc, err = scanString(b, i); err != nil {
-			return nodes, stack, err
+		if j, esc = scanPlain(b, i), false; j == 0 {
+			if j, esc, err = scanString(b, i); err != nil {
+				return nodes, stack, err
+			}
 		}
 		nodes = addNode(nodes, int32(i), int32(j), idx+1, jString, esc)
 		i = j
@@ -343,8 +345,10 @@ key:
 	}
 name:
 	idx = int32(len(nodes))
-	if j, esc, err = scanString(b, i); err != nil {
-		return nodes, stack, err
+	if j, esc = scanPlain(b, i), false; j == 0 {
+		if j, esc, err = scanString(b, i); err != nil {
+			return nodes, stack, err
+		}
 	}
 	nodes = addNode(nodes, int32(i), int32(j), idx+1, jKey, esc)
 	i = j
@@ -462,6 +466,36 @@ func scanString(b []byte, i int) (end int, esc bool, err error) {
 			return 0, false, errAt(j, "invalid control character %q in string", c)
 		}
 	}
+}
+
+// scanPlain is scanString's fast path, a leaf: it scans the string starting at the
+// quote b[i] while it holds ASCII that needs no escape, and returns the index past its
+// closing quote, or 0 where it meets anything else (a backslash, a control character,
+// a byte over 0x7f, the end of b) and leaves the string to scanString.
+func scanPlain(b []byte, i int) int {
+	const highs = 0x8080808080808080
+	j := i + 1
+	for j+16 <= len(b) {
+		w := b[j : j+16]
+		x, y := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
+		if m := specialBytes(x) | x&highs; m != 0 {
+			j += bits.TrailingZeros64(m) >> 3
+			goto end
+		}
+		if m := specialBytes(y) | y&highs; m != 0 {
+			j += 8 + bits.TrailingZeros64(m)>>3
+			goto end
+		}
+		j += 16
+	}
+	for j < len(b) && strSafe[b[j]] && b[j] < 0x80 {
+		j++
+	}
+end:
+	if j < len(b) && b[j] == '"' {
+		return j + 1
+	}
+	return 0
 }
 
 // specialBytes flags the bytes of the little-endian word x that end a run of plain
