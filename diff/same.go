@@ -46,7 +46,7 @@ type sameKey struct {
 	// the member's bytes, name to scalar value, data[start:start+span] when the
 	// value follows the name's colon without whitespace; else 0
 	span int32
-	h    uint8 // a hash of the name
+	h    uint8 // a hash of the name: its length and first eight bytes, or all of it past 16
 	num  bool  // the value is a number
 	used bool
 }
