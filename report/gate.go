@@ -79,6 +79,12 @@ func Judge(s *Snapshot, p *Plan, n int, th Thresholds) (*GateResult, error) {
 }
 
 func judge(s *Snapshot, p *Plan, n int, th Thresholds, held heldLatency) (*GateResult, error) {
+	return judgeOn(s, p, n, th, func(r *RouteStats) *Evidence { return routeEvidence(r, th, held) })
+}
+
+// judgeOn is judge with each route's evidence from evidence: a renderer that
+// judges every step reuses what it found for each route once.
+func judgeOn(s *Snapshot, p *Plan, n int, th Thresholds, evidence func(*RouteStats) *Evidence) (*GateResult, error) {
 	st := p.Step(n)
 	if st == nil {
 		return nil, fmt.Errorf("unknown step %d (the plan has steps 1..%d)", n, len(p.Steps))
@@ -94,7 +100,7 @@ func judge(s *Snapshot, p *Plan, n int, th Thresholds, held heldLatency) (*GateR
 		if first == 0 {
 			continue
 		}
-		ev := routeEvidence(r, th, held)
+		ev := evidence(r)
 		res.Routes = append(res.Routes, RouteVerdict{Route: r.Route, Step: first, New: first == n,
 			Verdict: ev.Verdict, Reason: ev.Reason, Needed: ev.Needed, Evidence: ev, Stats: r})
 	}
@@ -276,7 +282,7 @@ func routeEvidence(r *RouteStats, th Thresholds, held heldLatency) *Evidence {
 	if mirrored == 0 {
 		why := "no evidence: nothing compared"
 		if n := r.SkippedTotal(); n > 0 {
-			why += fmt.Sprintf(" (%d skipped: %s)", n, skippedSummary(r.Skipped))
+			why += fmt.Sprintf(" (%d skipped: %s)", n, CountsLine(r.Skipped))
 		}
 		ev.Verdict, ev.Reason, ev.Needed = Inconclusive, why, max(th.MinSamples, 1)
 		return ev
@@ -584,8 +590,10 @@ func fmtNeeded(n int64) string {
 	return fmtCount(n)
 }
 
-func skippedSummary(m map[string]int64) string {
-	keys := make([]string, 0, len(m))
+// CountsLine renders counts by name as "auth 33, write_method 21", sorted by
+// name; "" for none.
+func CountsLine[K ~string, V int | int64](m map[K]V) string {
+	keys := make([]K, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
@@ -604,7 +612,7 @@ func errorSummary(r *RouteStats) string {
 		parts = append(parts, fmt.Sprintf("%d 5xx", fivexx))
 	}
 	if r.CandidateTransportErrors > 0 {
-		parts = append(parts, fmt.Sprintf("%d transport: %s", r.CandidateTransportErrors, skippedSummary(r.Errors)))
+		parts = append(parts, fmt.Sprintf("%d transport: %s", r.CandidateTransportErrors, CountsLine(r.Errors)))
 	}
 	if len(parts) == 0 {
 		return ""

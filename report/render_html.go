@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"io"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,7 +37,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"seen":      func(d DiffGroup) string { return seenLine(&d) },
 	"secreason": SecurityReason,
 	"habits":    habitsMeta,
-	"skipped":   skippedSummary,
+	"skipped":   CountsLine[string, int64],
 	"absent":    func(s string) bool { return s == "" },
 	"oneline":   oneLineControl,
 	"thlimits":  thresholdsLine,
@@ -97,15 +96,6 @@ func renderHTML(w io.Writer, s *Snapshot, opts RenderOptions, refresh time.Durat
 			NeverMirrored: [2]string{neverMirroredLabel, neverMirroredReason}, SecurityReasons: securityReasons(), Rollout: opts.Autopilot},
 	}
 	p.Next = v.nextStep()
-	if opts.Plan != nil {
-		p.Config.Steps = make([]htmlStep, len(opts.Plan.Steps))
-		for i, st := range opts.Plan.Steps {
-			p.Config.Steps[i] = htmlStep{Name: st.Name, Routes: slices.Clone(st.Routes), Validate: st.Validate}
-			if p.Config.Steps[i].Routes == nil {
-				p.Config.Steps[i].Routes = []string{}
-			}
-		}
-	}
 	if v.Compared > 0 {
 		p.OverallRatio = float64(v.Matched) / float64(v.Compared)
 		p.Overall = fmt.Sprintf("%.2f%%", p.OverallRatio*100)
@@ -159,19 +149,12 @@ type htmlConfig struct {
 	Icons      map[Verdict]template.URL `json:"icons"`
 	Top        int                      `json:"top"`
 	Thresholds Thresholds               `json:"thresholds"`
-	Steps      []htmlStep               `json:"steps"` // nil without a plan
 	// NeverMirrored is the label and reason of a route never mirrored by design.
 	NeverMirrored [2]string `json:"never_mirrored"`
 	// SecurityReasons explains each security rule (diff.Security.Reason).
 	SecurityReasons map[string]string `json:"security_reasons"`
 	// Rollout: the page polls the autopilot's status beside it.
 	Rollout bool `json:"rollout,omitempty"`
-}
-
-type htmlStep struct {
-	Name     string   `json:"name"`
-	Routes   []string `json:"routes"`
-	Validate string   `json:"validate"`
 }
 
 // nextStep is the first step not passing after those that pass, or 0.

@@ -249,3 +249,16 @@ func BenchmarkRenderHTML500(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRenderJSON500 is the live dashboard's poll of 500 routes under a
+// plan: report.json with each route's verdict and the gate's steps.
+func BenchmarkRenderJSON500(b *testing.B) {
+	s := manyRoutes(b, 500)
+	opts := RenderOptions{Plan: defaultPlan(b)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := RenderJSON(io.Discard, s, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

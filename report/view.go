@@ -45,16 +45,18 @@ type routeView struct {
 	MoreDiffs     int // groups beyond Top
 }
 
+// stepView is a step judged; report.json carries it for the live dashboard,
+// which shows it as it is.
 type stepView struct {
-	Number   int
-	Name     string
-	Validate string
-	Verdict  Verdict
-	Reason   string
-	Routes   int
-	Pass     int
-	Fail     int
-	Inc      int
+	Number   int     `json:"number"`
+	Name     string  `json:"name"`
+	Validate string  `json:"validate"`
+	Verdict  Verdict `json:"verdict"`
+	Reason   string  `json:"reason"`
+	Routes   int     `json:"routes"`
+	Pass     int     `json:"pass"`
+	Fail     int     `json:"fail"`
+	Inc      int     `json:"inc"`
 }
 
 const defaultTitle = "parity report"
@@ -94,9 +96,11 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 		Thresholds:       th,
 		RoutesOverflowed: s.RoutesOverflowed,
 	}
+	evs := make(map[*RouteStats]*Evidence, len(s.Routes))
 	for i := range s.Routes {
 		r := &s.Routes[i]
 		ev := routeEvidence(r, th, opts.held)
+		evs[r] = ev
 		verdict := ev.Verdict
 		// Every renderer's "lower" is the verdict's: the always-valid bound at the
 		// plan's confidence, not the snapshot's fixed-sample Wilson bound.
@@ -108,11 +112,7 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 		if verdict == Inconclusive && neverMirrored(r) {
 			rv.NeverMirrored, rv.Reason = true, neverMirroredReason
 		}
-		if opts.Plan != nil {
-			if p := RoutePath(r.Route); p != "" {
-				rv.Step = firstStep(opts.Plan, len(opts.Plan.Steps), p)
-			}
-		}
+		rv.Step = opts.stepOf(r.Route)
 		n := min(opts.top(), len(r.Differences))
 		rv.Top, rv.MoreDiffs = securityFirst(r.Differences)[:n], len(r.Differences)-n
 		v.Routes = append(v.Routes, rv)
@@ -123,16 +123,7 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 		v.AuthFailures += r.CandidateAuthFailures
 		v.Skipped += r.SkippedTotal()
 		v.BudgetSkipped += r.Skipped[string(SkipCompareBudget)]
-		switch {
-		case rv.NeverMirrored:
-			// Neither waiting for evidence nor judged: shown apart.
-		case verdict == Pass:
-			v.Pass++
-		case verdict == Fail:
-			v.Fail++
-		default:
-			v.Inconclusive++
-		}
+		v.tally(verdict, rv.NeverMirrored)
 		if r.DifferencesDropped > 0 {
 			v.Cut = append(v.Cut, fmt.Sprintf("%s: %d differences over the cap of %d paths were counted but not grouped", r.Route, r.DifferencesDropped, s.Limits.PathsPerRoute))
 		}
@@ -147,14 +138,51 @@ func newView(s *Snapshot, opts RenderOptions) (*view, error) {
 		v.Cut = append([]string{fmt.Sprintf("%d requests on routes beyond the cap of %d were counted under %s", s.RoutesOverflowed, s.Limits.Routes, OtherRoute)}, v.Cut...)
 	}
 	slices.SortStableFunc(v.Routes, worstFirst)
-	if opts.Plan != nil {
-		if err := v.judgeSteps(s, opts.Plan, opts.held); err != nil {
-			return nil, err
-		}
-	} else {
-		v.Verdict, v.Headline = v.routesVerdict()
+	if err := v.judge(s, opts, len(v.Routes), evs); err != nil {
+		return nil, err
 	}
 	return v, nil
+}
+
+// stepOf is the first plan step that sends route, 0 for none or no plan.
+func (o RenderOptions) stepOf(route string) int {
+	if o.Plan == nil {
+		return 0
+	}
+	if p := RoutePath(route); p != "" {
+		return firstStep(o.Plan, len(o.Plan.Steps), p)
+	}
+	return 0
+}
+
+// tally counts a route's verdict; one never mirrored by design is neither
+// waiting for evidence nor judged, and is shown apart.
+func (v *view) tally(verdict Verdict, never bool) {
+	switch {
+	case never:
+	case verdict == Pass:
+		v.Pass++
+	case verdict == Fail:
+		v.Fail++
+	default:
+		v.Inconclusive++
+	}
+}
+
+// judge sets the verdict and the headline, once the n routes are tallied:
+// with a plan, each step's readiness on the routes' evidence evs (every route
+// of s judged under opts' thresholds); without, the routes'.
+func (v *view) judge(s *Snapshot, opts RenderOptions, n int, evs map[*RouteStats]*Evidence) error {
+	if opts.Plan != nil {
+		return v.judgeSteps(s, opts.Plan, func(r *RouteStats) *Evidence {
+			if ev := evs[r]; ev != nil {
+				return ev
+			}
+			return routeEvidence(r, opts.Plan.Thresholds, opts.held)
+		})
+	}
+	v.Verdict, v.Headline = v.routesVerdict(n)
+	return nil
 }
 
 // worstFirst orders routes by parity, lowest first; routes with nothing
@@ -180,8 +208,7 @@ func severity(v Verdict) int {
 	return 0
 }
 
-func (v *view) routesVerdict() (Verdict, string) {
-	n := len(v.Routes)
+func (v *view) routesVerdict(n int) (Verdict, string) {
 	switch {
 	case n == 0:
 		return Inconclusive, "no route observed yet"
@@ -198,11 +225,11 @@ func (v *view) routesVerdict() (Verdict, string) {
 
 // judgeSteps fills step readiness and the headline: ready through the last step
 // that passes, and what holds the next one.
-func (v *view) judgeSteps(s *Snapshot, p *Plan, held heldLatency) error {
+func (v *view) judgeSteps(s *Snapshot, p *Plan, evidence func(*RouteStats) *Evidence) error {
 	ready := 0
 	var next *stepView
 	for i := range p.Steps {
-		res, err := judge(s, p, i+1, p.Thresholds, held)
+		res, err := judgeOn(s, p, i+1, p.Thresholds, evidence)
 		if err != nil {
 			return err
 		}

@@ -33,6 +33,7 @@ var Actions = []Action{ActPause, ActResume, ActPromote, ActAbort}
 // Resume and promote are refused while cutover.enabled is false.
 func (c *Controller) Do(a Action, who string) (Status, error) {
 	c.act.Lock()
+	c.reload()
 	err := c.do(a, who)
 	if err == nil {
 		c.commit()
@@ -42,10 +43,7 @@ func (c *Controller) Do(a Action, who string) (Status, error) {
 }
 
 func (c *Controller) do(a Action, who string) error {
-	c.mu.Lock()
-	st := c.st
-	st.Weights = slices.Clone(st.Weights)
-	c.mu.Unlock()
+	st := c.state()
 	by := "by " + who
 	w := st.Weights[st.Step-1]
 	conflict := func(format string, args ...any) error {

@@ -115,9 +115,13 @@ func TestConfigFileBeingWrittenIsNotRead(t *testing.T) {
 		t.Error("a config being written reads as switched on")
 	}
 
-	// Once the writer is done, the file is read and the cutover written.
+	// Once the writer is done, the next evaluation reads the file and the
+	// cutover is written.
 	past := time.Now().Add(-time.Minute)
 	if err := os.Chtimes(path, past, past); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Load(); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.SetCutover(&rules.CutoverState{Routes: []string{"/api/health"}}); err != nil {
@@ -125,5 +129,45 @@ func TestConfigFileBeingWrittenIsNotRead(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(path); !strings.Contains(string(got), "routes: [/api/health]") || !strings.HasPrefix(string(got), "primary: http://localhost:3000\n") {
 		t.Fatalf("after the write settled:\n%s", got)
+	}
+}
+
+// A person's edit made after the controller read the config is not
+// overwritten with the cutover: the write is refused, and the next read
+// (the next evaluation) writes the cutover over the edited file, keeping the
+// edit.
+func TestConfigFileEditedSinceReadIsNotOverwritten(t *testing.T) {
+	defer func(s time.Duration) { Settle = s }(Settle)
+	Settle = time.Millisecond
+	path := filepath.Join(t.TempDir(), "parity.yaml")
+	if err := os.WriteFile(path, []byte("cutover:\n  enabled: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := &ConfigFile{Path: path}
+	if _, err := f.Load(); err != nil {
+		t.Fatal(err)
+	}
+	const edited = "# edited by hand\ncutover:\n  enabled: false\n"
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cut := &rules.CutoverState{Routes: []string{"/api/health"}}
+	if err := f.SetCutover(cut); err == nil || !strings.Contains(err.Error(), "changed since it was read") {
+		t.Fatalf("SetCutover over an edit = %v, want it refused", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != edited {
+		t.Fatalf("the edit was overwritten:\n%s", got)
+	}
+	if _, err := f.Load(); err != nil {
+		t.Fatal(err)
+	}
+	if f.Enabled() {
+		t.Error("the edit switching the cutover off is not read")
+	}
+	if err := f.SetCutover(cut); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path); !strings.HasPrefix(string(got), "# edited by hand\ncutover:\n  enabled: false\n  routes: [/api/health]\n") {
+		t.Fatalf("after the next read:\n%s", got)
 	}
 }

@@ -46,6 +46,12 @@ type Controller struct {
 	Judged func(*report.Snapshot) *report.Snapshot
 	// Applier puts each decision in force. Required.
 	Applier Applier
+	// Reload, when set, is called once at the start of every evaluation
+	// (after the evidence is read) and of every action and Open, before
+	// Settings, Judged and the Applier are asked: a config kept in a file or
+	// a ConfigMap is read there, once, and they answer from that read
+	// (ConfigFile.Attach).
+	Reload func()
 	// Reassert puts the cutover in force at every evaluation, not only when it
 	// changed: for a config others may write too (the fleet's file or
 	// ConfigMap, re-applied by hand), so that the controller's decision stands.
@@ -93,6 +99,7 @@ func (c *Controller) Open() error {
 	c.gs = groups(c.Plan)
 	c.m = newMetrics()
 	c.hooks = make(chan Event, 64)
+	c.reload()
 	st, err := c.restore()
 	if err != nil {
 		return err
@@ -156,6 +163,12 @@ func (c *Controller) now() time.Time {
 		return c.Now()
 	}
 	return time.Now()
+}
+
+func (c *Controller) reload() {
+	if c.Reload != nil {
+		c.Reload()
+	}
 }
 
 func (c *Controller) settings() rules.RolloutConfig {
@@ -228,11 +241,9 @@ func (c *Controller) Evaluate(ctx context.Context) error {
 		}
 		return fmt.Errorf("read evidence: %w", partial)
 	}
+	c.reload()
 	set := c.settings()
-	c.mu.Lock()
-	st := c.st
-	st.Weights = slices.Clone(st.Weights)
-	c.mu.Unlock()
+	st := c.state()
 	whole := partial == nil
 	base, span := c.windowed(snap, st.Since, whole)
 	defer c.rewindow(snap, st.Since, whole)
@@ -390,6 +401,16 @@ func (c *Controller) event(typ EventType, st persisted, to int, reason string) E
 	return Event{Type: typ, Step: st.Step, Routes: c.gs[st.Step-1], From: st.Weights[st.Step-1], To: to, Reason: reason, Time: c.now()}
 }
 
+// state is a copy of the state, taken under its lock.
+func (c *Controller) state() persisted {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.st
+	st.Weights = slices.Clone(st.Weights)
+	st.Events = slices.Clone(st.Events)
+	return st
+}
+
 // set changes the state under its lock.
 func (c *Controller) set(f func(*persisted)) {
 	c.mu.Lock()
@@ -400,11 +421,9 @@ func (c *Controller) set(f func(*persisted)) {
 // commit puts the state's cutover in force when it changed (or the last
 // attempt failed) and writes the state file. c.act is held.
 func (c *Controller) commit() {
-	c.mu.Lock()
-	st := c.st
-	st.Weights = slices.Clone(st.Weights)
-	st.Events = slices.Clone(st.Events)
+	st := c.state()
 	want := cutoverOf(c.gs, st.Weights)
+	c.mu.Lock()
 	stale := c.Reassert || c.applied == nil || !sameCutover(*c.applied, want)
 	c.mu.Unlock()
 	c.m.observe(st.Step, shownWeights(c.gs, st.Weights, st.Step))

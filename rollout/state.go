@@ -156,7 +156,7 @@ func (f optionalFile) Read() ([]byte, error) {
 	return data, err
 }
 
-func (f optionalFile) Write(data []byte) error { return fileStore(f).Write(data) }
+func (f optionalFile) Write(data []byte) error { return writeAtomic(string(f), data) }
 
 // sameGroups reports whether a state was written for these groups.
 func sameGroups(a, b [][]string) bool {

@@ -258,6 +258,20 @@ func (p *Proxy) runMirror(pr *pair) {
 	defer p.Metrics.flight(-1)
 
 	if pr.ctx.Err() != nil {
+		select {
+		case <-pr.servedCh:
+			if pr.sErr != nil {
+				// The serving side failed while the pair waited for a worker, and
+				// stopped it: that failure, not the queue, is why there is nothing
+				// to compare.
+				p.compare(pr, nil, pr.sErr, pr.sLatency, fetched{err: pr.ctx.Err()})
+				if pr.sCapture != nil {
+					pr.sCapture.release()
+				}
+				return
+			}
+		default:
+		}
 		// Waited in the queue past its deadline: no worker was free in time.
 		p.dropPair(pr, report.SkipConcurrency)
 		return

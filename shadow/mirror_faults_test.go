@@ -296,6 +296,72 @@ func runCandidateFault(t *testing.T, tc candidateFault) {
 	}
 }
 
+// TestFaultsPrimaryFailedWhileQueued: a pair whose primary fails while it waits
+// for the one mirror worker is excluded as primary_failed when the worker reaches
+// it, not dropped as if the queue had been too slow (the serving side's failure
+// stops the pair before the worker sees it).
+func TestFaultsPrimaryFailedWhileQueued(t *testing.T) {
+	primary := rawServer(t, func(c net.Conn) {
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		if req.URL.Path == "/api/busy" {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+			c.Close()
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"sess\":")
+		resetConn(c)
+	})
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	candidate := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/busy" {
+			entered <- struct{}{}
+			<-release
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{}`)
+	})
+	obs := newObserver()
+	m := NewMetrics(0)
+	h := newHarness(t, &Proxy{Primary: primary, Candidate: candidate.url(t), Decide: decideFixed(rules.Primary, true),
+		Observer: obs, Metrics: m, Logger: zerolog.Nop(), MirrorConcurrency: 1, MirrorQueue: 1})
+	res, err := h.client.Get(h.server.URL + "/api/busy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	select {
+	case <-entered: // the only worker is held by /api/busy's mirror
+	case <-time.After(waitLimit):
+		t.Fatal("the busy mirror never reached the candidate")
+	}
+	// Served and failed (the client sees the broken stream) while its pair waits.
+	if res, err := h.client.Get(h.server.URL + "/api/sessions"); err == nil {
+		_, err = io.ReadAll(res.Body)
+		res.Body.Close()
+		if err == nil {
+			t.Fatal("client read a whole answer from a primary that reset mid-body")
+		}
+	}
+	close(release)
+	got := map[string]report.SkipReason{}
+	for range 2 {
+		ob := obs.next(t)
+		got[ob.Route] = ob.Skipped
+	}
+	if got["GET /api/sessions"] != report.SkipPrimaryFailed || got["GET /api/busy"] != "" {
+		t.Errorf("skips by route %v, want GET /api/sessions excluded as %s and GET /api/busy compared", got, report.SkipPrimaryFailed)
+	}
+	if v := metricValue(t, m, "parity_mirror_dropped_total", map[string]string{"reason": string(report.SkipConcurrency)}); v != 0 {
+		t.Errorf("parity_mirror_dropped_total{reason=concurrency} = %v, want 0", v)
+	}
+	closeProxy(t, h.proxy)
+}
+
 // TestFaultsPrimaryResetMidBody: a primary that resets its connection mid-body,
 // by Content-Length or chunked, gives the client exactly the bytes it sent, then
 // a broken stream; the pair is excluded as primary_failed — counted as excluded,

@@ -238,21 +238,36 @@ func (p *Proxy) reasker(pr *pair) (ask func() *diff.Response, release func()) {
 	}
 	var got fetched
 	ask = func() *diff.Response {
-		if !p.mirrors.reasks.acquire(pr.ctx, pr.dec.Noise, false) {
-			p.Metrics.reask(reaskDropped)
-			return nil
-		}
-		defer p.mirrors.reasks.release()
-		ctx, cancel := context.WithTimeout(p.mirrors.ctx, p.mirrorTimeout())
-		defer cancel()
-		got = fetch(p.primaryT, pr.again.WithContext(ctx), p.captureCap())
+		got = p.reaskOnce(pr, p.Metrics.reask, func(ctx context.Context) fetched {
+			return fetch(p.primaryT, pr.again.WithContext(ctx), p.captureCap())
+		})
 		if got.resp == nil {
-			p.Metrics.reask(reaskFailed)
 			return nil
 		}
-		p.Metrics.reask(reaskAnswered)
 		got.resp.Request = pr.client
 		return got.resp
 	}
 	return ask, func() { got.release() }
+}
+
+// reaskOnce makes one exchange for pr under the re-ask limits — a re-ask or a
+// redirect followed —, counting its result through count: it never waits for
+// room under the limits (dropped without), and do's context has a deadline of
+// its own (MirrorTimeout) and is cancelled by Close. The answer is do's, with
+// no response when it was dropped or failed.
+func (p *Proxy) reaskOnce(pr *pair, count func(result string), do func(context.Context) fetched) fetched {
+	if !p.mirrors.reasks.acquire(pr.ctx, pr.dec.Noise, false) {
+		count(reaskDropped)
+		return fetched{}
+	}
+	defer p.mirrors.reasks.release()
+	ctx, cancel := context.WithTimeout(p.mirrors.ctx, p.mirrorTimeout())
+	defer cancel()
+	got := do(ctx)
+	if got.resp == nil {
+		count(reaskFailed)
+	} else {
+		count(reaskAnswered)
+	}
+	return got
 }

@@ -116,25 +116,18 @@ func (x *Exchange) followCanonical(o *report.Observation) (followed, ok bool) {
 func (p *Proxy) follower(pr *pair) (follow func(rules.Backend, *url.URL) *diff.Response, release func()) {
 	var got fetched
 	follow = func(b rules.Backend, target *url.URL) *diff.Response {
-		if !p.mirrors.reasks.acquire(pr.ctx, pr.dec.Noise, false) {
-			p.Metrics.follow(reaskDropped)
-			return nil
-		}
-		defer p.mirrors.reasks.release()
-		ctx, cancel := context.WithTimeout(p.mirrors.ctx, p.mirrorTimeout())
-		defer cancel()
-		base, transport := p.backend(b)
-		req := pr.req.Clone(ctx)
-		req.URL = outURL(base, &http.Request{RequestURI: target.EscapedPath(), URL: &url.URL{RawQuery: target.RawQuery}})
-		if pr.req.GetBody != nil {
-			req.Body, _ = pr.req.GetBody()
-		}
-		got = fetch(transport, req, p.captureCap())
+		got = p.reaskOnce(pr, p.Metrics.follow, func(ctx context.Context) fetched {
+			base, transport := p.backend(b)
+			req := pr.req.Clone(ctx)
+			req.URL = outURL(base, &http.Request{RequestURI: target.EscapedPath(), URL: &url.URL{RawQuery: target.RawQuery}})
+			if pr.req.GetBody != nil {
+				req.Body, _ = pr.req.GetBody()
+			}
+			return fetch(transport, req, p.captureCap())
+		})
 		if got.resp == nil {
-			p.Metrics.follow(reaskFailed)
 			return nil
 		}
-		p.Metrics.follow(reaskAnswered)
 		got.resp.Request = &diff.Request{URL: target, Origin: pr.client.Origin}
 		return got.resp
 	}

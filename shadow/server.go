@@ -21,9 +21,15 @@ import (
 
 // Defaults of the Server.
 const (
-	DefaultListen           = ":8080"
-	DefaultAdminListen      = "127.0.0.1:9090"
-	DefaultGrace            = 25 * time.Second
+	DefaultListen      = ":8080"
+	DefaultAdminListen = "127.0.0.1:9090"
+	// DefaultGrace is how long in-flight requests, and then pending
+	// comparisons, may take on shutdown (each): it fits a runtime's stop
+	// timeout, `docker stop` and Compose's 10 s, since a stop takes at most
+	// twice the grace plus a second for the admin listener and the snapshot
+	// write. `parity proxy --grace` defaults to it. Raise it together with
+	// stop_grace_period / terminationGracePeriodSeconds / TimeoutStopSec.
+	DefaultGrace            = 4 * time.Second
 	DefaultSnapshotInterval = 30 * time.Second
 	// DefaultMaxHeaderBytes bounds a request's head — its request line and header
 	// fields — as nginx's large_client_header_buffers does (4 × 8 KiB, here 64

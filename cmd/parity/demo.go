@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -299,21 +298,13 @@ func total(m map[report.SkipReason]int) int {
 	return n
 }
 
-// reasons renders skip counts as "auth 33, write_method 21", sorted by reason.
+// reasons renders skip counts as "auth 33, write_method 21", sorted by
+// reason, or "none".
 func reasons(m map[report.SkipReason]int) string {
-	keys := make([]report.SkipReason, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
-	}
-	if len(parts) == 0 {
+	if len(m) == 0 {
 		return "none"
 	}
-	return strings.Join(parts, ", ")
+	return report.CountsLine(m)
 }
 
 // demoOutputs says where the demo writes its files: the HTML report (-o FILE, by

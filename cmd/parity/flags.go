@@ -114,3 +114,8 @@ func overrideBackends(cfg *rules.Config, primary, candidate, secondary string) {
 		}
 	}
 }
+
+// planFlag is --plan of the commands that take the plan as it is.
+func planFlag(flags *flag.FlagSet) *string {
+	return flags.String("plan", "", "rollout plan `file` (default: the guide's plan, built in)")
+}

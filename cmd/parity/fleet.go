@@ -33,7 +33,7 @@ func runFleet(ctx context.Context, c *cli, args []string) int {
 	var replicas stringList
 	flags.Var(&replicas, "replica", "a replica's admin `URL` (http://10.0.0.7:9090) or its /parity/report.json (repeatable)")
 	replicaDNS := flags.String("replica-dns", "", "`HOST:PORT` whose every address is a replica's admin listener, looked up at each evaluation (a headless Service)")
-	planPath := flags.String("plan", "", "rollout plan `file` (default: the guide's plan, built in)")
+	planPath := planFlag(flags)
 	state := flags.String("state", "", "state `file` (default: "+rolloutStateFile+" beside --config)")
 	listen := flags.String("listen", "127.0.0.1:9091", "`address` of the controller's listener (/parity/rollout, /metrics, /healthz)")
 	var hosts stringList
@@ -92,8 +92,7 @@ func runFleet(ctx context.Context, c *cli, args []string) int {
 		logger.Warn().Msg("shadow.verify_cutover is false: once a prefix is at 100% the replicas stop comparing it, and the controller judges it on old evidence only")
 	}
 	ctrl := &rollout.Controller{
-		Plan:     plan,
-		Settings: file.Settings,
+		Plan: plan,
 		Evidence: func(ctx context.Context) (*report.Snapshot, error) {
 			urls, err := replicaURLs(ctx, sources, *replicaDNS, net.DefaultResolver.LookupHost)
 			if err != nil {
@@ -101,13 +100,11 @@ func runFleet(ctx context.Context, c *cli, args []string) int {
 			}
 			return loadSome(ctx, urls)
 		},
-		Judged:     file.Judged,
 		StateStore: stateStore,
-		Applier:    file,
-		Reassert:   true,
 		StateFile:  stateFile(*state, *config),
 		Logger:     logger,
 	}
+	file.Attach(ctrl)
 	if err := ctrl.Open(); err != nil {
 		return c.usagef("rollout run: %v", err)
 	}

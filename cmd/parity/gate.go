@@ -22,7 +22,7 @@ var gateRenderers = map[string]func(io.Writer, *report.GateResult) error{
 func runGate(ctx context.Context, c *cli, args []string) int {
 	flags := c.newFlags("gate", gateSynopsis)
 	step := flags.Int("step", 0, "rollout `step` to judge, from 1 as in the guide (required)")
-	planPath := flags.String("plan", "", "rollout plan `file` (default: the guide's plan, built in)")
+	planPath := planFlag(flags)
 	minSamples := flags.Int64("min-samples", -1, "compared requests a route needs, overriding the plan's min_samples (`N` ≥ 0)")
 	format := flags.String("format", "text", "output `format`: text, markdown or json")
 	configPath := flags.String("config", "", "config `file` whose accept: entries apply (an expired one fails its route)")

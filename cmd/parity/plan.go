@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/parity-dev/parity/fixtures"
 	"github.com/parity-dev/parity/report"
@@ -15,7 +14,7 @@ const planSynopsis = "check [--plan F] [--routes F]"
 // matrix. Exit 0 no findings, 1 findings, 2 usage or input error.
 func runPlan(_ context.Context, c *cli, args []string) int {
 	flags := c.newFlags("plan", planSynopsis)
-	planPath := flags.String("plan", "", "rollout plan `file` (default: the guide's plan, built in)")
+	planPath := planFlag(flags)
 	routesPath := flags.String("routes", "", "route matrix `file` (default: the guide's Route Parity Matrix, built in)")
 	pos, code, ok := c.parse(flags, args)
 	if !ok {
@@ -47,12 +46,5 @@ func runPlan(_ context.Context, c *cli, args []string) int {
 // loadMatrixFile reads the route matrix at path, or the built-in one when path
 // is empty.
 func loadMatrixFile(path string) (*report.Matrix, error) {
-	if path == "" {
-		return report.ParseMatrix("built-in routes.yaml", fixtures.Routes)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read route matrix: %s", oneLineError(err))
-	}
-	return report.ParseMatrix(path, data)
+	return parseFileOr(path, "route matrix", "routes.yaml", fixtures.Routes, report.ParseMatrix)
 }

@@ -56,7 +56,7 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 	fs.StringVar(&f.record, "record", "", "append mirrored requests to this NDJSON `file` (secrets redacted)")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate `file` for the public listener (HTTP/2 too)")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS key `file` for the public listener")
-	fs.DurationVar(&f.grace, "grace", defaultProxyGrace, "on SIGTERM, how long in-flight requests and then pending comparisons may take (each)")
+	fs.DurationVar(&f.grace, "grace", shadow.DefaultGrace, "on SIGTERM, how long in-flight requests and then pending comparisons may take (each)")
 	fs.BoolVar(&f.verifyCutover, "verify-cutover", false, "mirror requests served by the candidate to the primary, to keep measuring parity after cutover")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&f.plan, "plan", "", "rollout plan `file` whose steps the live dashboard judges and whose prefixes are route templates (default: the guide's five steps)")
@@ -138,12 +138,6 @@ func runProxy(ctx context.Context, c *cli, args []string) int {
 	}
 	return exitOK
 }
-
-// defaultProxyGrace fits a runtime's stop timeout: `docker stop` and Compose wait
-// 10 s before SIGKILL, and a stop takes at most twice the grace (requests, then
-// comparisons) plus a second for the admin listener and the snapshot write.
-// Raise it together with stop_grace_period / terminationGracePeriodSeconds.
-const defaultProxyGrace = 4 * time.Second
 
 // logTimeFormat stamps log lines to the millisecond, in RFC 3339: requests a few
 // milliseconds apart stay in order, and every log tool reads it.

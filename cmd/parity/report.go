@@ -218,14 +218,21 @@ func loadSnapshot(ctx context.Context, arg string) (*report.Snapshot, error) {
 
 // loadPlanFile reads the plan at path, or the built-in plan when path is empty.
 func loadPlanFile(path string) (*report.Plan, error) {
+	return parseFileOr(path, "plan", "plan.yaml", fixtures.Plan, report.ParsePlan)
+}
+
+// parseFileOr parses the file at path, or the built-in one (builtin, named
+// "built-in NAME") when path is empty; a read error names the file as what.
+func parseFileOr[T any](path, what, name string, builtin []byte, parse func(string, []byte) (T, error)) (T, error) {
 	if path == "" {
-		return report.ParsePlan("built-in plan.yaml", fixtures.Plan)
+		return parse("built-in "+name, builtin)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read plan: %s", oneLineError(err))
+		var zero T
+		return zero, fmt.Errorf("read %s: %s", what, oneLineError(err))
 	}
-	return report.ParsePlan(path, data)
+	return parse(path, data)
 }
 
 // oneLineError flattens an error message onto one line.

@@ -56,7 +56,7 @@ func runRoutes(ctx context.Context, c *cli, args []string) int {
 	flags := c.newFlags("routes", routesSynopsis)
 	configPath := flags.String("config", "", "configuration `file` (YAML): routes[].match and openapi:")
 	openapi := flags.String("openapi", "", "OpenAPI 3.x document, `file or URL`, whose paths are route templates (overrides openapi:)")
-	planPath := flags.String("plan", "", "rollout plan `file` (default: the guide's plan, built in)")
+	planPath := planFlag(flags)
 	matrixPath := flags.String("routes", "", "route matrix `file` (default: the guide's Route Parity Matrix, built in)")
 	format := flags.String("format", "table", "output `format`: table or json")
 	pos, code, ok := c.parse(flags, args)

@@ -1,9 +1,9 @@
 // parity dashboard script. The page is complete without it; with it the route
 // list filters and sorts, and a live page re-renders itself every few seconds
-// from the report.json beside it, judging routes and steps exactly as the
-// server's report.JudgeRoute and report.Judge do (the browser test holds the
-// two side by side). Values only ever reach the page as text: textContent and
-// attributes, never markup.
+// from the report.json beside it, showing the verdicts, steps and headline the
+// server judged there (the browser test holds the two side by side): the
+// script keeps no copy of the gate's, the plan's or the auth rule. Values
+// only ever reach the page as text: textContent and attributes, never markup.
 (function () {
   'use strict';
 
@@ -11,7 +11,6 @@
   if (!cfgEl) return;
   var cfg = JSON.parse(cfgEl.textContent);
   var th = cfg.thresholds;
-  var plan = cfg.steps || null;
   var SVG = 'http://www.w3.org/2000/svg';
   document.documentElement.classList.add('js');
 
@@ -140,80 +139,12 @@
     return ['inconclusive', 'no verdict from the server for this route'];
   }
 
+  // routePath is the path of a route key ("GET /api/x"), for display.
   function routePath(key) {
     var i = key.indexOf(' ');
     if (i >= 0) return key.slice(i + 1);
     return key.charAt(0) === '/' ? key : '';
   }
-  function prefixMatch(prefix, path) {
-    if (/\/$/.test(prefix)) return path.indexOf(prefix) === 0;
-    return path === prefix || (path.indexOf(prefix) === 0 && path.charAt(prefix.length) === '/');
-  }
-  function isAuthPath(path) {
-    var auth = '/api/auth';
-    if (path.length < auth.length || path.slice(0, auth.length).replace(/[A-Z]/g, function (c) { return c.toLowerCase(); }) !== auth) return false;
-    return path.length === auth.length || path.charAt(auth.length) === '/';
-  }
-  function catchAll(st) { return !st.routes || st.routes.length === 0; }
-  function sends(st, path) {
-    if (isAuthPath(path)) return false;
-    if (catchAll(st)) return prefixMatch('/api', path);
-    return st.routes.some(function (p) { return prefixMatch(p, path); });
-  }
-  function firstStep(n, path) {
-    for (var k = 1; k <= n; k++) if (sends(plan[k - 1], path)) return k;
-    return 0;
-  }
-  function observedUnder(snap, prefix) {
-    return snap.routes.some(function (r) {
-      var p = routePath(r.route);
-      return p !== '' && prefixMatch(prefix, p) && mirroredCount(r) > 0;
-    });
-  }
-  function observedNew(snap, k) {
-    return snap.routes.some(function (r) {
-      var p = routePath(r.route);
-      return p !== '' && firstStep(k, p) === k && mirroredCount(r) > 0;
-    });
-  }
-  function judgeStep(snap, judged, n) {
-    var routes = [];
-    snap.routes.forEach(function (r) {
-      var p = routePath(r.route);
-      if (p === '') return;
-      var first = firstStep(n, p);
-      if (first === 0) return;
-      routes.push({ route: r.route, step: first, verdict: judged.get(r.route)[0] });
-    });
-    var seen = {};
-    for (var k = 1; k <= n; k++) {
-      var st = plan[k - 1];
-      if (catchAll(st)) {
-        if (!observedNew(snap, k)) routes.push({ route: '/api/*', step: k, verdict: 'inconclusive' });
-        continue;
-      }
-      st.routes.forEach(function (pre) {
-        if (seen[pre] || isAuthPath(pre)) return;
-        seen[pre] = true;
-        if (!observedUnder(snap, pre)) routes.push({ route: pre, step: k, verdict: 'inconclusive' });
-      });
-    }
-    var pass = 0, fail = 0, inc = 0;
-    routes.forEach(function (r) {
-      if (r.verdict === 'pass') pass++;
-      else if (r.verdict === 'fail') fail++;
-      else inc++;
-    });
-    var verdict, reason;
-    if (fail > 0) { verdict = 'fail'; reason = fail + ' of ' + routes.length + ' routes fail'; }
-    else if (inc > 0) { verdict = 'inconclusive'; reason = inc + ' of ' + routes.length + ' routes lack evidence, nothing fails'; }
-    else if (pass === 0) { verdict = 'inconclusive'; reason = 'no evidence: no route observed'; }
-    else { verdict = 'pass'; reason = 'all ' + pass + ' routes pass'; }
-    var st2 = plan[n - 1];
-    return { number: n, name: st2.name, validate: st2.validate || '', verdict: verdict, reason: reason,
-      routes: routes.length, pass: pass, fail: fail, inc: inc };
-  }
-  function verdictVerb(v) { return v === 'fail' ? 'fails' : v === 'pass' ? 'passes' : 'is inconclusive'; }
   var severity = { fail: 2, inconclusive: 1, pass: 0 };
   function cmp(a, b) { return a < b ? -1 : a > b ? 1 : 0; }
   function worstFirst(a, b) {
@@ -225,7 +156,6 @@
   // view is report's newView: everything the page shows, from a snapshot.
   function view(snap) {
     var v = { routes: [], compared: 0, matched: 0, mismatched: 0, errors: 0, auth: 0, skipped: 0, budget: 0, pass: 0, fail: 0, inc: 0, never: 0, cut: [], steps: [] };
-    var judged = new Map();
     var verdicts = new Map();
     (snap.verdicts || []).forEach(function (e) { verdicts.set(e.route, e); });
     var lim = snap.limits || {};
@@ -237,12 +167,7 @@
       // The lower bound shown is the verdict's (always valid), not the snapshot's Wilson bound.
       var ev = verdicts.get(r.route);
       if (ev && ev.parity && ev.parity.samples > 0) r.parity_lower = ev.parity.lower;
-      judged.set(r.route, j);
-      var rv = { r: r, route: r.route, verdict: j[0], reason: j[1], never: !!j[2], step: 0 };
-      if (plan) {
-        var p = routePath(r.route);
-        if (p !== '') rv.step = firstStep(plan.length, p);
-      }
+      var rv = { r: r, route: r.route, verdict: j[0], reason: j[1], never: !!j[2], step: (ev && ev.step) || 0 };
       var n = Math.min(cfg.top, r.differences.length);
       rv.top = securityFirst(r.differences).slice(0, n);
       rv.more = r.differences.length - n;
@@ -272,32 +197,13 @@
       v.cut.unshift(snap.routes_overflowed + ' requests on routes beyond the cap of ' + lim.routes + ' were counted under OTHER');
     }
     v.routes.sort(worstFirst);
-    if (plan) {
-      var ready = 0;
-      for (var i = 0; i < plan.length; i++) {
-        var sv = judgeStep(snap, judged, i + 1);
-        v.steps.push(sv);
-        if (sv.verdict === 'pass' && ready === i) ready = i + 1;
-      }
-      var next = ready < v.steps.length ? v.steps[ready] : null;
-      v.next = next ? next.number : 0;
-      if (!next) { v.verdict = 'pass'; v.headline = 'all ' + v.steps.length + ' steps pass'; }
-      else if (ready === 0) {
-        v.verdict = next.verdict;
-        v.headline = 'step 1 (' + next.name + ') ' + verdictVerb(next.verdict) + ': ' + next.reason;
-      } else {
-        v.verdict = next.verdict;
-        v.headline = 'ready through step ' + ready + ' of ' + v.steps.length + '; step ' + next.number + ' (' + next.name + ') ' +
-          verdictVerb(next.verdict) + ': ' + next.reason;
-      }
-    } else {
-      var n2 = v.routes.length;
-      if (n2 === 0) { v.verdict = 'inconclusive'; v.headline = 'no route observed yet'; }
-      else if (v.fail > 0) { v.verdict = 'fail'; v.headline = v.fail + ' of ' + n2 + ' routes fail, ' + v.inc + ' inconclusive, ' + v.pass + ' pass'; }
-      else if (v.inc > 0) { v.verdict = 'inconclusive'; v.headline = v.inc + ' of ' + n2 + ' routes lack evidence, none fails, ' + v.pass + ' pass'; }
-      else if (v.never > 0) { v.verdict = 'pass'; v.headline = v.pass + ' routes pass, ' + v.never + ' never mirrored (by design)'; }
-      else { v.verdict = 'pass'; v.headline = 'all ' + n2 + ' routes pass'; }
-    }
+    // The gate's verdict, headline and steps are the server's: the plan's
+    // prefixes and the auth rule have their one home there.
+    var gate = snap.gate || {};
+    v.verdict = gate.verdict || 'inconclusive';
+    v.headline = gate.headline || 'no verdict from the server';
+    v.steps = gate.steps || [];
+    v.next = gate.next || 0;
     return v;
   }
 

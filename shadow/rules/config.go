@@ -295,7 +295,14 @@ func LoadConfig(path string) (*Config, error) {
 	if len(data) > maxConfigSize {
 		return nil, fmt.Errorf("%s: config is larger than %d bytes", path, maxConfigSize)
 	}
-	cfg, err := ParseConfig(path, data)
+	return LoadConfigData(path, data)
+}
+
+// LoadConfigData parses and validates a configuration read elsewhere (a
+// ConfigMap's key, a file read once and kept), named name in errors, as
+// LoadConfig does a file's.
+func LoadConfigData(name string, data []byte) (*Config, error) {
+	cfg, err := ParseConfig(name, data)
 	if err != nil {
 		return nil, err
 	}
