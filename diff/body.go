@@ -234,14 +234,17 @@ func (c *comparison) json(p *side, a []byte, q *side, b []byte, stream bool) {
 	ta, tb := getTape(), getTape()
 	defer putTape(ta)
 	defer putTape(tb)
-	// The candidate is parsed against the primary's tape: what it shares with the
-	// primary is taken from there, and a pair that differs only in the order of
-	// members needs no walk (guide.go).
+	// A candidate that differs from the primary only in the order of members is
+	// checked against the primary's tape and needs no tape of its own, nor a walk
+	// (same.go); any other is parsed against the primary's tape, and what it shares
+	// with the primary is taken from there (guide.go).
 	errA := ta.parse(a)
 	var errB error
-	equal := false
 	if errA == nil {
-		equal, errB = tb.parseAgainst(b, ta)
+		if ta.sameUpToOrder(b, &tb.same) {
+			return
+		}
+		errB = tb.parseAgainst(b, ta)
 	} else {
 		errB = tb.parse(b)
 	}
@@ -257,9 +260,6 @@ func (c *comparison) json(p *side, a []byte, q *side, b []byte, stream bool) {
 			vb = c.renderText(q, b, 0)
 		}
 		c.bodyDiff(Changed, va, vb, strings.Join(notes, "; "))
-		return
-	}
-	if equal {
 		return
 	}
 	w := getWalker(ta, tb, c.r)

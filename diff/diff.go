@@ -17,10 +17,11 @@
 // What is compared how, with no rules at all, is documented in defaults.go; event
 // streams in sse.go. Bodies are decoded (gzip, deflate, br) up to MaxDecodedBytes and
 // compared semantically up to MaxBodyBytes, by length and hash beyond. JSON is parsed
-// iteratively, so nesting depth costs memory, never stack; the candidate's is parsed
-// against the primary's, taking what the two share byte for byte from it, so that a
-// pair that differs in the order of members only, or in a few values, costs little
-// more than one parse (guide.go). Values in a Difference are
+// iteratively, so nesting depth costs memory, never stack; a candidate that differs
+// from the primary in the order of members only is checked against the primary's
+// tape without a parse of its own (same.go), and any other is parsed against it,
+// taking what the two share byte for byte from it, so that a pair that differs in a
+// few values costs little more than one parse (guide.go). Values in a Difference are
 // bounded (MaxValueBytes) and secret ones redacted (see redact.go); a Result is
 // bounded too (MaxDifferences, MaxResultBytes), counting what it leaves out. Compare is safe for
 // concurrent use with a shared *Rules.

@@ -16,13 +16,9 @@ import (
 // with the same error at the same offset: only bytes proven identical to a valid value
 // are skipped, and everything else goes through the parser as before.
 //
-// On the way the guide learns whether the two documents are equal without a walk:
-// when every value of the candidate was taken whole from its counterpart, or is a
-// container all of whose members or elements were, with the same count on both sides,
-// each object's members matched one to one by raw name and no name escaped. Such a
-// pair has no difference under any rules — rules only ever silence or relax — so the
-// comparison can skip the walk. Anything else (an escaped name, a name met twice, a
-// scalar parsed) leaves the question to the walk.
+// On the way the guide keeps track of whether the two documents are equal so far (see
+// guide.equal), which decides how it guesses names; proving a pair equal is
+// sameUpToOrder's (same.go), which is tried first.
 
 // guideFrame is what the guide knows of one open container of the document parsed.
 type guideFrame struct {
@@ -58,7 +54,7 @@ type guide struct {
 
 	cand    int32 // the counterpart of the value about to be parsed, -1 for none
 	candMis int32 // where that value first differs from cand, -1 when unknown
-	equal   bool  // every value so far is equal to its counterpart, as defined above
+	equal   bool  // every value so far was taken whole from its counterpart, or is a container of such with matched names
 	budget  int   // work left (bytes compared, names gathered and scanned); past it the guide stops guiding
 	// values and names taken from the counterpart, and not (miss)
 	hits, misses int
@@ -205,9 +201,15 @@ func (g *guide) miss() {
 }
 
 // continuesNumber reports whether c, right after a number, would be read as part of it.
-func continuesNumber(c byte) bool {
-	return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'
-}
+func continuesNumber(c byte) bool { return numberByte[c] }
+
+// numberByte marks the bytes that continue a number.
+var numberByte = func() (t [256]bool) {
+	for _, c := range []byte("0123456789.eE+-") {
+		t[c] = true
+	}
+	return t
+}()
 
 // appendMoved appends src to dst, its offsets moved by dpos and its node indexes by
 // didx.

@@ -9,8 +9,9 @@ import (
 )
 
 // checkParseAgainst parses b plainly and against a's tape and fails unless both give
-// the same nodes and the same error; when the guided parse says the two are equal,
-// the reference differ must find no difference. It returns what the guide said.
+// the same nodes and the same error; it then checks b against a's tape for equality
+// up to the order of members, which must find no more than the reference differ and
+// nothing in a document that does not parse. It returns what the check said.
 func checkParseAgainst(t *testing.T, a, b []byte) (equal bool) {
 	t.Helper()
 	ta := new(tape)
@@ -19,13 +20,19 @@ func checkParseAgainst(t *testing.T, a, b []byte) (equal bool) {
 	}
 	plain, guided := new(tape), new(tape)
 	errP := plain.parse(b)
-	equal, errG := guided.parseAgainst(b, ta)
+	errG := guided.parseAgainst(b, ta)
 	if fmt.Sprint(errP) != fmt.Sprint(errG) {
 		t.Fatalf("parse(%q) against %q: error %v, plain parse %v", b, a, errG, errP)
 	}
+	// twice with one scratch, the second time guessing orders from the first
+	var s sameScratch
+	equal = ta.sameUpToOrder(b, &s)
+	if again := ta.sameUpToOrder(b, &s); again && !equal {
+		equal = true // the reference must agree
+	}
 	if errP != nil {
 		if equal {
-			t.Fatalf("parse(%q) against %q: equal with error %v", b, a, errG)
+			t.Fatalf("%q against %q: equal up to order, but the parse fails: %v", b, a, errP)
 		}
 		return false
 	}
@@ -39,7 +46,7 @@ func checkParseAgainst(t *testing.T, a, b []byte) (equal bool) {
 	}
 	if equal {
 		if d := referenceDiffs(t, string(a), string(b)); len(d) > 0 {
-			t.Fatalf("parse(%q) against %q says equal; the reference differ finds %v", b, a, d)
+			t.Fatalf("%q against %q: equal up to order, but the reference differ finds %v", b, a, d)
 		}
 	}
 	return equal
@@ -50,9 +57,20 @@ func checkParseAgainst(t *testing.T, a, b []byte) (equal bool) {
 // them apart without deciding anything itself: an escaped name, a name met twice or a
 // number spelled otherwise leaves the question to the walk.
 func TestParseAgainst(t *testing.T) {
-	// over maxGuideScan members
+	// over maxGuideScan members, too many to look each one for among all
 	wide := object(100, func(i int) string { return fmt.Sprintf(`"k%d":%d`, i, i) })
 	wideRev := object(100, func(i int) string { return fmt.Sprintf(`"k%d":%d`, (i*37)%100, (i*37)%100) })
+	// past maxBloomNames, with the last name the same as the eighth
+	huge := func(at func(i int) int) string {
+		return object(300, func(i int) string {
+			k := at(i)
+			if k == 299 {
+				return fmt.Sprintf(`"k7":%d`, k)
+			}
+			return fmt.Sprintf(`"k%d":%d`, k, k)
+		})
+	}
+	hugeDup, hugeDupRev := huge(func(i int) int { return i }), huge(func(i int) int { return 299 - i })
 	tests := []struct {
 		name      string
 		a, b      string
@@ -75,13 +93,32 @@ func TestParseAgainst(t *testing.T) {
 		{"escaped value", `{"a":"A","b":2}`, `{"b":2,"a":"\u0041"}`, false},
 		{"name met twice in the candidate", `{"a":1,"b":1}`, `{"a":1,"a":1}`, false},
 		{"name met twice in both", `{"a":1,"a":2}`, `{"a":2,"a":1}`, false},
+		// a sibling's order guessed for the second object: each "a" finds an "a" with
+		// its value, but JSON.parse keeps the last one, 2 against 1
+		{"name met twice, swapped, in a list page", `[{"b":0,"c":0},{"a":1,"a":2},"` + strings.Repeat("x", 40) + `"]`,
+			`[{"c":0,"b":0},{"a":2,"a":1},"` + strings.Repeat("x", 40) + `"]`, false},
+		{"name met twice, same order, reordered around", `{"a":1,"a":2,"b":3}`, `{"b":3,"a":1,"a":2}`, false},
+		{"name met twice far apart", `{"a":1,"` + strings.Repeat("x", 20) + `":0,"a":2}`, `{"a":2,"` + strings.Repeat("x", 20) + `":0,"a":1}`, false},
+		{"whole members and a changed one", `{"a":"xxxxxxxxxxxxxxxxxxxxxxxx","b":12,"c":[1]}`, `{"c":[1],"b":123,"a":"xxxxxxxxxxxxxxxxxxxxxxxx"}`, false},
+		{"whole members, whitespace inside", `{"a":"xxxxxxxxxxxxxxxxxxxxxxxx","b":12,"c":[1]}`, `{"c":[1],"b" : 12,"a":"xxxxxxxxxxxxxxxxxxxxxxxx"}`, true},
+		{"number continued in a whole member", `{"a":1,"b":2,"c":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}`, `{"b":2,"a":1.5,"c":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}`, false},
+		{"a name the primary lacks", `{"a":1,"b":2}`, `{"b":2,"z":1}`, false},
+		{"an escaped value reordered", `{"a":"\u0041","b":2}`, `{"b":2,"a":"\u0041"}`, true},
+		{"long names reordered", `{"` + strings.Repeat("n", 40) + `":1,"` + strings.Repeat("m", 40) + `":2}`,
+			`{"` + strings.Repeat("m", 40) + `":2,"` + strings.Repeat("n", 40) + `":1}`, true},
 		{"number spelled otherwise", `{"a":1,"b":2}`, `{"b":2.0,"a":1}`, false},
 		{"number continued", `{"a":[12,3]}`, `{"a":[123,3]}`, false},
 		{"number continued at the end", `12`, `123`, false},
 		{"number with an exponent after it", `[1,2]`, `[1e5,2]`, false},
 		{"type changed", `{"a":[1]}`, `{"a":{"0":1}}`, false},
 		{"scalar roots", `"x"`, `"x"`, true},
-		{"over the member scan", wide, wideRev, false},
+		// names looked for one by one run out of work on the first check; the second
+		// guesses the order the first learned
+		{"a wide object shuffled", wide, wideRev, true},
+		{"a name met twice among many", hugeDup, hugeDupRev, false},
+		// each name looked for among all 300: past the check's work, left to the walk
+		{"many names reversed", object(300, func(i int) string { return fmt.Sprintf(`"k%d":%d`, i, i) }),
+			object(300, func(i int) string { return fmt.Sprintf(`"k%d":%d`, 299-i, 299-i) }), false},
 		{"changed in place, far from the start", `{"items":[{"id":1,"n":"a"},{"id":2,"n":"b"},{"id":3,"n":"c"}]}`,
 			`{"items":[{"id":1,"n":"a"},{"id":2,"n":"B!"},{"id":3,"n":"c"}]}`, false},
 		{"invalid after an identical prefix", `{"a":[1,2,3],"b":4}`, `{"a":[1,2,3],"b":}`, false},
@@ -148,7 +185,7 @@ func FuzzParseAgainst(f *testing.F) {
 }
 
 // BenchmarkParseAgainst: parsing the benchmark pages' candidates plainly and against
-// the primary's tape.
+// the primary's tape, and checking them against it without a parse.
 //
 //	go test ./diff -run '^$' -bench ParseAgainst
 func BenchmarkParseAgainst(b *testing.B) {
@@ -176,6 +213,15 @@ func BenchmarkParseAgainst(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					tb.parseAgainst(p.doc, ta)
+				}
+			})
+			// the check that spares the reversed page its parse, and fails early on
+			// the other
+			b.Run(name+"/same-up-to-order", func(b *testing.B) {
+				b.SetBytes(int64(len(p.doc)))
+				b.ReportAllocs()
+				for b.Loop() {
+					ta.sameUpToOrder(p.doc, &tb.same)
 				}
 			})
 		}
@@ -234,14 +280,31 @@ func TestGuideRelease(t *testing.T) {
 	if err := ta.parse(large); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tb.parseAgainst([]byte(`{"k0":0}`), ta); err != nil {
+	if err := tb.parseAgainst([]byte(`{"k0":0}`), ta); err != nil {
 		t.Fatal(err)
 	}
 	if cap(tb.guide.akeys) < 100000 {
 		t.Fatalf("the guide gathered %d names, want the large object's", cap(tb.guide.akeys))
 	}
+	// the check gathers the large object's names too, and guesses their positions
+	swapped := object(100000, func(i int) string {
+		if i < 2 {
+			i = 1 - i
+		}
+		return fmt.Sprintf(`"k%d":%d`, i, i)
+	})
+	if !ta.sameUpToOrder([]byte(swapped), &tb.same) {
+		t.Fatal("the large object with two members swapped is not proven equal")
+	}
+	if cap(tb.same.keys) < 100000 {
+		t.Fatalf("the check gathered %d names, want the large object's", cap(tb.same.keys))
+	}
+	tb.same.perms[0][0] = make([]int32, 100000)
 	putTape(tb)
 	if tb.guide.a != nil || cap(tb.guide.akeys) > maxPooledNodes/4 || cap(tb.guide.perms[0][(100000*7+4)&3]) > maxPooledNodes/4 {
 		t.Errorf("released guide keeps its tape or %d names, %d positions", cap(tb.guide.akeys), cap(tb.guide.perms[0][(100000*7+4)&3]))
+	}
+	if cap(tb.same.keys) > maxPooledNodes/4 || cap(tb.same.perms[0][0]) > maxPooledNodes/4 {
+		t.Errorf("released check keeps %d names, %d positions", cap(tb.same.keys), cap(tb.same.perms[0][0]))
 	}
 }

@@ -72,6 +72,7 @@ type tape struct {
 	nodes []node
 	stack []int32 // open containers while parsing
 	guide guide   // parseAgainst's scratch
+	same  sameScratch
 }
 
 var tapePool = sync.Pool{New: func() any { return new(tape) }}
@@ -87,6 +88,7 @@ func putTape(t *tape) {
 	}
 	t.data = nil
 	t.guide.release()
+	t.same.release()
 	tapePool.Put(t)
 }
 
@@ -143,19 +145,17 @@ func (t *tape) parse(data []byte) error {
 }
 
 // parseAgainst is parse, guided by a, the tape of another document (see guide.go):
-// the tape and the error are those of parse. equal reports that data is a's document
-// with members of objects in another order at most, which no rules tell apart from it;
-// false says nothing.
-func (t *tape) parseAgainst(data []byte, a *tape) (equal bool, err error) {
+// the tape and the error are those of parse.
+func (t *tape) parseAgainst(data []byte, a *tape) (err error) {
 	if len(data) > math.MaxInt32 {
-		return false, errAt(0, "document of %d bytes is too large", len(data))
+		return errAt(0, "document of %d bytes is too large", len(data))
 	}
 	t.data = data
 	g := &t.guide
 	g.reset(a, data)
 	t.nodes, t.stack, err = parseTape(data, t.nodes[:0], t.stack[:0], g)
 	g.a = nil
-	return err == nil && g.equal, err
+	return err
 }
 
 // parseTape is parse on local slices, so that appends stay in registers. It moves
@@ -173,11 +173,10 @@ func parseTape(b []byte, nodes []node, stack []int32, g *guide) (_ []node, _ []i
 		inObj bool // the innermost open container is an object
 	)
 value:
-	if i < len(b) && b[i] <= ' ' {
-		i = skipWS(b, i)
-	}
-	if i >= len(b) {
-		return nodes, stack, errAt(i, "unexpected end of JSON input")
+	if i >= len(b) || b[i] <= ' ' {
+		if i = skipWS(b, i); i >= len(b) {
+			return nodes, stack, errAt(i, "unexpected end of JSON input")
+		}
 	}
 	idx = int32(len(nodes))
 	if g != nil {
@@ -190,8 +189,10 @@ value:
 	}
 	switch c = b[i]; c {
 	case '"':
-		if j, esc, err = scanString(b, i); err != nil {
-			return nodes, stack, err
+		if j, esc = scanPlain(b, i), false; j == 0 {
+			if j, esc, err = scanString(b, i); err != nil {
+				return nodes, stack, err
+			}
 		}
 		nodes = addNode(nodes, int32(i), int32(j), idx+1, jString, esc)
 		i = j
@@ -265,6 +266,14 @@ value:
 	}
 
 after:
+	// compact JSON first: a comma right after the value
+	if i < len(b) && b[i] == ',' && len(stack) > 0 {
+		i++
+		if inObj {
+			goto key
+		}
+		goto value
+	}
 	if i < len(b) && b[i] <= ' ' {
 		i = skipWS(b, i)
 	}
@@ -301,14 +310,13 @@ after:
 	return nodes, stack, errAt(i, "invalid character %q after a value in an array", c)
 
 key:
-	if i < len(b) && b[i] <= ' ' {
-		i = skipWS(b, i)
-	}
-	if i >= len(b) {
-		return nodes, stack, errAt(i, "unexpected end of JSON input")
-	}
-	if b[i] != '"' {
-		return nodes, stack, errAt(i, "invalid character %q looking for an object key", b[i])
+	if i >= len(b) || b[i] != '"' {
+		if i = skipWS(b, i); i >= len(b) {
+			return nodes, stack, errAt(i, "unexpected end of JSON input")
+		}
+		if b[i] != '"' {
+			return nodes, stack, errAt(i, "invalid character %q looking for an object key", b[i])
+		}
 	}
 	if g != nil {
 		if g.off {
@@ -337,12 +345,18 @@ key:
 	}
 name:
 	idx = int32(len(nodes))
-	if j, esc, err = scanString(b, i); err != nil {
-		return nodes, stack, err
+	if j, esc = scanPlain(b, i), false; j == 0 {
+		if j, esc, err = scanString(b, i); err != nil {
+			return nodes, stack, err
+		}
 	}
 	nodes = addNode(nodes, int32(i), int32(j), idx+1, jKey, esc)
 	i = j
 colon:
+	if i < len(b) && b[i] == ':' {
+		i++
+		goto value
+	}
 	if i < len(b) && b[i] <= ' ' {
 		i = skipWS(b, i)
 	}
@@ -377,7 +391,9 @@ func closeTop(nodes []node, stack *[]int32, end int) {
 }
 
 func literal(b []byte, i int, lit string) error {
-	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+	// a word compare for the four bytes all three literals have, then the fifth
+	if len(b)-i < len(lit) || binary.LittleEndian.Uint32(b[i:]) != binary.LittleEndian.Uint32([]byte(lit)) ||
+		len(lit) > 4 && b[i+4] != lit[4] {
 		return errAt(i, "invalid literal, expected %q", lit)
 	}
 	return nil
@@ -389,21 +405,33 @@ func literal(b []byte, i int, lit string) error {
 // U+FFFD. A string of neither kind can be compared by its raw bytes.
 func scanString(b []byte, i int) (end int, esc bool, err error) {
 	j := i + 1
-	var high uint64 // the high bits of the bytes passed: non-ASCII seen
+	// Until a byte over 0x7f is met, such bytes stop the scan too: a string of ASCII
+	// alone needs no UTF-8 check and no record of its high bits.
+	ascii := uint64(0x8080808080808080)
 	for {
-		// eight bytes at a time while eight remain, then one at a time
-		for j+8 <= len(b) {
-			x := binary.LittleEndian.Uint64(b[j:])
-			if m := specialBytes(x); m != 0 {
-				high |= x & (m&-m - 1) // the bytes before the special one
+		// sixteen bytes at a time while sixteen remain, then eight, then one at a time
+		for j+16 <= len(b) {
+			w := b[j : j+16]
+			x, y := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
+			if m := specialBytes(x) | x&ascii; m != 0 {
 				j += bits.TrailingZeros64(m) >> 3
 				goto special
 			}
-			high |= x
+			if m := specialBytes(y) | y&ascii; m != 0 {
+				j += 8 + bits.TrailingZeros64(m)>>3
+				goto special
+			}
+			j += 16
+		}
+		for j+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[j:])
+			if m := specialBytes(x) | x&ascii; m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				goto special
+			}
 			j += 8
 		}
-		for j < len(b) && strSafe[b[j]] {
-			high |= uint64(b[j])
+		for j < len(b) && strSafe[b[j]] && uint64(b[j])&ascii == 0 {
 			j++
 		}
 		if j >= len(b) {
@@ -412,7 +440,7 @@ func scanString(b []byte, i int) (end int, esc bool, err error) {
 	special:
 		switch c := b[j]; {
 		case c == '"':
-			if !esc && high&0x8080808080808080 != 0 && !utf8.Valid(b[i+1:j]) {
+			if !esc && ascii == 0 && !utf8.Valid(b[i+1:j]) {
 				esc = true
 			}
 			return j + 1, esc, nil
@@ -432,10 +460,42 @@ func scanString(b []byte, i int) (end int, esc bool, err error) {
 			default:
 				return 0, false, errAt(j, "invalid escape %q in string", b[j+1])
 			}
+		case c >= 0x80:
+			ascii = 0 // scanned on from here with the UTF-8 check at the end
 		default:
 			return 0, false, errAt(j, "invalid control character %q in string", c)
 		}
 	}
+}
+
+// scanPlain is scanString's fast path, a leaf: it scans the string starting at the
+// quote b[i] while it holds ASCII that needs no escape, and returns the index past its
+// closing quote, or 0 where it meets anything else (a backslash, a control character,
+// a byte over 0x7f, the end of b) and leaves the string to scanString.
+func scanPlain(b []byte, i int) int {
+	const highs = 0x8080808080808080
+	j := i + 1
+	for j+16 <= len(b) {
+		w := b[j : j+16]
+		x, y := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
+		if m := specialBytes(x) | x&highs; m != 0 {
+			j += bits.TrailingZeros64(m) >> 3
+			goto end
+		}
+		if m := specialBytes(y) | y&highs; m != 0 {
+			j += 8 + bits.TrailingZeros64(m)>>3
+			goto end
+		}
+		j += 16
+	}
+	for j < len(b) && strSafe[b[j]] && b[j] < 0x80 {
+		j++
+	}
+end:
+	if j < len(b) && b[j] == '"' {
+		return j + 1
+	}
+	return 0
 }
 
 // specialBytes flags the bytes of the little-endian word x that end a run of plain
@@ -463,8 +523,7 @@ func scanNumber(b []byte, i int) (int, error) {
 	case i < len(b) && b[i] == '0':
 		i++
 	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
+		for i++; i < len(b) && b[i]-'0' <= 9; i++ {
 		}
 	default:
 		return 0, errAt(start, "invalid number")
@@ -472,7 +531,7 @@ func scanNumber(b []byte, i int) (int, error) {
 	if i < len(b) && b[i] == '.' {
 		i++
 		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		for i < len(b) && b[i]-'0' <= 9 {
 			i++
 		}
 		if i == d {

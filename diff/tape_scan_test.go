@@ -76,6 +76,7 @@ func TestScanStringWords(t *testing.T) {
 					if diff := cmp.Diff(scanResult{we, wesc, wok}, got); diff != "" {
 						t.Errorf("scanString(%q) (-want +got):\n%s", s, diff)
 					}
+					checkScanPlain(t, []byte(s))
 				})
 			}
 		}
@@ -100,5 +101,24 @@ func FuzzScanString(f *testing.F) {
 		if err == nil && !json.Valid(b[:end]) {
 			t.Fatalf("scanString accepts %q, encoding/json does not", b[:end])
 		}
+		checkScanPlain(t, b)
 	})
+}
+
+// checkScanPlain holds scanPlain to the reference: the end of a string of plain ASCII
+// without escapes, 0 for any other.
+func checkScanPlain(t *testing.T, b []byte) {
+	t.Helper()
+	we, wesc, wok := scanStringBytes(b, 0)
+	plain := wok && !wesc
+	for _, c := range b[1:max(we-1, 1)] {
+		plain = plain && c < 0x80 && c != '\\'
+	}
+	want := 0
+	if plain {
+		want = we
+	}
+	if got := scanPlain(b, 0); got != want {
+		t.Fatalf("scanPlain(%q) = %d, want %d", b, got, want)
+	}
 }

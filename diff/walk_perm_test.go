@@ -361,7 +361,7 @@ func referenceDiffs(t testing.TB, primary, candidate string) []diffKey {
 			ma, oa := members(ta, va)
 			mb, ob := members(tb, vb)
 			for _, name := range oa {
-				p := path + "." + string(appendGjsonEscaped(nil, []byte(name)))
+				p := path + "." + string(appendPathKey(nil, []byte(name)))
 				if kb, ok := mb[name]; ok {
 					walk(p, sec(name), ma[name]+1, kb+1)
 				} else {
@@ -370,7 +370,7 @@ func referenceDiffs(t testing.TB, primary, candidate string) []diffKey {
 			}
 			for _, name := range ob {
 				if _, ok := ma[name]; !ok {
-					p := path + "." + string(appendGjsonEscaped(nil, []byte(name)))
+					p := path + "." + string(appendPathKey(nil, []byte(name)))
 					out = append(out, diffKey{p, Extra, "", renderJSON(tb.raw(mb[name]+1), sec(name), nil)})
 				}
 			}
