@@ -79,6 +79,22 @@ func (c *comparison) decodeLimit(s *side) int64 {
 // errTooLarge is a body that decodes to more than the cap.
 var errTooLarge = errors.New("decodes to more than the cap")
 
+// undecodedNote follows a side's name in a body difference's note when its body
+// could not be decoded, and precedes why.
+const undecodedNote = " body could not be decoded: "
+
+// DecodedOverCap reports whether note, the note of a body difference, says that
+// side's body ("primary" or "candidate") decodes to more than the comparison
+// decodes — a decompression bomb — rather than failing to decode otherwise.
+func DecodedOverCap(note, side string) bool {
+	for n := range strings.SplitSeq(note, "; ") {
+		if strings.HasPrefix(n, side+undecodedNote) && strings.Contains(n, errTooLarge.Error()) {
+			return true
+		}
+	}
+	return false
+}
+
 // decode removes s's content codings, stopping at limit decoded bytes.
 func (s *side) decode(limit int64) ([]byte, error) {
 	if s.decodedOK || s.decodeErr != nil {
@@ -177,10 +193,10 @@ func (c *comparison) body(p, q *side) {
 	if errA != nil || errB != nil {
 		var notes []string
 		if errA != nil {
-			notes = append(notes, "primary body could not be decoded: "+errA.Error())
+			notes = append(notes, "primary"+undecodedNote+errA.Error())
 		}
 		if errB != nil {
-			notes = append(notes, "candidate body could not be decoded: "+errB.Error())
+			notes = append(notes, "candidate"+undecodedNote+errB.Error())
 		}
 		c.bodyDiff(Changed, digest(p.raw), digest(q.raw), strings.Join(notes, "; ")+" (compared by length and hash of the encoded bytes)")
 		return

@@ -39,6 +39,14 @@ func TestCandidateDecodingBoundedByPrimarySize(t *testing.T) {
 		t.Errorf("note %q, want it to say %q", d[0].Note, want)
 	}
 
+	if !DecodedOverCap(d[0].Note, "candidate") || DecodedOverCap(d[0].Note, "primary") {
+		t.Errorf("DecodedOverCap(%q) names the wrong side", d[0].Note)
+	}
+	corrupt := Compare(primary, &Response{Status: 200, Header: h, Body: []byte("not gzip")}, nil).Differences
+	if len(corrupt) != 1 || DecodedOverCap(corrupt[0].Note, "candidate") {
+		t.Errorf("a corrupt body read as decoding over the cap: %+v", corrupt)
+	}
+
 	// Within the ratio, both are decoded and compared as JSON.
 	larger := []byte(`{"items":"` + strings.Repeat("b", 50<<10) + `"}`)
 	d = Compare(primary, &Response{Status: 200, Header: h, Body: gzipped(t, larger)}, nil).Differences

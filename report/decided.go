@@ -13,10 +13,11 @@ const DefaultDecidedEvery = 5 * time.Second
 // or fail) on a route, for a caller that asks on every comparison: the
 // comparison budget, which gives undecided routes its last share. Verdicts are
 // judged on Aggregator's statistics as the live dashboard judges them (Options'
-// plan thresholds and acceptances), at most once per Every, by the goroutine
-// that asks when the set is due; the others read the set in force meanwhile, so
-// an answer is a map lookup. A route the set has not seen is undecided. It is
-// safe for concurrent use.
+// plan thresholds and acceptances), at most once per Every, on a goroutine of
+// their own started by the first ask after the set is due: askers — requests
+// being served among them — never judge, and read the set in force meanwhile,
+// so an answer is a map lookup. A route the set has not seen (before the first
+// judging ends, any route) is undecided. It is safe for concurrent use.
 type DecidedRoutes struct {
 	Aggregator *Aggregator
 	Options    RenderOptions
@@ -27,17 +28,27 @@ type DecidedRoutes struct {
 
 	set     atomic.Pointer[map[string]bool]
 	due     atomic.Int64 // unix nanoseconds at which the set is judged again
-	judging sync.Mutex
+	judging sync.Mutex   // held from the ask that starts a judging to its end
+	judge   func()       // nil = Refresh; tests hold a judging open with it
 }
 
 // Decided reports whether route's verdict was pass or fail when last judged.
+// When the set is due, it starts judging it again in the background and
+// answers from the set in force.
 func (d *DecidedRoutes) Decided(route string) bool {
-	now := d.now()
-	if now.UnixNano() >= d.due.Load() && d.judging.TryLock() {
-		if now.UnixNano() >= d.due.Load() { // not judged meanwhile
-			d.Refresh()
+	if d.now().UnixNano() >= d.due.Load() && d.judging.TryLock() {
+		if d.now().UnixNano() >= d.due.Load() { // not judged meanwhile
+			judge := d.judge
+			if judge == nil {
+				judge = d.Refresh
+			}
+			go func() {
+				defer d.judging.Unlock()
+				judge()
+			}()
+		} else {
+			d.judging.Unlock()
 		}
-		d.judging.Unlock()
 	}
 	if m := d.set.Load(); m != nil {
 		return (*m)[route]

@@ -1,10 +1,10 @@
 package shadow
 
 import (
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/parity-dev/parity/diff"
 	"github.com/parity-dev/parity/report"
 	"github.com/parity-dev/parity/shadow/rules"
 )
@@ -168,10 +168,8 @@ func decodeBomb(o *report.Observation, side string) bool {
 		if d.Path != "body" {
 			continue
 		}
-		for _, note := range strings.Split(d.Note, "; ") {
-			if strings.HasPrefix(note, side+" body could not be decoded") && strings.Contains(note, "decodes to more than") {
-				return true
-			}
+		if diff.DecodedOverCap(d.Note, side) {
+			return true
 		}
 	}
 	return false

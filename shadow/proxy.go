@@ -135,7 +135,7 @@ type Proxy struct {
 	// sampled down first. It is asked on the serving path for every request to
 	// be mirrored, and again once per comparison, so it must be cheap and safe
 	// for concurrent use (report.DecidedRoutes is: a map read, and every 5 s
-	// one judging of the routes on the goroutine that asks). nil: no route is.
+	// one judging of the routes on a goroutine of its own). nil: no route is.
 	Decided func(route string) bool
 
 	// MirrorBodyCap is the largest request body buffered to be sent to both backends
