@@ -50,7 +50,7 @@ type guide struct {
 	// digest h (see open), the position among the counterpart's names of each of its
 	// members: the guess for the next one at that depth with such a counterpart, its
 	// sibling in a list page, which is written by the same code in the same order.
-	perms [maxPermDepth][4][]int32
+	perms memberOrders
 
 	cand    int32 // the counterpart of the value about to be parsed, -1 for none
 	candMis int32 // where that value first differs from cand, -1 when unknown
@@ -84,6 +84,22 @@ const maxMisses = 64
 // maxPermDepth is the depth to which guide.perms remembers orders.
 const maxPermDepth = 16
 
+// memberOrders remembers, per depth and per a hash of the counterpart, the member
+// order last matched there (see guide.perms); the guide and the same-up-to-order
+// check each keep one.
+type memberOrders [maxPermDepth][4][]int32
+
+// release lets go of orders grown past what a pooled tape should keep.
+func (o *memberOrders) release() {
+	for d := range o {
+		for h, p := range o[d] {
+			if cap(p) > maxPooledNodes/4 {
+				o[d][h] = nil
+			}
+		}
+	}
+}
+
 // maxGuideScan is the member count up to which a name the positions do not predict is
 // looked for among all of the counterpart's members.
 const maxGuideScan = 64
@@ -107,13 +123,7 @@ func (g *guide) release() {
 	if cap(g.akeys) > maxPooledNodes/4 || cap(g.frames) > maxPooledNodes/4 {
 		g.akeys, g.frames = nil, nil
 	}
-	for d := range g.perms {
-		for h, p := range g.perms[d] {
-			if cap(p) > maxPooledNodes/4 {
-				g.perms[d][h] = nil
-			}
-		}
-	}
+	g.perms.release()
 }
 
 // value is called where parseTape is about to parse a value at b[i]. When the bytes

@@ -57,7 +57,7 @@ type sameScratch struct {
 	keys   []sameKey
 	// perms[d][h]: see guide.perms; the positions matched in the last object at depth
 	// d whose counterpart has digest h, the guess for its next sibling.
-	perms [maxPermDepth][4][]int32
+	perms memberOrders
 }
 
 // nameSeed keys the hash of member names.
@@ -74,13 +74,7 @@ func (s *sameScratch) release() {
 	if cap(s.keys) > maxPooledNodes/4 || cap(s.frames) > maxPooledNodes/4 {
 		s.keys, s.frames = nil, nil
 	}
-	for d := range s.perms {
-		for h, p := range s.perms[d] {
-			if cap(p) > maxPooledNodes/4 {
-				s.perms[d][h] = nil
-			}
-		}
-	}
+	s.perms.release()
 }
 
 // sameUpToOrder reports whether b is a's document with the members of objects in
